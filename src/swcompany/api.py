@@ -1,0 +1,187 @@
+"""The Python API: ``generate_repo`` and ``resume``. The CLI is a thin shell over these.
+
+Errors before a workspace exists (bad idea, config, model, credentials) raise
+``SwcompanyError``. Once the workspace exists, every stop (budget, provider,
+interrupt, failing tests) is saved in state and returned in ``RunResult`` with its
+exit code, because the workspace is resumable and the caller may want to continue.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel, Field
+
+from . import __version__
+from .artifacts import QAReport, RunState, StageRecord, Usage
+from .config import Settings, load_settings
+from .errors import EXIT_OK, Interrupted, SwcompanyError, UsageError
+from .events import Event, EventSink, ignore
+from .workspace import Workspace, slugify
+
+MAX_IDEA_CHARS = 20_000
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class StageSummary(BaseModel):
+    status: str
+    commit: str | None = None
+    model: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    error: str | None = None
+
+
+class RunResult(BaseModel):
+    """What a run produced; the same shape ``status --json`` prints."""
+
+    workspace: str
+    name: str
+    exit_code: int | None
+    stop_reason: str
+    stages: dict[str, StageSummary]
+    files: list[str]
+    qa: QAReport | None = None
+    usage: Usage
+    error: str | None = None
+    hint: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+def clean_idea(idea: str) -> str:
+    """Strip control and bidi characters; refuse empty or oversized ideas."""
+    text = _CONTROL.sub("", _INVISIBLE.sub("", idea or "")).strip()
+    if not text:
+        raise UsageError("the idea is empty", hint='describe the project, e.g. swcompany new "a CLI todo app with SQLite storage"')
+    if len(text) > MAX_IDEA_CHARS:
+        raise UsageError(f"the idea is {len(text):,} characters; at most {MAX_IDEA_CHARS:,} are accepted",
+                         hint="summarise the specification, or keep details for a hand-edited docs/prd.md")
+    return text
+
+
+def result_from_state(workspace: Workspace, state: RunState, hint: str | None = None) -> RunResult:
+    from .stages import STAGE_NAMES
+
+    stages = {n: StageSummary(**state.stages.get(n, StageRecord()).model_dump(include={"status", "commit", "model", "usage", "error"}))
+              for n in STAGE_NAMES}
+    return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
+                     stop_reason=state.stop_reason, stages=stages, files=sorted(state.engineer_files),
+                     qa=state.qa, usage=state.usage, error=state.last_error, hint=hint)
+
+
+def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
+    candidate = parent / name
+    if force or not candidate.exists():
+        return candidate
+    if explicit:
+        raise UsageError(f"workspace {candidate} already exists", hint="choose another --name, or pass --force")
+    n = 2
+    while (parent / f"{name}-{n}").exists():
+        n += 1
+    return parent / f"{name}-{n}"
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """``kill`` (SIGTERM) stops a run like Ctrl-C does: state saved, exit 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(workspace: Workspace, state: RunState, settings: Settings, on_event: EventSink) -> RunResult:
+    """Run the pipeline under the lock, turning every stop into a saved, returned result."""
+    from .llm import Gateway
+    from .pipeline import reconcile, run_pipeline
+
+    with workspace.lock(), _sigterm_as_interrupt():
+        reconcile(state, workspace)
+        state.runs += 1
+        state.stop_reason, state.exit_code = "running", None
+        workspace.save_state(state)
+        hint = None
+        try:
+            gateway = Gateway(settings, cache_dir=workspace.meta / "cache", log=workspace.append_log,
+                              spent=state.usage, on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
+            on_event(Event("run_started", "", str(workspace.root), {"state": state}))
+            run_pipeline(workspace, state, settings, gateway, on_event)
+        except KeyboardInterrupt:  # between stages
+            state.stop_reason, state.exit_code, state.last_error = "interrupted", Interrupted.exit_code, "interrupted"
+            workspace.save_state(state)
+            hint = f"continue with: swcompany resume {workspace.root}"
+        except SwcompanyError as exc:
+            hint = exc.hint
+            if state.exit_code is None:  # failed outside a stage (e.g. gateway set-up)
+                state.stop_reason, state.exit_code, state.last_error = exc.stop_reason, exc.exit_code, exc.message
+                workspace.save_state(state)
+        result = result_from_state(workspace, state, hint)
+        on_event(Event("run_finished", "", state.stop_reason, {"result": result}))
+        return result
+
+
+def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path | None = None, force: bool = False,
+                  on_event: EventSink = ignore, config_path: Path | None = None, **settings: Any) -> RunResult:
+    """Turn an idea into a git workspace with a PRD, a design, code and tests.
+
+    ``settings`` are any ``Settings`` fields (model, base_url, jobs, budget, ...).
+    """
+    from .llm import preflight
+    from .stages import STAGE_NAMES
+
+    text = clean_idea(idea)
+    effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
+    preflight(effective, STAGE_NAMES)
+    if name is not None and (slugify(name) != name.lower() or "/" in name or "\\" in name):
+        raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
+    folder = _unique_folder(Path(effective.output_dir), name or slugify(text), name is not None, force)
+    workspace = Workspace.create(folder, force=force)
+    state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump())
+    workspace.save_state(state)
+    return _execute(workspace, state, effective, on_event)
+
+
+def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSink = ignore,
+           config_path: Path | None = None, **settings: Any) -> RunResult:
+    """Continue a stopped run: finished stages and cached calls cost nothing."""
+    from .llm import preflight
+    from .pipeline import reset_from
+    from .stages import STAGE_NAMES
+
+    workspace = Workspace.open(Path(path))
+    state = workspace.load_state()
+    saved = {k: v for k, v in state.settings.items() if k in Settings.model_fields}
+    effective = load_settings(settings, path=config_path, base=saved)
+    if from_stage is not None:
+        if from_stage not in STAGE_NAMES:
+            raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(STAGE_NAMES)}")
+        reset_from(state, from_stage)
+    pending = [n for n in STAGE_NAMES if state.stages.get(n, StageRecord()).status not in ("done", "skipped")]
+    if not pending:
+        on_event(Event("info", "", "nothing to do: every stage is finished"))
+        return result_from_state(workspace, state, hint="use --from STAGE to regenerate a stage")
+    preflight(effective, pending)
+    state.settings = effective.public_dump()
+    return _execute(workspace, state, effective, on_event)
+
+
+def status(path: str | Path) -> RunResult:
+    """The state of a workspace, without importing litellm."""
+    workspace = Workspace.open(Path(path))
+    return result_from_state(workspace, workspace.load_state())

@@ -1,0 +1,266 @@
+"""The ``swcompany`` command: parses flags, calls ``api``, prints, maps errors to exit codes.
+
+Heavy modules (litellm, the pipeline) are imported inside commands so ``--help``,
+``--version``, ``status`` and ``config show`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, SwcompanyError, UsageError
+
+app = typer.Typer(
+    help="A software company in a box: one-line idea -> PRD, design, code and tests in a git repository.\n\n"
+    'Example: swcompany new "a CLI todo app with SQLite storage"',
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # never print locals (they can hold secrets)
+    add_completion=True,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(help="Show or create the config file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, anthropic/claude-3-5-sonnet-latest, ollama/qwen2.5-coder")]
+BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint; use with --model openai/<name>")]
+Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", help="engineer files generated in parallel [default: 4]")]
+Budget = Annotated[Optional[float], typer.Option("--budget", "--investment", help="USD cap on the workspace's total spend (exit 3 when reached)")]
+MaxTokens = Annotated[Optional[int], typer.Option("--max-tokens", help="cap on the workspace's total tokens")]
+FixRounds = Annotated[Optional[int], typer.Option("--fix-rounds", help="QA fix rounds [default: 3]")]
+NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
+NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
+Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
+JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON result on stdout; logs go to stderr")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="print only errors and the workspace path")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show every LLM call")]
+Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"swcompany {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="show the version")] = False) -> None:
+    """swcompany"""
+
+
+def _overrides(**flags: object) -> dict[str, object]:
+    """Flag values that were given (None means 'not given', so config and env still apply)."""
+    out = {k: v for k, v in flags.items() if v is not None}
+    for flag, field in (("no_tests", "run_tests"), ("no_install", "install_deps"), ("no_cache", "cache")):
+        if out.pop(flag, False):
+            out[field] = False
+        out.pop(flag, None)
+    return out
+
+
+def _ui(json_out: bool, quiet: bool, verbose: bool):
+    from .ui import ConsoleUI
+
+    mode = "json" if json_out else "quiet" if quiet else "rich" if sys.stderr.isatty() else "plain"
+    return ConsoleUI(mode, verbose=verbose)
+
+
+def _finish(result, ui, json_out: bool) -> None:
+    """Print the outcome and exit with the run's code."""
+    code = result.exit_code or 0
+    if json_out:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+    else:
+        ui.summary(result)
+        if result.error:
+            _error_line(result.error, result.hint)
+        typer.echo(result.workspace)
+    raise typer.Exit(code)
+
+
+def _error_line(message: str, hint: str | None) -> None:
+    first = message.splitlines()[0] if message else "unknown error"
+    typer.echo(f"error: {first}", err=True)
+    if hint:
+        typer.echo(f"hint: {hint}", err=True)
+
+
+def _read_idea(idea: str | None, idea_file: str | None) -> str:
+    if idea_file is not None:
+        if idea is not None:
+            raise UsageError("give the idea as an argument or with --idea-file, not both")
+        if idea_file == "-":
+            return sys.stdin.read()
+        try:
+            return Path(idea_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read --idea-file {idea_file}: {exc}") from None
+    if idea is None:
+        raise UsageError("no idea given", hint='swcompany new "a CLI todo app with SQLite storage"')
+    return idea
+
+
+@app.command()
+def new(
+    idea: Annotated[Optional[str], typer.Argument(help="the project idea, in one line or more")] = None,
+    idea_file: Annotated[Optional[str], typer.Option("--idea-file", help="read the idea from a file ('-' for stdin)")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", "-n", help="workspace folder name [default: from the idea]")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="parent folder of workspaces [default: ./workspace]")] = None,
+    force: Annotated[bool, typer.Option("--force", help="reuse an existing workspace folder")] = False,
+    model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
+    max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, no_tests: NoTests = False,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+) -> None:
+    """Turn an idea into a repository: PRD, design, code, tests, one commit per stage.
+
+    Examples:
+
+      swcompany new "a CLI todo app with SQLite storage"
+
+      swcompany new "a URL shortener" --model openai/qwen2.5-coder --base-url http://localhost:8000/v1
+
+      swcompany new --idea-file spec.md --budget 2 --json
+    """
+    from . import api
+
+    ui = _ui(json_out, quiet, verbose)
+    with _errors(debug):
+        text = _read_idea(idea, idea_file)
+        result = api.generate_repo(
+            text, name=name, output_dir=output, force=force, on_event=ui,
+            **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
+                         fix_rounds=fix_rounds, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
+                         prompts_dir=prompts),
+        )
+    _finish(result, ui, json_out)
+
+
+@app.command()
+def resume(
+    directory: Annotated[Path, typer.Argument(help="the workspace to continue")],
+    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (pm, architect, engineer, qa) using the files on disk")] = None,
+    model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
+    max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, no_tests: NoTests = False,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
+) -> None:
+    """Continue a stopped run; finished stages and cached replies cost nothing.
+
+    Examples:
+
+      swcompany resume workspace/todo-cli
+
+      swcompany resume workspace/todo-cli --budget 5
+
+      swcompany resume workspace/todo-cli --from architect
+    """
+    from . import api
+
+    ui = _ui(json_out, quiet, verbose)
+    with _errors(debug):
+        result = api.resume(
+            directory, from_stage=from_stage, on_event=ui,
+            **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
+                         fix_rounds=fix_rounds, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
+                         prompts_dir=prompts),
+        )
+    _finish(result, ui, json_out)
+
+
+@app.command()
+def status(
+    directory: Annotated[Path, typer.Argument(help="a workspace")] = Path("."),
+    json_out: JsonOut = False, debug: Debug = False,
+) -> None:
+    """Show a workspace's stages, files, tokens, cost and last error.
+
+    Example: swcompany status workspace/todo-cli --json
+    """
+    from . import api
+
+    with _errors(debug):
+        result = api.status(directory)
+    if json_out:
+        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        return
+    from .ui import ConsoleUI
+
+    ui = ConsoleUI("rich" if sys.stdout.isatty() else "plain")
+    ui.summary(result)
+    typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
+    if result.error:
+        typer.echo(f"last error: {result.error}")
+
+
+@config_app.command("show")
+def config_show(debug: Debug = False) -> None:
+    """Print the effective settings (file < env < defaults); keys are never shown."""
+    from .config import config_path, load_settings
+
+    with _errors(debug):
+        settings = load_settings()
+    typer.echo(f"# config file: {config_path()}" + ("" if config_path().exists() else " (not found; defaults apply)"))
+    import yaml
+
+    typer.echo(yaml.safe_dump(settings.public_dump(), sort_keys=False).rstrip())
+    key_var = settings.api_key_env
+    if key_var:
+        typer.echo(f"# api key: ${key_var} is {'set (***)' if os.environ.get(key_var) else 'NOT set'}")
+
+
+@config_app.command("init")
+def config_init(
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    print_only: Annotated[bool, typer.Option("--print", help="print the starter file instead of writing it")] = False,
+) -> None:
+    """Write a commented starter config to ~/.swcompany/config.yaml (or $SWCOMPANY_CONFIG)."""
+    from .config import STARTER_CONFIG, config_path
+
+    if print_only:
+        typer.echo(STARTER_CONFIG, nl=False)
+        return
+    path = config_path()
+    if path.exists() and not force:
+        _error_line(f"{path} already exists", "pass --force to overwrite it")
+        raise typer.Exit(EXIT_USAGE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    typer.echo(f"wrote {path}")
+
+
+class _errors:
+    """Turn ``SwcompanyError`` into ``error: ...`` + exit code; tracebacks only with --debug."""
+
+    def __init__(self, debug: bool):
+        self.debug = debug
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
+            return False
+        if self.debug:
+            return False
+        if isinstance(exc, SwcompanyError):
+            _error_line(exc.message, exc.hint)
+            raise typer.Exit(exc.exit_code)
+        if isinstance(exc, KeyboardInterrupt):
+            _error_line("interrupted", None)
+            raise typer.Exit(EXIT_INTERRUPTED)
+        from .redact import scrub
+
+        _error_line(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app(prog_name="swcompany")

@@ -1,0 +1,154 @@
+"""Effective settings: defaults < config file < ``SWCOMPANY_*`` env vars < flags.
+
+Settings never hold an API key: only the *name* of the variable to read it from, so
+dumping settings into state or logs can never leak one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+STAGE_NAMES = ("pm", "architect", "engineer", "qa")
+DEFAULT_CONFIG_PATH = Path("~/.swcompany/config.yaml")
+
+
+class Settings(BaseModel):
+    """Every knob of a run. Field names are the config keys and env var suffixes."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str = Field("gpt-4o-mini", description="litellm model string used by every stage")
+    stage_models: dict[Literal["pm", "architect", "engineer", "qa"], str] = Field(
+        default_factory=dict, description="per-stage model overrides, e.g. {engineer: gpt-4o}"
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (use with openai/<model>)")
+    api_key_env: str | None = Field(None, description="name of the env var holding the API key")
+    jobs: int = Field(4, ge=1, le=32, description="engineer files generated concurrently")
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_output_tokens: int = Field(4096, ge=64, description="max_tokens of one reply (doubled on truncation)")
+    timeout: float = Field(120.0, gt=0, description="seconds per LLM request")
+    max_retries: int = Field(4, ge=0, le=20, description="retries of a failed LLM request")
+    retry_deadline: float = Field(300.0, gt=0, description="total seconds one call may spend retrying")
+    retry_base_delay: float = Field(1.0, ge=0, description="first backoff delay in seconds")
+    repair_attempts: int = Field(2, ge=0, le=10, description="re-prompts for invalid JSON or code")
+    structured_output: Literal["auto", "schema", "prompt"] = Field(
+        "auto", description="send JSON schema via response_format (schema), in the prompt only, or auto-detect"
+    )
+    fix_rounds: int = Field(3, ge=0, le=20, description="QA fix rounds")
+    run_tests: bool = Field(True, description="run the QA stage")
+    install_deps: bool = Field(True, description="make a venv for the generated project's dependencies")
+    test_timeout: float = Field(120.0, gt=0, description="seconds for one sandboxed test run")
+    budget: float | None = Field(None, ge=0, description="USD cap on the workspace's total spend")
+    max_tokens: int | None = Field(None, ge=0, description="cap on the workspace's total tokens")
+    cache: bool = Field(True, description="content-addressed response cache in the workspace")
+    prompts_dir: Path | None = Field(None, description="folder of prompt/template overrides")
+    output_dir: Path = Field(Path("workspace"), description="where new workspaces are created")
+    input_cost_per_token: float | None = Field(None, ge=0, description="USD, for models litellm has no price for")
+    output_cost_per_token: float | None = Field(None, ge=0)
+
+    def model_for(self, stage: str) -> str:
+        """The litellm model string a stage uses."""
+        return self.stage_models.get(stage, self.model)  # type: ignore[call-overload]
+
+    def public_dump(self) -> dict[str, Any]:
+        """JSON-safe dump for state files and ``config show`` (holds no secrets by design)."""
+        return self.model_dump(mode="json")
+
+
+def config_path() -> Path:
+    """The config file location: ``$SWCOMPANY_CONFIG`` or ``~/.swcompany/config.yaml``."""
+    return Path(os.environ.get("SWCOMPANY_CONFIG") or DEFAULT_CONFIG_PATH).expanduser()
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """Line numbers of top-level keys, for error messages."""
+    import yaml
+
+    node = yaml.compose(text)
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse the YAML config; syntax errors and unknown keys name the line."""
+    if not path.exists():
+        return {}
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        raise ConfigError(f"config file {path}: YAML syntax error at {where}: {exc.problem}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of keys, got {type(data).__name__}")
+    lines = _key_lines(text)
+    for key in data:
+        if key not in Settings.model_fields:
+            raise ConfigError(
+                f"config file {path}, line {lines.get(str(key), '?')}: unknown key {key!r}",
+                hint="run `swcompany config init --print` to see every key",
+            )
+    return data
+
+
+def read_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """``SWCOMPANY_<FIELD>`` variables for scalar fields (strings; pydantic coerces)."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for name, field in Settings.model_fields.items():
+        if name == "stage_models":
+            continue
+        value = env.get(f"SWCOMPANY_{name.upper()}")
+        if value is not None and value != "":
+            out[name] = value
+    return out
+
+
+def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None,
+                  environ: dict[str, str] | None = None, base: dict[str, Any] | None = None) -> Settings:
+    """Merge the layers into validated settings. ``base`` (e.g. a resumed run's) sits under the file."""
+    layers: dict[str, Any] = dict(base or {})
+    layers.update(read_config_file(path or config_path()))
+    layers.update(read_env(environ))
+    layers.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return Settings.model_validate(layers)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {loc}: {first['msg']}") from None
+
+
+STARTER_CONFIG = """\
+# swcompany configuration. Precedence: this file < SWCOMPANY_* env vars < command-line flags.
+# API keys are never stored here: litellm reads the provider's usual variable
+# (OPENAI_API_KEY, ANTHROPIC_API_KEY, AZURE_API_KEY, ...), or set api_key_env.
+
+# Any litellm model string: gpt-4o-mini, anthropic/claude-3-5-sonnet-latest,
+# ollama/qwen2.5-coder, openai/<name> together with base_url.
+model: gpt-4o-mini
+# stage_models:          # per-stage overrides
+#   engineer: gpt-4o
+# base_url: http://localhost:8000/v1   # any OpenAI-compatible server
+# api_key_env: MY_PROVIDER_KEY         # read the key from this variable instead
+jobs: 4                  # engineer files generated in parallel
+fix_rounds: 3            # QA fix rounds before giving up
+# budget: 2.50           # USD cap on a workspace's total spend (exit 3 when reached)
+# max_tokens: 500000     # token cap on a workspace's total use
+# input_cost_per_token: 0.0000005    # prices for models litellm does not know
+# output_cost_per_token: 0.0000015
+# prompts_dir: ~/my-prompts          # overrides for prompts/ and templates/
+# output_dir: workspace
+"""

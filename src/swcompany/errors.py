@@ -1,0 +1,73 @@
+"""One exception hierarchy for everything a user can cause or meet.
+
+Each error carries a one-line message, an optional hint and the process exit code the
+CLI returns (documented in the README). Anything else escaping is a bug (exit 1).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USAGE = 2
+EXIT_BUDGET = 3
+EXIT_PROVIDER = 4
+EXIT_TESTS_FAILED = 5
+EXIT_INTERRUPTED = 130
+
+
+class SwcompanyError(Exception):
+    """Base class: ``str(err)`` is the user-facing message."""
+
+    exit_code = EXIT_UNEXPECTED
+    stop_reason = "error"
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(SwcompanyError):
+    """Bad flags, bad idea text, bad paths given by the user."""
+
+    exit_code = EXIT_USAGE
+    stop_reason = "usage"
+
+
+class ConfigError(UsageError):
+    """The config file, env vars or model settings are unusable."""
+
+    stop_reason = "config"
+
+
+class WorkspaceBusyError(UsageError):
+    """Another swcompany process holds the workspace lock."""
+
+    stop_reason = "busy"
+
+
+class BudgetExhausted(SwcompanyError):
+    """The cost or token budget is spent; the run is resumable."""
+
+    exit_code = EXIT_BUDGET
+    stop_reason = "budget"
+
+
+class ProviderError(SwcompanyError):
+    """The LLM provider failed after retries (or refused us); resumable."""
+
+    exit_code = EXIT_PROVIDER
+    stop_reason = "provider"
+
+
+class ModelOutputError(ProviderError):
+    """The model kept answering with output we cannot use, after repair attempts."""
+
+    stop_reason = "model_output"
+
+
+class Interrupted(SwcompanyError):
+    """Ctrl-C or SIGTERM; state was saved and the run is resumable."""
+
+    exit_code = EXIT_INTERRUPTED
+    stop_reason = "interrupted"

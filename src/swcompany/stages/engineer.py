@@ -1,0 +1,85 @@
+"""Engineer: design -> source files, one LLM call per file, in dependency order.
+
+Files whose dependencies are written are generated concurrently (``jobs`` workers).
+Each prompt holds the PRD summary, the design digest, the file's own spec and the
+full text of only the files it depends on, so prompt size tracks a file's
+dependencies, not the size of the project. Finished files are written and recorded
+in state one by one, so a resumed run continues from the first missing file.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from ..artifacts import PRD, Design, FileRecord, FileSpec, dependency_levels
+from ..events import Event
+from ..workspace import sha256_text
+from .base import StageContext, StageResult
+
+NAME = "engineer"
+TITLE = "Engineer"
+EXTRA_FILES = {
+    "README.md": "templates/project_readme.md.j2",
+    "requirements.txt": "templates/requirements.txt.j2",
+    ".gitignore": "templates/gitignore.j2",
+}
+
+
+def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, written: dict[str, str]) -> list[dict[str, str]]:
+    """The prompt for one file: only its own dependencies' text goes in."""
+    deps = [{"path": d, "purpose": design.file(d).purpose, "content": written[d]} for d in spec.depends_on]
+    return ctx.messages(NAME, prd=prd, design=design, file=spec, dependencies=deps)
+
+
+def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
+    """Files recorded as done whose bytes on disk still match the record."""
+    done: dict[str, str] = {}
+    for spec in design.files:
+        record = ctx.state.engineer_files.get(spec.path)
+        if record and ctx.workspace.exists(spec.path):
+            text = ctx.workspace.read(spec.path)
+            if sha256_text(text) == record.sha256:
+                done[spec.path] = text
+    return done
+
+
+def run(ctx: StageContext) -> StageResult:
+    prd, design = ctx.load_prd(), ctx.load_design()
+    order = [p for level in dependency_levels(design.files) for p in level]
+    written = finished_files(ctx, design)
+    total = len(order)
+    if written:
+        ctx.info(NAME, f"{len(written)}/{total} files already written; continuing")
+
+    pending = [p for p in order if p not in written]
+    with ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer") as pool:
+        running: dict[Future[str], str] = {}
+        try:
+            while pending or running:
+                for path in list(pending):
+                    if len(running) >= ctx.settings.jobs:
+                        break
+                    spec = design.file(path)
+                    if all(d in written for d in spec.depends_on):
+                        pending.remove(path)
+                        msgs = file_messages(ctx, prd, design, spec, written)
+                        running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path)] = path
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    path = running.pop(future)
+                    content = future.result()
+                    sha = ctx.workspace.write(path, content)
+                    written[path] = content
+                    ctx.state.engineer_files[path] = FileRecord(sha256=sha, bytes=len(content.encode()))
+                    ctx.checkpoint()
+                    ctx.emit(Event("file_done", NAME, path, {"done": len(written), "total": total}))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    extras = {
+        path: ctx.render(template, prd=prd, design=design, idea_excerpt=ctx.state.idea.strip().splitlines()[0][:200])
+        for path, template in EXTRA_FILES.items()
+        if path not in written and not (path == "requirements.txt" and design.language.lower() != "python")
+    }
+    return StageResult(files=extras, message=f"engineer: write {total} source files\n\n" + "\n".join(f"- {p}" for p in order))

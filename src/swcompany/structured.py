@@ -1,0 +1,121 @@
+"""Pure parsing of model replies: JSON objects and code files out of chatty text.
+
+Models wrap JSON in fences, add "Sure! here it is", or trail an explanation. We take
+the first balanced JSON object and validate it against a pydantic model; the error
+text we return is precise enough to send back to the model for repair.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tomllib
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+T = TypeVar("T", bound=BaseModel)
+_FENCE = re.compile(r"```[ \t]*([\w+.#-]*)[^\n]*\n(.*?)(?:\n```|\Z)", re.S)
+
+
+class ReplyError(ValueError):
+    """The reply cannot be used; ``str()`` is the repair instruction for the model."""
+
+
+def _balanced_object(text: str, start: int) -> str | None:
+    depth, in_str, esc = 0, False, False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start : i + 1]
+    return None
+
+
+def extract_json(text: str) -> object:
+    """Find and decode the JSON object in a reply (fenced, bare, or with chatter)."""
+    if not text or not text.strip():
+        raise ReplyError("The reply was empty. Reply with the JSON object only.")
+    candidates = [m.group(2) for m in _FENCE.finditer(text)] + [text]
+    last_error = "no JSON object found"
+    for chunk in candidates:
+        stripped = chunk.strip()
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            last_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        start = stripped.find("{")
+        while start != -1:
+            obj = _balanced_object(stripped, start)
+            if obj:
+                try:
+                    return json.loads(obj)
+                except json.JSONDecodeError as exc:
+                    last_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+            start = stripped.find("{", start + 1)
+            if start > 20000:  # don't spend quadratic time on garbage
+                break
+    raise ReplyError(f"The reply is not valid JSON ({last_error}). Reply with one JSON object only, no prose.")
+
+
+def format_validation_error(exc: ValidationError, limit: int = 8) -> str:
+    lines = []
+    for err in exc.errors()[:limit]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"- {loc}: {err['msg']}")
+    more = len(exc.errors()) - limit
+    if more > 0:
+        lines.append(f"- ... and {more} more")
+    return "\n".join(lines)
+
+
+def parse_model(text: str, model: type[T]) -> T:
+    """Decode and validate a reply as ``model``; raise ``ReplyError`` with exact problems."""
+    data = extract_json(text)
+    if isinstance(data, dict) and len(data) == 1 and model.__name__.lower() in data and isinstance(next(iter(data.values())), dict):
+        data = next(iter(data.values()))  # {"prd": {...}} wrappers are common
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ReplyError(
+            f"The JSON does not match the required schema:\n{format_validation_error(exc)}\n"
+            "Reply with the corrected complete JSON object only."
+        ) from None
+
+
+def extract_code(text: str, path: str) -> str:
+    """The file content of a reply: the largest fenced block, or the whole reply."""
+    if not text or not text.strip():
+        raise ReplyError(f"The reply was empty. Reply with the complete content of {path}.")
+    blocks = [m.group(2) for m in _FENCE.finditer(text)]
+    code = max(blocks, key=len) if blocks else text
+    return code.strip("\n") + "\n"
+
+
+def check_syntax(path: str, content: str) -> str | None:
+    """An error message if a file of a parseable kind does not parse, else None."""
+    try:
+        if path.endswith(".py"):
+            ast.parse(content, filename=path)
+        elif path.endswith(".json"):
+            json.loads(content)
+        elif path.endswith(".toml"):
+            tomllib.loads(content)
+    except SyntaxError as exc:
+        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None

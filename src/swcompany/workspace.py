@@ -1,0 +1,251 @@
+"""The only place that writes files or git in a workspace.
+
+Guarantees: paths stay inside the root (no ``..``, no absolute, no symlink escape),
+every write is atomic (temp file + fsync + rename), each stage is one commit with
+trailers, run metadata lives in ``.swcompany/`` (kept out of git), and a lock stops
+two processes from working on one workspace at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from .artifacts import RunState
+from .errors import UsageError, WorkspaceBusyError
+from .paths import UnsafePathError, safe_relpath
+
+META_DIR = ".swcompany"
+STATE_FILE = "state.json"
+LLM_LOG = "llm.jsonl"
+GIT_FALLBACK_IDENTITY = ("swcompany", "swcompany@localhost")
+
+
+def slugify(text: str, max_len: int = 40) -> str:
+    """A folder-safe name from free text: ascii, lowercase, dashes."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_len:
+            break
+        slug = candidate
+    return slug or "project"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write via a temp file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class Workspace:
+    """A generated project's folder: files, git history and run metadata."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        self.meta = self.root / META_DIR
+
+    # --- creation ------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path, *, force: bool = False) -> "Workspace":
+        """Make a new workspace folder with an empty git repository."""
+        root = Path(root)
+        if root.exists() and not root.is_dir():
+            raise UsageError(f"output path {root} exists and is not a folder")
+        if root.exists() and any(root.iterdir()) and not force:
+            raise UsageError(f"workspace {root} already exists", hint="pick another --name, or pass --force to reuse it")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            ws = cls(root)
+            ws.meta.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create workspace {root}: {exc.strerror or exc}") from None
+        ws._init_git()
+        return ws
+
+    @classmethod
+    def open(cls, root: Path) -> "Workspace":
+        """Open an existing workspace made by swcompany."""
+        ws = cls(root)
+        if not (ws.meta / STATE_FILE).is_file():
+            raise UsageError(f"{root} is not a swcompany workspace (no {META_DIR}/{STATE_FILE})")
+        return ws
+
+    def _init_git(self) -> None:
+        import git
+
+        repo = git.Repo.init(self.root) if not (self.root / ".git").exists() else git.Repo(self.root)
+        exclude = self.root / ".git" / "info" / "exclude"
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        existing = exclude.read_text() if exclude.exists() else ""
+        if f"/{META_DIR}/" not in existing:
+            exclude.write_text(existing + f"\n# swcompany run data (state, logs, cache) stays out of history\n/{META_DIR}/\n")
+        repo.close()
+
+    # --- files ---------------------------------------------------------------------
+
+    def path(self, rel: str) -> Path:
+        """Absolute path for a workspace-relative one, refusing escapes through symlinks."""
+        clean = safe_relpath(rel)
+        target = self.root / clean
+        resolved = target.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise UnsafePathError(f"path escapes the workspace through a symlink: {rel!r}")
+        return target
+
+    def write(self, rel: str, text: str) -> str:
+        """Atomically write a text file; returns its sha256."""
+        atomic_write(self.path(rel), text)
+        return sha256_text(text)
+
+    def read(self, rel: str) -> str:
+        return self.path(rel).read_text(encoding="utf-8")
+
+    def exists(self, rel: str) -> bool:
+        return self.path(rel).is_file()
+
+    # --- git -----------------------------------------------------------------------
+
+    def commit_stage(self, stage: str, message: str, trailers: dict[str, str], *, allow_empty: bool = True) -> str:
+        """Commit everything in the work tree as one stage commit; returns the sha."""
+        import git
+
+        repo = git.Repo(self.root)
+        try:
+            body = message.rstrip() + "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items()) + "\n"
+            repo.git.add("-A")
+            message_file = self.meta / "COMMIT_MSG"
+            atomic_write(message_file, body)
+            args = ["--no-verify", "-q", "-F", str(message_file)]
+            if allow_empty:
+                args.insert(0, "--allow-empty")
+            with repo.git.custom_environment(**self._git_identity_env(repo)):
+                repo.git.execute(["git", "-c", "commit.gpgsign=false", "commit", *args])
+            return repo.head.commit.hexsha
+        finally:
+            repo.close()
+
+    @staticmethod
+    def _git_identity_env(repo) -> dict[str, str]:
+        """Use the user's git identity when configured, else a neutral one (works in CI)."""
+        reader = repo.config_reader()
+        name = reader.get_value("user", "name", default="") if reader.has_section("user") else ""
+        email = reader.get_value("user", "email", default="") if reader.has_section("user") else ""
+        env: dict[str, str] = {}
+        for role in ("AUTHOR", "COMMITTER"):
+            if not os.environ.get(f"GIT_{role}_NAME") and not name:
+                env[f"GIT_{role}_NAME"] = GIT_FALLBACK_IDENTITY[0]
+            if not os.environ.get(f"GIT_{role}_EMAIL") and not email:
+                env[f"GIT_{role}_EMAIL"] = GIT_FALLBACK_IDENTITY[1]
+        return env
+
+    def stage_commits(self) -> dict[str, str]:
+        """Map stage name -> sha of its newest commit, read from the trailers."""
+        import git
+
+        repo = git.Repo(self.root)
+        try:
+            if not repo.head.is_valid():
+                return {}
+            found: dict[str, str] = {}
+            for commit in repo.iter_commits():
+                match = re.search(r"^Swcompany-Stage: (\S+)$", str(commit.message), re.M)
+                if match and match.group(1) not in found:
+                    found[match.group(1)] = commit.hexsha
+            return found
+        finally:
+            repo.close()
+
+    def head_stage(self) -> str | None:
+        """The stage named in HEAD's trailer, if HEAD is a stage commit."""
+        import git
+
+        repo = git.Repo(self.root)
+        try:
+            if not repo.head.is_valid():
+                return None
+            match = re.search(r"^Swcompany-Stage: (\S+)$", str(repo.head.commit.message), re.M)
+            return match.group(1) if match else None
+        finally:
+            repo.close()
+
+    # --- state, log, lock ------------------------------------------------------------
+
+    @property
+    def state_path(self) -> Path:
+        return self.meta / STATE_FILE
+
+    def load_state(self) -> RunState:
+        try:
+            return RunState.model_validate_json(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UsageError(f"{self.root} has no {META_DIR}/{STATE_FILE}") from None
+        except (ValueError, OSError) as exc:
+            first = str(exc).splitlines()[0]
+            raise UsageError(
+                f"{self.state_path} is corrupt: {first}",
+                hint="restore it from a backup, or start a new run; the files and git history are untouched",
+            ) from None
+
+    def save_state(self, state: RunState) -> None:
+        from .artifacts import utcnow
+
+        state.updated_at = utcnow()
+        atomic_write(self.state_path, state.model_dump_json(indent=2))
+
+    def append_log(self, record: dict) -> None:
+        """Append one JSON line to ``.swcompany/llm.jsonl`` (a single write, so lines stay whole)."""
+        self.meta.mkdir(exist_ok=True)
+        line = json.dumps(record, sort_keys=True) + "\n"
+        with open(self.meta / LLM_LOG, "a", encoding="utf-8") as fh:
+            fh.write(line)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold an OS file lock for the run; the OS frees it if the process dies."""
+        from filelock import FileLock, Timeout
+
+        self.meta.mkdir(exist_ok=True)
+        lock = FileLock(str(self.meta / "lock"), timeout=0)
+        owner = self.meta / "lock.pid"
+        try:
+            lock.acquire()
+        except Timeout:
+            pid = owner.read_text().strip() if owner.exists() else "?"
+            raise WorkspaceBusyError(
+                f"workspace {self.root} is in use by another swcompany run (pid {pid})",
+                hint="wait for it to finish; a lock left by a dead process frees itself",
+            ) from None
+        try:
+            owner.write_text(str(os.getpid()))
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                owner.unlink()
+            lock.release()
+

@@ -1,0 +1,178 @@
+"""A scriptable OpenAI-compatible chat server on loopback for offline tests.
+
+The real litellm client talks to it over HTTP, so tests exercise our real
+gateway code (retries, parsing, cost) without touching the network.
+
+A *script* decides each reply: ``responder(request) -> Reply``. Replies can
+carry latency and faults (HTTP status, Retry-After, bad bodies, truncation,
+dropped connections), so a fault case is data, not code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+
+@dataclass
+class Reply:
+    """One scripted response. ``content`` is the assistant message text."""
+
+    content: str = ""
+    status: int = 200
+    finish_reason: str = "stop"
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_body: bytes | None = None  # send exactly these bytes (HTML, empty, garbage)
+    drop_connection: bool = False  # close the socket without answering
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass
+class Request:
+    """What the client sent, recorded for assertions."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        """All message contents joined, for substring routing."""
+        parts = []
+        for m in self.body.get("messages", []):
+            c = m.get("content")
+            if isinstance(c, list):
+                c = " ".join(p.get("text", "") for p in c if isinstance(p, dict))
+            parts.append(str(c or ""))
+        return "\n".join(parts)
+
+    @property
+    def system(self) -> str:
+        for m in self.body.get("messages", []):
+            if m.get("role") == "system":
+                return str(m.get("content") or "")
+        return ""
+
+
+Responder = Callable[[Request], Reply | str]
+
+
+def _count_tokens(text: str) -> int:
+    """Rough and deterministic: one token per 4 characters."""
+    return max(1, len(text) // 4)
+
+
+class FakeLLMServer:
+    """Threaded HTTP server with a swappable responder and a request log."""
+
+    def __init__(self, responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.responder: Responder = responder or (lambda req: Reply(content="ok"))
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:  # /v1/models for doctor-style probes
+                body = json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
+                self._send(200, body, {})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = {}
+                req = Request(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+                with server._lock:
+                    server.requests.append(req)
+                reply = server.responder(req)
+                if isinstance(reply, str):
+                    reply = Reply(content=reply)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.drop_connection:
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(2)
+                    except OSError:
+                        pass
+                    return
+                if reply.raw_body is not None:
+                    self._send(reply.status, reply.raw_body, reply.headers)
+                    return
+                if reply.status != 200:
+                    err = {"error": {"message": reply.content or f"fake error {reply.status}", "type": "fake_error", "code": reply.status}}
+                    self._send(reply.status, json.dumps(err).encode(), reply.headers)
+                    return
+                prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else _count_tokens(req.text)
+                completion_tokens = reply.completion_tokens if reply.completion_tokens is not None else _count_tokens(reply.content)
+                payload = {
+                    "id": f"chatcmpl-fake-{len(server.requests)}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": body.get("model", "fake-model"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": reply.content},
+                            "finish_reason": reply.finish_reason,
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": completion_tokens,
+                        "total_tokens": prompt_tokens + completion_tokens,
+                    },
+                }
+                self._send(200, json.dumps(payload).encode(), reply.headers)
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", headers.pop("Content-Type", "application/json") if headers else "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "FakeLLMServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def calls(self, path_part: str = "chat/completions") -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if path_part in r.path]
+
+    def __enter__(self) -> "FakeLLMServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
