@@ -47,9 +47,21 @@ def cli_args(server: FakeLLMServer, *extra: str) -> list[str]:
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120,
-            input: str | None = None) -> subprocess.CompletedProcess:
-    """Run the installed ``swcompany`` in a real subprocess."""
-    exe = Path(sys.executable).with_name("swcompany")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "swcompany"]
-    return subprocess.run([*cmd, *args], cwd=cwd, env=env or os.environ.copy(), capture_output=True,
-                          text=True, timeout=timeout, input=input)
+            input: str | None = None, subprocess_: bool = False) -> subprocess.CompletedProcess:
+    """Run ``swcompany`` and return a CompletedProcess (returncode, stdout, stderr).
+
+    By default in-process through typer's CliRunner (litellm is imported once per test
+    session, which keeps the suite fast); ``subprocess_=True`` runs the real installed
+    console script, for signals, locks and start-up behaviour.
+    """
+    if subprocess_ or cwd is not None or env is not None:
+        exe = Path(sys.executable).with_name("swcompany")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "swcompany"]
+        return subprocess.run([*cmd, *args], cwd=cwd, env=env or os.environ.copy(), capture_output=True,
+                              text=True, timeout=timeout, input=input)
+    from typer.testing import CliRunner
+
+    from swcompany.cli import app
+
+    result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)

@@ -74,6 +74,7 @@ class FakeLLMServer:
     def __init__(self, responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0):
         self.responder: Responder = responder or (lambda req: Reply(content="ok"))
         self.requests: list[Request] = []
+        self.completed = 0  # replies fully sent; requests minus completed = in flight
         self._lock = threading.Lock()
         server = self
 
@@ -149,6 +150,8 @@ class FakeLLMServer:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                with server._lock:
+                    server.completed += 1
 
         self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
@@ -166,6 +169,11 @@ class FakeLLMServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def in_flight(self) -> int:
+        """Chat requests received whose replies have not been sent yet."""
+        with self._lock:
+            return sum(1 for r in self.requests if "chat/completions" in r.path) - self.completed
 
     def calls(self, path_part: str = "chat/completions") -> list[Request]:
         with self._lock:

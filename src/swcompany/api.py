@@ -13,15 +13,18 @@ import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from pydantic import BaseModel, Field
 
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
-from .config import Settings, load_settings
-from .errors import EXIT_OK, Interrupted, SwcompanyError, UsageError
+from .config import STICKY_ON_RESUME, load_settings
+from .errors import EXIT_OK, BudgetExhausted, Interrupted, SwcompanyError, UsageError
 from .events import Event, EventSink, ignore
+
+if TYPE_CHECKING:
+    from .config import Settings
 from .workspace import Workspace, slugify
 
 MAX_IDEA_CHARS = 20_000
@@ -106,12 +109,23 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _execute(workspace: Workspace, state: RunState, settings: Settings, on_event: EventSink) -> RunResult:
-    """Run the pipeline under the lock, turning every stop into a saved, returned result."""
+def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") -> str:
+    """How much was spent and the exact command that continues with more room."""
+    u = state.usage
+    more = []
+    if settings.budget is not None and u.cost >= settings.budget:
+        more.append(f"--budget {max(settings.budget * 2, u.cost * 2, 0.01):.2f}")
+    if settings.max_tokens is not None and u.tokens >= settings.max_tokens:
+        more.append(f"--max-tokens {max(settings.max_tokens * 2, u.tokens * 2)}")
+    return f"spent ${u.cost:.4f} and {u.tokens:,} tokens; continue with: swcompany resume {workspace.root} {' '.join(more)}".rstrip()
+
+
+def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_event: EventSink) -> RunResult:
+    """Run the pipeline (caller holds the lock), turning every stop into a saved, returned result."""
     from .llm import Gateway
     from .pipeline import reconcile, run_pipeline
 
-    with workspace.lock(), _sigterm_as_interrupt():
+    with _sigterm_as_interrupt():
         reconcile(state, workspace)
         state.runs += 1
         state.stop_reason, state.exit_code = "running", None
@@ -127,7 +141,7 @@ def _execute(workspace: Workspace, state: RunState, settings: Settings, on_event
             workspace.save_state(state)
             hint = f"continue with: swcompany resume {workspace.root}"
         except SwcompanyError as exc:
-            hint = exc.hint
+            hint = _budget_hint(workspace, state, settings) if isinstance(exc, BudgetExhausted) else exc.hint
             if state.exit_code is None:  # failed outside a stage (e.g. gateway set-up)
                 state.stop_reason, state.exit_code, state.last_error = exc.stop_reason, exc.exit_code, exc.message
                 workspace.save_state(state)
@@ -152,9 +166,10 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
     folder = _unique_folder(Path(effective.output_dir), name or slugify(text), name is not None, force)
     workspace = Workspace.create(folder, force=force)
-    state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump())
-    workspace.save_state(state)
-    return _execute(workspace, state, effective, on_event)
+    with workspace.lock():
+        state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump())
+        workspace.save_state(state)
+        return _execute(workspace, state, effective, on_event)
 
 
 def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSink = ignore,
@@ -165,20 +180,21 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
     from .stages import STAGE_NAMES
 
     workspace = Workspace.open(Path(path))
-    state = workspace.load_state()
-    saved = {k: v for k, v in state.settings.items() if k in Settings.model_fields}
-    effective = load_settings(settings, path=config_path, base=saved)
-    if from_stage is not None:
-        if from_stage not in STAGE_NAMES:
-            raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(STAGE_NAMES)}")
-        reset_from(state, from_stage)
-    pending = [n for n in STAGE_NAMES if state.stages.get(n, StageRecord()).status not in ("done", "skipped")]
-    if not pending:
-        on_event(Event("info", "", "nothing to do: every stage is finished"))
-        return result_from_state(workspace, state, hint="use --from STAGE to regenerate a stage")
-    preflight(effective, pending)
-    state.settings = effective.public_dump()
-    return _execute(workspace, state, effective, on_event)
+    if from_stage is not None and from_stage not in STAGE_NAMES:
+        raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(STAGE_NAMES)}")
+    with workspace.lock():  # before reading state, so a concurrent run cannot race us
+        state = workspace.load_state()
+        saved = {k: v for k, v in state.settings.items() if k in STICKY_ON_RESUME}
+        effective = load_settings(settings, path=config_path, saved=saved)
+        if from_stage is not None:
+            reset_from(state, from_stage)
+        pending = [n for n in STAGE_NAMES if state.stages.get(n, StageRecord()).status not in ("done", "skipped")]
+        if not pending:
+            on_event(Event("info", "", "nothing to do: every stage is finished"))
+            return result_from_state(workspace, state, hint="use --from STAGE to regenerate a stage")
+        preflight(effective, pending)
+        state.settings = effective.public_dump()
+        return _execute(workspace, state, effective, on_event)
 
 
 def status(path: str | Path) -> RunResult:

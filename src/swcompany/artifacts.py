@@ -206,6 +206,7 @@ class RunState(BaseModel):
     updated_at: str = Field(default_factory=utcnow)
     stages: dict[str, StageRecord] = Field(default_factory=dict)
     engineer_files: dict[str, FileRecord] = Field(default_factory=dict)
+    artifact_hashes: dict[str, str] = Field(default_factory=dict, description="sha256 of each file as a stage wrote it")
     usage: Usage = Field(default_factory=Usage)
     qa: QAReport | None = None
     stop_reason: StopReason = "running"

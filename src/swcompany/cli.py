@@ -82,6 +82,11 @@ def _finish(result, ui, json_out: bool) -> None:
         if result.error:
             _error_line(result.error, result.hint)
         typer.echo(result.workspace)
+    if code == EXIT_INTERRUPTED:
+        # Engineer threads may still be waiting on the provider; state is saved, so leave now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     raise typer.Exit(code)
 
 
@@ -193,7 +198,7 @@ def status(
         return
     from .ui import ConsoleUI
 
-    ui = ConsoleUI("rich" if sys.stdout.isatty() else "plain")
+    ui = ConsoleUI("rich" if sys.stdout.isatty() else "plain", to_stdout=True)
     ui.summary(result)
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:

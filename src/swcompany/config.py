@@ -61,6 +61,15 @@ class Settings(BaseModel):
         return self.model_dump(mode="json")
 
 
+# Settings that define *what* a run builds and spends; a resume keeps them unless a flag
+# overrides. Operational knobs (timeouts, retries, jobs, cache) follow the current env.
+STICKY_ON_RESUME = frozenset({
+    "model", "stage_models", "base_url", "api_key_env", "temperature", "max_output_tokens",
+    "structured_output", "fix_rounds", "run_tests", "install_deps", "budget", "max_tokens",
+    "input_cost_per_token", "output_cost_per_token", "prompts_dir",
+})
+
+
 def config_path() -> Path:
     """The config file location: ``$SWCOMPANY_CONFIG`` or ``~/.swcompany/config.yaml``."""
     return Path(os.environ.get("SWCOMPANY_CONFIG") or DEFAULT_CONFIG_PATH).expanduser()
@@ -117,11 +126,15 @@ def read_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None,
-                  environ: dict[str, str] | None = None, base: dict[str, Any] | None = None) -> Settings:
-    """Merge the layers into validated settings. ``base`` (e.g. a resumed run's) sits under the file."""
-    layers: dict[str, Any] = dict(base or {})
-    layers.update(read_config_file(path or config_path()))
+                  environ: dict[str, str] | None = None, saved: dict[str, Any] | None = None) -> Settings:
+    """Merge the layers into validated settings.
+
+    ``saved`` is a resumed run's own settings: they beat the config file and env (the run
+    keeps the model it started with) but not flags given to ``resume``.
+    """
+    layers: dict[str, Any] = read_config_file(path or config_path())
     layers.update(read_env(environ))
+    layers.update(saved or {})
     layers.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return Settings.model_validate(layers)

@@ -77,7 +77,7 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
         try:
             result: StageResult = stage.run(ctx)
             for path, text in result.files.items():
-                workspace.write(path, text)
+                state.artifact_hashes[path] = workspace.write(path, text)
             record.usage.add(stage_usage())
             if result.commit:
                 record.commit = workspace.commit_stage(stage.NAME, result.message, trailers(stage.NAME, model, record.usage))

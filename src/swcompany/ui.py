@@ -25,12 +25,12 @@ def _money(cost: float) -> str:
 class ConsoleUI:
     """Event sink for the CLI. ``mode``: rich, plain, quiet or json."""
 
-    def __init__(self, mode: str = "plain", verbose: bool = False):
+    def __init__(self, mode: str = "plain", verbose: bool = False, to_stdout: bool = False):
         from rich.console import Console
 
         self.mode = mode
         self.verbose = verbose
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True,
+        self.err = Console(stderr=not to_stdout, highlight=False, soft_wrap=True,
                            force_terminal=mode == "rich", no_color=mode != "rich")
         self._lock = threading.Lock()
         self._started: dict[str, float] = {}

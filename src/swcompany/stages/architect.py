@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from ..artifacts import Design, dependency_levels
-from .base import DESIGN_JSON, DESIGN_MD, PRD_MD, StageContext, StageResult
-from .pm import render_prd_markdown
+from ..workspace import sha256_text
+from .base import DESIGN_JSON, DESIGN_MD, PRD_JSON, PRD_MD, StageContext, StageResult
 
 NAME = "architect"
 TITLE = "Architect"
 
 
+def hand_edited_markdown(ctx: StageContext) -> str:
+    """docs/prd.md when a person edited it (and not the JSON): then the markdown is authoritative."""
+    if not ctx.workspace.exists(PRD_MD):
+        return ""
+    recorded = ctx.state.artifact_hashes
+    md_edited = sha256_text(ctx.workspace.read(PRD_MD)) != recorded.get(PRD_MD, "")
+    json_edited = sha256_text(ctx.workspace.read(PRD_JSON)) != recorded.get(PRD_JSON, "")
+    return ctx.workspace.read(PRD_MD) if md_edited and not json_edited and PRD_MD in recorded else ""
+
+
 def run(ctx: StageContext) -> StageResult:
     prd = ctx.load_prd()
-    # A person may have edited the markdown instead of the JSON: then the markdown wins.
-    markdown = ctx.workspace.read(PRD_MD) if ctx.workspace.exists(PRD_MD) else ""
-    edited = markdown.strip() != render_prd_markdown(ctx, prd).strip() if markdown else False
     messages = ctx.messages(NAME, schema=Design, prd_json=prd.model_dump_json(indent=2),
-                            prd_markdown=markdown if edited else "")
+                            prd_markdown=hand_edited_markdown(ctx))
     design = ctx.gateway.ask_model(NAME, messages, Design, label="design")
     levels = dependency_levels(design.files)
     return StageResult(
