@@ -40,6 +40,10 @@ def load_litellm():
     """Import litellm quietly and offline-friendly (bundled price map, no debug prints)."""
     if os.environ.get("SWCOMPANY_REMOTE_PRICES") != "1":
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import warnings
+
+    # litellm's lazily built pydantic types warn on every first use; users cannot act on it.
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal\..*")
     import litellm
 
     litellm.suppress_debug_info = True

@@ -1,0 +1,79 @@
+"""The gateway against the fake server: structured output, repair, truncation, cache."""
+
+import json
+
+import pytest
+
+from fake_llm_server import FakeLLMServer, Reply
+from swcompany.artifacts import PRD
+from swcompany.config import load_settings
+from swcompany.errors import ModelOutputError
+from swcompany.llm import Gateway
+from scenario import PRD as PRD_DATA
+
+
+def gateway(server, tmp_path, **overrides):
+    settings = load_settings({"model": "openai/gpt-4o-mini", "base_url": server.base_url, "retry_base_delay": 0.01,
+                              **overrides}, path=tmp_path / "none.yaml", environ={})
+    log = []
+    return Gateway(settings, cache_dir=tmp_path / "cache", log=log.append), log
+
+
+def scripted(*replies):
+    it = iter(replies)
+    return lambda req: next(it)
+
+
+def test_repair_reprompt_carries_the_exact_error(tmp_path):
+    with FakeLLMServer(scripted("Here is my plan, in prose.", json.dumps(PRD_DATA))) as server:
+        gw, log = gateway(server, tmp_path)
+        prd = gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD)
+        assert prd.title == "Todo CLI"
+        second = server.calls()[1].body["messages"]
+        assert second[-2]["content"] == "Here is my plan, in prose."
+        assert "not valid JSON" in second[-1]["content"]
+        assert len(log) == 2
+
+
+def test_schema_sent_as_response_format_when_supported(tmp_path):
+    with FakeLLMServer(scripted(json.dumps(PRD_DATA))) as server:
+        gw, _ = gateway(server, tmp_path, structured_output="schema")
+        gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD)
+        fmt = server.calls()[0].body["response_format"]
+        assert fmt["type"] == "json_schema" and "acceptance_criteria" in json.dumps(fmt)
+
+
+def test_schema_refused_by_server_falls_back_to_prompt(tmp_path):
+    with FakeLLMServer(scripted(Reply(status=400, content="response_format not supported"), json.dumps(PRD_DATA))) as server:
+        gw, _ = gateway(server, tmp_path, structured_output="schema")
+        assert gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD).title
+        assert "response_format" not in server.calls()[1].body
+
+
+def test_truncated_reply_is_re_requested_with_more_room(tmp_path):
+    with FakeLLMServer(scripted(Reply(content='{"title": "To', finish_reason="length"), json.dumps(PRD_DATA))) as server:
+        gw, _ = gateway(server, tmp_path, max_output_tokens=1000)
+        gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD)
+        assert [c.body["max_tokens"] for c in server.calls()] == [1000, 2000]
+
+
+def test_unparseable_code_is_repaired_then_given_up(tmp_path):
+    bad = "```python\ndef f(:\n```"
+    with FakeLLMServer(lambda req: bad) as server:
+        gw, _ = gateway(server, tmp_path, repair_attempts=2)
+        with pytest.raises(ModelOutputError, match="a.py"):
+            gw.ask_file("engineer", [{"role": "user", "content": "write a.py"}], "a.py")
+        assert len(server.calls()) == 3
+        assert "SyntaxError" in server.calls()[1].body["messages"][-1]["content"]
+    assert not any((tmp_path / "cache").rglob("*.json"))  # failed chains are not replayed on resume
+
+
+def test_cache_serves_repeat_calls(tmp_path):
+    with FakeLLMServer(scripted(json.dumps(PRD_DATA))) as server:
+        gw, log = gateway(server, tmp_path)
+        msgs = [{"role": "user", "content": "idea"}]
+        gw.ask_model("pm", msgs, PRD)
+        gw2, _ = gateway(server, tmp_path)
+        gw2.ask_model("pm", msgs, PRD)
+        assert len(server.calls()) == 1
+        assert gw2.total.cached_calls == 1 and gw2.total.calls == 0
