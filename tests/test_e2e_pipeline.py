@@ -12,7 +12,8 @@ from conftest import FAKE_KEY, cli_args, run_cli
 
 
 def test_new_writes_prd_design_code_with_stage_commits(fake_server, tmp_path):
-    proc = run_cli("new", "a command-line todo app that stores tasks in SQLite", *cli_args(fake_server), "--no-tests")
+    proc = run_cli("new", "a command-line todo app that stores tasks in SQLite", *cli_args(fake_server), "--no-tests",
+                   subprocess_=True)
     assert proc.returncode == 0, proc.stderr
     ws = tmp_path / "workspace" / "a-command-line-todo-app-that-stores"
     assert proc.stdout.strip().splitlines()[-1] == str(ws)
@@ -31,7 +32,10 @@ def test_new_writes_prd_design_code_with_stage_commits(fake_server, tmp_path):
     assert not repo.is_dirty(untracked_files=True)
     assert ".swcompany/state.json" not in repo.git.ls_files()
 
-    # The generated code parses and runs.
+    # The generated code parses, imports and runs.
+    for module in ("todo", "todo.storage", "todo.cli"):
+        imported = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ws, capture_output=True, text=True)
+        assert imported.returncode == 0, imported.stderr
     run = subprocess.run([sys.executable, "-m", "todo.cli", "--db", str(tmp_path / "t.db"), "add", "milk"],
                          cwd=ws, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

@@ -52,30 +52,30 @@ def run(ctx: StageContext) -> StageResult:
         ctx.info(NAME, f"{len(written)}/{total} files already written; continuing")
 
     pending = [p for p in order if p not in written]
-    with ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer") as pool:
-        running: dict[Future[str], str] = {}
-        try:
-            while pending or running:
-                for path in list(pending):
-                    if len(running) >= ctx.settings.jobs:
-                        break
-                    spec = design.file(path)
-                    if all(d in written for d in spec.depends_on):
-                        pending.remove(path)
-                        msgs = file_messages(ctx, prd, design, spec, written)
-                        running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path)] = path
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    path = running.pop(future)
-                    content = future.result()
-                    sha = ctx.workspace.write(path, content)
-                    written[path] = content
-                    ctx.state.engineer_files[path] = FileRecord(sha256=sha, bytes=len(content.encode()))
-                    ctx.checkpoint()
-                    ctx.emit(Event("file_done", NAME, path, {"done": len(written), "total": total}))
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
+    running: dict[Future[str], str] = {}
+    try:
+        while pending or running:
+            for path in list(pending):
+                if len(running) >= ctx.settings.jobs:
+                    break
+                spec = design.file(path)
+                if all(d in written for d in spec.depends_on):
+                    pending.remove(path)
+                    msgs = file_messages(ctx, prd, design, spec, written)
+                    running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path)] = path
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                path = running.pop(future)
+                content = future.result()
+                sha = ctx.workspace.write(path, content)
+                written[path] = content
+                ctx.state.engineer_files[path] = FileRecord(sha256=sha, bytes=len(content.encode()))
+                ctx.checkpoint()
+                ctx.emit(Event("file_done", NAME, path, {"done": len(written), "total": total}))
+    finally:
+        # On a stop, don't wait for calls in flight (their replies still land in the cache).
+        pool.shutdown(wait=not running, cancel_futures=True)
 
     extras = {
         path: ctx.render(template, prd=prd, design=design, idea_excerpt=ctx.state.idea.strip().splitlines()[0][:200])
