@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
 from .config import STICKY_ON_RESUME, load_settings
-from .errors import EXIT_OK, BudgetExhausted, Interrupted, SwcompanyError, UsageError
+from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, SwcompanyError, UsageError
 from .events import Event, EventSink, ignore
 
 if TYPE_CHECKING:
@@ -142,6 +142,8 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
             hint = f"continue with: swcompany resume {workspace.root}"
         except SwcompanyError as exc:
             hint = _budget_hint(workspace, state, settings) if isinstance(exc, BudgetExhausted) else exc.hint
+            if isinstance(exc, (ProviderError, Interrupted)):
+                hint = f"{hint + '; ' if hint else ''}continue with: swcompany resume {workspace.root}"
             if state.exit_code is None:  # failed outside a stage (e.g. gateway set-up)
                 state.stop_reason, state.exit_code, state.last_error = exc.stop_reason, exc.exit_code, exc.message
                 workspace.save_state(state)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -177,6 +178,13 @@ def _is_transient(exc: BaseException) -> bool:
     return bool(names & set(_TRANSIENT)) or isinstance(exc, (ConnectionError, TimeoutError))
 
 
+def _clean_detail(text: str) -> str:
+    """litellm's messages repeat the class name thrice; keep the provider's own words, scrubbed."""
+    text = " ".join(text.split())
+    text = re.sub(r"^(litellm\.)?\w+(Error|Exception)?: (\w+(Error|Exception): )*(\w+Exception - )?", "", text)
+    return scrub(text)[:300] or "no detail"
+
+
 def _retry_after(exc: BaseException) -> float | None:
     headers = getattr(exc, "litellm_response_headers", None) or getattr(getattr(exc, "response", None), "headers", None)
     value = headers.get("retry-after") if headers is not None else None
@@ -327,8 +335,12 @@ class Gateway:
 
     def _provider_error(self, model: str, exc: BaseException | None, attempts: int) -> ProviderError:
         name = type(exc).__name__ if exc else "Error"
-        detail = scrub(" ".join(str(exc).split()))[:300] if exc else "unknown failure"
+        detail = _clean_detail(str(exc)) if exc else "unknown failure"
         status = getattr(exc, "status_code", None)
+        if "connection error" in detail.lower() or name == "APIConnectionError":
+            where = self.settings.base_url or "the provider"
+            return ProviderError(f"{model}: cannot reach {where} ({detail}) after {attempts} attempt(s)",
+                                 hint="check --base-url / your network; the run is saved")
         if name in ("AuthenticationError", "PermissionDeniedError") or status in (401, 403):
             return ProviderError(f"{model}: authentication failed (HTTP {status or 401})", hint=key_hint(model))
         if name == "NotFoundError" or status == 404:
@@ -336,7 +348,7 @@ class Gateway:
                                  hint="check the model name and --base-url (OpenAI-compatible servers usually end in /v1)")
         tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts > 1 else ""
         return ProviderError(f"{model}: provider call failed{tries}: {name}: {detail}",
-                             hint="the run is saved; `swcompany resume` continues when the provider is back")
+                             hint="the run is saved")
 
     # --- structured helpers ---
 
