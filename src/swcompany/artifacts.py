@@ -7,9 +7,9 @@ model reply is rejected with an exact error message we can send back for repair.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .paths import UnsafePathError, safe_relpath
 
@@ -40,19 +40,22 @@ class PRD(BaseModel):
     out_of_scope: list[str] = Field(default_factory=list)
 
 
+def _checked_path(value: str) -> str:
+    try:
+        return safe_relpath(value)
+    except UnsafePathError as exc:
+        raise ValueError(str(exc)) from None
+
+
+SafePath = Annotated[str, AfterValidator(_checked_path)]
+"""A workspace-relative path a model named, normalised and refused if it could escape."""
+
+
 class FileSpec(BaseModel):
-    path: str = Field(description="relative POSIX path, e.g. todo/storage.py")
+    path: SafePath = Field(description="relative POSIX path, e.g. todo/storage.py")
     purpose: str
     depends_on: list[str] = Field(default_factory=list, description="paths of design files this one imports")
     interface: str = Field("", description="public functions/classes with signatures")
-
-    @field_validator("path")
-    @classmethod
-    def _safe_path(cls, value: str) -> str:
-        try:
-            return safe_relpath(value)
-        except UnsafePathError as exc:
-            raise ValueError(str(exc)) from None
 
 
 class DataStructure(BaseModel):
@@ -119,16 +122,8 @@ def dependency_levels(files: list[FileSpec]) -> list[list[str]]:
 
 
 class FixedFile(BaseModel):
-    path: str
+    path: SafePath
     content: str
-
-    @field_validator("path")
-    @classmethod
-    def _safe_path(cls, value: str) -> str:
-        try:
-            return safe_relpath(value)
-        except UnsafePathError as exc:
-            raise ValueError(str(exc)) from None
 
 
 class QAReport(BaseModel):
