@@ -240,3 +240,10 @@ def test_python_api_returns_a_result(fake_server, tmp_path):
     assert result.ok and result.stages["engineer"].commit
     again = swcompany.resume(result.workspace)
     assert again.ok and again.usage.calls == result.usage.calls
+
+
+def test_stale_git_index_lock_from_a_killed_commit_is_cleared(fake_server):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+    Path("workspace/t/.git/index.lock").write_text("")
+    proc = run_cli("resume", "workspace/t", "--from", "engineer")
+    assert proc.returncode == 0, proc.stderr

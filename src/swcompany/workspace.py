@@ -135,6 +135,7 @@ class Workspace:
         """Commit everything in the work tree as one stage commit; returns the sha."""
         import git
 
+        self._clear_stale_git_lock()
         repo = git.Repo(self.root)
         try:
             body = message.rstrip() + "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items()) + "\n"
@@ -149,6 +150,12 @@ class Workspace:
             return repo.head.commit.hexsha
         finally:
             repo.close()
+
+    def _clear_stale_git_lock(self) -> None:
+        """A run killed inside ``git commit`` leaves index.lock; we hold the workspace lock, so it is ours."""
+        stale = self.root / ".git" / "index.lock"
+        if stale.exists():
+            stale.unlink(missing_ok=True)
 
     @staticmethod
     def _git_identity_env(repo) -> dict[str, str]:
