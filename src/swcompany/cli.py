@@ -200,6 +200,9 @@ def status(
 
     ui = ConsoleUI("rich" if sys.stdout.isatty() else "plain", to_stdout=True)
     ui.summary(result)
+    typer.echo(f"files: {len(result.files)} written")
+    if result.qa is not None:
+        typer.echo(f"tests: {result.qa.passed} passed, {result.qa.failed} failed, {result.qa.errors} errors ({result.qa.verdict})")
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
         typer.echo(f"last error: {result.error}")
