@@ -77,6 +77,24 @@ CODE = {
     ),
 }
 
+TESTS = {
+    "tests/test_todo_storage.py": (
+        "from todo import storage\n\n\n"
+        "def test_add_then_list(tmp_path):\n"
+        "    db = str(tmp_path / 't.db')\n"
+        "    storage.add_task(db, 'milk')\n"
+        "    assert [t for _, t, _ in storage.list_tasks(db)] == ['milk']\n"
+    ),
+    "tests/test_todo_cli.py": (
+        "from todo import cli\n\n\n"
+        "def test_add_and_list(tmp_path, capsys):\n"
+        "    db = str(tmp_path / 't.db')\n"
+        "    assert cli.main(['--db', db, 'add', 'milk']) == 0\n"
+        "    assert cli.main(['--db', db, 'list']) == 0\n"
+        "    assert 'milk' in capsys.readouterr().out\n"
+    ),
+}
+
 ROLE_MARKERS = {
     "pm": "You are the product manager",
     "architect": "You are the software architect",
@@ -110,10 +128,12 @@ class Scenario:
     """A responder with per-role overrides and a call counter."""
 
     def __init__(self, prd: dict | None = None, design: dict | None = None, code: dict[str, str] | None = None,
-                 overrides: dict[str, Callable[[Request], Reply | str]] | None = None, delay: float = 0.0):
+                 overrides: dict[str, Callable[[Request], Reply | str]] | None = None, delay: float = 0.0,
+                 tests: dict[str, str] | None = None):
         self.prd = prd or PRD
         self.design = design or DESIGN
         self.code = code or CODE
+        self.tests = TESTS if tests is None else tests
         self.overrides = overrides or {}
         self.delay = delay
         self.counts: Counter[str] = Counter()
@@ -130,6 +150,14 @@ class Scenario:
         elif role == "engineer":
             path = target_file(req)
             reply = fenced(self.code.get(path, "# empty\n"))
+        elif role == "qa":
+            path = target_file(req)
+            module = re.search(r"\(import as `([\w.]+)`\)", req.text)
+            default = f"import {module.group(1)}\n\n\ndef test_imports():\n    assert {module.group(1)}\n" if module else ""
+            reply = fenced(self.tests.get(path, default))
+        elif role == "fix":
+            reply = json.dumps({"files": [{"path": "tests/test_noop.py", "content": "def test_noop():\n    pass\n"}],
+                                "explanation": "no idea"})
         else:
             reply = Reply(status=500, content=f"scenario has no reply for role {role}")
         if isinstance(reply, str):

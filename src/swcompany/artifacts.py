@@ -126,6 +126,13 @@ class FixedFile(BaseModel):
     content: str
 
 
+class FixReply(BaseModel):
+    """A QA fix round's answer: whole-file replacements."""
+
+    files: list[FixedFile] = Field(min_length=1, description="complete new contents of each file to change")
+    explanation: str = ""
+
+
 class QAReport(BaseModel):
     """The honest outcome of the generated project's tests."""
 
@@ -134,10 +141,24 @@ class QAReport(BaseModel):
     passed: int = 0
     failed: int = 0
     errors: int = 0
+    skipped: int = 0
     rounds_used: int = 0
     timed_out: bool = False
+    flooded: bool = False
+    install_error: str | None = None
     last_output: str = ""
     test_files: list[str] = Field(default_factory=list)
+    fixed_files: list[str] = Field(default_factory=list)
+    command: str = "python -m pytest tests"
+
+
+class QAProgress(BaseModel):
+    """Where the QA stage is, so a resume neither rewrites tests nor repeats fix rounds."""
+
+    tests_written: bool = False
+    test_files: list[str] = Field(default_factory=list)
+    rounds_done: int = 0
+    fixed_files: list[str] = Field(default_factory=list)
 
 
 # --- run state ---------------------------------------------------------------------
@@ -204,6 +225,7 @@ class RunState(BaseModel):
     artifact_hashes: dict[str, str] = Field(default_factory=dict, description="sha256 of each file as a stage wrote it")
     usage: Usage = Field(default_factory=Usage)
     qa: QAReport | None = None
+    qa_progress: QAProgress = Field(default_factory=QAProgress)
     stop_reason: StopReason = "running"
     last_error: str | None = None
     exit_code: int | None = None

@@ -34,6 +34,7 @@ Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", help="engineer file
 Budget = Annotated[Optional[float], typer.Option("--budget", "--investment", help="USD cap on the workspace's total spend (exit 3 when reached)")]
 MaxTokens = Annotated[Optional[int], typer.Option("--max-tokens", help="cap on the workspace's total tokens")]
 FixRounds = Annotated[Optional[int], typer.Option("--fix-rounds", help="QA fix rounds [default: 3]")]
+TestTimeout = Annotated[Optional[float], typer.Option("--test-timeout", help="seconds for one sandboxed test run [default: 120]")]
 NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
@@ -120,7 +121,7 @@ def new(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="parent folder of workspaces [default: ./workspace]")] = None,
     force: Annotated[bool, typer.Option("--force", help="reuse an existing workspace folder")] = False,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
-    max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, no_tests: NoTests = False,
+    max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
@@ -142,7 +143,7 @@ def new(
         result = api.generate_repo(
             text, name=name, output_dir=output, force=force, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
-                         fix_rounds=fix_rounds, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
+                         fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
                          prompts_dir=prompts),
         )
     _finish(result, ui, json_out)
@@ -153,7 +154,7 @@ def resume(
     directory: Annotated[Path, typer.Argument(help="the workspace to continue")],
     from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (pm, architect, engineer, qa) using the files on disk")] = None,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
-    max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, no_tests: NoTests = False,
+    max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
@@ -174,7 +175,7 @@ def resume(
         result = api.resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
-                         fix_rounds=fix_rounds, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
+                         fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
                          prompts_dir=prompts),
         )
     _finish(result, ui, json_out)

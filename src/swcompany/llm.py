@@ -377,10 +377,22 @@ class Gateway:
         raise ModelOutputError(f"{stage}: the model's {what} was unusable after repair attempts: {error.splitlines()[0]}",
                                hint="resume to try again, or use a stronger model for this stage")
 
-    def ask_model(self, stage: str, messages: Messages, model: type[T], label: str = "") -> T:
-        """A reply validated as ``model`` (schema via response_format when supported)."""
-        return self._repair_loop(stage, messages, lambda text: parse_model(text, model),
-                                 schema=model, label=label or model.__name__, what=f"{model.__name__} JSON")
+    def ask_model(self, stage: str, messages: Messages, model: type[T], label: str = "",
+                  check: Callable[[T], None] | None = None) -> T:
+        """A reply validated as ``model`` (schema via response_format when supported).
+
+        ``check`` may add rules the schema cannot express; it raises ``ReplyError`` with the
+        instruction for the model, which is then re-prompted like a schema error.
+        """
+
+        def parse(text: str) -> T:
+            value = parse_model(text, model)
+            if check is not None:
+                check(value)
+            return value
+
+        return self._repair_loop(stage, messages, parse, schema=model, label=label or model.__name__,
+                                 what=f"{model.__name__} JSON")
 
     def ask_file(self, stage: str, messages: Messages, path: str) -> str:
         """The complete content of one file; parseable kinds must parse."""

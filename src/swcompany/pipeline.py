@@ -8,7 +8,7 @@ provider, Ctrl-C, crash) is recorded in state before it propagates, so the next
 
 from __future__ import annotations
 
-from .artifacts import RunState, StageRecord, Usage, utcnow
+from .artifacts import QAProgress, RunState, StageRecord, Usage, utcnow
 from .config import Settings
 from .errors import EXIT_OK, Interrupted, SwcompanyError
 from .events import Event, EventSink
@@ -27,6 +27,7 @@ def reset_from(state: RunState, stage: str) -> None:
         state.engineer_files.clear()
     if start <= STAGE_NAMES.index("qa"):
         state.qa = None
+        state.qa_progress = QAProgress()
 
 
 def reconcile(state: RunState, workspace: Workspace) -> None:
@@ -71,7 +72,9 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
             return Usage(**{k: getattr(now, k) - getattr(before, k) for k in Usage.model_fields})
 
         def commit(name: str, subject: str) -> str:
-            return workspace.commit_stage(name, subject, trailers(name, model, record.usage))
+            so_far = record.usage.model_copy()
+            so_far.add(stage_usage())
+            return workspace.commit_stage(name, subject, trailers(name, model, so_far))
 
         ctx = StageContext(workspace, settings, gateway, state, emit, checkpoint, commit)
         try:

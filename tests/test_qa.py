@@ -1,0 +1,122 @@
+"""QA stage end to end against the fake server: tests, fix rounds, timeouts, secrets, report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import git
+
+from conftest import cli_args, run_cli
+from fake_llm_server import FakeLLMServer
+from scenario import CODE, Scenario, fenced
+
+BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
+
+
+def subjects(ws: Path) -> list[str]:
+    return [c.message.splitlines()[0] for c in reversed(list(git.Repo(ws).iter_commits()))]
+
+
+def report(ws: Path) -> dict:
+    return json.loads((ws / "docs/qa_report.json").read_text())
+
+
+def fix_storage(req):
+    return json.dumps({"files": [{"path": "todo/storage.py", "content": CODE["todo/storage.py"]}],
+                       "explanation": "list_tasks must return titles unchanged"})
+
+
+def test_tests_pass_first_time(fake_server):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server))
+    assert proc.returncode == 0, proc.stderr
+    ws = Path("workspace/t")
+    r = report(ws)
+    assert r["verdict"] == "passed" and r["passed"] == 2 and r["failed"] == 0 and r["rounds_used"] == 0
+    assert sorted(r["test_files"]) == ["tests/test_todo_cli.py", "tests/test_todo_storage.py"]
+    assert [s.split(":")[0] for s in subjects(ws)] == ["pm", "architect", "engineer", "qa"]
+    assert "PASSED" in (ws / "docs/qa_report.md").read_text()
+    assert not git.Repo(ws).is_dirty(untracked_files=True)
+
+
+def test_a_fix_round_repairs_a_bug():
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": fix_storage})
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+        assert proc.returncode == 0, proc.stderr
+        assert scenario.counts["fix"] == 1
+        fix_prompt = [r for r in server.calls() if "You fix failing tests" in r.system][0].text
+    assert "AssertionError" in fix_prompt and "todo/storage.py" in fix_prompt
+    ws = Path("workspace/t")
+    assert subjects(ws)[-2:] == ["qa: fix round 1", "qa: passed: 2 passed, 0 failed, 0 errors"]
+    assert report(ws)["rounds_used"] == 1 and report(ws)["verdict"] == "passed"
+    assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
+
+
+def test_a_fix_that_never_works_exits_5_after_the_rounds():
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE})  # default fix changes nothing useful
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+    assert proc.returncode == 5, proc.stderr
+    ws = Path("workspace/t")
+    assert scenario.counts["fix"] == 2
+    r = report(ws)
+    assert r["verdict"] == "failed" and r["rounds_used"] == 2 and r["failed"] >= 1
+    assert "assert" in r["last_output"]
+    assert [s for s in subjects(ws) if s.startswith("qa: fix round")] == ["qa: fix round 1", "qa: fix round 2"]
+    assert subjects(ws)[-1].startswith("qa: failed")
+    assert not git.Repo(ws).is_dirty(untracked_files=True)
+    state = json.loads((ws / ".swcompany/state.json").read_text())
+    assert state["stop_reason"] == "tests_failed" and state["exit_code"] == 5
+
+
+def test_a_hanging_test_is_killed_by_the_timeout():
+    hang = "import time\n\n\ndef test_hangs():\n    time.sleep(3600)\n"
+    scenario = Scenario(tests={"tests/test_todo_storage.py": hang})
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0", "--test-timeout", "3")
+    assert proc.returncode == 5, proc.stderr
+    r = report(Path("workspace/t"))
+    assert r["timed_out"] is True and r["verdict"] != "passed"
+    assert "wall-clock timeout" in r["last_output"]
+
+
+def test_generated_tests_cannot_see_api_keys(monkeypatch):
+    monkeypatch.setenv("MY_SERVICE_API_KEY", "sk-sandbox-leak-check-123456")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_leakcheck123456")
+    spy = ("import os\n\n\ndef test_env(tmp_path):\n"
+           "    open('env_seen.txt', 'w').write('\\n'.join(f'{k}={v}' for k, v in os.environ.items()))\n")
+    scenario = Scenario(tests={"tests/test_todo_storage.py": spy})
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    seen = Path("workspace/t/env_seen.txt").read_text()
+    assert "PATH=" in seen
+    for leaked in ("sk-sandbox-leak-check", "ghp_leakcheck", "MY_SERVICE_API_KEY", "OPENAI_API_KEY", "GITHUB_TOKEN"):
+        assert leaked not in seen
+
+
+def test_no_tests_skips_qa(fake_server):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests")
+    assert proc.returncode == 0
+    assert not Path("workspace/t/docs/qa_report.json").exists()
+
+
+def test_resume_after_tests_written_does_not_rewrite_them(fake_server):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server))
+    assert proc.returncode == 0
+    qa_calls = len([r for r in fake_server.calls() if "QA engineer" in r.system])
+    state_path = Path("workspace/t/.swcompany/state.json")
+    state = json.loads(state_path.read_text())
+    state["stages"]["qa"]["status"] = "pending"  # as if killed after the tests were written
+    state_path.write_text(json.dumps(state))
+    assert run_cli("resume", "workspace/t", "--no-cache").returncode == 0
+    assert len([r for r in fake_server.calls() if "QA engineer" in r.system]) == qa_calls
+
+
+def test_python_api_reports_tests(fake_server, tmp_path):
+    import swcompany
+
+    result = swcompany.generate_repo("todo", name="api", output_dir=tmp_path / "o", model="openai/gpt-4o-mini",
+                                     base_url=fake_server.base_url)
+    assert result.ok and result.qa.verdict == "passed" and result.qa.passed == 2
