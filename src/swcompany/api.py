@@ -25,6 +25,7 @@ from .events import Event, EventSink, ignore
 
 if TYPE_CHECKING:
     from .config import Settings
+from .prompts import check_templates
 from .workspace import Workspace, slugify
 
 MAX_IDEA_CHARS = 20_000
@@ -37,6 +38,7 @@ class StageSummary(BaseModel):
     commit: str | None = None
     model: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    seconds: float | None = None
     error: str | None = None
 
 
@@ -51,6 +53,7 @@ class RunResult(BaseModel):
     files: list[str]
     qa: QAReport | None = None
     usage: Usage
+    next_command: str | None = None
     error: str | None = None
     hint: str | None = None
 
@@ -70,14 +73,29 @@ def clean_idea(idea: str) -> str:
     return text
 
 
+def _next_command(workspace: Workspace) -> str | None:
+    """``cd <workspace> && <how to run>`` from the design, when there is one."""
+    import json
+    import shlex
+
+    try:
+        how = json.loads(workspace.read("docs/design.json")).get("how_to_run", "").strip()
+    except (OSError, ValueError):
+        return None
+    return f"cd {shlex.quote(str(workspace.root))} && {how}" if how else None
+
+
 def result_from_state(workspace: Workspace, state: RunState, hint: str | None = None) -> RunResult:
     from .stages import STAGE_NAMES
 
-    stages = {n: StageSummary(**state.stages.get(n, StageRecord()).model_dump(include={"status", "commit", "model", "usage", "error"}))
-              for n in STAGE_NAMES}
+    stages = {}
+    for n in STAGE_NAMES:
+        record = state.stages.get(n, StageRecord())
+        stages[n] = StageSummary(**record.model_dump(include={"status", "commit", "model", "usage", "seconds", "error"}))
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
                      stop_reason=state.stop_reason, stages=stages, files=sorted(state.engineer_files),
-                     qa=state.qa, usage=state.usage, error=state.last_error, hint=hint)
+                     qa=state.qa, usage=state.usage, next_command=_next_command(workspace),
+                     error=state.last_error, hint=hint)
 
 
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
@@ -163,6 +181,7 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
 
     text = clean_idea(idea)
     effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
+    check_templates(effective.prompts_dir)
     preflight(effective, STAGE_NAMES)
     if name is not None and (slugify(name) != name.lower() or "/" in name or "\\" in name):
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
@@ -194,6 +213,7 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
         if not pending:
             on_event(Event("info", "", "nothing to do: every stage is finished"))
             return result_from_state(workspace, state, hint="use --from STAGE to regenerate a stage")
+        check_templates(effective.prompts_dir)
         preflight(effective, pending)
         state.settings = effective.public_dump()
         return _execute(workspace, state, effective, on_event)
@@ -203,3 +223,37 @@ def status(path: str | Path) -> RunResult:
     """The state of a workspace, without importing litellm."""
     workspace = Workspace.open(Path(path))
     return result_from_state(workspace, workspace.load_state())
+
+
+class DryRun(BaseModel):
+    """What ``new --dry-run`` shows: the PM prompt, models and an estimate; nothing is called."""
+
+    models: dict[str, str]
+    pm_prompt: list[dict[str, str]]
+    estimate: list[Any]
+    tokens: tuple[int, int]
+    cost: tuple[float, float] | None
+
+
+def dry_run(idea: str, *, config_path: Path | None = None, **settings: Any) -> DryRun:
+    """Render the PM prompt and estimate the run's tokens and cost, without any LLM call."""
+    import json as _json
+
+    from .artifacts import PRD
+    from .estimate import count_tokens, estimate_run, lookup_prices
+    from .prompts import render
+    from .stages import STAGE_NAMES
+
+    text = clean_idea(idea)
+    effective = load_settings(settings, path=config_path)
+    check_templates(effective.prompts_dir)
+    variables = {"idea": text, "schema": _json.dumps(PRD.model_json_schema(), separators=(",", ":"))}
+    messages = [{"role": role, "content": render(f"prompts/pm.{role}.j2", effective.prompts_dir, **variables)}
+                for role in ("system", "user")]
+    models = {stage: effective.model_for(stage) for stage in STAGE_NAMES}
+    estimates = estimate_run(count_tokens(models["pm"], messages), models, lookup_prices(effective, sorted(set(models.values()))),
+                             run_tests=effective.run_tests, fix_rounds=effective.fix_rounds)
+    tokens = (sum(e.tokens[0] for e in estimates), sum(e.tokens[1] for e in estimates))
+    costs = [e.cost for e in estimates]
+    cost = None if any(c is None for c in costs) else (sum(c[0] for c in costs), sum(c[1] for c in costs))
+    return DryRun(models=models, pm_prompt=messages, estimate=estimates, tokens=tokens, cost=cost)

@@ -200,6 +200,7 @@ class StageRecord(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     started_at: str | None = None
     finished_at: str | None = None
+    seconds: float = 0.0
     error: str | None = None
 
 

@@ -25,8 +25,10 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode=None,
 )
-config_app = typer.Typer(help="Show or create the config file.", no_args_is_help=True)
+config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True)
+app.add_typer(prompts_app, name="prompts")
 
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, anthropic/claude-3-5-sonnet-latest, ollama/qwen2.5-coder")]
 BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint; use with --model openai/<name>")]
@@ -123,6 +125,7 @@ def new(
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="render the PM prompt and estimate tokens and cost; call nothing")] = False,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
     """Turn an idea into a repository: PRD, design, code, tests, one commit per stage.
@@ -138,14 +141,19 @@ def new(
     from . import api
 
     ui = _ui(json_out, quiet, verbose)
+    overrides = _overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
+                           fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
+                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts)
     with _errors(debug):
         text = _read_idea(idea, idea_file)
-        result = api.generate_repo(
-            text, name=name, output_dir=output, force=force, on_event=ui,
-            **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
-                         fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
-                         prompts_dir=prompts),
-        )
+        if dry_run:
+            plan = api.dry_run(text, **overrides)
+            if json_out:
+                typer.echo(plan.model_dump_json(indent=2))
+            else:
+                ui.dry_run(plan)
+            return
+        result = api.generate_repo(text, name=name, output_dir=output, force=force, on_event=ui, **overrides)
     _finish(result, ui, json_out)
 
 
@@ -207,6 +215,68 @@ def status(
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
         typer.echo(f"last error: {result.error}")
+
+
+@app.command()
+def doctor(
+    model: Model = None, base_url: BaseUrl = None, json_out: JsonOut = False, debug: Debug = False,
+) -> None:
+    """Check the configured provider with one tiny call per model: latency, or the exact reason it fails.
+
+    Examples:
+
+      swcompany doctor
+
+      swcompany doctor --model ollama/qwen2.5-coder
+
+      swcompany doctor --model openai/my-model --base-url http://localhost:8000/v1
+    """
+    from .config import load_settings
+    from .doctor import probe_models
+    from .stages import STAGE_NAMES
+
+    with _errors(debug):
+        settings = load_settings(_overrides(model=model, base_url=base_url))
+        results = probe_models(settings, STAGE_NAMES)
+    if json_out:
+        typer.echo(json.dumps([r.model_dump() for r in results], indent=2))
+    for r in results if not json_out else []:
+        where = f" via {settings.base_url}" if settings.base_url else ""
+        if r.ok:
+            typer.echo(f"ok: {r.model}{where} answered in {r.latency_s:.2f}s")
+        else:
+            _error_line(r.error or "failed", r.hint)
+    raise typer.Exit(max((r.exit_code for r in results), default=0))
+
+
+app.command("models", help="Alias of `doctor`: check each configured model with one tiny call.")(doctor)
+config_app.command("doctor", help="Alias of `swcompany doctor`.")(doctor)
+
+
+@prompts_app.command("export")
+def prompts_export(
+    directory: Annotated[Path, typer.Argument(help="folder to copy prompts/ and templates/ into")],
+    force: Annotated[bool, typer.Option("--force", help="overwrite existing files")] = False,
+    debug: Debug = False,
+) -> None:
+    """Copy the packaged prompts and templates for editing; use them with --prompts DIR.
+
+    Example: swcompany prompts export my-prompts && swcompany new "..." --prompts my-prompts
+    """
+    from .prompts import export_templates
+
+    with _errors(debug):
+        written = export_templates(directory, force=force)
+    typer.echo(f"wrote {len(written)} files to {directory} (use: --prompts {directory}, or prompts_dir in the config)")
+
+
+@prompts_app.command("list")
+def prompts_list() -> None:
+    """List the packaged prompt and template names."""
+    from .prompts import template_names
+
+    for name in template_names("prompts") + template_names("templates"):
+        typer.echo(name)
 
 
 @config_app.command("show")

@@ -60,15 +60,27 @@ def load_litellm():
 # --- provider setup ------------------------------------------------------------------
 
 
-def api_key_for(settings: Settings) -> str | None:
-    """The key to pass explicitly, if any; litellm reads provider env vars by itself."""
+_OPENAI_COMPATIBLE = {"openai", "custom_openai", "hosted_vllm", "lm_studio", "llamafile", "text-completion-openai"}
+
+
+def api_key_for(settings: Settings, model: str) -> str | None:
+    """The key to pass explicitly, if any; litellm reads provider env vars by itself.
+
+    A keyless OpenAI-compatible server (vLLM, llama.cpp, LM Studio) still needs *some*
+    bearer value or the OpenAI client refuses to send; other providers keep their own keys.
+    """
     if settings.api_key_env:
         value = os.environ.get(settings.api_key_env)
         if not value:
             raise ConfigError(f"api_key_env names ${settings.api_key_env}, but it is not set")
         return value
     if settings.base_url and not os.environ.get("OPENAI_API_KEY"):
-        return NO_KEY_PLACEHOLDER
+        try:
+            provider = load_litellm().get_llm_provider(model)[1]
+        except Exception:  # noqa: BLE001 - preflight reports unmappable models
+            provider = ""
+        if provider in _OPENAI_COMPATIBLE:
+            return NO_KEY_PLACEHOLDER
     return None
 
 
@@ -311,7 +323,7 @@ class Gateway:
             reraise=False,
         )
         kwargs = dict(request, timeout=s.timeout, num_retries=0, max_retries=0)
-        api_key = api_key_for(s)
+        api_key = api_key_for(s, request["model"])
         if api_key:
             kwargs["api_key"] = api_key
         try:
@@ -340,15 +352,14 @@ class Gateway:
         if "connection error" in detail.lower() or name == "APIConnectionError":
             where = self.settings.base_url or "the provider"
             return ProviderError(f"{model}: cannot reach {where} ({detail}) after {attempts} attempt(s)",
-                                 hint="check --base-url / your network; the run is saved")
+                                 hint="check --base-url, that the server is running, and your network")
         if name in ("AuthenticationError", "PermissionDeniedError") or status in (401, 403):
             return ProviderError(f"{model}: authentication failed (HTTP {status or 401})", hint=key_hint(model))
         if name == "NotFoundError" or status == 404:
             return ProviderError(f"{model}: model or endpoint not found ({detail})",
                                  hint="check the model name and --base-url (OpenAI-compatible servers usually end in /v1)")
         tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts > 1 else ""
-        return ProviderError(f"{model}: provider call failed{tries}: {name}: {detail}",
-                             hint="the run is saved")
+        return ProviderError(f"{model}: provider call failed{tries}: {name}: {detail}")
 
     # --- structured helpers ---
 

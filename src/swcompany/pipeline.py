@@ -8,6 +8,8 @@ provider, Ctrl-C, crash) is recorded in state before it propagates, so the next
 
 from __future__ import annotations
 
+import time
+
 from .artifacts import QAProgress, RunState, StageRecord, Usage, utcnow
 from .config import Settings
 from .errors import EXIT_OK, Interrupted, SwcompanyError
@@ -66,6 +68,7 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
         checkpoint()
         emit(Event("stage_started", stage.NAME, stage.TITLE, {"model": model}))
         before = gateway.by_stage.get(stage.NAME, Usage()).model_copy()
+        clock = time.monotonic()
 
         def stage_usage() -> Usage:
             now = gateway.by_stage.get(stage.NAME, Usage())
@@ -86,6 +89,7 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
                 record.commit = workspace.commit_stage(stage.NAME, result.message, trailers(stage.NAME, model, record.usage))
         except BaseException as exc:
             record.usage.add(stage_usage())
+            record.seconds += time.monotonic() - clock
             error = exc if isinstance(exc, SwcompanyError) else Interrupted("interrupted") if isinstance(exc, KeyboardInterrupt) else None
             record.status = "failed" if error is None or not isinstance(error, Interrupted) else "pending"
             record.error = error.message if error else f"{type(exc).__name__}: {exc}"
@@ -98,6 +102,7 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
                 raise Interrupted("interrupted; the run is saved", hint=f"continue with: swcompany resume {workspace.root}") from None
             raise
         record.status, record.finished_at = result.status, utcnow()
+        record.seconds += time.monotonic() - clock
         exit_code = max(exit_code, result.exit_code)
         checkpoint()
         emit(Event("stage_finished", stage.NAME, result.status, {"commit": record.commit, "usage": record.usage.model_dump()}))

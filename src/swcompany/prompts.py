@@ -58,3 +58,62 @@ def template_names(kind: str = "prompts") -> list[str]:
     """Packaged template names of one kind, e.g. ``prompts/pm.system.j2``."""
     folder = packaged_root() / kind
     return sorted(f"{kind}/{p.name}" for p in folder.glob("*.j2"))
+
+
+# Variables each template is rendered with (stages/*.py pass them); overrides may use no others.
+STAGE_PROMPT_VARIABLES = {
+    "pm": {"idea", "schema"},
+    "architect": {"schema", "prd_json", "prd_markdown"},
+    "engineer": {"prd", "design", "file", "dependencies"},
+    "qa": {"prd", "design", "file", "module", "source", "dependencies", "test_path"},
+    "fix": {"schema", "prd", "design", "failure", "round", "files"},
+}
+TEMPLATE_VARIABLES = {
+    "prompts/json_contract.j2": {"schema"},
+    **{f"prompts/{stage}.{part}.j2": names for stage, names in STAGE_PROMPT_VARIABLES.items() for part in ("system", "user")},
+    "templates/prd.md.j2": {"prd"},
+    "templates/design.md.j2": {"design", "levels"},
+    "templates/project_readme.md.j2": {"prd", "design", "idea_excerpt"},
+    "templates/requirements.txt.j2": {"prd", "design", "idea_excerpt"},
+    "templates/gitignore.j2": {"prd", "design", "idea_excerpt"},
+    "templates/qa_report.md.j2": {"report", "prd"},
+    "templates/tests_conftest.py.j2": set(),
+}
+
+
+def check_templates(override_dir: Path | None) -> None:
+    """Fail before any LLM call if a template (packaged or overridden) uses an unknown variable."""
+    import jinja2
+    from jinja2 import meta
+
+    env = _environment(str(override_dir) if override_dir else None)
+    for name, allowed in TEMPLATE_VARIABLES.items():
+        try:
+            source = env.loader.get_source(env, name)[0]
+            undeclared = meta.find_undeclared_variables(env.parse(source)) - set(env.globals)
+        except jinja2.TemplateNotFound:
+            raise ConfigError(f"template {name} not found in {override_dir or 'the packaged prompts'}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"template {name}, line {exc.lineno}: {exc.message}") from None
+        unknown = sorted(undeclared - allowed)
+        if unknown:
+            raise ConfigError(
+                f"template {name} uses undefined variable {unknown[0]!r}",
+                hint=f"it may use: {', '.join(sorted(allowed)) or 'no variables'}",
+            )
+
+
+def export_templates(target: Path, force: bool = False) -> list[Path]:
+    """Copy the packaged prompts/ and templates/ into ``target`` for editing."""
+    import shutil
+
+    written = []
+    for kind in ("prompts", "templates"):
+        for source in sorted((packaged_root() / kind).glob("*.j2")):
+            dest = target / kind / source.name
+            if dest.exists() and not force:
+                raise ConfigError(f"{dest} already exists", hint="pass --force to overwrite")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+            written.append(dest)
+    return written

@@ -1,8 +1,8 @@
-"""What the user sees: a live view on a TTY, plain timestamped lines otherwise.
+"""What the user sees: a live stage view on a TTY, plain timestamped lines otherwise.
 
-Everything goes to stderr except the final ``--json`` document (stdout), so CI can
-parse stdout while logs stay readable. The pipeline knows nothing of this module;
-it only emits events.
+Everything goes to stderr except the final ``--json`` document and the workspace path
+(stdout), so CI can parse stdout while logs stay readable. The pipeline knows nothing of
+this module; it only emits events (``events.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 
 from .events import Event
 
-STAGE_TITLES = {"pm": "Product manager", "architect": "Architect", "engineer": "Engineer", "qa": "QA"}
+STAGES = {"pm": "Product manager", "architect": "Architect", "engineer": "Engineer", "qa": "QA"}
+MARKS = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]–[/]", "pending": "[dim]·[/]"}
 
 
 def _money(cost: float) -> str:
@@ -23,98 +24,167 @@ def _money(cost: float) -> str:
 
 
 class ConsoleUI:
-    """Event sink for the CLI. ``mode``: rich, plain, quiet or json."""
+    """Event sink for the CLI. ``mode``: rich (TTY), plain (pipes, CI), quiet or json."""
 
     def __init__(self, mode: str = "plain", verbose: bool = False, to_stdout: bool = False):
-        from rich.console import Console
-
         self.mode = mode
         self.verbose = verbose
-        self.err = Console(stderr=not to_stdout, highlight=False, soft_wrap=True,
-                           force_terminal=mode == "rich", no_color=mode != "rich")
+        self.console = self._console(stderr=not to_stdout)
         self._lock = threading.Lock()
+        self._status = {name: "pending" for name in STAGES}
+        self._detail = {name: "" for name in STAGES}
         self._started: dict[str, float] = {}
+        self._elapsed: dict[str, float] = {}
         self._tokens = 0
         self._cost = 0.0
-        self._status: Any = None
+        self._live: Any = None
 
-    # --- event handling ---
+    def _console(self, stderr: bool):
+        """Colours and control codes only in rich mode; plain mode is pure text."""
+        from rich.console import Console
+
+        if self.mode == "rich":
+            return Console(stderr=stderr, highlight=False, soft_wrap=True, force_terminal=True, emoji=False)
+        return Console(stderr=stderr, highlight=False, soft_wrap=True, force_terminal=False, no_color=True,
+                       color_system=None, emoji=False)
+
+    # --- events ---
 
     def __call__(self, event: Event) -> None:
         with self._lock:
             self._handle(event)
 
     def _line(self, text: str) -> None:
-        if self.mode in ("quiet",):
+        """A log line: printed above the live view, or timestamped in plain mode."""
+        if self.mode == "quiet":
             return
         if self.mode == "rich":
-            self.err.print(text)
+            self.console.print(text)
         else:
-            stamp = datetime.now().strftime("%H:%M:%S")
-            print(f"{stamp} {text}", file=sys.stderr, flush=True)
+            print(f"{datetime.now().strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
     def _handle(self, e: Event) -> None:
+        title = STAGES.get(e.stage, e.stage)
         if e.kind == "llm_call":
             call = e.data["event"]
             self._tokens += call.usage.tokens
             self._cost += call.usage.cost
             if self.verbose:
-                src = "cache" if call.cached else f"{call.usage.seconds:.1f}s"
-                self._line(f"  llm {call.stage} {call.label or ''} [{call.model}] {call.usage.tokens} tokens "
-                           f"{_money(call.usage.cost)} ({src})")
-            self._refresh()
-        elif e.kind == "stage_started":
-            self._started[e.stage] = time.monotonic()
-            self._line(f"{STAGE_TITLES.get(e.stage, e.stage)}: started ({e.data.get('model')})")
-            self._spin(f"{STAGE_TITLES.get(e.stage, e.stage)} working")
-        elif e.kind == "stage_skipped":
-            self._line(f"{STAGE_TITLES.get(e.stage, e.stage)}: {e.message}")
-        elif e.kind == "stage_finished":
-            took = time.monotonic() - self._started.get(e.stage, time.monotonic())
-            commit = (e.data.get("commit") or "")[:8]
-            self._stop_spin()
-            self._line(f"{STAGE_TITLES.get(e.stage, e.stage)}: {e.message} in {took:.1f}s"
-                       + (f" (commit {commit})" if commit else ""))
-        elif e.kind == "stage_failed":
-            self._stop_spin()
-            self._line(f"{STAGE_TITLES.get(e.stage, e.stage)}: stopped: {e.message}")
-        elif e.kind == "file_done":
-            self._line(f"  wrote {e.message} ({e.data['done']}/{e.data['total']})")
-        elif e.kind == "info":
-            self._line(f"{e.message}")
+                source = "cache" if call.cached else f"{call.usage.seconds:.1f}s"
+                self._line(f"  llm {call.stage} {call.label} [{call.model}] {call.usage.tokens} tokens "
+                           f"{_money(call.usage.cost)} ({source})")
         elif e.kind == "run_started":
             self._line(f"workspace: {e.message}")
+            self._start_live()
+        elif e.kind == "stage_started":
+            self._status[e.stage], self._started[e.stage] = "running", time.monotonic()
+            self._detail[e.stage] = e.data.get("model", "")
+            if self.mode != "rich":
+                self._line(f"{title}: started ({e.data.get('model')})")
+        elif e.kind == "stage_skipped":
+            self._status[e.stage] = "done"
+            self._detail[e.stage] = "already done"
+            if self.mode != "rich":
+                self._line(f"{title}: {e.message}")
+        elif e.kind in ("stage_finished", "stage_failed"):
+            self._elapsed[e.stage] = time.monotonic() - self._started.get(e.stage, time.monotonic())
+            if e.kind == "stage_failed":
+                self._status[e.stage], self._detail[e.stage] = "failed", e.message
+                self._line(f"{title}: stopped: {e.message}")
+            else:
+                self._status[e.stage] = e.message  # done / skipped
+                commit = (e.data.get("commit") or "")[:8]
+                if self.mode != "rich":
+                    self._line(f"{title}: {e.message} in {self._elapsed[e.stage]:.1f}s"
+                               + (f" (commit {commit})" if commit else ""))
+        elif e.kind == "file_done":
+            self._detail[e.stage] = f"{e.data['done']}/{e.data['total']} files, last {e.message}"
+            if self.mode != "rich":
+                self._line(f"  wrote {e.message} ({e.data['done']}/{e.data['total']})")
+        elif e.kind == "info":
+            if e.stage in self._detail and self.mode == "rich":
+                self._detail[e.stage] = e.message
+            else:
+                self._line(e.message)
+        elif e.kind == "run_finished":
+            self._stop_live()
 
-    def _spin(self, text: str) -> None:
-        if self.mode == "rich":
-            self._stop_spin()
-            self._status = self.err.status(text)
-            self._status.start()
+    # --- live view (TTY only) ---
 
-    def _refresh(self) -> None:
-        if self._status is not None:
-            self._status.update(f"working: {self._tokens:,} tokens, {_money(self._cost)}")
+    def _start_live(self) -> None:
+        if self.mode != "rich" or self._live is not None:
+            return
+        from rich.live import Live
 
-    def _stop_spin(self) -> None:
-        if self._status is not None:
-            self._status.stop()
-            self._status = None
+        self._live = Live(console=self.console, get_renderable=self._render_live, refresh_per_second=8, transient=True)
+        self._live.start()
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+            self.console.print(self._render_live(final=True))
+
+    def _render_live(self, final: bool = False):
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        for name, title in STAGES.items():
+            status = self._status[name]
+            mark = Spinner("dots", style="cyan") if status == "running" and not final else MARKS.get(status, "·")
+            if name in self._elapsed:
+                seconds = self._elapsed[name]
+            elif name in self._started and status == "running":
+                seconds = time.monotonic() - self._started[name]
+            else:
+                seconds = None
+            table.add_row(mark, f"[bold]{title}[/]", f"{seconds:5.1f}s" if seconds is not None else "",
+                          f"[dim]{self._detail[name]}[/]")
+        table.add_row("", "", "", f"{self._tokens:,} tokens, {_money(self._cost)}")
+        return table
 
     # --- final output ---
 
     def summary(self, result: Any) -> None:
         """The end-of-run table and the next command."""
-        self._stop_spin()
+        self._stop_live()
         if self.mode in ("quiet", "json"):
             return
         from rich.table import Table
 
-        table = Table(title=None, show_edge=False)
-        for col in ("stage", "status", "model", "calls", "cached", "tokens", "cost", "commit"):
-            table.add_column(col, justify="right" if col in ("calls", "cached", "tokens", "cost") else "left")
+        table = Table(show_edge=False, box=None if self.mode != "rich" else None, pad_edge=False)
+        for col in ("stage", "status", "model", "calls", "cached", "tokens", "cost", "time", "commit"):
+            table.add_column(col, justify="right" if col in ("calls", "cached", "tokens", "cost", "time") else "left")
         for name, st in result.stages.items():
+            seconds = f"{st.seconds:.1f}s" if st.seconds is not None else ""
             table.add_row(name, st.status, st.model or "-", str(st.usage.calls), str(st.usage.cached_calls),
-                          f"{st.usage.tokens:,}", _money(st.usage.cost), (st.commit or "")[:8])
+                          f"{st.usage.tokens:,}", _money(st.usage.cost), seconds, (st.commit or "")[:8])
         u = result.usage
-        table.add_row("total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "")
-        self.err.print(table)
+        table.add_row("total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "", "")
+        self.console.print(table)
+        if result.qa is not None:
+            q = result.qa
+            self.console.print(f"tests: {q.passed} passed, {q.failed} failed, {q.errors} errors ({q.verdict}, "
+                               f"{q.rounds_used} fix rounds); report: docs/qa_report.md")
+        if result.next_command and not result.error:
+            self.console.print(f"next: {result.next_command}")
+
+    def dry_run(self, plan: Any) -> None:
+        """The PM prompt, the model per stage and the estimated range (on stdout: it is the result)."""
+        from rich.table import Table
+
+        out = self._console(stderr=False)
+        for message in plan.pm_prompt:
+            out.print(f"--- PM prompt ({message['role']}) ---")
+            out.print(message["content"], markup=False)
+        table = Table(show_edge=False, pad_edge=False)
+        for col in ("stage", "model", "calls", "tokens", "cost"):
+            table.add_column(col)
+        for e in plan.estimate:
+            cost = f"{_money(e.cost[0])} - {_money(e.cost[1])}" if e.cost else "unknown price"
+            table.add_row(e.stage, e.model, f"{e.calls[0]}-{e.calls[1]}", f"{e.tokens[0]:,}-{e.tokens[1]:,}", cost)
+        out.print(table)
+        cost = f"{_money(plan.cost[0])} - {_money(plan.cost[1])}" if plan.cost else "unknown (set input/output_cost_per_token)"
+        out.print(f"estimate for the whole run: {plan.tokens[0]:,} - {plan.tokens[1]:,} tokens, {cost}. "
+                           "Nothing was called.")
