@@ -80,6 +80,9 @@ class FakeLLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY, delayed ACKs add
+            # ~40 ms per reply on loopback, which would pollute latency benchmarks.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
@@ -153,7 +156,11 @@ class FakeLLMServer:
                 with server._lock:
                     server.completed += 1
 
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        class QuietServer(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # clients killed mid-request (kill -9 tests) are expected here
+
+        self._httpd = QuietServer((host, port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

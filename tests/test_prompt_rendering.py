@@ -24,3 +24,7 @@ def test_override_folder_wins_and_falls_back(tmp_path):
 def test_packaged_prompts_ship_with_the_package():
     names = prompts.template_names("prompts")
     assert "prompts/pm.system.j2" in names and "prompts/engineer.user.j2" in names
+
+
+def test_packaged_templates_use_only_the_variables_their_stage_provides():
+    prompts.check_templates(None, packaged=True)

@@ -54,25 +54,31 @@ def run(ctx: StageContext) -> StageResult:
     pending = [p for p in order if p not in written]
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
     running: dict[Future[str], str] = {}
+
+    def submit_ready() -> None:
+        for path in list(pending):
+            if len(running) >= ctx.settings.jobs:
+                return
+            spec = design.file(path)
+            if all(d in written for d in spec.depends_on):
+                pending.remove(path)
+                msgs = file_messages(ctx, prd, design, spec, written)
+                running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path)] = path
+
     try:
-        while pending or running:
-            for path in list(pending):
-                if len(running) >= ctx.settings.jobs:
-                    break
-                spec = design.file(path)
-                if all(d in written for d in spec.depends_on):
-                    pending.remove(path)
-                    msgs = file_messages(ctx, prd, design, spec, written)
-                    running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path)] = path
+        submit_ready()
+        while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                path = running.pop(future)
-                content = future.result()
+            batch = [(running.pop(future), future.result()) for future in finished]
+            written.update(batch)
+            submit_ready()  # start the next files first: disk and state work overlaps their calls
+            for path, content in batch:
                 sha = ctx.workspace.write(path, content)
-                written[path] = content
                 ctx.state.engineer_files[path] = FileRecord(sha256=sha, bytes=len(content.encode()))
-                ctx.checkpoint()
-                ctx.emit(Event("file_done", NAME, path, {"done": len(written), "total": total}))
+            ctx.checkpoint()
+            for path, _ in batch:
+                done = sum(1 for p in order if p in ctx.state.engineer_files)
+                ctx.emit(Event("file_done", NAME, path, {"done": done, "total": total}))
     finally:
         # On a stop, don't wait for calls in flight (their replies still land in the cache).
         pool.shutdown(wait=not running, cancel_futures=True)
