@@ -84,14 +84,18 @@ def api_key_for(settings: Settings, model: str) -> str | None:
     return None
 
 
-def key_hint(model: str) -> str:
-    """Which environment variable a model's provider reads its key from."""
-    litellm = load_litellm()
+def key_hint(settings: Settings, model: str) -> str:
+    """Which environment variable holds the key this model's requests used."""
+    if settings.api_key_env:
+        return f"check ${settings.api_key_env} (api_key_env)"
     try:
-        missing = litellm.validate_environment(model).get("missing_keys") or []
+        provider = load_litellm().get_llm_provider(model)[1]
     except Exception:  # noqa: BLE001 - a hint must never fail
-        missing = []
-    return f"check {', '.join(missing)}" if missing else "check the provider's API key variable"
+        provider = ""
+    if provider in _OPENAI_COMPATIBLE:
+        provider = "openai"
+    variable = f"{provider.upper().replace('-', '_')}_API_KEY" if provider else "the provider's API key variable"
+    return f"check {variable}" + (f" (sent to {settings.base_url})" if settings.base_url else "")
 
 
 def preflight(settings: Settings, stages: list[str]) -> None:
@@ -184,6 +188,10 @@ _NO_RETRY = ("AuthenticationError", "PermissionDeniedError", "NotFoundError", "B
 
 
 def _is_transient(exc: BaseException) -> bool:
+    """Worth retrying: rate limits, timeouts, 5xx, broken connections and bodies; never 4xx refusals."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and 400 <= status < 500:
+        return status in (408, 409, 425, 429)  # litellm raises a plain APIError for e.g. 403
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & set(_NO_RETRY):
         return False
@@ -354,7 +362,7 @@ class Gateway:
             return ProviderError(f"{model}: cannot reach {where} ({detail}) after {attempts} attempt(s)",
                                  hint="check --base-url, that the server is running, and your network")
         if name in ("AuthenticationError", "PermissionDeniedError") or status in (401, 403):
-            return ProviderError(f"{model}: authentication failed (HTTP {status or 401})", hint=key_hint(model))
+            return ProviderError(f"{model}: authentication failed (HTTP {status or 401})", hint=key_hint(self.settings, model))
         if name == "NotFoundError" or status == 404:
             return ProviderError(f"{model}: model or endpoint not found ({detail})",
                                  hint="check the model name and --base-url (OpenAI-compatible servers usually end in /v1)")

@@ -1,0 +1,46 @@
+"""Fault cases as data: adding a case is one line in a table of the test modules."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from fake_llm_server import Reply, Request
+from scenario import Scenario
+
+
+@dataclass
+class Case:
+    name: str
+    replies: list[Reply | str]  # served, in order, to the targeted role; then the scenario's normal reply
+    exit_code: int
+    role: str = "pm"
+    calls: int | None = None  # exact calls of the targeted role, when it matters
+    stderr_has: str = ""
+    stop_reason: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def scripted(case: Case) -> Scenario:
+    queue = list(case.replies)
+    scenario = Scenario()
+
+    def serve(req: Request) -> Reply | str:
+        if queue:
+            return queue.pop(0)
+        return Scenario.__call__(Scenario(), req)
+
+    scenario.overrides[case.role] = serve
+    return scenario
+
+
+def read_state(ws: Path) -> dict:
+    return json.loads((ws / ".swcompany/state.json").read_text())
+
+
+def no_traceback(*texts: str) -> bool:
+    return all("Traceback" not in t for t in texts)

@@ -1,0 +1,72 @@
+"""Provider faults met by the real litellm client: recover, or stop cleanly and resumably."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import cli_args, run_cli
+from fake_llm_server import FakeLLMServer, Reply
+from fault_cases import Case, no_traceback, read_state, scripted
+from pathlib import Path
+
+OK = 0
+HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+CASES = [
+    Case("429 with Retry-After, then ok", [Reply(status=429, headers={"Retry-After": "1"})], OK, calls=2),
+    Case("429 without Retry-After, then ok", [Reply(status=429)], OK, calls=2),
+    Case("500 then ok", [Reply(status=500)], OK, calls=2),
+    Case("502 then ok", [Reply(status=502)], OK, calls=2),
+    Case("503 then ok", [Reply(status=503)], OK, calls=2),
+    Case("connection dropped mid-response, then ok", [Reply(drop_connection=True)], OK, calls=2),
+    Case("slower than the timeout, then ok", [Reply(content="{}", delay=2.5)], OK, calls=2),
+    Case("empty body, then ok", [Reply(raw_body=b"")], OK, calls=2),
+    Case("HTML instead of JSON, then ok", [Reply(raw_body=HTML, headers={"Content-Type": "text/html"})], OK, calls=2),
+    Case("500 forever", [Reply(status=500)] * 10, 4, calls=3, stderr_has="after 3 attempt", stop_reason="provider"),
+    Case("HTML forever", [Reply(raw_body=HTML, headers={"Content-Type": "text/html"})] * 10, 4, calls=3, stop_reason="provider"),
+    Case("401 is never retried", [Reply(status=401)], 4, calls=1, stderr_has="OPENAI_API_KEY", stop_reason="provider"),
+    Case("403 is never retried", [Reply(status=403)], 4, calls=1, stderr_has="authentication failed", stop_reason="provider"),
+    Case("404 model not found", [Reply(status=404)], 4, calls=1, stderr_has="not found", stop_reason="provider"),
+    Case("500 in the engineer stage", [Reply(status=500)] * 10, 4, role="engineer", stop_reason="provider"),
+]
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("SWCOMPANY_MAX_RETRIES", "2")
+    monkeypatch.setenv("SWCOMPANY_TIMEOUT", "1.5")
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_provider_fault(case: Case):
+    scenario = scripted(case)
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
+        assert proc.returncode == case.exit_code, proc.stderr
+        assert no_traceback(proc.stdout, proc.stderr)
+        if case.calls is not None:
+            assert scenario.counts[case.role] == case.calls
+        assert case.stderr_has in proc.stderr
+        state = read_state(Path("workspace/t"))
+        if case.exit_code == OK:
+            assert state["stop_reason"] == "done"
+            return
+        assert state["stop_reason"] == case.stop_reason and state["exit_code"] == case.exit_code
+        assert proc.stderr.count("error:") == 1 and "swcompany resume" in proc.stderr
+        # The provider is back: resume finishes the job.
+        scenario.overrides.pop(case.role)
+        resumed = run_cli("resume", "workspace/t")
+        assert resumed.returncode == 0, resumed.stderr
+        assert read_state(Path("workspace/t"))["stop_reason"] == "done"
+
+
+def test_connection_refused_exits_4_and_resume_finishes(fake_server):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    proc = run_cli("new", "todo", "--name", "t", "--model", "openai/gpt-4o-mini", "--base-url", dead, "--no-tests")
+    assert proc.returncode == 4 and "cannot reach" in proc.stderr and no_traceback(proc.stderr)
+    resumed = run_cli("resume", "workspace/t", "--base-url", fake_server.base_url)
+    assert resumed.returncode == 0, resumed.stderr
