@@ -50,3 +50,11 @@ def test_check_syntax():
     assert check_syntax("a.py", "def f():\n    return 1\n") is None
     assert check_syntax("a.json", "{bad") is not None
     assert check_syntax("notes.txt", "anything") is None
+
+
+def test_undeclared_imports():
+    from swcompany.structured import undeclared_imports
+
+    code = "import os\nimport requests\nfrom todo import storage\nfrom . import x\nimport yaml\nimport dateutil.parser\nimport PIL\n"
+    assert undeclared_imports(code, {"todo"}, ["pyyaml>=6", "python-dateutil", "Pillow"]) == ["requests"]
+    assert undeclared_imports(code, {"todo"}, ["requests", "pyyaml", "python-dateutil", "pillow"]) == []

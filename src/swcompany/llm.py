@@ -413,14 +413,15 @@ class Gateway:
         return self._repair_loop(stage, messages, parse, schema=model, label=label or model.__name__,
                                  what=f"{model.__name__} JSON")
 
-    def ask_file(self, stage: str, messages: Messages, path: str) -> str:
-        """The complete content of one file; parseable kinds must parse."""
+    def ask_file(self, stage: str, messages: Messages, path: str,
+                 check: Callable[[str], str | None] | None = None) -> str:
+        """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass."""
 
         def parse(text: str) -> str:
             content = extract_code(text, path)
-            problem = check_syntax(path, content)
+            problem = check_syntax(path, content) or (check(content) if check else None)
             if problem:
-                raise ReplyError(f"{path} does not parse: {problem}. Reply with the complete corrected file only.")
+                raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.")
             return content
 
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}")

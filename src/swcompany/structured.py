@@ -115,7 +115,50 @@ def check_syntax(path: str, content: str) -> str | None:
         elif path.endswith(".toml"):
             tomllib.loads(content)
     except SyntaxError as exc:
-        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        return f"does not parse: SyntaxError: {exc.msg} (line {exc.lineno})"
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return f"does not parse: {type(exc).__name__}: {exc}"
     return None
+
+
+# Distribution names whose import name differs (pip name -> module).
+_IMPORT_ALIASES = {
+    "beautifulsoup4": "bs4", "pillow": "PIL", "scikit-learn": "sklearn", "opencv-python": "cv2",
+    "pyyaml": "yaml", "python-dateutil": "dateutil", "attrs": "attr", "pyjwt": "jwt", "python-dotenv": "dotenv",
+}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]", "", name.lower())
+
+
+def undeclared_imports(content: str, local_modules: set[str], dependencies: list[str]) -> list[str]:
+    """Top-level modules a file imports that are neither stdlib, the project's own, nor declared.
+
+    ``dependencies`` are pip requirement strings; import names are matched loosely
+    (``python-dateutil`` covers ``dateutil``) plus a few known aliases (``pillow`` -> ``PIL``).
+    """
+    import sys
+
+    try:
+        tree = ast.parse(content)
+    except SyntaxError:
+        return []
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    declared = {_norm(re.split(r"[<>=!~\[; ]", d.strip(), maxsplit=1)[0]) for d in dependencies if d.strip()}
+    aliases = {_norm(dist): _norm(module) for dist, module in _IMPORT_ALIASES.items()}
+    declared |= {aliases[d] for d in declared if d in aliases}
+    missing = []
+    for name in sorted(names):
+        n = _norm(name)
+        if name in sys.stdlib_module_names or name in local_modules:
+            continue
+        if any(n == d or n in d or d in n for d in declared if d):
+            continue
+        missing.append(name)
+    return missing

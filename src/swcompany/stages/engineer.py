@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ..artifacts import PRD, Design, FileRecord, FileSpec, dependency_levels
 from ..events import Event
+from ..structured import undeclared_imports
 from ..workspace import sha256_text
 from .base import StageContext, StageResult
 
@@ -29,6 +30,30 @@ def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, w
     """The prompt for one file: only its own dependencies' text goes in."""
     deps = [{"path": d, "purpose": design.file(d).purpose, "content": written[d]} for d in spec.depends_on]
     return ctx.messages(NAME, prd=prd, design=design, file=spec, dependencies=deps)
+
+
+def local_modules(design: Design) -> set[str]:
+    """Top-level import names the design itself provides (``src/`` layouts included)."""
+    names = set()
+    for spec in design.files:
+        parts = spec.path.split("/")
+        parts = parts[1:] if parts[0] == "src" and len(parts) > 1 else parts
+        names.add(parts[0].removesuffix(".py"))
+    return names
+
+
+def imports_check(design: Design):
+    """Refuse code importing a third-party module the design does not declare (it would not run)."""
+    local = local_modules(design)
+
+    def check(content: str) -> str | None:
+        missing = undeclared_imports(content, local, design.dependencies)
+        if not missing:
+            return None
+        return (f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
+                f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
+
+    return check
 
 
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
@@ -63,7 +88,8 @@ def run(ctx: StageContext) -> StageResult:
             if all(d in written for d in spec.depends_on):
                 pending.remove(path)
                 msgs = file_messages(ctx, prd, design, spec, written)
-                running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path)] = path
+                check = imports_check(design) if path.endswith(".py") else None
+                running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path, check)] = path
 
     try:
         submit_ready()

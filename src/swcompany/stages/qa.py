@@ -83,7 +83,7 @@ def check_fix(design: Design, test_files: list[str]):
             if fixed.path not in allowed and not fixed.path.startswith("tests/"):
                 problems.append(f"{fixed.path} is not a design file or a test file")
             elif (error := check_syntax(fixed.path, fixed.content)):
-                problems.append(f"{fixed.path} does not parse: {error}")
+                problems.append(f"{fixed.path} {error}")
         if problems:
             raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems)
                              + "\nReply with the corrected JSON object only.")
