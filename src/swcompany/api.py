@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
 from .config import STICKY_ON_RESUME, load_settings
-from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, SwcompanyError, UsageError
+from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, StorageError, SwcompanyError, UsageError
 from .events import Event, EventSink, ignore
 
 if TYPE_CHECKING:
@@ -111,6 +111,18 @@ def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path
 
 
 @contextmanager
+def _storage_errors(root: Path) -> Iterator[None]:
+    """Disk full, read-only or permission problems become one clear, resumable error (exit 2)."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            raise
+        raise StorageError(f"cannot write the workspace {root}: {exc.strerror or exc}",
+                           hint=f"free space or fix permissions, then: swcompany resume {root}") from None
+
+
+@contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """``kill`` (SIGTERM) stops a run like Ctrl-C does: state saved, exit 130."""
     if threading.current_thread() is not threading.main_thread():
@@ -141,10 +153,9 @@ def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") ->
 def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_event: EventSink) -> RunResult:
     """Run the pipeline (caller holds the lock), turning every stop into a saved, returned result."""
     from .llm import Gateway
-    from .pipeline import reconcile, run_pipeline
+    from .pipeline import run_pipeline
 
     with _sigterm_as_interrupt():
-        reconcile(state, workspace)
         state.runs += 1
         state.stop_reason, state.exit_code = "running", None
         workspace.save_state(state)
@@ -185,9 +196,12 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     preflight(effective, STAGE_NAMES)
     if name is not None and (slugify(name) != name.lower() or "/" in name or "\\" in name):
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
-    folder = _unique_folder(Path(effective.output_dir), name or slugify(text), name is not None, force)
+    parent = Path(effective.output_dir)
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"output path {parent} is not a folder")
+    folder = _unique_folder(parent, name or slugify(text), name is not None, force)
     workspace = Workspace.create(folder, force=force)
-    with workspace.lock():
+    with _storage_errors(workspace.root), workspace.lock():
         state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump())
         workspace.save_state(state)
         return _execute(workspace, state, effective, on_event)
@@ -197,18 +211,21 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
            config_path: Path | None = None, **settings: Any) -> RunResult:
     """Continue a stopped run: finished stages and cached calls cost nothing."""
     from .llm import preflight
-    from .pipeline import reset_from
+    from .pipeline import reconcile, reset_from
     from .stages import STAGE_NAMES
 
     workspace = Workspace.open(Path(path))
     if from_stage is not None and from_stage not in STAGE_NAMES:
         raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(STAGE_NAMES)}")
-    with workspace.lock():  # before reading state, so a concurrent run cannot race us
+    with _storage_errors(workspace.root), workspace.lock():  # lock before reading state: no race
         state = workspace.load_state()
         saved = {k: v for k, v in state.settings.items() if k in STICKY_ON_RESUME}
         effective = load_settings(settings, path=config_path, saved=saved)
         if from_stage is not None:
             reset_from(state, from_stage)
+        note = reconcile(state, workspace)
+        if note:
+            on_event(Event("info", "", note))
         pending = [n for n in STAGE_NAMES if state.stages.get(n, StageRecord()).status not in ("done", "skipped")]
         if not pending:
             on_event(Event("info", "", "nothing to do: every stage is finished"))

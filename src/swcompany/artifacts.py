@@ -166,7 +166,7 @@ class QAProgress(BaseModel):
 StageStatus = Literal["pending", "running", "done", "failed", "skipped"]
 StopReason = Literal[
     "running", "done", "budget", "provider", "model_output", "interrupted", "error",
-    "tests_failed", "usage", "config", "busy",
+    "tests_failed", "usage", "config", "busy", "storage",
 ]
 
 

@@ -46,6 +46,12 @@ class WorkspaceBusyError(UsageError):
     stop_reason = "busy"
 
 
+class StorageError(UsageError):
+    """The workspace cannot be written (disk full, read-only, permissions); resumable once fixed."""
+
+    stop_reason = "storage"
+
+
 class BudgetExhausted(SwcompanyError):
     """The cost or token budget is spent; the run is resumable."""
 

@@ -12,7 +12,7 @@ import time
 
 from .artifacts import QAProgress, RunState, StageRecord, Usage, utcnow
 from .config import Settings
-from .errors import EXIT_OK, Interrupted, SwcompanyError
+from .errors import EXIT_OK, Interrupted, StorageError, SwcompanyError
 from .events import Event, EventSink
 from .llm import Gateway
 from .stages import STAGES, STAGE_NAMES
@@ -32,13 +32,36 @@ def reset_from(state: RunState, stage: str) -> None:
         state.qa_progress = QAProgress()
 
 
-def reconcile(state: RunState, workspace: Workspace) -> None:
-    """A stage killed after its commit but before state was saved counts as done."""
+def reconcile(state: RunState, workspace: Workspace) -> str | None:
+    """Make state agree with git before a run; returns a note for the user, if any.
+
+    A stage killed after its commit but before its state save counts as done. A finished
+    stage whose commit is gone (history rewritten by hand) is re-run from there; its
+    replies come from the cache, so that costs nothing.
+    """
     commits = workspace.stage_commits()
     head = workspace.head_stage()
     for name, record in state.stages.items():
         if record.status == "running" and head == name and name in commits:
             record.status, record.commit = "done", commits[name]
+    for name in STAGE_NAMES:
+        record = state.stages.get(name)
+        if record and record.status == "done" and record.commit and not workspace.has_commit(record.commit):
+            reset_from(state, name)
+            return f"git history was rewritten: the {name} commit is gone, so {name} and later stages run again"
+    return None
+
+
+def as_swcompany_error(exc: BaseException, workspace: Workspace) -> SwcompanyError | None:
+    """Our error for a stop: Ctrl-C/SIGTERM and storage failures become resumable stops."""
+    if isinstance(exc, SwcompanyError):
+        return exc
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted("interrupted; the run is saved")
+    if isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError)):
+        return StorageError(f"cannot write the workspace: {exc.strerror or exc}",
+                            hint=f"free space or fix permissions, then: swcompany resume {workspace.root}")
+    return None
 
 
 def trailers(stage: str, model: str, usage: Usage) -> dict[str, str]:
@@ -90,16 +113,19 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
         except BaseException as exc:
             record.usage.add(stage_usage())
             record.seconds += time.monotonic() - clock
-            error = exc if isinstance(exc, SwcompanyError) else Interrupted("interrupted") if isinstance(exc, KeyboardInterrupt) else None
-            record.status = "failed" if error is None or not isinstance(error, Interrupted) else "pending"
+            error = as_swcompany_error(exc, workspace)
+            record.status = "pending" if isinstance(error, Interrupted) else "failed"
             record.error = error.message if error else f"{type(exc).__name__}: {exc}"
             state.stop_reason = error.stop_reason if error else "error"
             state.last_error = record.error
             state.exit_code = error.exit_code if error else 1
-            checkpoint()
+            try:
+                checkpoint()
+            except OSError:
+                pass  # e.g. disk full: the previous state file is intact (atomic writes)
             emit(Event("stage_failed", stage.NAME, record.error, {"exit_code": state.exit_code}))
-            if isinstance(exc, KeyboardInterrupt):
-                raise Interrupted("interrupted; the run is saved", hint=f"continue with: swcompany resume {workspace.root}") from None
+            if error is not None and error is not exc:
+                raise error from None
             raise
         record.status, record.finished_at = result.status, utcnow()
         record.seconds += time.monotonic() - clock

@@ -188,6 +188,19 @@ class Workspace:
         finally:
             repo.close()
 
+    def has_commit(self, sha: str) -> bool:
+        """True when ``sha`` is a commit reachable from HEAD."""
+        import git
+
+        repo = git.Repo(self.root)
+        try:
+            repo.git.merge_base("--is-ancestor", sha, "HEAD")
+            return True
+        except git.GitCommandError:
+            return False
+        finally:
+            repo.close()
+
     def head_stage(self) -> str | None:
         """The stage named in HEAD's trailer, if HEAD is a stage commit."""
         import git

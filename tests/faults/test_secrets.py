@@ -1,0 +1,78 @@
+"""No key, bearer token or Authorization value reaches anything a run produces."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import FAKE_KEY, cli_args, run_cli
+from fake_llm_server import FakeLLMServer, Reply
+from scenario import Scenario
+
+ANTHROPIC_KEY = "sk-ant-api03-LEAKCHECKleakcheckLEAKCHECK0000"
+CUSTOM_KEY = "custom-provider-key-LEAKCHECK-42"
+SECRETS = [FAKE_KEY, ANTHROPIC_KEY, CUSTOM_KEY]
+
+
+def everything_produced(ws: Path, *outputs: str) -> str:
+    """Every byte a run left behind: files, decompressed git objects, logs, cache, output."""
+    parts = list(outputs)
+    for path in ws.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    git = ["git", "-C", str(ws)]
+    parts.append(subprocess.run([*git, "log", "-p", "--all", "--format=%B%n%(trailers)"], capture_output=True, text=True).stdout)
+    objects = subprocess.run([*git, "cat-file", "--batch-all-objects", "--batch"], capture_output=True).stdout
+    parts.append(objects.decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+def assert_clean(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text
+    assert "Bearer " not in text
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    monkeypatch.setenv("MY_LLM_KEY", CUSTOM_KEY)
+    monkeypatch.setenv("SWCOMPANY_MAX_RETRIES", "1")
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"], ["-v", "--json"]])
+def test_successful_runs_leak_nothing(fake_server, flags):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), *flags, subprocess_=flags == ["-v"])
+    assert proc.returncode == 0, proc.stderr
+    assert fake_server.calls()[0].headers["authorization"] == f"Bearer {FAKE_KEY}"  # it was really sent
+    assert_clean(everything_produced(Path("workspace/t"), proc.stdout, proc.stderr))
+
+
+@pytest.mark.parametrize("status", [401, 500])
+@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"]])
+def test_failures_that_echo_the_key_leak_nothing(status, flags):
+    # Providers echo keys in errors ("Incorrect API key provided: sk-...") and headers.
+    echo = f"Incorrect API key provided: {FAKE_KEY}. Authorization: Bearer {FAKE_KEY}"
+    scenario = Scenario(overrides={"pm": lambda req: Reply(status=status, content=echo)})
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), *flags, subprocess_=flags == ["--debug"])
+    assert proc.returncode == 4
+    assert_clean(everything_produced(Path("workspace/t"), proc.stdout, proc.stderr))
+
+
+def test_custom_key_variable_is_used_and_never_written(fake_server, monkeypatch):
+    monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_LLM_KEY")
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert fake_server.calls()[0].headers["authorization"] == f"Bearer {CUSTOM_KEY}"
+    produced = everything_produced(Path("workspace/t"), proc.stdout, proc.stderr)
+    assert_clean(produced)
+    assert "MY_LLM_KEY" in produced  # the variable's *name* is fine to record
+
+
+def test_config_show_never_prints_keys(monkeypatch):
+    monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_LLM_KEY")
+    proc = run_cli("config", "show")
+    assert_clean(proc.stdout + proc.stderr)
