@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
 from .config import STICKY_ON_RESUME, load_settings
-from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, StorageError, SwcompanyError, UsageError
+from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
 from .events import Event, EventSink, ignore
 
 if TYPE_CHECKING:
@@ -116,10 +116,10 @@ def _storage_errors(root: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if isinstance(exc, (ConnectionError, TimeoutError)):
+        error = storage_error(exc, root)
+        if error is None:
             raise
-        raise StorageError(f"cannot write the workspace {root}: {exc.strerror or exc}",
-                           hint=f"free space or fix permissions, then: swcompany resume {root}") from None
+        raise error from None
 
 
 @contextmanager

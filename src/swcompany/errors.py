@@ -77,3 +77,11 @@ class Interrupted(SwcompanyError):
 
     exit_code = EXIT_INTERRUPTED
     stop_reason = "interrupted"
+
+
+def storage_error(exc: BaseException, root: object) -> StorageError | None:
+    """The StorageError for a failed disk write (not a network error), else None."""
+    if isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError)):
+        return StorageError(f"cannot write the workspace {root}: {exc.strerror or exc}",
+                            hint=f"free space or fix permissions, then: swcompany resume {root}")
+    return None

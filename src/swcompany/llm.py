@@ -11,8 +11,6 @@ instead of downloading one, so the tool talks to no host but the configured prov
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import threading
@@ -29,7 +27,7 @@ from .config import Settings
 from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
 from .redact import scrub
 from .structured import ReplyError, check_syntax, extract_code, parse_model
-from .workspace import atomic_write
+from .cache import ResponseCache
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
@@ -118,40 +116,6 @@ def preflight(settings: Settings, stages: list[str]) -> None:
                 f"no credentials for {model}: {missing} is not set",
                 hint="export the key, set api_key_env in the config, or use --base-url for a local server",
             )
-
-
-# --- cache ---------------------------------------------------------------------------
-
-
-class ResponseCache:
-    """Content-addressed replies on disk: ``<dir>/<key[:2]>/<key>.json``."""
-
-    def __init__(self, folder: Path | None):
-        self.folder = folder
-
-    @staticmethod
-    def key(request: dict[str, Any]) -> str:
-        return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-    def _path(self, key: str) -> Path:
-        assert self.folder is not None
-        return self.folder / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        if self.folder is None:
-            return None
-        try:
-            return json.loads(self._path(key).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def put(self, key: str, value: dict[str, Any]) -> None:
-        if self.folder is not None:
-            atomic_write(self._path(key), json.dumps(value))
-
-    def forget(self, keys: list[str]) -> None:
-        for key in keys if self.folder is not None else []:
-            self._path(key).unlink(missing_ok=True)
 
 
 # --- the gateway -----------------------------------------------------------------------
@@ -293,7 +257,7 @@ class Gateway:
         """One completion, from the cache when possible, else from the provider with retries."""
         model = self.settings.model_for(stage)
         request = self._request(model, messages, schema, max_tokens or self.settings.max_output_tokens)
-        key = ResponseCache.key({k: v for k, v in request.items()})
+        key = ResponseCache.key(request)
         hit = self.cache.get(key)
         if hit is not None:
             usage = Usage(cached_calls=1)

@@ -12,7 +12,7 @@ import time
 
 from .artifacts import QAProgress, RunState, StageRecord, Usage, utcnow
 from .config import Settings
-from .errors import EXIT_OK, Interrupted, StorageError, SwcompanyError
+from .errors import EXIT_OK, Interrupted, SwcompanyError, storage_error
 from .events import Event, EventSink
 from .llm import Gateway
 from .stages import STAGES, STAGE_NAMES
@@ -58,10 +58,7 @@ def as_swcompany_error(exc: BaseException, workspace: Workspace) -> SwcompanyErr
         return exc
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted("interrupted; the run is saved")
-    if isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError)):
-        return StorageError(f"cannot write the workspace: {exc.strerror or exc}",
-                            hint=f"free space or fix permissions, then: swcompany resume {workspace.root}")
-    return None
+    return storage_error(exc, workspace.root)
 
 
 def trailers(stage: str, model: str, usage: Usage) -> dict[str, str]:
