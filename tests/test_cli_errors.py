@@ -61,3 +61,8 @@ def test_config_show_masks_and_init_writes(monkeypatch):
     assert run_cli("config", "init").returncode == 0
     assert run_cli("config", "init").returncode == 2
     assert run_cli("config", "show").returncode == 0
+
+
+def test_simple_names_with_underscores_and_dots_are_fine(fake_server):
+    assert run_cli("new", "todo", "--name", "todo_cli.v2", *cli_args(fake_server), "--no-tests").returncode == 0
+    assert Path("workspace/todo_cli.v2/todo/cli.py").exists()

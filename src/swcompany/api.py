@@ -31,6 +31,7 @@ from .workspace import Workspace, slugify
 MAX_IDEA_CHARS = 20_000
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class StageSummary(BaseModel):
@@ -194,7 +195,7 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
     check_templates(effective.prompts_dir)
     preflight(effective, STAGE_NAMES)
-    if name is not None and (slugify(name) != name.lower() or "/" in name or "\\" in name):
+    if name is not None and not _SIMPLE_NAME.match(name):
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
     parent = Path(effective.output_dir)
     if parent.exists() and not parent.is_dir():

@@ -266,6 +266,8 @@ class Gateway:
         self.check_budget()
         started = time.monotonic()
         response = self._call_with_retries(request)
+        if not getattr(response, "choices", None):
+            raise ProviderError(f"{model}: the provider answered with no choices", hint="resume to try again")
         choice = response.choices[0]
         text = choice.message.content or ""
         finish = choice.finish_reason or "stop"
