@@ -141,6 +141,8 @@ def run(ctx: StageContext) -> StageResult:
             ctx.workspace.write(fixed.path, fixed.content)
             if fixed.path not in progress.fixed_files:
                 progress.fixed_files.append(fixed.path)
+            if fixed.path.startswith("tests/") and fixed.path not in progress.test_files:
+                progress.test_files.append(fixed.path)  # a new test file joins the next rounds' context
         ctx.commit(FIX_COMMIT_STAGE, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         progress.rounds_done = n
         ctx.checkpoint()
