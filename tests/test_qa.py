@@ -58,6 +58,7 @@ def test_a_fix_that_never_works_exits_5_after_the_rounds():
     with FakeLLMServer(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
     assert proc.returncode == 5, proc.stderr
+    assert "error: the generated tests still fail after 2 fix rounds" in proc.stderr and "--from qa" in proc.stderr
     ws = Path("workspace/t")
     assert scenario.counts["fix"] == 2
     r = report(ws)

@@ -93,10 +93,16 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
     for n in STAGE_NAMES:
         record = state.stages.get(n, StageRecord())
         stages[n] = StageSummary(**record.model_dump(include={"status", "commit", "model", "usage", "seconds", "error"}))
+    error = state.last_error
+    if state.stop_reason == "tests_failed" and state.qa is not None:
+        q = state.qa
+        error = (f"the generated tests still fail after {q.rounds_used} fix rounds: {q.failed} failed, "
+                 f"{q.errors} errors (see docs/qa_report.md)")
+        hint = hint or f"try more rounds: swcompany resume {workspace.root} --from qa --fix-rounds {max(q.rounds_used, 1) * 2}"
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
                      stop_reason=state.stop_reason, stages=stages, files=sorted(state.engineer_files),
                      qa=state.qa, usage=state.usage, next_command=_next_command(workspace),
-                     error=state.last_error, hint=hint)
+                     error=error, hint=hint)
 
 
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:

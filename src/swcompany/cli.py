@@ -144,7 +144,7 @@ def new(
     overrides = _overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
                            no_install=no_install, no_cache=no_cache, prompts_dir=prompts)
-    with _errors(debug):
+    with _errors(debug), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
             plan = api.dry_run(text, **overrides)
@@ -179,7 +179,7 @@ def resume(
     from . import api
 
     ui = _ui(json_out, quiet, verbose)
-    with _errors(debug):
+    with _errors(debug), ui.session():
         result = api.resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,

@@ -7,6 +7,7 @@ this module; it only emits events (``events.py``).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -38,6 +39,7 @@ class ConsoleUI:
         self._tokens = 0
         self._cost = 0.0
         self._live: Any = None
+        self._spinner: Any = None
 
     def _console(self, stderr: bool):
         """Colours and control codes only in rich mode; plain mode is pure text."""
@@ -111,7 +113,25 @@ class ConsoleUI:
 
     # --- live view (TTY only) ---
 
+    @contextlib.contextmanager
+    def session(self, message: str = "starting (loading the LLM client)"):
+        """A spinner from the first moment (litellm's import takes seconds), closed on any exit."""
+        if self.mode == "rich":
+            self._spinner = self.console.status(message)
+            self._spinner.start()
+        try:
+            yield self
+        finally:
+            self._stop_spinner()
+            self._stop_live(final=False)
+
+    def _stop_spinner(self) -> None:
+        if self._spinner is not None:
+            self._spinner.stop()
+            self._spinner = None
+
     def _start_live(self) -> None:
+        self._stop_spinner()
         if self.mode != "rich" or self._live is not None:
             return
         from rich.live import Live
@@ -119,11 +139,12 @@ class ConsoleUI:
         self._live = Live(console=self.console, get_renderable=self._render_live, refresh_per_second=8, transient=True)
         self._live.start()
 
-    def _stop_live(self) -> None:
+    def _stop_live(self, final: bool = True) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
-            self.console.print(self._render_live(final=True))
+            if final:
+                self.console.print(self._render_live(final=True))
 
     def _render_live(self, final: bool = False):
         from rich.spinner import Spinner
@@ -174,6 +195,7 @@ class ConsoleUI:
         """The PM prompt, the model per stage and the estimated range (on stdout: it is the result)."""
         from rich.table import Table
 
+        self._stop_spinner()
         out = self._console(stderr=False)
         for message in plan.pm_prompt:
             out.print(f"--- PM prompt ({message['role']}) ---")
