@@ -220,6 +220,9 @@ class Gateway:
         s = self.settings
         if s.input_cost_per_token is not None or s.output_cost_per_token is not None:
             return prompt_tokens * (s.input_cost_per_token or 0) + completion_tokens * (s.output_cost_per_token or 0)
+        known = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+        if known is not None:  # litellm already priced this response; don't pay for it twice
+            return float(known)
         try:
             return float(self._litellm.completion_cost(completion_response=response) or 0.0)
         except Exception:  # noqa: BLE001 - unknown model: cost stays 0, tokens still count
