@@ -43,24 +43,49 @@ class Request:
 
     @property
     def text(self) -> str:
-        """All message contents joined, for substring routing."""
-        parts = []
-        for m in self.body.get("messages", []):
-            c = m.get("content")
-            if isinstance(c, list):
-                c = " ".join(p.get("text", "") for p in c if isinstance(p, dict))
-            parts.append(str(c or ""))
-        return "\n".join(parts)
+        """All prompt text joined (OpenAI/Ollama messages, Anthropic system, Ollama prompt)."""
+        parts = [_flatten(self.body.get("system")), _flatten(self.body.get("prompt"))]
+        parts += [_flatten(m.get("content")) for m in self.body.get("messages", [])]
+        return "\n".join(p for p in parts if p)
 
     @property
     def system(self) -> str:
+        """The system prompt, wherever the protocol puts it."""
         for m in self.body.get("messages", []):
             if m.get("role") == "system":
-                return str(m.get("content") or "")
-        return ""
+                return _flatten(m.get("content"))
+        return _flatten(self.body.get("system")) or _flatten(self.body.get("prompt"))[:4000]
+
+
+def _flatten(content: Any) -> str:
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content or "")
 
 
 Responder = Callable[[Request], Reply | str]
+
+
+def _native_payload(path: str, body: dict[str, Any], reply: "Reply", prompt_tokens: int,
+                    completion_tokens: int) -> dict[str, Any] | None:
+    """Anthropic (/v1/messages) and Ollama (/api/chat, /api/generate, /api/show) reply shapes."""
+    model = body.get("model") or body.get("name") or "fake-model"
+    truncated = reply.finish_reason == "length"
+    if path.endswith("/v1/messages"):
+        return {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
+                "content": [{"type": "text", "text": reply.content}],
+                "stop_reason": "max_tokens" if truncated else "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": prompt_tokens, "output_tokens": completion_tokens}}
+    ollama = {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": True,
+              "done_reason": "length" if truncated else "stop",
+              "prompt_eval_count": prompt_tokens, "eval_count": completion_tokens}
+    if path.endswith("/api/chat"):
+        return {**ollama, "message": {"role": "assistant", "content": reply.content}}
+    if path.endswith("/api/generate"):
+        return {**ollama, "response": reply.content}
+    if path.endswith("/api/show"):
+        return {"modelfile": "", "parameters": "", "template": "", "details": {}, "model_info": {}}
+    return None
 
 
 def _count_tokens(text: str) -> int:
@@ -107,6 +132,8 @@ class FakeLLMServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop_connection:
+                    with server._lock:
+                        server.completed += 1
                     self.close_connection = True
                     try:
                         self.connection.shutdown(2)
@@ -122,6 +149,10 @@ class FakeLLMServer:
                     return
                 prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else _count_tokens(req.text)
                 completion_tokens = reply.completion_tokens if reply.completion_tokens is not None else _count_tokens(reply.content)
+                native = _native_payload(self.path, body, reply, prompt_tokens, completion_tokens)
+                if native is not None:
+                    self._send(200, json.dumps(native).encode(), reply.headers)
+                    return
                 payload = {
                     "id": f"chatcmpl-fake-{len(server.requests)}",
                     "object": "chat.completion",
@@ -153,8 +184,9 @@ class FakeLLMServer:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
-                with server._lock:
-                    server.completed += 1
+                if self.command == "POST":
+                    with server._lock:
+                        server.completed += 1
 
         class QuietServer(ThreadingHTTPServer):
             def handle_error(self, request: Any, client_address: Any) -> None:
@@ -180,11 +212,14 @@ class FakeLLMServer:
     def in_flight(self) -> int:
         """Chat requests received whose replies have not been sent yet."""
         with self._lock:
-            return sum(1 for r in self.requests if "chat/completions" in r.path) - self.completed
+            return len(self.requests) - self.completed
 
-    def calls(self, path_part: str = "chat/completions") -> list[Request]:
+    def calls(self, path_part: str = "") -> list[Request]:
+        """Completion requests of any protocol (or those whose path contains ``path_part``)."""
+        kinds = ("chat/completions", "/v1/messages", "/api/chat", "/api/generate")
         with self._lock:
-            return [r for r in self.requests if path_part in r.path]
+            return [r for r in self.requests
+                    if (path_part in r.path if path_part else any(k in r.path for k in kinds))]
 
     def __enter__(self) -> "FakeLLMServer":
         return self.start()

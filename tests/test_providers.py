@@ -1,5 +1,7 @@
 """The provider recipes of the README: model strings map, keys are looked for where documented."""
 
+from pathlib import Path
+
 import pytest
 
 from swcompany.config import load_settings
@@ -60,3 +62,32 @@ def test_keyless_openai_compatible_run_end_to_end(fake_server, monkeypatch):
                    "--no-tests")
     assert proc.returncode == 0, proc.stderr
     assert fake_server.calls()[0].headers["authorization"] == f"Bearer {NO_KEY_PLACEHOLDER}"
+
+
+def _root(server) -> str:
+    return server.base_url.removesuffix("/v1")
+
+
+@pytest.mark.parametrize("model,env,base", [
+    ("anthropic/claude-3-5-sonnet-latest", {"ANTHROPIC_API_KEY": "sk-ant-test-key-000000000000"}, "root"),
+    ("ollama/qwen2.5-coder", {}, "root"),
+    ("ollama_chat/qwen2.5-coder", {}, "root"),
+    ("azure/my-deployment", {"AZURE_API_KEY": "azure-test-key-0000", "AZURE_API_VERSION": "2024-06-01"}, "env"),
+])
+def test_provider_recipes_end_to_end_over_their_own_protocols(fake_server, monkeypatch, model, env, base):
+    """Each documented recipe runs the whole pipeline against the fake server speaking that protocol."""
+    from conftest import run_cli
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    flags = ["--base-url", _root(fake_server)] if base == "root" else []
+    if base == "env":
+        monkeypatch.setenv("AZURE_API_BASE", _root(fake_server))
+    proc = run_cli("new", "todo", "--name", "t", "--model", model, *flags)
+    assert proc.returncode == 0, proc.stderr
+    paths = {r.path.split("?")[0] for r in fake_server.calls()}
+    expected = {"anthropic": "/v1/messages", "ollama": "/api/generate", "ollama_chat": "/api/chat",
+                "azure": "/openai/deployments/my-deployment/chat/completions"}[model.split("/")[0]]
+    assert paths == {expected}
+    assert Path("workspace/t/docs/qa_report.json").exists()
