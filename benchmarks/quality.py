@@ -105,7 +105,7 @@ def run(quick: bool = False, model: str | None = None, base_url: str | None = No
 
     settings = {"model": model, "base_url": base_url, "fix_rounds": 2}
     problems = load_problems(limit or (10 if quick else None))
-    rows, results = [], []
+    results = []
     with tempfile.TemporaryDirectory(prefix="swquality-") as tmp:
         root = Path(tmp)
         for i, problem in enumerate(problems):

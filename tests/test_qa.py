@@ -9,7 +9,7 @@ import git
 
 from conftest import cli_args, run_cli
 from fake_llm_server import FakeLLMServer
-from scenario import CODE, Scenario, fenced
+from scenario import CODE, Scenario
 
 BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
 

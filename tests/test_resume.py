@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,8 +13,8 @@ import git
 import pytest
 
 from conftest import cli_args, run_cli
-from fake_llm_server import FakeLLMServer, Reply
-from scenario import DESIGN, Scenario, fenced
+from fake_llm_server import FakeLLMServer
+from scenario import DESIGN, Scenario
 
 WIDE_DESIGN = {
     **DESIGN,
