@@ -7,7 +7,8 @@ import pytest
 from swcompany.artifacts import Design, FixReply
 from swcompany.pytest_output import files_in_traceback, trim_failures
 from swcompany.sandbox import parse_junit, run_sandboxed
-from swcompany.stages.qa import check_fix, module_name, qa_file_for
+from swcompany.code_checks import module_name
+from swcompany.stages.qa import check_fix, qa_file_for
 from swcompany.structured import ReplyError, parse_model
 from scenario import DESIGN
 

@@ -29,6 +29,7 @@ from .prompts import check_templates
 from .workspace import Workspace, slugify
 
 MAX_IDEA_CHARS = 20_000
+REJECTS_DIR = "rejects"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -57,6 +58,7 @@ class RunResult(BaseModel):
     next_command: str | None = None
     error: str | None = None
     hint: str | None = None
+    rejects: str | None = Field(None, description="folder of the model replies that were refused, with reasons")
 
     @property
     def ok(self) -> bool:
@@ -99,10 +101,11 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
         error = (f"the generated tests still fail after {q.rounds_used} fix rounds: {q.failed} failed, "
                  f"{q.errors} errors (see docs/qa_report.md)")
         hint = hint or f"try more rounds: swcompany resume {workspace.root} --from qa --fix-rounds {max(q.rounds_used, 1) * 2}"
+    rejects = workspace.meta / REJECTS_DIR
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
                      stop_reason=state.stop_reason, stages=stages, files=sorted(state.engineer_files),
                      qa=state.qa, usage=state.usage, next_command=_next_command(workspace),
-                     error=error, hint=hint)
+                     error=error, hint=hint, rejects=str(rejects) if rejects.is_dir() and any(rejects.iterdir()) else None)
 
 
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
@@ -169,7 +172,7 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
         hint = None
         try:
             gateway = Gateway(settings, cache_dir=workspace.meta / "cache", log=workspace.append_log,
-                              spent=state.usage, on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
+                              spent=state.usage, rejects_dir=workspace.meta / REJECTS_DIR, on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
             on_event(Event("run_started", "", str(workspace.root), {"state": state}))
             run_pipeline(workspace, state, settings, gateway, on_event)
         except KeyboardInterrupt:  # between stages

@@ -9,23 +9,89 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .paths import UnsafePathError, safe_relpath
 
 MAX_DESIGN_FILES = 300
+# Every array has a ceiling: a grammar-constrained local model (llama.cpp, vLLM, Ollama
+# enforce the JSON schema as a grammar) then always terminates, and small models stay small.
+MAX_ITEMS = {"short": 8, "requirements": 15, "criteria": 12, "files": 40, "deps": 20}
+_TEXT_KEYS = ("description", "text", "criterion", "goal", "value", "name", "title", "summary")
+
+
+def _as_text(value: object) -> object:
+    """Small models write ``{"id": "G1", "description": "..."}`` where a string is wanted: same meaning."""
+    if isinstance(value, dict):
+        for key in _TEXT_KEYS:
+            if isinstance(value.get(key), str) and value[key].strip():
+                return value[key]
+    return value
+
+
+def _texts(value: object) -> object:
+    return [_as_text(v) for v in value] if isinstance(value, list) else value
+
+
+Texts = Annotated[list[str], BeforeValidator(_texts)]
 
 
 class UserStory(BaseModel):
     as_a: str = Field(description="the kind of user")
     i_want: str = Field(description="what they want to do")
-    so_that: str = Field(description="why it matters to them")
+    so_that: str = Field("", description="why it matters to them")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_sentence(cls, data: object) -> object:
+        if isinstance(data, str):  # "As a user, I want ..." written as one sentence
+            return {"as_a": "user", "i_want": data}
+        return data
+
+
+def _priority(value: object) -> object:
+    """``"Must"``, ``"high"``, ``"P1"``: the meaning is clear, the spelling is not ours."""
+    text = str(value).strip().lower() if value is not None else "must"
+    return {"high": "must", "p1": "must", "critical": "must", "medium": "should", "p2": "should",
+            "low": "could", "p3": "could", "nice to have": "could"}.get(text, text)
 
 
 class Requirement(BaseModel):
-    id: str = Field(description="short id such as R1")
+    id: str = Field("", description="short id such as R1")
     description: str
-    priority: Literal["must", "should", "could"] = "must"
+    priority: Annotated[Literal["must", "should", "could"], BeforeValidator(_priority)] = "must"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        return {"description": data} if isinstance(data, str) else data
+
+
+class AcceptanceCriterion(BaseModel):
+    """One observable check; the id lets a test name the criterion it checks."""
+
+    id: str = Field("", description="short id such as AC1")
+    description: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        if isinstance(data, str):
+            return {"description": data}
+        if isinstance(data, dict) and not isinstance(data.get("description"), str):
+            text = _as_text(data)
+            return {**data, "description": text} if isinstance(text, str) else data
+        return data
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.description}" if self.id else self.description
+
+
+def _number(prefix: str, items: list) -> None:
+    """Give unnamed requirements and criteria stable ids (R1, AC1...) in reading order."""
+    for i, item in enumerate(items, 1):
+        if not item.id.strip():
+            item.id = f"{prefix}{i}"
 
 
 class PRD(BaseModel):
@@ -33,11 +99,17 @@ class PRD(BaseModel):
 
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1, description="two or three sentences")
-    goals: list[str] = Field(min_length=1)
-    user_stories: list[UserStory] = Field(min_length=1)
-    requirements: list[Requirement] = Field(min_length=1)
-    acceptance_criteria: list[str] = Field(min_length=1)
-    out_of_scope: list[str] = Field(default_factory=list)
+    goals: Texts = Field(min_length=1, max_length=MAX_ITEMS["short"])
+    user_stories: list[UserStory] = Field(min_length=1, max_length=MAX_ITEMS["short"])
+    requirements: list[Requirement] = Field(min_length=1, max_length=MAX_ITEMS["requirements"])
+    acceptance_criteria: list[AcceptanceCriterion] = Field(min_length=1, max_length=MAX_ITEMS["criteria"])
+    out_of_scope: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"])
+
+    @model_validator(mode="after")
+    def _ids(self) -> "PRD":
+        _number("R", self.requirements)
+        _number("AC", self.acceptance_criteria)
+        return self
 
 
 def _checked_path(value: str) -> str:
@@ -54,8 +126,9 @@ SafePath = Annotated[str, AfterValidator(_checked_path)]
 class FileSpec(BaseModel):
     path: SafePath = Field(description="relative POSIX path, e.g. todo/storage.py")
     purpose: str
-    depends_on: list[str] = Field(default_factory=list, description="paths of design files this one imports")
-    interface: str = Field("", description="public functions/classes with signatures")
+    depends_on: list[str] = Field(default_factory=list, max_length=MAX_ITEMS["deps"],
+                                  description="paths of design files this one imports")
+    interface: str = Field("", description="public functions/classes: signatures with docstrings, no bodies")
 
 
 class DataStructure(BaseModel):
@@ -68,11 +141,12 @@ class Design(BaseModel):
 
     language: str = "python"
     summary: str
-    files: list[FileSpec] = Field(min_length=1)
-    data_structures: list[DataStructure] = Field(default_factory=list)
+    files: list[FileSpec] = Field(min_length=1, max_length=MAX_DESIGN_FILES)
+    data_structures: list[DataStructure] = Field(default_factory=list, max_length=MAX_ITEMS["short"])
     api_spec: str = ""
     how_to_run: str = Field(description="shell command(s) to run the program")
-    dependencies: list[str] = Field(default_factory=list, description="third-party packages (pip requirement strings)")
+    dependencies: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"],
+                                description="third-party packages (pip requirement strings)")
 
     @model_validator(mode="after")
     def _check_graph(self) -> "Design":
@@ -129,7 +203,8 @@ class FixedFile(BaseModel):
 class FixReply(BaseModel):
     """A QA fix round's answer: whole-file replacements."""
 
-    files: list[FixedFile] = Field(min_length=1, description="complete new contents of each file to change")
+    files: list[FixedFile] = Field(min_length=1, max_length=MAX_ITEMS["short"],
+                                   description="complete new contents of each file to change")
     explanation: str = ""
 
 

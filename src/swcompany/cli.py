@@ -215,6 +215,8 @@ def status(
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
         typer.echo(f"last error: {result.error}")
+    if result.rejects:
+        typer.echo(f"refused model replies (with reasons): {result.rejects}")
 
 
 @app.command()

@@ -40,6 +40,7 @@ class Settings(BaseModel):
     structured_output: Literal["auto", "schema", "prompt"] = Field(
         "auto", description="send JSON schema via response_format (schema), in the prompt only, or auto-detect"
     )
+    max_files: int = Field(8, ge=1, le=300, description="most source files a design may have (small models do best small)")
     fix_rounds: int = Field(3, ge=0, le=20, description="QA fix rounds")
     run_tests: bool = Field(True, description="run the QA stage")
     install_deps: bool = Field(True, description="make a venv for the generated project's dependencies")
@@ -65,7 +66,7 @@ class Settings(BaseModel):
 # overrides. Operational knobs (timeouts, retries, jobs, cache) follow the current env.
 STICKY_ON_RESUME = frozenset({
     "model", "stage_models", "base_url", "api_key_env", "temperature", "max_output_tokens",
-    "structured_output", "fix_rounds", "run_tests", "install_deps", "budget", "max_tokens",
+    "structured_output", "max_files", "fix_rounds", "run_tests", "install_deps", "budget", "max_tokens",
     "input_cost_per_token", "output_cost_per_token", "prompts_dir",
 })
 

@@ -26,13 +26,15 @@ from .artifacts import Usage, utcnow
 from .config import Settings
 from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
 from .redact import scrub
-from .structured import ReplyError, check_syntax, extract_code, parse_model
 from .cache import ResponseCache
+from .structured import ReplyError, check_syntax, expected_shape, extract_code, parse_model
+from .workspace import atomic_write
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
-NO_KEY_PLACEHOLDER = "not-needed"  # OpenAI-compatible servers without auth still want a header
+NO_KEY_PLACEHOLDER = "not-needed"
+MAX_REJECT_CHARS = 200_000  # OpenAI-compatible servers without auth still want a header
 
 
 def load_litellm():
@@ -182,8 +184,10 @@ class Gateway:
     """LLM calls for one run. Thread-safe: the engineer calls it from a pool."""
 
     def __init__(self, settings: Settings, *, cache_dir: Path | None, log: Callable[[dict], None],
-                 spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None):
+                 spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None,
+                 rejects_dir: Path | None = None):
         self.settings = settings
+        self.rejects_dir = rejects_dir
         self.cache = ResponseCache(cache_dir if settings.cache else None)
         self._log = log
         self._on_call = on_call or (lambda event: None)
@@ -230,7 +234,7 @@ class Gateway:
 
     # --- one request ---
 
-    def _request(self, model: str, messages: Messages, schema: type[BaseModel] | None, max_tokens: int) -> dict[str, Any]:
+    def _request(self, model: str, messages: Messages, schema: dict[str, Any] | None, max_tokens: int) -> dict[str, Any]:
         req: dict[str, Any] = {
             "model": model, "messages": messages, "temperature": self.settings.temperature,
             "max_tokens": max_tokens,
@@ -240,22 +244,28 @@ class Gateway:
         if schema is not None and self._use_schema(model):
             req["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
+                "json_schema": {"name": schema.get("title", "Reply"), "schema": schema, "strict": False},
             }
         return req
 
     def _use_schema(self, model: str) -> bool:
+        """Send the JSON schema as ``response_format``?
+
+        ``auto``: yes for local OpenAI-compatible servers (a base URL) and Ollama, which
+        enforce it as a grammar (valid JSON guaranteed) although litellm reports no support;
+        otherwise as litellm says. A server that refuses it is remembered and asked without.
+        """
         mode = self.settings.structured_output
         if mode == "prompt" or model in self._schema_refused:
             return False
-        if mode == "schema":
+        if mode == "schema" or self.settings.base_url or model.startswith(("ollama/", "ollama_chat/")):
             return True
         try:
             return bool(self._litellm.supports_response_schema(model=model))
         except Exception:  # noqa: BLE001
             return False
 
-    def chat(self, stage: str, messages: Messages, *, schema: type[BaseModel] | None = None,
+    def chat(self, stage: str, messages: Messages, *, schema: dict[str, Any] | None = None,
              max_tokens: int | None = None, label: str = "") -> Reply:
         """One completion, from the cache when possible, else from the provider with retries."""
         model = self.settings.model_for(stage)
@@ -341,36 +351,75 @@ class Gateway:
     # --- structured helpers ---
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
-                     schema: type[BaseModel] | None, label: str, what: str) -> Any:
-        """Ask, parse, and on failure re-prompt with the exact error; bounded attempts."""
+                     schema: dict[str, Any] | None, label: str, what: str) -> Any:
+        """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
+
+        Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
+        repeats an earlier refused one gets a sharper re-prompt (the expected shape of the
+        wrong fields), since sending the same words again would get the same answer.
+        """
         convo = list(messages)
         max_tokens = self.settings.max_output_tokens
         keys: list[str] = []
-        error = "no reply"
-        for _ in range(self.settings.repair_attempts + 1):
+        seen: set[str] = set()
+        reason = "no reply"
+        attempts = self.settings.repair_attempts + 1
+        for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
             keys.append(reply.cache_key)
             if reply.finish_reason == "length":
+                reason = "the reply was cut off at the output token limit"
+                self._keep_reject(stage, label, attempt, reason, reply.text)
                 if max_tokens >= MAX_OUTPUT_TOKENS_CAP:
-                    error = "the reply was cut off at the output token limit"
                     break
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
                 continue
             try:
                 return parse(reply.text)
+            except (RecursionError, MemoryError):
+                error = ReplyError("The reply is nested too deeply to parse. Reply with a flat, simple answer.",
+                                   reason="the reply is nested too deeply to parse")
             except ReplyError as exc:
-                error = str(exc)
-                convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": error}]
+                error = exc
+            reason = error.reason
+            self._keep_reject(stage, label, attempt, reason, reply.text)
+            instruction = str(error)
+            if reply.text in seen:
+                instruction = self._sharper(instruction, error, schema)
+            seen.add(reply.text)
+            convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": instruction}]
         self.cache.forget(keys)  # a later resume should ask afresh, not replay the failure
-        raise ModelOutputError(f"{stage}: the model's {what} was unusable after repair attempts: {error.splitlines()[0]}",
-                               hint="resume to try again, or use a stronger model for this stage")
+        where = f"; the refused replies are in {self.rejects_dir}" if self.rejects_dir else ""
+        raise ModelOutputError(f"{stage}: the model's {what} was unusable after {attempts} attempts: {reason}",
+                               hint=f"resume to try again, or use a stronger model for this stage{where}")
+
+    @staticmethod
+    def _sharper(instruction: str, error: ReplyError, schema: dict[str, Any] | None) -> str:
+        """The re-prompt for a reply identical to an earlier refused one: name the shape wanted."""
+        shapes = [expected_shape(schema, loc) for loc in error.locs[:3]] if schema else []
+        extra = "\n".join(f"- {s}" for s in shapes)
+        return ("Your reply was identical to a reply already refused. Change it.\n" + instruction
+                + (f"\nThe fields that are wrong must have this shape:\n{extra}" if extra else ""))
+
+    def _keep_reject(self, stage: str, label: str, attempt: int, reason: str, text: str) -> None:
+        """Keep a refused reply and why it was refused, for a person to look at later."""
+        if self.rejects_dir is None:
+            return
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label)[:60] or "reply"
+        name = f"{utcnow().replace(':', '').replace('+0000', 'Z')}-{stage}-{slug}-{attempt}.txt"
+        try:
+            atomic_write(self.rejects_dir / name, f"stage: {stage}\nlabel: {label}\nreason: {scrub(reason)}\n---\n"
+                         + scrub(text[:MAX_REJECT_CHARS]))
+        except OSError:
+            pass  # keeping a reject must never stop a run
 
     def ask_model(self, stage: str, messages: Messages, model: type[T], label: str = "",
-                  check: Callable[[T], None] | None = None) -> T:
-        """A reply validated as ``model`` (schema via response_format when supported).
+                  check: Callable[[T], None] | None = None, schema: dict[str, Any] | None = None) -> T:
+        """A reply validated as ``model`` (schema via response_format when useful).
 
         ``check`` may add rules the schema cannot express; it raises ``ReplyError`` with the
-        instruction for the model, which is then re-prompted like a schema error.
+        instruction for the model, which is then re-prompted like a schema error. ``schema``
+        overrides the model's JSON schema sent to the provider (e.g. a tighter ``maxItems``).
         """
 
         def parse(text: str) -> T:
@@ -379,8 +428,8 @@ class Gateway:
                 check(value)
             return value
 
-        return self._repair_loop(stage, messages, parse, schema=model, label=label or model.__name__,
-                                 what=f"{model.__name__} JSON")
+        return self._repair_loop(stage, messages, parse, schema=schema or model.model_json_schema(),
+                                 label=label or model.__name__, what=f"{model.__name__} JSON")
 
     def ask_file(self, stage: str, messages: Messages, path: str,
                  check: Callable[[str], str | None] | None = None) -> str:
@@ -390,7 +439,8 @@ class Gateway:
             content = extract_code(text, path)
             problem = check_syntax(path, content) or (check(content) if check else None)
             if problem:
-                raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.")
+                raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.",
+                                 reason=f"{path}: {problem}")
             return content
 
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}")

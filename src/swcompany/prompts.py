@@ -63,7 +63,7 @@ def template_names(kind: str = "prompts") -> list[str]:
 # Variables each template is rendered with (stages/*.py pass them); overrides may use no others.
 STAGE_PROMPT_VARIABLES = {
     "pm": {"idea", "schema"},
-    "architect": {"schema", "prd_json", "prd_markdown"},
+    "architect": {"schema", "prd_json", "prd_markdown", "max_files"},
     "engineer": {"prd", "design", "file", "dependencies"},
     "qa": {"prd", "design", "file", "module", "source", "dependencies", "test_path"},
     "fix": {"schema", "prd", "design", "failure", "round", "files"},

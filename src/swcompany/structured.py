@@ -20,7 +20,26 @@ _FENCE = re.compile(r"```[ \t]*([\w+.#-]*)[^\n]*\n(.*?)(?:\n```|\Z)", re.S)
 
 
 class ReplyError(ValueError):
-    """The reply cannot be used; ``str()`` is the repair instruction for the model."""
+    """The reply cannot be used.
+
+    ``str()`` is the repair instruction for the model; ``reason`` is the same problem in one
+    line for a person (never empty), and ``locs`` the schema locations that were wrong, so a
+    repeated identical reply can be answered with the expected shape of exactly those fields.
+    """
+
+    def __init__(self, instruction: str, reason: str = "", locs: list[tuple] | None = None):
+        super().__init__(instruction)
+        self.reason = reason.strip() or first_problem(instruction)
+        self.locs = locs or []
+
+
+def first_problem(text: str) -> str:
+    """The first informative line of a repair instruction (never a bare heading ending in ':')."""
+    lines = [ln.strip().lstrip("- ").strip() for ln in text.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if line.endswith(":") and i + 1 < len(lines):
+            return f"{line} {lines[i + 1]}"
+    return lines[0] if lines else "unusable reply"
 
 
 def _balanced_object(text: str, start: int) -> str | None:
@@ -90,10 +109,37 @@ def parse_model(text: str, model: type[T]) -> T:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        problems = format_validation_error(exc)
         raise ReplyError(
-            f"The JSON does not match the required schema:\n{format_validation_error(exc)}\n"
-            "Reply with the corrected complete JSON object only."
+            f"The JSON does not match the required schema:\n{problems}\n"
+            "Reply with the corrected complete JSON object only.",
+            reason=f"the JSON does not match the schema: {problems.splitlines()[0].lstrip('- ')}",
+            locs=[tuple(e["loc"]) for e in exc.errors()[:8]],
         ) from None
+
+
+def expected_shape(schema: dict, loc: tuple) -> str:
+    """The JSON schema of the field at ``loc`` (refs resolved one level), compact, for a repair prompt."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: dict) -> dict:
+        ref = node.get("$ref", "")
+        return defs.get(ref.rsplit("/", 1)[-1], node) if ref else node
+
+    node, path = resolve(schema), []
+    for part in loc:
+        if isinstance(part, int):
+            node = resolve(node.get("items", {}))
+            path.append("[]")
+        elif part in node.get("properties", {}):
+            node = resolve(node["properties"][part])
+            path.append(str(part))
+        else:
+            break
+    if "items" in node:
+        node = {**node, "items": resolve(node["items"])}
+    shape = json.dumps({k: v for k, v in node.items() if k not in ("title", "description")}, separators=(",", ":"))
+    return f"{'.'.join(path) or '(top level)'} must match {shape[:600]}"
 
 
 def extract_code(text: str, path: str) -> str:

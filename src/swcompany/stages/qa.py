@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
+from ..code_checks import module_name, test_file_problems, test_functions
 from ..errors import EXIT_TESTS_FAILED
 from ..pytest_output import files_in_traceback, trim_failures
 from ..sandbox import TestCounts, project_python, run_pytest
@@ -30,12 +31,6 @@ def qa_file_for(source: str) -> str:
     stem = PurePosixPath(source).with_suffix("").as_posix()
     stem = stem[4:] if stem.startswith("src/") else stem
     return f"tests/test_{stem.replace('/', '_')}.py"
-
-
-def module_name(source: str) -> str:
-    stem = PurePosixPath(source).with_suffix("").as_posix()
-    stem = stem[4:] if stem.startswith("src/") else stem
-    return stem.replace("/", ".").removesuffix(".__init__")
 
 
 def has_behaviour(text: str) -> bool:
@@ -58,10 +53,11 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
 
     def ask(spec: FileSpec) -> tuple[str, str]:
         deps = [design.file(d) for d in spec.depends_on]
-        messages = ctx.messages(NAME, prd=prd, design=design, file=spec, module=module_name(spec.path),
-                                source=ctx.workspace.read(spec.path), dependencies=deps,
-                                test_path=qa_file_for(spec.path))
-        return qa_file_for(spec.path), ctx.gateway.ask_file(NAME, messages, qa_file_for(spec.path))
+        module, source = module_name(spec.path), ctx.workspace.read(spec.path)
+        messages = ctx.messages(NAME, prd=prd, design=design, file=spec, module=module,
+                                source=source, dependencies=deps, test_path=qa_file_for(spec.path))
+        return qa_file_for(spec.path), ctx.gateway.ask_file(NAME, messages, qa_file_for(spec.path),
+                                                            check=tests_check(module, source))
 
     with ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa") as pool:
         results = list(pool.map(ask, modules))
@@ -73,9 +69,29 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
     return sorted(written)
 
 
-def check_fix(design: Design, test_files: list[str]):
-    """Fix replies may only replace design files or tests, and Python must parse."""
+def tests_check(module: str, source: str):
+    """QA's gate: the test file imports the module under test and calls only what it really defines."""
+
+    def check(content: str) -> str | None:
+        problems = test_file_problems(content, module, source)
+        return "; ".join(problems) + f". Use only what {module} defines, as shown in its source" if problems else None
+
+    return check
+
+
+def removed_tests(old: str, new: str, explanation: str) -> list[str]:
+    """Test functions a fix deletes without naming them in its explanation."""
+    return sorted(name for name in test_functions(old) - test_functions(new)
+                  if name.split(".")[-1] not in explanation)
+
+
+def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
+    """Fix replies may only replace design files or tests, Python must parse, code must pass the
+    engineer's gates, and a test may be deleted only when the explanation says why."""
+    from .engineer import code_check
+
     allowed = {f.path for f in design.files} | set(test_files)
+    current = current or {}
 
     def check(reply: FixReply) -> None:
         problems = []
@@ -84,6 +100,15 @@ def check_fix(design: Design, test_files: list[str]):
                 problems.append(f"{fixed.path} is not a design file or a test file")
             elif (error := check_syntax(fixed.path, fixed.content)):
                 problems.append(f"{fixed.path} {error}")
+            elif fixed.path.startswith("tests/") and fixed.path in current and \
+                    (gone := removed_tests(current[fixed.path], fixed.content, reply.explanation)):
+                problems.append(f"{fixed.path} deletes {', '.join(gone)}: keep every test, or say in "
+                                "'explanation' why each deleted one was wrong")
+            elif fixed.path.endswith(".py") and fixed.path in {f.path for f in design.files}:
+                written = {p: t for p, t in current.items() if p != fixed.path}
+                problem = code_check(design, design.file(fixed.path), written)(fixed.content)
+                if problem:
+                    problems.append(f"{fixed.path}: {problem}")
         if problems:
             raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems)
                              + "\nReply with the corrected JSON object only.")
@@ -135,8 +160,10 @@ def run(ctx: StageContext) -> StageResult:
         failure = trim_failures(run_.output)
         messages = ctx.messages("fix", schema=FixReply, prd=prd, design=design, failure=failure, round=n,
                                 files=fix_context(ctx, design, progress.test_files, run_.output))
+        current = {path: ctx.workspace.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
+                   if ctx.workspace.exists(path)}
         reply = ctx.gateway.ask_model(NAME, messages, FixReply, label=f"fix round {n}",
-                                      check=check_fix(design, progress.test_files))
+                                      check=check_fix(design, progress.test_files, current))
         for fixed in reply.files:
             ctx.workspace.write(fixed.path, fixed.content)
             if fixed.path not in progress.fixed_files:
