@@ -172,7 +172,8 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
         hint = None
         try:
             gateway = Gateway(settings, cache_dir=workspace.meta / "cache", log=workspace.append_log,
-                              spent=state.usage, rejects_dir=workspace.meta / REJECTS_DIR, on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
+                              spent=state.usage, rejects_dir=workspace.meta / REJECTS_DIR,
+                              on_progress=lambda p: on_event(Event("llm_progress", p.stage, p.label, {"progress": p})), on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
             on_event(Event("run_started", "", str(workspace.root), {"state": state}))
             run_pipeline(workspace, state, settings, gateway, on_event)
         except KeyboardInterrupt:  # between stages

@@ -85,8 +85,9 @@ def interface_bodies(interface: str) -> tuple[str, list[str]]:
     return _STUB_COMMENT.sub("#", text), []
 
 
-def imported_modules(text: str) -> set[str]:
-    """Dotted module names a Python text imports at top level (``from .x`` skipped)."""
+def imported_modules(text: str, members: bool = True) -> set[str]:
+    """Dotted module names a Python text imports (``from .x`` skipped); with ``members``, also
+    ``pkg.name`` for ``from pkg import name`` (which may be a submodule or just a name)."""
     tree = _parse(text)
     names: set[str] = set()
     if tree is None:
@@ -98,7 +99,8 @@ def imported_modules(text: str) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            if members:
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
 
 
@@ -117,14 +119,9 @@ def referenced_files(text: str, modules: dict[str, str]) -> set[str]:
 def missing_local_modules(text: str, modules: dict[str, str], local_roots: set[str]) -> list[str]:
     """Imports of the project's own packages naming a module that no design file provides."""
     missing = []
-    for name in sorted(imported_modules(text)):
-        root = name.split(".")[0]
-        if root not in local_roots or name in modules:
-            continue
-        parent = name.rsplit(".", 1)[0]
-        if parent in modules and "." in name:  # `from pkg.mod import Name`: a name, not a module
-            continue
-        missing.append(name)
+    for name in sorted(imported_modules(text, members=False)):
+        if name.split(".")[0] in local_roots and name not in modules:
+            missing.append(name)
     return missing
 
 
@@ -258,7 +255,7 @@ def _call_problem(call: ast.Call, sig: Signature) -> str | None:
     return None
 
 
-def test_file_problems(test_code: str, module: str, source: str) -> list[str]:
+def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
     """A test file must import the module under test, use only names it defines, with their signatures,
     and must not define its own copy of the code under test."""
     tree = _parse(test_code)
@@ -315,7 +312,7 @@ def test_file_problems(test_code: str, module: str, source: str) -> list[str]:
     return seen[:8]
 
 
-def test_functions(code: str) -> set[str]:
+def defined_tests(code: str) -> set[str]:
     """Names of the test functions in a pytest file (methods of Test classes as Class.name)."""
     tree = _parse(code)
     if tree is None:

@@ -32,7 +32,10 @@ class Settings(BaseModel):
     jobs: int = Field(4, ge=1, le=32, description="engineer files generated concurrently")
     temperature: float = Field(0.2, ge=0, le=2)
     max_output_tokens: int = Field(4096, ge=64, description="max_tokens of one reply (doubled on truncation)")
-    timeout: float = Field(120.0, gt=0, description="seconds per LLM request")
+    timeout: float = Field(120.0, gt=0, description="seconds an LLM request may go without a new token (idle timeout)")
+    reply_timeout: float = Field(1800.0, gt=0, description="seconds one streamed reply may take in all")
+    stream: Literal["auto", "on", "off"] = Field(
+        "auto", description="stream replies (auto: for OpenAI-compatible providers); the timeout then counts idle time")
     max_retries: int = Field(4, ge=0, le=20, description="retries of a failed LLM request")
     retry_deadline: float = Field(300.0, gt=0, description="total seconds one call may spend retrying")
     retry_base_delay: float = Field(1.0, ge=0, description="first backoff delay in seconds")

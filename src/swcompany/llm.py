@@ -27,6 +27,7 @@ from .config import Settings
 from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
 from .redact import scrub
 from .cache import ResponseCache
+from .streaming import BrokenStream, ReplyTooSlow, collect_stream
 from .structured import ReplyError, check_syntax, expected_shape, extract_code, parse_model
 from .workspace import atomic_write
 
@@ -45,6 +46,7 @@ def load_litellm():
 
     # litellm's lazily built pydantic types warn on every first use; users cannot act on it.
     warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal\..*")
+    warnings.filterwarnings("ignore", message=r".*model_(computed_)?fields.*", category=DeprecationWarning)
     import litellm
 
     litellm.suppress_debug_info = True
@@ -133,6 +135,19 @@ class Reply:
 
 
 @dataclass
+class Progress:
+    """A reply in flight: tokens so far (streamed replies), or a retry about to wait."""
+
+    stage: str
+    label: str
+    tokens: int = 0
+    seconds: float = 0.0
+    retry: int = 0  # attempt number that failed, when this is a retry notice
+    reason: str = ""
+    wait: float = 0.0
+
+
+@dataclass
 class CallEvent:
     """What the UI and the log learn about each call."""
 
@@ -146,6 +161,7 @@ class CallEvent:
 
 _TRANSIENT = (
     "RateLimitError", "APIConnectionError", "Timeout", "InternalServerError", "ServiceUnavailableError",
+    "RemoteProtocolError", "ReadTimeout", "ReadError", "MidStreamFallbackError",
     "BadGatewayError", "APIError", "APIResponseValidationError", "JSONSchemaValidationError",
 )
 _NO_RETRY = ("AuthenticationError", "PermissionDeniedError", "NotFoundError", "BadRequestError",
@@ -161,7 +177,20 @@ def _is_transient(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & set(_NO_RETRY):
         return False
+    if isinstance(exc, ReplyTooSlow):
+        return False  # the whole-reply cap was spent; asking again would spend it again
     return bool(names & set(_TRANSIENT)) or isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _retry_reason(exc: BaseException | None) -> str:
+    """A few words on why a call is retried, for -v and the live view."""
+    if exc is None:
+        return "unknown failure"
+    if isinstance(exc, BrokenStream):
+        return f"broken stream after {exc.tokens} tokens"
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    return f"HTTP {status}" if isinstance(status, int) else ("timeout" if "Timeout" in name else name)
 
 
 def _clean_detail(text: str) -> str:
@@ -185,9 +214,10 @@ class Gateway:
 
     def __init__(self, settings: Settings, *, cache_dir: Path | None, log: Callable[[dict], None],
                  spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None,
-                 rejects_dir: Path | None = None):
+                 rejects_dir: Path | None = None, on_progress: Callable[[Progress], None] | None = None):
         self.settings = settings
         self.rejects_dir = rejects_dir
+        self._on_progress = on_progress or (lambda progress: None)
         self.cache = ResponseCache(cache_dir if settings.cache else None)
         self._log = log
         self._on_call = on_call or (lambda event: None)
@@ -278,7 +308,7 @@ class Gateway:
             return Reply(hit["text"], hit["finish_reason"], True, key, usage)
         self.check_budget()
         started = time.monotonic()
-        response = self._call_with_retries(request)
+        response = self._call_with_retries(request, stage, label)
         if not getattr(response, "choices", None):
             raise ProviderError(f"{model}: the provider answered with no choices", hint="resume to try again")
         choice = response.choices[0]
@@ -292,7 +322,17 @@ class Gateway:
         self._account(stage, model, usage, False, finish, label, key)
         return Reply(text, finish, False, key, usage)
 
-    def _call_with_retries(self, request: dict[str, Any]) -> Any:
+    def _streams(self, model: str) -> bool:
+        """Stream this model's replies? ``auto``: OpenAI-compatible providers (local servers included)."""
+        mode = self.settings.stream
+        if mode != "auto":
+            return mode == "on"
+        try:
+            return self._litellm.get_llm_provider(model)[1] in _OPENAI_COMPATIBLE
+        except Exception:  # noqa: BLE001 - unmappable models fail in preflight
+            return False
+
+    def _call_with_retries(self, request: dict[str, Any], stage: str = "", label: str = "") -> Any:
         from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
         from tenacity.wait import wait_random_exponential
 
@@ -300,8 +340,11 @@ class Gateway:
         backoff = wait_random_exponential(multiplier=max(s.retry_base_delay, 1e-3), max=60)
 
         def wait(state) -> float:
-            hinted = _retry_after(state.outcome.exception()) if state.outcome else None
-            return min(hinted, 120.0) if hinted is not None else backoff(state)
+            error = state.outcome.exception() if state.outcome else None
+            hinted = _retry_after(error)
+            seconds = min(hinted, 120.0) if hinted is not None else backoff(state)
+            self._on_progress(Progress(stage, label, retry=state.attempt_number, reason=_retry_reason(error), wait=seconds))
+            return seconds
 
         retrying = Retrying(
             retry=retry_if_exception(_is_transient),
@@ -313,24 +356,35 @@ class Gateway:
         api_key = api_key_for(s, request["model"])
         if api_key:
             kwargs["api_key"] = api_key
+        streaming = self._streams(request["model"])
         try:
-            return retrying(self._complete_once, kwargs)
+            return retrying(self._complete_once, kwargs, streaming, stage, label)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             raise self._provider_error(request["model"], last, attempts=exc.last_attempt.attempt_number) from None
         except Exception as exc:  # noqa: BLE001 - mapped to our errors below
             raise self._provider_error(request["model"], exc, attempts=1) from None
 
-    def _complete_once(self, kwargs: dict[str, Any]) -> Any:
+    def _complete_once(self, kwargs: dict[str, Any], streaming: bool = False, stage: str = "", label: str = "") -> Any:
         try:
-            return self._litellm.completion(**kwargs)
+            return self._completion(kwargs, streaming, stage, label)
         except Exception as exc:
             # Some OpenAI-compatible servers reject response_format: fall back to the prompt.
             if "response_format" in kwargs and type(exc).__name__ == "BadRequestError":
                 self._schema_refused.add(kwargs["model"])
                 retry = {k: v for k, v in kwargs.items() if k != "response_format"}
-                return self._litellm.completion(**retry)
+                return self._completion(retry, streaming, stage, label)
             raise
+
+    def _completion(self, kwargs: dict[str, Any], streaming: bool, stage: str, label: str) -> Any:
+        """One request; streamed replies are read to the end and assembled into one response."""
+        if not streaming:
+            return self._litellm.completion(**kwargs)
+        started = time.monotonic()
+        stream = self._litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
+        chunks = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
+                                on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)))
+        return self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
 
     def _provider_error(self, model: str, exc: BaseException | None, attempts: int) -> ProviderError:
         name = type(exc).__name__ if exc else "Error"

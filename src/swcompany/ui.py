@@ -75,6 +75,17 @@ class ConsoleUI:
                 source = "cache" if call.cached else f"{call.usage.seconds:.1f}s"
                 self._line(f"  llm {call.stage} {call.label} [{call.model}] {call.usage.tokens} tokens "
                            f"{_money(call.usage.cost)} ({source})")
+        elif e.kind == "llm_progress":
+            p = e.data["progress"]
+            if p.retry:
+                note = f"retrying {p.label or 'a call'} ({p.reason}; attempt {p.retry} failed), waiting {p.wait:.1f}s"
+                if self.verbose:
+                    self._line(f"  {note}")
+                if self.mode == "rich" and e.stage in self._detail:
+                    self._detail[e.stage] = note
+            elif self.mode == "rich" and e.stage in self._detail and p.tokens:
+                rate = p.tokens / p.seconds if p.seconds > 0 else 0.0
+                self._detail[e.stage] = f"{p.label}: {p.tokens:,} tokens, {rate:.1f} tok/s"
         elif e.kind == "run_started":
             self._line(f"workspace: {e.message}")
             self._start_live()

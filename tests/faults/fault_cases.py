@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fake_llm_server import Reply, Request
@@ -19,6 +19,7 @@ class Case:
     calls: int | None = None  # exact calls of the targeted role, when it matters
     stderr_has: str = ""
     stop_reason: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # extra settings for this case only
 
     def __str__(self) -> str:
         return self.name

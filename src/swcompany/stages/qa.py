@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..code_checks import module_name, test_file_problems, test_functions
+from ..code_checks import module_name, problems_in_test_file, defined_tests
 from ..errors import EXIT_TESTS_FAILED
 from ..pytest_output import files_in_traceback, trim_failures
 from ..sandbox import TestCounts, project_python, run_pytest
@@ -73,7 +73,7 @@ def tests_check(module: str, source: str):
     """QA's gate: the test file imports the module under test and calls only what it really defines."""
 
     def check(content: str) -> str | None:
-        problems = test_file_problems(content, module, source)
+        problems = problems_in_test_file(content, module, source)
         return "; ".join(problems) + f". Use only what {module} defines, as shown in its source" if problems else None
 
     return check
@@ -81,7 +81,7 @@ def tests_check(module: str, source: str):
 
 def removed_tests(old: str, new: str, explanation: str) -> list[str]:
     """Test functions a fix deletes without naming them in its explanation."""
-    return sorted(name for name in test_functions(old) - test_functions(new)
+    return sorted(name for name in defined_tests(old) - defined_tests(new)
                   if name.split(".")[-1] not in explanation)
 
 
