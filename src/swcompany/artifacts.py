@@ -7,7 +7,7 @@ model reply is rejected with an exact error message we can send back for repair.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -227,15 +227,6 @@ class QAReport(BaseModel):
     command: str = "python -m pytest tests"
 
 
-class QAProgress(BaseModel):
-    """Where the QA stage is, so a resume neither rewrites tests nor repeats fix rounds."""
-
-    tests_written: bool = False
-    test_files: list[str] = Field(default_factory=list)
-    rounds_done: int = 0
-    fixed_files: list[str] = Field(default_factory=list)
-
-
 # --- run state ---------------------------------------------------------------------
 
 StageStatus = Literal["pending", "running", "done", "failed", "skipped"]
@@ -277,11 +268,15 @@ class StageRecord(BaseModel):
     finished_at: str | None = None
     seconds: float = 0.0
     error: str | None = None
+    progress: dict[str, Any] = Field(default_factory=dict, description="the stage's own record of work a resume must not repeat")
 
 
 class FileRecord(BaseModel):
+    """A file as the pipeline wrote it: the one record of hashes (hand edits are detected against it)."""
+
     sha256: str
-    bytes: int
+    bytes: int = 0
+    stage: str = ""
 
 
 class RunState(BaseModel):
@@ -289,20 +284,37 @@ class RunState(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    schema_version: int = 1
+    schema_version: int = 2
     tool_version: str = ""
     name: str
     idea: str
     settings: dict = Field(default_factory=dict)
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
-    stages: dict[str, StageRecord] = Field(default_factory=dict)
-    engineer_files: dict[str, FileRecord] = Field(default_factory=dict)
-    artifact_hashes: dict[str, str] = Field(default_factory=dict, description="sha256 of each file as a stage wrote it")
+    stages: dict[str, StageRecord] = Field(default_factory=dict, description="in pipeline order")
+    files: dict[str, FileRecord] = Field(default_factory=dict, description="every file a stage wrote, as written")
     usage: Usage = Field(default_factory=Usage)
-    qa: QAReport | None = None
-    qa_progress: QAProgress = Field(default_factory=QAProgress)
+    tests: QAReport | None = Field(None, description="the generated project's latest test verdict")
+    tests_stage: str = Field("", description="the stage that produced that verdict")
     stop_reason: StopReason = "running"
     last_error: str | None = None
     exit_code: int | None = None
     runs: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: Any) -> Any:
+        """Workspaces made before the Stage protocol keep resuming: move v1 fields to their new homes."""
+        if not isinstance(data, dict) or data.get("schema_version", 1) >= 2:
+            return data
+        data = dict(data)
+        files = {p: {"sha256": h, "stage": ""} for p, h in (data.pop("artifact_hashes", None) or {}).items()}
+        files.update({p: {**r, "stage": "engineer"} for p, r in (data.pop("engineer_files", None) or {}).items()})
+        data["files"] = files
+        data["tests"] = data.pop("qa", None)
+        data["tests_stage"] = "qa" if data["tests"] else ""
+        progress = data.pop("qa_progress", None)
+        if progress and isinstance(data.get("stages", {}).get("qa"), dict):
+            data["stages"]["qa"] = {**data["stages"]["qa"], "progress": {**progress, "report": data["tests"]}}
+        data["schema_version"] = 2
+        return data

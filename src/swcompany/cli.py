@@ -26,6 +26,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True)
+company_app = typer.Typer(help="The company file: which stages run, in which order (custom roles too).", no_args_is_help=True)
+app.add_typer(company_app, name="company")
 app.add_typer(config_app, name="config")
 prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
@@ -41,6 +43,8 @@ NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
 Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
+Company = Annotated[Optional[Path], typer.Option("--company", help="company file (YAML) declaring the stages; see `swcompany company show`")]
+Review = Annotated[Optional[bool], typer.Option("--review/--no-review", help="run the code reviewer between engineer and QA [default: off]")]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON result on stdout; logs go to stderr")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="print only errors and the workspace path")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show every LLM call")]
@@ -125,6 +129,7 @@ def new(
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    company: Company = None, review: Review = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="render the PM prompt and estimate tokens and cost; call nothing")] = False,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
@@ -143,7 +148,7 @@ def new(
     ui = _ui(json_out, quiet, verbose)
     overrides = _overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
-                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts)
+                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts, company=company, review=review)
     with _errors(debug), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
@@ -160,10 +165,11 @@ def new(
 @app.command()
 def resume(
     directory: Annotated[Path, typer.Argument(help="the workspace to continue")],
-    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (pm, architect, engineer, qa) using the files on disk")] = None,
+    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (a name from `swcompany status`, e.g. architect) using the files on disk")] = None,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
-    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, company: Company = None,
+    review: Review = None,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
     """Continue a stopped run; finished stages and cached replies cost nothing.
@@ -184,7 +190,7 @@ def resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                          fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
-                         prompts_dir=prompts),
+                         prompts_dir=prompts, company=company, review=review),
         )
     _finish(result, ui, json_out)
 
@@ -235,11 +241,11 @@ def doctor(
     """
     from .config import load_settings
     from .doctor import probe_models
-    from .stages import STAGE_NAMES
+    from .stages.registry import company_stages
 
     with _errors(debug):
         settings = load_settings(_overrides(model=model, base_url=base_url))
-        results = probe_models(settings, STAGE_NAMES)
+        results = probe_models(settings, [s.name for s in company_stages(settings)])
     if json_out:
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2))
     for r in results if not json_out else []:
@@ -279,6 +285,29 @@ def prompts_list() -> None:
 
     for name in template_names("prompts") + template_names("templates"):
         typer.echo(name)
+
+
+@company_app.command("show")
+def company_show(
+    company: Company = None, debug: Debug = False,
+) -> None:
+    """Print the company file in use (the packaged default unless --company or `company:` says otherwise).
+
+    Examples:
+
+      swcompany company show > my-company.yaml
+
+      swcompany company show --company examples/analyst/company.yaml
+    """
+    from .config import load_settings
+    from .stages.registry import company_stages, company_text
+
+    with _errors(debug):
+        settings = load_settings(_overrides(company=company))
+        stages = company_stages(settings, enabled_only=False)  # validates the file
+        text = company_text(settings.company)
+    typer.echo(text.rstrip())
+    typer.echo(f"# stages: {', '.join(s.name for s in stages)}")
 
 
 @config_app.command("show")

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
 
-STAGE_NAMES = ("pm", "architect", "engineer", "qa")
 DEFAULT_CONFIG_PATH = Path("~/.swcompany/config.yaml")
 
 
@@ -24,8 +23,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     model: str = Field("gpt-4o-mini", description="litellm model string used by every stage")
-    stage_models: dict[Literal["pm", "architect", "engineer", "qa"], str] = Field(
-        default_factory=dict, description="per-stage model overrides, e.g. {engineer: gpt-4o}"
+    stage_models: dict[str, str] = Field(
+        default_factory=dict, description="per-stage model overrides, e.g. {engineer: gpt-4o} (names from the company file)"
     )
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (use with openai/<model>)")
     api_key_env: str | None = Field(None, description="name of the env var holding the API key")
@@ -46,6 +45,8 @@ class Settings(BaseModel):
     max_files: int = Field(8, ge=1, le=300, description="most source files a design may have (small models do best small)")
     fix_rounds: int = Field(3, ge=0, le=20, description="QA fix rounds")
     run_tests: bool = Field(True, description="run the QA stage")
+    review: bool = Field(False, description="run the code reviewer between engineer and QA")
+    company: Path | None = Field(None, description="company file (YAML) declaring the stages; default: the packaged one")
     install_deps: bool = Field(True, description="make a venv for the generated project's dependencies")
     test_timeout: float = Field(120.0, gt=0, description="seconds for one sandboxed test run")
     budget: float | None = Field(None, ge=0, description="USD cap on the workspace's total spend")
@@ -58,7 +59,7 @@ class Settings(BaseModel):
 
     def model_for(self, stage: str) -> str:
         """The litellm model string a stage uses."""
-        return self.stage_models.get(stage, self.model)  # type: ignore[call-overload]
+        return self.stage_models.get(stage, self.model)
 
     def public_dump(self) -> dict[str, Any]:
         """JSON-safe dump for state files and ``config show`` (holds no secrets by design)."""
@@ -69,7 +70,7 @@ class Settings(BaseModel):
 # overrides. Operational knobs (timeouts, retries, jobs, cache) follow the current env.
 STICKY_ON_RESUME = frozenset({
     "model", "stage_models", "base_url", "api_key_env", "temperature", "max_output_tokens",
-    "structured_output", "max_files", "fix_rounds", "run_tests", "install_deps", "budget", "max_tokens",
+    "structured_output", "max_files", "fix_rounds", "run_tests", "review", "company", "install_deps", "budget", "max_tokens",
     "input_cost_per_token", "output_cost_per_token", "prompts_dir",
 })
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from .events import Event
 
-STAGES = {"pm": "Product manager", "architect": "Architect", "engineer": "Engineer", "qa": "QA"}
 MARKS = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]–[/]", "pending": "[dim]·[/]"}
 
 
@@ -32,8 +31,9 @@ class ConsoleUI:
         self.verbose = verbose
         self.console = self._console(stderr=not to_stdout)
         self._lock = threading.Lock()
-        self._status = {name: "pending" for name in STAGES}
-        self._detail = {name: "" for name in STAGES}
+        self._titles: dict[str, str] = {}  # stage -> title, in order, from the run_started event
+        self._status: dict[str, str] = {}
+        self._detail: dict[str, str] = {}
         self._started: dict[str, float] = {}
         self._elapsed: dict[str, float] = {}
         self._tokens = 0
@@ -66,7 +66,7 @@ class ConsoleUI:
             print(f"{datetime.now().strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
     def _handle(self, e: Event) -> None:
-        title = STAGES.get(e.stage, e.stage)
+        title = self._titles.get(e.stage, e.stage)
         if e.kind == "llm_call":
             call = e.data["event"]
             self._tokens += call.usage.tokens
@@ -87,6 +87,9 @@ class ConsoleUI:
                 rate = p.tokens / p.seconds if p.seconds > 0 else 0.0
                 self._detail[e.stage] = f"{p.label}: {p.tokens:,} tokens, {rate:.1f} tok/s"
         elif e.kind == "run_started":
+            self._titles = dict(e.data.get("stages", []))
+            self._status = {name: "pending" for name in self._titles}
+            self._detail = {name: "" for name in self._titles}
             self._line(f"workspace: {e.message}")
             self._start_live()
         elif e.kind == "stage_started":
@@ -162,7 +165,7 @@ class ConsoleUI:
         from rich.table import Table
 
         table = Table.grid(padding=(0, 2))
-        for name, title in STAGES.items():
+        for name, title in self._titles.items():
             status = self._status[name]
             mark = Spinner("dots", style="cyan") if status == "running" and not final else MARKS.get(status, "·")
             if name in self._elapsed:

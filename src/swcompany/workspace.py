@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from .artifacts import RunState
+from .artifacts import RunState, Usage
 from .errors import UsageError, WorkspaceBusyError
 from .paths import UnsafePathError, safe_relpath
 
@@ -60,6 +60,17 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def trailers(stage: str, model: str, usage: "Usage") -> dict[str, str]:
+    """The trailers of a stage commit (``git log --format='%(trailers)'`` reads them back)."""
+    return {"Swcompany-Stage": stage, "Swcompany-Model": model,
+            "Swcompany-Tokens": str(usage.tokens), "Swcompany-Cost": f"{usage.cost:.6f}"}
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """Our trailers of a commit message (the last paragraph's ``Swcompany-*: value`` lines)."""
+    return dict(re.findall(r"^(Swcompany-[A-Za-z]+): (\S+)$", message, re.M))
 
 
 class Workspace:
@@ -181,9 +192,9 @@ class Workspace:
                 return {}
             found: dict[str, str] = {}
             for commit in repo.iter_commits():
-                match = re.search(r"^Swcompany-Stage: (\S+)$", str(commit.message), re.M)
-                if match and match.group(1) not in found:
-                    found[match.group(1)] = commit.hexsha
+                stage = parse_trailers(str(commit.message)).get("Swcompany-Stage")
+                if stage and stage not in found:
+                    found[stage] = commit.hexsha
             return found
         finally:
             repo.close()
@@ -209,8 +220,7 @@ class Workspace:
         try:
             if not repo.head.is_valid():
                 return None
-            match = re.search(r"^Swcompany-Stage: (\S+)$", str(repo.head.commit.message), re.M)
-            return match.group(1) if match else None
+            return parse_trailers(str(repo.head.commit.message)).get("Swcompany-Stage")
         finally:
             repo.close()
 

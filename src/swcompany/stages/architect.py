@@ -13,23 +13,24 @@ from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
 from ..code_checks import interface_bodies, missing_local_modules, module_name, referenced_files
+from ..config import Settings
 from ..structured import ReplyError
 from ..workspace import sha256_text
-from .base import DESIGN_JSON, DESIGN_MD, PRD_JSON, PRD_MD, StageContext, StageResult
+from .base import (
+    DESIGN_JSON, DESIGN_MD, PRD_JSON, PRD_MD, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates,
+)
 
-NAME = "architect"
-TITLE = "Architect"
 ENTRY_POINTS = {"cli.py", "main.py", "__main__.py", "app.py"}
 
 
 def hand_edited_markdown(ctx: StageContext) -> str:
     """docs/prd.md when a person edited it (and not the JSON): then the markdown is authoritative."""
-    if not ctx.workspace.exists(PRD_MD):
+    if not ctx.exists(PRD_MD):
         return ""
-    recorded = ctx.state.artifact_hashes
-    md_edited = sha256_text(ctx.workspace.read(PRD_MD)) != recorded.get(PRD_MD, "")
-    json_edited = sha256_text(ctx.workspace.read(PRD_JSON)) != recorded.get(PRD_JSON, "")
-    return ctx.workspace.read(PRD_MD) if md_edited and not json_edited and PRD_MD in recorded else ""
+    recorded = {path: record.sha256 for path, record in ctx.state.files.items()}
+    md_edited = sha256_text(ctx.read(PRD_MD)) != recorded.get(PRD_MD, "")
+    json_edited = sha256_text(ctx.read(PRD_JSON)) != recorded.get(PRD_JSON, "")
+    return ctx.read(PRD_MD) if md_edited and not json_edited and PRD_MD in recorded else ""
 
 
 def _add_dependency(design: Design, spec: FileSpec, dep: str) -> None:
@@ -94,9 +95,9 @@ def design_schema(max_files: int) -> dict:
 def run(ctx: StageContext) -> StageResult:
     prd = ctx.load_prd()
     max_files = ctx.settings.max_files
-    messages = ctx.messages(NAME, schema=Design, prd_json=prd.model_dump_json(indent=2),
+    messages = ctx.messages("architect", schema=Design, prd_json=prd.model_dump_json(indent=2),
                             prd_markdown=hand_edited_markdown(ctx), max_files=max_files)
-    design = ctx.gateway.ask_model(NAME, messages, Design, label="design", schema=design_schema(max_files),
+    design = ctx.gateway.ask_model(ctx.stage, messages, Design, label="design", schema=design_schema(max_files),
                                    check=lambda d: review_design(d, max_files))
     levels = dependency_levels(design.files)
     return StageResult(
@@ -106,3 +107,14 @@ def run(ctx: StageContext) -> StageResult:
         },
         message=f"architect: write design\n\n{len(design.files)} files in {len(levels)} dependency levels",
     )
+
+
+def plans(settings: Settings) -> list[CallPlan]:
+    return [CallPlan("design", (1, 2), (1_500, 3_500), (1_000, 4_000))]
+
+
+STAGE = BuiltinStage(
+    name="architect", title="Architect", reads=(PRD_JSON, PRD_MD), runner=run, plans=plans,
+    templates={**prompt_templates("architect", {"schema", "prd_json", "prd_markdown", "max_files"}),
+               "templates/design.md.j2": frozenset({"design", "levels"})},
+)

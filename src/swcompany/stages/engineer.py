@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from ..artifacts import PRD, Design, FileRecord, FileSpec, dependency_levels
+from ..artifacts import PRD, Design, FileSpec, dependency_levels
 from ..code_checks import interface_names, missing_local_modules, module_name, stub_functions, undefined_imports
+from ..config import Settings
 from ..events import Event
 from ..structured import undeclared_imports
 from ..workspace import sha256_text
-from .base import StageContext, StageResult
+from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
-NAME = "engineer"
-TITLE = "Engineer"
 EXTRA_FILES = {
     "README.md": "templates/project_readme.md.j2",
     "requirements.txt": "templates/requirements.txt.j2",
@@ -30,7 +29,7 @@ EXTRA_FILES = {
 def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, written: dict[str, str]) -> list[dict[str, str]]:
     """The prompt for one file: only its own dependencies' text goes in."""
     deps = [{"path": d, "purpose": design.file(d).purpose, "content": written[d]} for d in spec.depends_on]
-    return ctx.messages(NAME, prd=prd, design=design, file=spec, dependencies=deps)
+    return ctx.messages("engineer", prd=prd, design=design, file=spec, dependencies=deps)
 
 
 def local_modules(design: Design) -> set[str]:
@@ -79,10 +78,11 @@ def code_check(design: Design, spec: FileSpec | None, written: dict[str, str]):
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
     """Files recorded as done whose bytes on disk still match the record."""
     done: dict[str, str] = {}
+    records = ctx.files_written()
     for spec in design.files:
-        record = ctx.state.engineer_files.get(spec.path)
-        if record and ctx.workspace.exists(spec.path):
-            text = ctx.workspace.read(spec.path)
+        record = records.get(spec.path)
+        if record and ctx.exists(spec.path):
+            text = ctx.read(spec.path)
             if sha256_text(text) == record.sha256:
                 done[spec.path] = text
     return done
@@ -94,7 +94,7 @@ def run(ctx: StageContext) -> StageResult:
     written = finished_files(ctx, design)
     total = len(order)
     if written:
-        ctx.info(NAME, f"{len(written)}/{total} files already written; continuing")
+        ctx.info(f"{len(written)}/{total} files already written; continuing")
 
     pending = [p for p in order if p not in written]
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
@@ -109,7 +109,7 @@ def run(ctx: StageContext) -> StageResult:
                 pending.remove(path)
                 msgs = file_messages(ctx, prd, design, spec, written)
                 check = code_check(design, spec, dict(written)) if path.endswith(".py") else None
-                running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path, check)] = path
+                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check)] = path
 
     try:
         submit_ready()
@@ -119,12 +119,11 @@ def run(ctx: StageContext) -> StageResult:
             written.update(batch)
             submit_ready()  # start the next files first: disk and state work overlaps their calls
             for path, content in batch:
-                sha = ctx.workspace.write(path, content)
-                ctx.state.engineer_files[path] = FileRecord(sha256=sha, bytes=len(content.encode()))
+                ctx.write(path, content)
             ctx.checkpoint()
             for path, _ in batch:
-                done = sum(1 for p in order if p in ctx.state.engineer_files)
-                ctx.emit(Event("file_done", NAME, path, {"done": done, "total": total}))
+                done = sum(1 for p in order if p in written)
+                ctx.emit(Event("file_done", ctx.stage, path, {"done": done, "total": total}))
     finally:
         # On a stop, don't wait for calls in flight (their replies still land in the cache).
         pool.shutdown(wait=not running, cancel_futures=True)
@@ -135,3 +134,14 @@ def run(ctx: StageContext) -> StageResult:
         if path not in written and not (path == "requirements.txt" and design.language.lower() != "python")
     }
     return StageResult(files=extras, message=f"engineer: write {total} source files\n\n" + "\n".join(f"- {p}" for p in order))
+
+
+def plans(settings: Settings) -> list[CallPlan]:
+    return [CallPlan("source files", (3, settings.max_files * 2), (1_000, 4_000), (400, 3_000))]
+
+
+STAGE = BuiltinStage(
+    name="engineer", title="Engineer", reads=(PRD_JSON, DESIGN_JSON), runner=run, plans=plans,
+    templates={**prompt_templates("engineer", {"prd", "design", "file", "dependencies"}),
+               **{template: frozenset({"prd", "design", "idea_excerpt"}) for template in EXTRA_FILES.values()}},
+)
