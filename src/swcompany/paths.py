@@ -82,3 +82,47 @@ def safe_relpath(path: str) -> str:
         if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
             raise UnsafePathError(f"a path component is longer than {MAX_COMPONENT_BYTES} bytes: {part[:40]!r}...")
     return "/".join(parts)
+
+
+# What the pipeline writes itself (compared as fs_key): a design naming them would let the
+# engineer rewrite the design or PRD, drop every file from git, or clobber QA's tests.
+_PIPELINE_TOP = {
+    "docs": "docs/ holds the pipeline's own documents (PRD, design, QA report)",
+    "tests": "tests/ belongs to the QA stage, which writes the tests",
+    "readme.md": "the pipeline writes README.md itself",
+    "requirements.txt": "the pipeline writes requirements.txt from the design's dependencies",
+}
+_GIT_CONTROL = {".gitignore", ".gitattributes", ".gitmodules"}  # change what git records or runs
+
+
+def owned_path_problem(path: str, *, allow_tests: bool = False) -> str | None:
+    """Why a model may not write ``path`` (a ``safe_relpath`` result), or None.
+
+    QA fix replies pass ``allow_tests`` (they may replace tests); designs may not.
+    """
+    parts = path.split("/")
+    if any(fs_key(p) in _GIT_CONTROL for p in parts):
+        return f"{path}: git control files (.gitignore, .gitattributes, .gitmodules) are not source files; leave them out"
+    top = fs_key(parts[0])
+    if top in _PIPELINE_TOP and not (allow_tests and top == "tests"):
+        return f"{path}: {_PIPELINE_TOP[top]}; leave it out of the file list"
+    return None
+
+
+def layout_problems(paths: list[str]) -> list[str]:
+    """Paths that cannot all exist at once: a file that is also a folder, or names equal on macOS/Windows."""
+    problems = []
+    by_key: dict[str, str] = {}
+    for path in paths:
+        key = "/".join(fs_key(p) for p in path.split("/"))
+        if key in by_key and by_key[key] != path:
+            problems.append(f"{by_key[key]} and {path} are the same file on case-insensitive filesystems")
+        by_key.setdefault(key, path)
+    for path in paths:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(fs_key(p) for p in parts[:i])
+            if folder in by_key:
+                problems.append(f"{by_key[folder]} is a file, so it cannot also be the folder of {path}")
+                break
+    return problems
