@@ -84,6 +84,8 @@ def test_deep_nesting_is_a_reply_error_not_a_crash(text):
     ("a.py", "x = " + "(" * 200_000 + "\n"),
     ("a.json", "[" * 100_000),
     ("a.toml", "a = " + "[" * 100_000),
+    ("a.json", "1" * 5000),
+    ("a.toml", "a = " + "1" * 5000),
 ])
 def test_check_syntax_survives_deep_nesting(path, content):
     assert check_syntax(path, content).startswith("does not parse")
@@ -119,3 +121,8 @@ def test_json_extraction_is_linear_on_junk(text):
     with pytest.raises(ReplyError):
         extract_json(text)
     assert time.process_time() - started < 5  # quadratic took minutes; linear takes milliseconds
+
+
+def test_overlong_integer_is_a_reply_error():
+    with pytest.raises(ReplyError, match="a number is too long"):
+        extract_json('{"a": ' + "1" * 5000 + "}")

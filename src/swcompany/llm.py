@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from .artifacts import Usage, utcnow
 from .config import Settings
 from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
-from .redact import scrub
+from .redact import remember_secret, scrub
 from .structured import ReplyError, check_syntax, extract_code, parse_model
 from .cache import ResponseCache
 
@@ -71,6 +71,7 @@ def api_key_for(settings: Settings, model: str) -> str | None:
         value = os.environ.get(settings.api_key_env)
         if not value:
             raise ConfigError(f"api_key_env names ${settings.api_key_env}, but it is not set")
+        remember_secret(value)  # providers echo keys in errors; this name is not secret-shaped
         return value
     if settings.base_url and not os.environ.get("OPENAI_API_KEY"):
         try:
@@ -356,11 +357,20 @@ class Gateway:
                     break
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
                 continue
+            if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
+                self.cache.forget([keys.pop()])
+                error = (f"The reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} "
+                         "are accepted. Reply again with only what was asked, much shorter.")
+                convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
+                         {"role": "user", "content": error}]
+                continue
             try:
                 return parse(reply.text)
             except ReplyError as exc:
                 error = str(exc)
-                convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": error}]
+            except (RecursionError, MemoryError):  # a parser's stack overflowed on the reply: it is unusable
+                error = "The reply is nested too deeply to parse. Reply again, plainly."
+            convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": error}]
         self.cache.forget(keys)  # a later resume should ask afresh, not replay the failure
         raise ModelOutputError(f"{stage}: the model's {what} was unusable after repair attempts: {error.splitlines()[0]}",
                                hint="resume to try again, or use a stronger model for this stage")

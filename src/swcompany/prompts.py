@@ -90,8 +90,11 @@ def check_templates(override_dir: Path | None, *, packaged: bool = False) -> Non
     import jinja2
     from jinja2 import meta
 
-    env = _environment(str(override_dir) if override_dir else None)
     root = Path(override_dir).expanduser() if override_dir else None
+    if root is not None and not root.is_dir():  # a typo must not silently fall back to the packaged prompts
+        raise ConfigError(f"prompts folder {override_dir} {'is not a folder' if root.exists() else 'does not exist'}",
+                          hint="create one with: swcompany prompts export DIR")
+    env = _environment(str(override_dir) if override_dir else None)
     for name, allowed in TEMPLATE_VARIABLES.items():
         if not packaged and (root is None or not (root / name).is_file()):
             continue

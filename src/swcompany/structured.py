@@ -56,6 +56,8 @@ def _first_object(text: str) -> tuple[object, str]:
             last_error, budget = _decode_error(exc), budget - (exc.pos - start)
         except _TOO_DEEP:
             last_error, budget = "the JSON is nested too deeply", budget - (len(text) - start)
+        except ValueError:  # an integer of over 4,300 digits
+            last_error, budget = "a number is too long", budget - (len(text) - start)
     return _NOTHING, last_error
 
 
@@ -74,6 +76,8 @@ def extract_json(text: str) -> object:
             last_error = _decode_error(exc)
         except _TOO_DEEP:
             last_error = "the JSON is nested too deeply"
+        except ValueError:
+            last_error = "a number is too long"
         found, error = _first_object(stripped)
         if found is not _NOTHING:
             return found
@@ -148,6 +152,8 @@ def check_syntax(path: str, content: str) -> str | None:
         return f"does not parse: {type(exc).__name__}: {exc}"
     except _TOO_DEEP:
         return "does not parse: it is nested too deeply for the parser"
+    except ValueError as exc:  # e.g. an integer of over 4,300 digits
+        return f"does not parse: {str(exc).split(';')[0]}"
     return None
 
 
