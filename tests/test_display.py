@@ -21,3 +21,17 @@ def test_terminal_safe(text, expected):
 def test_strip_control_keeps_lines():
     assert strip_control("a\x1b[31m\nb\u200b\tc\x7f") == "a\nb\tc"
     assert terminal_safe("a\nb", keep_newlines=True) == "a\nb"
+
+
+def test_rich_ui_prints_model_text_literally():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from swcompany.ui import ConsoleUI
+
+    ui = ConsoleUI("rich")
+    buffer = StringIO()
+    ui.console = Console(file=buffer, force_terminal=True, color_system=None, width=200)
+    ui._line("wrote [red]x[/red]\x1b]52;c;aGk=\x07 \u202eevil")
+    assert buffer.getvalue().strip() == "wrote [red]x[/red] \\u202eevil"

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import FAKE_KEY, cli_args, run_cli
 from fake_llm_server import FakeLLMServer, Reply
+from fault_cases import everything_produced
 from scenario import Scenario
 
 ANTHROPIC_KEY = "sk-ant-api03-LEAKCHECKleakcheckLEAKCHECK0000"
 CUSTOM_KEY = "custom-provider-key-LEAKCHECK-42"
 SECRETS = [FAKE_KEY, ANTHROPIC_KEY, CUSTOM_KEY]
-
-
-def everything_produced(ws: Path, *outputs: str) -> str:
-    """Every byte a run left behind: files, decompressed git objects, logs, cache, output."""
-    parts = list(outputs)
-    for path in ws.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            parts.append(path.read_bytes().decode("utf-8", "replace"))
-    git = ["git", "-C", str(ws)]
-    parts.append(subprocess.run([*git, "log", "-p", "--all", "--format=%B%n%(trailers)"], capture_output=True, text=True).stdout)
-    objects = subprocess.run([*git, "cat-file", "--batch-all-objects", "--batch"], capture_output=True).stdout
-    parts.append(objects.decode("utf-8", "replace"))
-    return "\n".join(parts)
 
 
 def assert_clean(text: str) -> None:
