@@ -179,5 +179,6 @@ fix_rounds: 3            # QA fix rounds before giving up
 # input_cost_per_token: 0.0000005    # prices for models litellm does not know
 # output_cost_per_token: 0.0000015
 # prompts_dir: ~/my-prompts          # overrides for prompts/ and templates/
+# max_reply_chars: 1000000          # longer model replies are refused and re-prompted
 # output_dir: workspace
 """
