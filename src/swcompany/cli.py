@@ -6,6 +6,7 @@ Heavy modules (litellm, the pipeline) are imported inside commands so ``--help``
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -352,6 +353,11 @@ class _errors:
         if isinstance(exc, KeyboardInterrupt):
             _error_line("interrupted", None)
             raise typer.Exit(EXIT_INTERRUPTED)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path the user typed, not a bug
+            name = str(exc.filename or "")
+            _error_line(f"path too long for the filesystem: {name[:60]}{'...' if len(name) > 60 else ''}",
+                        "use shorter folder names (at most 255 bytes each)")
+            raise typer.Exit(EXIT_USAGE)
         from .redact import scrub
 
         _error_line(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")

@@ -186,23 +186,26 @@ def test_hostile_output_is_contained(case: Hostile, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--idea-file", "/dev/zero"], "the idea is too long: /dev/zero has over 20,000 characters"),
-    (["--idea-file", "huge.md"], "the idea is too long: huge.md has over 20,000 characters"),
-    (["todo", "-o", "x" * 300], "invalid setting output_dir: a folder name in it is longer than 255 bytes"),
-    (["todo", "--name", "n" * 300], "must be a simple folder name"),
-    (["todo", "--prompts", "missing-dir"], "prompts folder missing-dir does not exist"),
-    (["todo", "--prompts", "a-file.txt"], "prompts folder a-file.txt is not a folder"),
+    (["new", "--idea-file", "/dev/zero"], "the idea is too long: /dev/zero has over 20,000 characters"),
+    (["new", "--idea-file", "huge.md"], "the idea is too long: huge.md has over 20,000 characters"),
+    (["new", "todo", "-o", "x" * 300], "invalid setting output_dir: a folder name in it is longer than 255 bytes"),
+    (["new", "todo", "-o", "y/" * 3000], "path too long for the filesystem"),
+    (["new", "todo", "--name", "n" * 300], "must be a simple folder name"),
+    (["new", "todo", "--prompts", "missing-dir"], "prompts folder missing-dir does not exist"),
+    (["new", "todo", "--prompts", "a-file.txt"], "prompts folder a-file.txt is not a folder"),
+    (["resume", "r" * 300], "path too long for the filesystem"),
+    (["status", "s" * 300], "path too long for the filesystem"),
 ])
 def test_hostile_input_is_one_line_exit_2(fake_server, args, message):
     Path("a-file.txt").write_text("x")
     with open("huge.md", "wb") as fh:
         fh.truncate(2_000_000_000)  # sparse: 2 GB to read, nothing on disk
-    proc = run_cli("new", *args, *cli_args(fake_server))
+    proc = run_cli(*args, *(cli_args(fake_server) if args[0] == "new" else []))
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("error: ") and message in proc.stderr.splitlines()[0]
     assert len(proc.stderr.splitlines()) <= 2
     assert no_traceback(proc.stdout, proc.stderr)
-    assert fake_server.calls() == [] and not Path("workspace").exists()
+    assert fake_server.calls() == [] and not Path("workspace").exists() and not Path("y").exists()
 
 
 def test_generated_files_honour_the_umask(fake_server):
