@@ -63,3 +63,18 @@ def test_config_show_never_prints_keys(monkeypatch):
     monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_LLM_KEY")
     proc = run_cli("config", "show")
     assert_clean(proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"]])
+def test_key_behind_an_ordinary_variable_name_is_scrubbed(monkeypatch, flags):
+    # Neither MY_VAR nor its value looks like a secret: only knowing api_key_env finds it.
+    ordinary = "plainvalue-0123456789-LEAKCHECK"
+    monkeypatch.setenv("MY_VAR", ordinary)
+    monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_VAR")
+    scenario = Scenario(overrides={"pm": lambda req: Reply(status=400, content=f"key {ordinary} is not allowed here")})
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), *flags, subprocess_=flags == ["--debug"])
+        assert server.calls()[0].headers["authorization"] == f"Bearer {ordinary}"
+    assert proc.returncode == 4
+    produced = everything_produced(Path("workspace/t"), proc.stdout, proc.stderr)
+    assert ordinary not in produced and "is not allowed here" in produced  # scrubbed, not dropped
