@@ -71,7 +71,7 @@ DEEP_CODE_REASON = "todo/__init__.py: does not parse: it is nested too deeply fo
 
 CASES = [
     # 6. .git in every spelling a case-insensitive or normalising filesystem equates, at any depth
-    *[bad_path(6, p, reserved(p), absent=GIT_DIR) for p in (
+    *[bad_path(6, p, reserved(p), absent=(p, *GIT_DIR)) for p in (
         "sub/.git/config", ".GIT/config", "sub/.git./config", "sub/.git /config", "\uff0e\uff47\uff49\uff54/config",
         "GIT~1/config", "sub/.Git", ".SWCOMPANY/state.json")],
     bad_path(6, ".g\u200bit/config", "files.0.path: Value error, path has forbidden characters: '.g\\u200bit/config'"),
