@@ -29,13 +29,16 @@ _SANDBOX_ALLOW = {
 _BEARER = re.compile(r"(?i)(bearer\s+|authorization[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)")
 _KEYLIKE = re.compile(r"\b(sk-(?:ant-)?[A-Za-z0-9_\-]{8,})")
 MASK = "***"
-_REMEMBERED: set[str] = set()  # values read through api_key_env: their variable's name may look harmless
+# Values read through api_key_env (their variable's name may look harmless). Replaced, never
+# mutated, so a thread scrubbing while another remembers never sees it change size.
+_REMEMBERED: frozenset[str] = frozenset()
 
 
 def remember_secret(value: str | None) -> None:
     """Scrub ``value`` from everything from now on (a key read from e.g. ``$MY_VAR``)."""
-    if value and len(value) >= 6:
-        _REMEMBERED.add(value)
+    global _REMEMBERED
+    if value and len(value) >= 6 and value not in _REMEMBERED:
+        _REMEMBERED = _REMEMBERED | {value}
 
 
 def is_secret_name(name: str) -> bool:

@@ -78,3 +78,10 @@ def test_key_behind_an_ordinary_variable_name_is_scrubbed(monkeypatch, flags):
     assert proc.returncode == 4
     produced = everything_produced(Path("workspace/t"), proc.stdout, proc.stderr)
     assert ordinary not in produced and "is not allowed here" in produced  # scrubbed, not dropped
+
+
+def test_scrub_learns_remembered_values():
+    from swcompany.redact import remember_secret, scrub
+
+    remember_secret("ordinary-value-for-scrub-test")
+    assert scrub("error: ordinary-value-for-scrub-test was refused", environ={}) == "error: *** was refused"
