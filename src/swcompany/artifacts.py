@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .paths import UnsafePathError, safe_relpath
+from .display import strip_control
+from .paths import MAX_COMPONENT_BYTES, UnsafePathError, layout_problems, owned_path_problem, safe_relpath
 
 MAX_DESIGN_FILES = 300
 # Every array has a ceiling: a grammar-constrained local model (llama.cpp, vLLM, Ollama
@@ -119,12 +120,41 @@ def _checked_path(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _source_path(value: str) -> str:
+    problem = owned_path_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _fixable_path(value: str) -> str:
+    problem = owned_path_problem(value, allow_tests=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 SafePath = Annotated[str, AfterValidator(_checked_path)]
 """A workspace-relative path a model named, normalised and refused if it could escape."""
+SourcePath = Annotated[str, AfterValidator(_checked_path), AfterValidator(_source_path)]
+"""A design file: safe, and none of the files the pipeline owns (docs/, tests/, README.md ...)."""
+FixablePath = Annotated[str, AfterValidator(_checked_path), AfterValidator(_fixable_path)]
+"""A QA fix target: like a design file, but tests/ is allowed."""
+
+
+def _test_name_problem(path: str) -> str | None:
+    """QA writes tests/test_<flattened path>.py; a name too long for the disk could never be written."""
+    if not path.endswith(".py"):
+        return None
+    stem = path.removesuffix(".py").removeprefix("src/")
+    name = f"test_{stem.replace('/', '_')}.py"
+    if len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        return f"{path}: its test file name would be longer than {MAX_COMPONENT_BYTES} bytes; use a shorter path"
+    return None
 
 
 class FileSpec(BaseModel):
-    path: SafePath = Field(description="relative POSIX path, e.g. todo/storage.py")
+    path: SourcePath = Field(description="relative POSIX path, e.g. todo/storage.py")
     purpose: str
     depends_on: list[str] = Field(default_factory=list, max_length=MAX_ITEMS["deps"],
                                   description="paths of design files this one imports")
@@ -148,6 +178,12 @@ class Design(BaseModel):
     dependencies: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"],
                                 description="third-party packages (pip requirement strings)")
 
+    @field_validator("how_to_run")
+    @classmethod
+    def _printable_command(cls, value: str) -> str:
+        """Printed in ``next:``: escape sequences (clipboard writes, line erases) never survive."""
+        return strip_control(value).strip()
+
     @model_validator(mode="after")
     def _check_graph(self) -> "Design":
         if len(self.files) > MAX_DESIGN_FILES:
@@ -156,6 +192,9 @@ class Design(BaseModel):
         dupes = sorted({p for p in paths if paths.count(p) > 1})
         if dupes:
             raise ValueError(f"duplicate file paths: {', '.join(dupes)}")
+        problems = layout_problems(paths) + [p for p in map(_test_name_problem, paths) if p]
+        if problems:
+            raise ValueError("; ".join(problems[:5]))
         known = set(paths)
         for spec in self.files:
             normalised = []
@@ -196,7 +235,7 @@ def dependency_levels(files: list[FileSpec]) -> list[list[str]]:
 
 
 class FixedFile(BaseModel):
-    path: SafePath
+    path: FixablePath
     content: str
 
 

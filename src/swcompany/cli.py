@@ -6,6 +6,7 @@ Heavy modules (litellm, the pipeline) are imported inside commands so ``--help``
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -98,22 +99,37 @@ def _finish(result, ui, json_out: bool) -> None:
 
 
 def _error_line(message: str, hint: str | None) -> None:
+    """``error:`` and ``hint:`` lines; they can quote model output and provider errors, so both are cleaned."""
+    from .display import terminal_safe
+    from .redact import scrub
+
     first = message.splitlines()[0] if message else "unknown error"
-    typer.echo(f"error: {first}", err=True)
+    typer.echo(f"error: {terminal_safe(scrub(first))}", err=True)
     if hint:
-        typer.echo(f"hint: {hint}", err=True)
+        typer.echo(f"hint: {terminal_safe(scrub(hint))}", err=True)
 
 
 def _read_idea(idea: str | None, idea_file: str | None) -> str:
+    """The idea text; a file or stdin is read with a bound (``/dev/zero`` must not fill memory)."""
     if idea_file is not None:
+        from .api import MAX_IDEA_CHARS
+
         if idea is not None:
             raise UsageError("give the idea as an argument or with --idea-file, not both")
-        if idea_file == "-":
-            return sys.stdin.read()
+        limit = MAX_IDEA_CHARS + 1
         try:
-            return Path(idea_file).read_text(encoding="utf-8")
+            if idea_file == "-":
+                text = sys.stdin.read(limit)
+            else:
+                with open(idea_file, encoding="utf-8") as fh:
+                    text = fh.read(limit)
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read --idea-file {idea_file}: {exc}") from None
+        if len(text) >= limit:
+            raise UsageError(f"the idea is too long: {idea_file} has over {MAX_IDEA_CHARS:,} characters; "
+                             f"at most {MAX_IDEA_CHARS:,} are accepted",
+                             hint="summarise the specification, or keep details for a hand-edited docs/prd.md")
+        return text
     if idea is None:
         raise UsageError("no idea given", hint='swcompany new "a CLI todo app with SQLite storage"')
     return idea
@@ -220,7 +236,9 @@ def status(
         typer.echo(f"tests: {result.qa.passed} passed, {result.qa.failed} failed, {result.qa.errors} errors ({result.qa.verdict})")
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
-        typer.echo(f"last error: {result.error}")
+        from .display import terminal_safe
+
+        typer.echo(f"last error: {terminal_safe(result.error)}")
     if result.rejects:
         typer.echo(f"refused model replies (with reasons): {result.rejects}")
 
@@ -366,6 +384,11 @@ class _errors:
         if isinstance(exc, KeyboardInterrupt):
             _error_line("interrupted", None)
             raise typer.Exit(EXIT_INTERRUPTED)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path the user typed, not a bug
+            name = str(exc.filename or "")
+            _error_line(f"path too long for the filesystem: {name[:60]}{'...' if len(name) > 60 else ''}",
+                        "use shorter folder names (at most 255 bytes each)")
+            raise typer.Exit(EXIT_USAGE)
         from .redact import scrub
 
         _error_line(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")

@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .redact import remember_secret
 
 DEFAULT_CONFIG_PATH = Path("~/.swcompany/config.yaml")
 
@@ -39,6 +40,7 @@ class Settings(BaseModel):
     retry_deadline: float = Field(300.0, gt=0, description="total seconds one call may spend retrying")
     retry_base_delay: float = Field(1.0, ge=0, description="first backoff delay in seconds")
     repair_attempts: int = Field(2, ge=0, le=10, description="re-prompts for invalid JSON or code")
+    max_reply_chars: int = Field(1_000_000, ge=1000, description="longer replies are refused and re-prompted, never stored")
     structured_output: Literal["auto", "schema", "prompt"] = Field(
         "auto", description="send JSON schema via response_format (schema), in the prompt only, or auto-detect"
     )
@@ -56,6 +58,17 @@ class Settings(BaseModel):
     output_dir: Path = Field(Path("workspace"), description="where new workspaces are created")
     input_cost_per_token: float | None = Field(None, ge=0, description="USD, for models litellm has no price for")
     output_cost_per_token: float | None = Field(None, ge=0)
+
+    @field_validator("output_dir", "prompts_dir")
+    @classmethod
+    def _usable_folder(cls, value: Path | None) -> Path | None:
+        """``~`` expands (a config file is not a shell); names over NAME_MAX are refused, not crashed on."""
+        if value is None:
+            return None
+        value = value.expanduser()
+        if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in value.parts):
+            raise ValueError("a folder name in it is longer than 255 bytes")
+        return value
 
     def model_for(self, stage: str) -> str:
         """The litellm model string a stage uses."""
@@ -142,11 +155,14 @@ def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None 
     layers.update(saved or {})
     layers.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
-        return Settings.model_validate(layers)
+        settings = Settings.model_validate(layers)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {loc}: {first['msg']}") from None
+        raise ConfigError(f"invalid setting {loc}: {first['msg'].removeprefix('Value error, ')}") from None
+    if settings.api_key_env:  # its name may look harmless (MY_VAR): scrub its value by value
+        remember_secret((os.environ if environ is None else environ).get(settings.api_key_env))
+    return settings
 
 
 STARTER_CONFIG = """\
@@ -168,5 +184,6 @@ fix_rounds: 3            # QA fix rounds before giving up
 # input_cost_per_token: 0.0000005    # prices for models litellm does not know
 # output_cost_per_token: 0.0000015
 # prompts_dir: ~/my-prompts          # overrides for prompts/ and templates/
+# max_reply_chars: 1000000          # longer model replies are refused and re-prompted
 # output_dir: workspace
 """

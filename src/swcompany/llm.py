@@ -347,6 +347,13 @@ class Gateway:
                     break
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
                 continue
+            if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
+                self.cache.forget([keys.pop()])
+                reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
+                self._keep_reject(stage, label, attempt, reason, reply.text)
+                convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
+                         {"role": "user", "content": f"The {reason}. Reply again with only what was asked, much shorter."}]
+                continue
             try:
                 return parse(reply.text)
             except (RecursionError, MemoryError):

@@ -86,11 +86,11 @@ def check_templates(override_dir: Path | None, stages: list | None = None, *, pa
         from .stages.registry import BUILTIN
 
         stages = list(BUILTIN.values())
-    if override_dir is not None and not Path(override_dir).expanduser().is_dir():
-        raise ConfigError(f"prompts folder {override_dir} does not exist or is not a folder",
-                          hint="create it with: swcompany prompts export DIR")
-    env = _environment(str(override_dir) if override_dir else None)
     root = Path(override_dir).expanduser() if override_dir else None
+    if root is not None and not root.is_dir():  # a typo must not silently fall back to the packaged prompts
+        raise ConfigError(f"prompts folder {override_dir} {'is not a folder' if root.exists() else 'does not exist'}",
+                          hint="create one with: swcompany prompts export DIR")
+    env = _environment(str(override_dir) if override_dir else None)
     for name, allowed in template_variables(stages).items():
         if not packaged and (root is None or not (root / name).is_file()):
             continue

@@ -10,6 +10,7 @@ import os
 
 from .config import Settings
 from .errors import ConfigError
+from .redact import remember_secret
 
 NO_KEY_PLACEHOLDER = "not-needed"  # OpenAI-compatible servers without auth still want a header
 
@@ -51,6 +52,7 @@ def api_key_for(settings: Settings, model: str) -> str | None:
         value = os.environ.get(settings.api_key_env)
         if not value:
             raise ConfigError(f"api_key_env names ${settings.api_key_env}, but it is not set")
+        remember_secret(value)  # providers echo keys in errors; this name is not secret-shaped
         return value
     if settings.base_url and not os.environ.get("OPENAI_API_KEY"):
         try:

@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from .display import terminal_safe
 from .events import Event
 
 MARKS = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]–[/]", "pending": "[dim]·[/]"}
@@ -57,11 +58,16 @@ class ConsoleUI:
             self._handle(event)
 
     def _line(self, text: str) -> None:
-        """A log line: printed above the live view, or timestamped in plain mode."""
+        """A log line: printed above the live view, or timestamped in plain mode.
+
+        Lines quote model output (file names, errors): escapes are neutralised and rich
+        markup is off, so ``[red]`` or ``\x1b]52;`` in a reply is just text.
+        """
         if self.mode == "quiet":
             return
+        text = terminal_safe(text)
         if self.mode == "rich":
-            self.console.print(text)
+            self.console.print(text, markup=False)
         else:
             print(f"{datetime.now().strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
@@ -161,6 +167,7 @@ class ConsoleUI:
                 self.console.print(self._render_live(final=True))
 
     def _render_live(self, final: bool = False):
+        from rich.markup import escape
         from rich.spinner import Spinner
         from rich.table import Table
 
@@ -175,7 +182,7 @@ class ConsoleUI:
             else:
                 seconds = None
             table.add_row(mark, f"[bold]{title}[/]", f"{seconds:5.1f}s" if seconds is not None else "",
-                          f"[dim]{self._detail[name]}[/]")
+                          f"[dim]{escape(terminal_safe(self._detail[name]))}[/]")
         table.add_row("", "", "", f"{self._tokens:,} tokens, {_money(self._cost)}")
         return table
 
@@ -186,6 +193,7 @@ class ConsoleUI:
         self._stop_live()
         if self.mode in ("quiet", "json"):
             return
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(show_edge=False, box=None if self.mode != "rich" else None, pad_edge=False)
@@ -193,7 +201,7 @@ class ConsoleUI:
             table.add_column(col, justify="right" if col in ("calls", "cached", "tokens", "cost", "time") else "left")
         for name, st in result.stages.items():
             seconds = f"{st.seconds:.1f}s" if st.seconds is not None else ""
-            table.add_row(name, st.status, st.model or "-", str(st.usage.calls), str(st.usage.cached_calls),
+            table.add_row(name, st.status, escape(st.model or "-"), str(st.usage.calls), str(st.usage.cached_calls),
                           f"{st.usage.tokens:,}", _money(st.usage.cost), seconds, (st.commit or "")[:8])
         u = result.usage
         table.add_row("total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "", "")
@@ -203,7 +211,7 @@ class ConsoleUI:
             self.console.print(f"tests: {q.passed} passed, {q.failed} failed, {q.errors} errors ({q.verdict}, "
                                f"{q.rounds_used} fix rounds); report: docs/qa_report.md")
         if result.next_command and not result.error:
-            self.console.print(f"next: {result.next_command}")
+            self.console.print(f"next: {terminal_safe(result.next_command)}", markup=False)
 
     def dry_run(self, plan: Any) -> None:
         """The PM prompt, the model per stage and the estimated range (on stdout: it is the result)."""

@@ -9,6 +9,7 @@ two processes from working on one workspace at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -45,6 +46,21 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def file_mode() -> int:
+    """``0o666`` less the umask: what ``open()`` would give (``mkstemp`` always makes 0600).
+
+    Read from /proc where possible: setting the umask to read it would race with threads.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write via a temp file in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +70,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
+            os.fchmod(fh.fileno(), file_mode())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -243,8 +260,13 @@ class Workspace:
             ) from None
 
     def save_state(self, state: RunState) -> None:
+        """Write state atomically; error texts (which quote providers and exceptions) are scrubbed first."""
         from .artifacts import utcnow
+        from .redact import scrub
 
+        for record in state.stages.values():
+            record.error = scrub(record.error) if record.error else record.error
+        state.last_error = scrub(state.last_error) if state.last_error else state.last_error
         state.updated_at = utcnow()
         atomic_write(self.state_path, state.model_dump_json(indent=2))
 
