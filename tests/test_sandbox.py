@@ -6,7 +6,7 @@ import pytest
 
 from swcompany.artifacts import Design, FixReply
 from swcompany.pytest_output import files_in_traceback, trim_failures
-from swcompany.sandbox import parse_junit, run_sandboxed
+from swcompany.sandbox import parse_junit, parse_junit_text, run_sandboxed
 from swcompany.stages.qa import check_fix, module_name, qa_file_for
 from swcompany.structured import ReplyError, parse_model
 from scenario import DESIGN
@@ -87,7 +87,18 @@ def test_sandbox_env_has_no_secrets(tmp_path, monkeypatch):
 
 def test_parse_junit(tmp_path):
     xml = tmp_path / "j.xml"
-    xml.write_text('<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1"/></testsuites>')
+    cases = '<testcase/><testcase/><testcase><failure/></testcase><testcase><error/></testcase><testcase><skipped/></testcase>'
+    xml.write_text(f'<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1">{cases}</testsuite></testsuites>')
     counts = parse_junit(xml)
     assert (counts.tests, counts.failures, counts.errors, counts.skipped, counts.passed) == (5, 1, 1, 1, 2)
     assert parse_junit(tmp_path / "missing.xml") is None
+
+
+@pytest.mark.parametrize("xml", [
+    '<testsuites><testsuite tests="42" failures="0" errors="0" skipped="0"/></testsuites>',  # counts without cases
+    '<testsuite tests="1" failures="0" errors="0" skipped="0"><testcase><failure/></testcase></testsuite>',
+    '<testsuites><testsuite tests="1" failures="0" errors="0" skipped="0"><testcase/></testsuite>',  # cut short
+    "", "42 passed",
+])
+def test_an_incomplete_or_contradictory_report_counts_nothing(xml):
+    assert parse_junit_text(xml) is None

@@ -40,6 +40,7 @@ TestTimeout = Annotated[Optional[float], typer.Option("--test-timeout", help="se
 NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
+Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; strict: refuse without it; none: no containment [default: auto]")]
 Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON result on stdout; logs go to stderr")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="print only errors and the workspace path")]
@@ -124,7 +125,7 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="reuse an existing workspace folder")] = False,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
-    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, sandbox: Sandbox = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="render the PM prompt and estimate tokens and cost; call nothing")] = False,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
@@ -143,7 +144,7 @@ def new(
     ui = _ui(json_out, quiet, verbose)
     overrides = _overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
-                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts)
+                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts, sandbox=sandbox)
     with _errors(debug), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
@@ -163,7 +164,7 @@ def resume(
     from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (pm, architect, engineer, qa) using the files on disk")] = None,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
-    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, sandbox: Sandbox = None,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
     """Continue a stopped run; finished stages and cached replies cost nothing.
@@ -184,7 +185,7 @@ def resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                          fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
-                         prompts_dir=prompts),
+                         prompts_dir=prompts, sandbox=sandbox),
         )
     _finish(result, ui, json_out)
 

@@ -44,6 +44,9 @@ class Settings(BaseModel):
     run_tests: bool = Field(True, description="run the QA stage")
     install_deps: bool = Field(True, description="make a venv for the generated project's dependencies")
     test_timeout: float = Field(120.0, gt=0, description="seconds for one sandboxed test run")
+    sandbox: Literal["auto", "strict", "none"] = Field(
+        "auto", description="contain generated code with bubblewrap: auto (warn when unavailable), strict (refuse), none"
+    )
     budget: float | None = Field(None, ge=0, description="USD cap on the workspace's total spend")
     max_tokens: int | None = Field(None, ge=0, description="cap on the workspace's total tokens")
     cache: bool = Field(True, description="content-addressed response cache in the workspace")
@@ -164,4 +167,5 @@ fix_rounds: 3            # QA fix rounds before giving up
 # output_cost_per_token: 0.0000015
 # prompts_dir: ~/my-prompts          # overrides for prompts/ and templates/
 # output_dir: workspace
+# sandbox: auto          # bubblewrap containment: auto (warn if missing), strict (refuse), none
 """

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
 from ..errors import EXIT_TESTS_FAILED
 from ..pytest_output import files_in_traceback, trim_failures
-from ..sandbox import TestCounts, project_python, run_pytest
+from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
 from ..structured import ReplyError, check_syntax
 from .base import StageContext, StageResult
 
@@ -111,7 +111,8 @@ def report_for(counts: TestCounts, run, rounds: int, tests: list[str], fixed: li
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
                     errors=counts.errors, skipped=counts.skipped, rounds_used=rounds, timed_out=run.timed_out,
                     flooded=run.flooded, install_error=install_error,
-                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed)
+                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed,
+                    sandbox=run.sandbox)
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -124,9 +125,12 @@ def run(ctx: StageContext) -> StageResult:
         progress.test_files = write_tests(ctx, prd, design)
         progress.tests_written = True
         ctx.checkpoint()
+    mode = ctx.settings.sandbox
+    if (warning := sandbox_warning(mode)):
+        ctx.info("", warning)
     python, install_error = project_python(ctx.workspace.root, design.dependencies, ctx.settings.install_deps,
-                                           ctx.settings.test_timeout)
-    run_, counts = run_pytest(ctx.workspace.root, python, timeout=ctx.settings.test_timeout)
+                                           ctx.settings.test_timeout, mode=mode)
+    run_, counts = run_pytest(ctx.workspace.root, python, timeout=ctx.settings.test_timeout, mode=mode)
     report = report_for(counts, run_, progress.rounds_done, progress.test_files, progress.fixed_files, install_error)
     ctx.info(NAME, f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
@@ -146,7 +150,7 @@ def run(ctx: StageContext) -> StageResult:
         ctx.commit(FIX_COMMIT_STAGE, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         progress.rounds_done = n
         ctx.checkpoint()
-        run_, counts = run_pytest(ctx.workspace.root, python, timeout=ctx.settings.test_timeout)
+        run_, counts = run_pytest(ctx.workspace.root, python, timeout=ctx.settings.test_timeout, mode=mode)
         report = report_for(counts, run_, n, progress.test_files, progress.fixed_files, install_error)
         ctx.info(NAME, f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
