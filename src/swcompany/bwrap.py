@@ -47,7 +47,7 @@ class Limits:
     """Resource limits of one sandboxed command."""
 
     memory_bytes: int = 2 * 1024**3
-    file_bytes: int = 256 * 1024**2
+    file_bytes: int = 64 * 1024**2
     processes: int = 128
     cpu_seconds: int = 300
     tmp_bytes: int = 512 * 1024**2
