@@ -182,7 +182,8 @@ def pids_cgroup(limit: int) -> Path | None:
             continue
         if base != candidates[0] and "pids" not in _read(base / "cgroup.subtree_control"):
             continue
-        group = base / f"swcompany-{os.getpid()}-{id(base) % 10_000}-{os.urandom(3).hex()}"
+        _remove_stale_cgroups(base)
+        group = base / f"swcompany-{os.getpid()}-{os.urandom(4).hex()}"
         try:
             group.mkdir()
             (group / "pids.max").write_text(str(limit))
@@ -191,6 +192,15 @@ def pids_cgroup(limit: int) -> Path | None:
             with contextlib.suppress(OSError):
                 group.rmdir()
     return None
+
+
+def _remove_stale_cgroups(base: Path) -> None:
+    """Empty groups a ``kill -9``'d swcompany left behind (its pid is in the name)."""
+    for group in base.glob("swcompany-*"):
+        with contextlib.suppress(ValueError, IndexError, OSError):
+            pid = int(group.name.split("-")[1])
+            if not Path(f"/proc/{pid}").exists():
+                group.rmdir()
 
 
 def _read(path: Path) -> str:

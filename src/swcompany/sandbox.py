@@ -184,7 +184,8 @@ def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int 
             proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
                                     pass_fds=(write_fd,) if report else (),
-                                    preexec_fn=prepare_child if os.name == "posix" else None)
+                                    preexec_fn=prepare_child if cgroup is not None or (not use_bwrap and os.name == "posix")
+                                    else None)
             if report:
                 os.close(write_fd)
                 write_fd = -1
