@@ -249,3 +249,19 @@ def test_interpreter_paths_never_include_home_or_root():
     paths = bwrap.interpreter_paths()
     assert Path(sys.prefix).resolve() in paths or any(p in Path(sys.prefix).resolve().parents for p in paths)
     assert Path("/") not in paths and Path.home().resolve() not in paths
+
+
+def test_command_line_binds_only_the_workspace_writable(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / ".git").mkdir(parents=True)
+    (ws / ".swcompany" / "venv").mkdir(parents=True)
+    args = bwrap.command("bwrap", ["pytest"], cwd=ws, workspace=ws, limits=bwrap.Limits(), network=False,
+                         writable=[], readonly=[], environ={})
+    pairs = {(args[i], args[i + 1]) for i in range(len(args) - 1)}
+    writable = [args[i + 1] for i, a in enumerate(args) if a == "--bind"]
+    assert writable == [str(ws)] and ("--ro-bind", str(ws / ".git")) in pairs and ("--ro-bind", str(ws / ".swcompany")) in pairs
+    assert "--share-net" not in args and "--die-with-parent" in args and "--new-session" in args
+    assert ("--remount-ro", "/") in pairs and str(Path.home()) not in [args[i + 1] for i, a in enumerate(args) if "bind" in a]
+    install = bwrap.command("bwrap", ["pip"], cwd=ws, workspace=ws, limits=bwrap.Limits(), network=True,
+                            writable=[ws / ".swcompany" / "venv"], readonly=[], environ={})
+    assert "--share-net" in install and install[install.index(str(ws / ".swcompany" / "venv")) - 1] == "--bind"
