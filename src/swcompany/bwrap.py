@@ -99,13 +99,14 @@ def _ro_binds(paths: list[Path]) -> list[str]:
 
 def interpreter_paths() -> list[Path]:
     """Our Python's prefixes plus ``sys.path`` entries outside them and outside /usr (e.g. editable src)."""
-    home = Path.home().resolve()
+    home, cwd = Path.home().resolve(), Path.cwd().resolve()
     found: list[Path] = []
     for raw in {sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path}:
         if not raw:
             continue
         path = Path(raw).resolve()
-        if not path.exists() or path in (Path("/"), home) or path in home.parents:
+        # `python -m swcompany` puts the current folder on sys.path: never expose it, home or "/".
+        if not path.exists() or path in (Path("/"), home, cwd) or path in home.parents or path in cwd.parents:
             continue
         if path.is_file():  # a zip on sys.path
             path = path.parent
@@ -141,7 +142,7 @@ def command(binary: str, cmd: list[str], *, cwd: Path, workspace: Path, limits: 
     for name in ETC_FILES + (ETC_NETWORK_FILES if network else ()):
         args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
     extra_ro = interpreter_paths() + (_pip_paths(environ) if network else [])
-    args += _ro_binds([p for p in extra_ro if workspace not in [p, *p.parents]])
+    args += _ro_binds([p for p in extra_ro if workspace not in [p, *p.parents] and p not in workspace.parents])
     args += ["--bind", str(workspace), str(workspace)]
     args += _ro_binds([p for p in (workspace / ".git", workspace / ".swcompany") if p.exists()])
     for path in writable:
