@@ -300,6 +300,41 @@ def honest_counts(run: SandboxRun) -> tuple[TestCounts, str | None]:
     return counts, None
 
 
+# --- what a run may leave in the workspace --------------------------------------------------------
+
+_INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060\ufeff.]+$")
+
+
+def looks_like_git_dir(name: str) -> bool:
+    """``.git`` in any spelling a case-insensitive or normalising filesystem treats as ``.git``."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return folded == ".git" or _INVISIBLE.sub("", folded) == ".git" or folded.startswith("git~")
+
+
+def remove_planted_git(workspace: Path) -> list[str]:
+    """Delete any ``.git`` a run created below the root: its config (fsmonitor, hooks) would run
+    the day you type ``git status`` in that folder. Returns the removed paths."""
+    import shutil
+
+    removed = []
+    for folder, dirs, files in os.walk(workspace):
+        here = Path(folder)
+        if here == workspace:
+            dirs[:] = [d for d in dirs if d not in (".git", ".swcompany")]
+        for name in [*dirs, *files]:
+            if looks_like_git_dir(name) and here / name != workspace / ".git":
+                target = here / name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+                removed.append(str(target.relative_to(workspace)))
+        dirs[:] = [d for d in dirs if not looks_like_git_dir(d)]
+    return removed
+
+
 # --- the QA stage's two steps ------------------------------------------------------------------
 
 
@@ -344,6 +379,8 @@ def run_pytest(workspace: Path, python: str, *, timeout: float, output_cap: int 
     run = run_sandboxed(cmd, workspace, timeout=timeout, output_cap=output_cap, extra_env=extra, mode=mode,
                         report=True, pidfile=workspace / PIDFILE)
     counts, problem = honest_counts(run)
+    if (planted := remove_planted_git(workspace)):
+        run.output += f"\n[swcompany: removed git folders the tests created: {', '.join(planted[:5])}]\n"
     if problem:
         run.output += f"\n[swcompany: test report rejected: {problem}]\n"
     return run, counts

@@ -24,6 +24,7 @@ from conftest import FAKE_KEY, cli_args, run_cli
 from fake_llm_server import FakeLLMServer
 from scenario import CODE, Scenario
 from swcompany.bwrap import Limits, availability
+from swcompany.sandbox import looks_like_git_dir
 
 needs_bwrap = pytest.mark.skipif(not availability().ok, reason=f"bubblewrap unavailable: {availability().reason}")
 
@@ -120,6 +121,12 @@ ATTACKS = [
         "            config.write('[core]\\n\\tfsmonitor = @OUTSIDE@.sh\\n')\n"
         "    except OSError:\n"
         "        pass\n"), 0, "passed"),
+    Attack("plants a nested sub/.git whose fsmonitor runs on a later git status", HEADER + (
+        "def test_nested_git():\n"
+        "    for name in ('sub/.git', 'other/.GIT', 'third/.git\u200b'):\n"
+        "        pathlib.Path(name).mkdir(parents=True)\n"
+        "        pathlib.Path(name, 'config').write_text('[core]\\n\\tfsmonitor = touch @OUTSIDE@\\n')\n"
+        "        pathlib.Path(name, 'HEAD').write_text('ref: refs/heads/main\\n')\n"), 0, "passed"),
     Attack("forges the junit report and prints '42 passed' over a wrong function", (
         "import os, pathlib, sys\n"
         "forged = '<testsuites><testsuite tests=\"42\" failures=\"0\" errors=\"0\" skipped=\"0\"/></testsuites>'\n"
@@ -227,6 +234,8 @@ def test_hostile_tests_end_contained(attack, tmp_path, loopback):
             assert (ws / "big.bin").stat().st_size <= Limits().file_bytes if (ws / "big.bin").exists() else True
             assert int((ws / "forked.txt").read_text() or 0) < 300 if (ws / "forked.txt").exists() else True
             assert not (ws / "allocated.txt").exists()
+            assert [p for p in ws.rglob("*") if looks_like_git_dir(p.name) and p != ws / ".git"
+                    and ws / ".git" not in p.parents] == []
             assert survivors(sleep, ws) == []
             again = run_cli("resume", str(ws), *cli_args(server))
             assert again.returncode == attack.exit_code, again.stderr
