@@ -158,8 +158,7 @@ def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int 
     if pidfile is not None:
         reap_survivors(pidfile, workspace)
     started = time.monotonic()
-    timed_out = flooded = False
-    note = ""
+    stop = ""
     report_sink = bytearray()
     cgroup = bwrap.pids_cgroup(limits.processes + 4) if use_bwrap and os.geteuid() == 0 else None
     watch = use_bwrap and os.geteuid() == 0 and cgroup is None
@@ -184,8 +183,7 @@ def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int 
             proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
                                     pass_fds=(write_fd,) if report else (),
-                                    preexec_fn=prepare_child if cgroup is not None or (not use_bwrap and os.name == "posix")
-                                    else None)
+                                    preexec_fn=prepare_child if cgroup is not None or not use_bwrap and os.name == "posix" else None)
             if report:
                 os.close(write_fd)
                 write_fd = -1
@@ -193,24 +191,8 @@ def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int 
                 drainer.start()
             if pidfile is not None:
                 pidfile.write_text(str(proc.pid))
-            namespace = None
-            while True:
-                try:
-                    proc.wait(timeout=0.05)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if os.fstat(out.fileno()).st_size > output_cap:
-                    flooded = True
-                elif time.monotonic() - started > timeout:
-                    timed_out = True
-                elif watch:
-                    namespace = namespace or bwrap.namespace_of_child(proc.pid)
-                    if namespace and bwrap.count_in_namespace(namespace) > limits.processes:
-                        note = f"\n[swcompany: killed: more than {limits.processes} processes]\n"
-                        break
-                if flooded or timed_out:
-                    break
+            stop = _wait_bounded(proc, out.fileno(), started + timeout, output_cap,
+                                 limits.processes if watch else None)
         finally:
             if proc is not None:
                 _kill_group(proc)  # on every path: done, timeout, flood, Ctrl-C, SIGTERM
@@ -226,13 +208,37 @@ def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int 
                 pidfile.unlink(missing_ok=True)
         out.seek(0)
         text = out.read(output_cap).decode("utf-8", errors="replace")
-    if timed_out:
-        text += f"\n[swcompany: killed after {timeout:g} s wall-clock timeout]\n"
-    if flooded:
-        text += f"\n[swcompany: killed: output exceeded {output_cap:,} bytes]\n"
-    killed = timed_out or flooded or bool(note)
-    return SandboxRun(None if killed else proc.returncode, text + note, time.monotonic() - started,
-                      timed_out, flooded, "bubblewrap" if use_bwrap else "none", bytes(report_sink) if report else None)
+    reasons = {"timeout": f"killed after {timeout:g} s wall-clock timeout",
+               "flood": f"killed: output exceeded {output_cap:,} bytes",
+               "processes": f"killed: more than {limits.processes} processes"}
+    if stop:
+        text += f"\n[swcompany: {reasons[stop]}]\n"
+    return SandboxRun(None if stop else proc.returncode, text, time.monotonic() - started, stop == "timeout",
+                      stop == "flood", "bubblewrap" if use_bwrap else "none", bytes(report_sink) if report else None)
+
+
+def _wait_bounded(proc: subprocess.Popen, out_fd: int, deadline: float, output_cap: int,
+                  max_processes: int | None) -> str:
+    """Wait for ``proc``; "" when it ended, else why we stop it: timeout, flood or processes.
+
+    ``max_processes`` turns on the watchdog (root without a pids cgroup): the processes of the
+    sandbox's PID namespace are counted every poll.
+    """
+    namespace = None
+    while True:
+        try:
+            proc.wait(timeout=0.05)
+            return ""
+        except subprocess.TimeoutExpired:
+            pass
+        if os.fstat(out_fd).st_size > output_cap:
+            return "flood"
+        if time.monotonic() > deadline:
+            return "timeout"
+        if max_processes is not None:
+            namespace = namespace or bwrap.namespace_of_child(proc.pid)
+            if namespace and bwrap.count_in_namespace(namespace) > max_processes:
+                return "processes"
 
 
 # --- the test report and its cross-check -------------------------------------------------------
