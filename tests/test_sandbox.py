@@ -3,6 +3,7 @@
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -175,13 +176,15 @@ def test_bubblewrap_sees_no_home_no_git_write_no_network_and_no_parent(tmp_path,
     (tmp_path / ".git").mkdir(parents=True)
     secret_home = Path(os.environ["HOME"])
     (secret_home / "secret.txt").write_text("s3cret")
+    listener = socket.create_server(("127.0.0.1", 0))  # ours, on the host's loopback: must be unreachable
+    port = listener.getsockname()[1]
     code = (
         "import os, pathlib, socket\n"
         f"print('home', pathlib.Path('{secret_home}/secret.txt').exists())\n"
         "try:\n    open('.git/x', 'w'); print('git writable')\nexcept OSError: print('git read-only')\n"
         "open('ok.txt', 'w').write('fine')\n"
         "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3], os.getppid())\n"
-        "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=1); print('online')\n"
+        f"try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=1); print('online')\n"
         "except OSError: print('offline')\n"
         "print('env', sorted(os.environ))\n"
     )
@@ -189,6 +192,7 @@ def test_bubblewrap_sees_no_home_no_git_write_no_network_and_no_parent(tmp_path,
     assert run.sandbox == "bubblewrap" and run.exit_code == 0, run.output
     assert "home False" in run.output and "git read-only" in run.output and "offline" in run.output
     assert "pids [1, 2" in run.output and (tmp_path / "ok.txt").read_text() == "fine"
+    listener.close()
     assert "OPENAI_API_KEY" not in run.output and "'HOME'" in run.output
 
 
