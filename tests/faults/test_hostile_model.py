@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -285,3 +287,35 @@ def test_strict_runs_when_bubblewrap_is_there(fake_server):
     proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--sandbox", "strict", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["qa"]["sandbox"] == "bubblewrap" and WARNING not in proc.stderr
+
+
+@needs_bwrap
+def test_kill_9_during_qa_leaves_no_test_run_and_resume_runs_one():
+    """A hanging test run dies with swcompany (SIGTERM and SIGINT: tests/test_sandbox.py); a resume's is the only one."""
+    sig = signal.SIGKILL
+    token = f"{800 + os.getpid() % 100}.{sig.value}"
+    hang = HEADER + f"def test_hangs():\n    subprocess.Popen(['setsid', 'sleep', '{token}'])\n    time.sleep(3600)\n"
+    scenario = Scenario(tests={"tests/test_todo_storage.py": hang})
+    exe = Path(sys.executable).with_name("swcompany")
+    with FakeLLMServer(scenario) as server:
+        child = subprocess.Popen([str(exe), "new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0",
+                                  "--test-timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while not survivors(token, Path("/nonexistent")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert survivors(token, Path("/nonexistent")), child.stderr.read() if child.poll() is not None else ""
+            child.send_signal(sig)
+            child.communicate(timeout=30)
+            assert child.returncode == (130 if sig == signal.SIGTERM else -signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while survivors(token, Path("/nonexistent")) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert survivors(token, Path("/nonexistent")) == []
+            again = run_cli("resume", "workspace/t", "--from", "qa", "--test-timeout", "2", *cli_args(server))
+            assert again.returncode == 5 and json.loads(Path("workspace/t/docs/qa_report.json").read_text())["timed_out"]
+            assert survivors(token, Path("/nonexistent")) == []
+        finally:
+            child.kill()
+            for line in survivors(token, Path("/nonexistent")):
+                os.kill(int(line.split(":")[0]), signal.SIGKILL)
