@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import harness, orchestration, overhead, prompt_growth, quality, resume_waste, soak, startup
+from . import harness, orchestration, overhead, prompt_growth, quality, resume_waste, sandbox_overhead, soak, startup
 
 BENCHMARKS = {
     "orchestration": orchestration.run,
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "startup": startup.run,
     "soak": soak.run,
     "quality": quality.run,
+    "sandbox_overhead": sandbox_overhead.run,
 }
 
 

@@ -148,6 +148,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _refuse_without_containment(settings: "Settings") -> None:
+    """``sandbox: strict`` without bubblewrap stops here, before any LLM call (ConfigError, exit 2)."""
+    if settings.sandbox == "strict" and settings.run_tests:
+        from .sandbox import contained
+
+        contained("strict")
+
+
 def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") -> str:
     """How much was spent and the exact command that continues with more room."""
     u = state.usage
@@ -221,6 +229,7 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     text = clean_idea(idea)
     effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
     stages = _company(effective)
+    _refuse_without_containment(effective)
     check_templates(effective.prompts_dir, stages)
     preflight(effective, [s.name for s in stages])
     if name is not None and not _SIMPLE_NAME.match(name):
@@ -263,6 +272,7 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
         if not pending:
             on_event(Event("info", "", "nothing to do: every stage is finished"))
             return result_from_state(workspace, state, hint="use --from STAGE to regenerate a stage")
+        _refuse_without_containment(effective)
         check_templates(effective.prompts_dir, stages)
         preflight(effective, pending)
         state.settings = effective.public_dump()

@@ -264,6 +264,7 @@ class QAReport(BaseModel):
     test_files: list[str] = Field(default_factory=list)
     fixed_files: list[str] = Field(default_factory=list)
     command: str = "python -m pytest tests"
+    sandbox: Literal["bubblewrap", "none"] = "none"  # "none": the tests ran without containment
 
 
 # --- run state ---------------------------------------------------------------------

@@ -43,6 +43,7 @@ TestTimeout = Annotated[Optional[float], typer.Option("--test-timeout", help="se
 NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
+Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; strict: refuse without it; none: no containment [default: auto]")]
 Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
 Company = Annotated[Optional[Path], typer.Option("--company", help="company file (YAML) declaring the stages; see `swcompany company show`")]
 Review = Annotated[Optional[bool], typer.Option("--review/--no-review", help="run the code reviewer between engineer and QA [default: off]")]
@@ -144,7 +145,7 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="reuse an existing workspace folder")] = False,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
-    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, sandbox: Sandbox = None,
     company: Company = None, review: Review = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="render the PM prompt and estimate tokens and cost; call nothing")] = False,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
@@ -164,7 +165,8 @@ def new(
     ui = _ui(json_out, quiet, verbose)
     overrides = _overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
-                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts, company=company, review=review)
+                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts, company=company, review=review,
+                           sandbox=sandbox)
     with _errors(debug), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
@@ -185,7 +187,7 @@ def resume(
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, company: Company = None,
-    review: Review = None,
+    review: Review = None, sandbox: Sandbox = None,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
     """Continue a stopped run; finished stages and cached replies cost nothing.
@@ -206,7 +208,7 @@ def resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                          fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
-                         prompts_dir=prompts, company=company, review=review),
+                         prompts_dir=prompts, company=company, review=review, sandbox=sandbox),
         )
     _finish(result, ui, json_out)
 

@@ -51,6 +51,9 @@ class Settings(BaseModel):
     company: Path | None = Field(None, description="company file (YAML) declaring the stages; default: the packaged one")
     install_deps: bool = Field(True, description="make a venv for the generated project's dependencies")
     test_timeout: float = Field(120.0, gt=0, description="seconds for one sandboxed test run")
+    sandbox: Literal["auto", "strict", "none"] = Field(
+        "auto", description="contain generated code with bubblewrap: auto (warn when unavailable), strict (refuse), none"
+    )
     budget: float | None = Field(None, ge=0, description="USD cap on the workspace's total spend")
     max_tokens: int | None = Field(None, ge=0, description="cap on the workspace's total tokens")
     cache: bool = Field(True, description="content-addressed response cache in the workspace")
@@ -186,4 +189,5 @@ fix_rounds: 3            # QA fix rounds before giving up
 # prompts_dir: ~/my-prompts          # overrides for prompts/ and templates/
 # max_reply_chars: 1000000          # longer model replies are refused and re-prompted
 # output_dir: workspace
+# sandbox: auto          # bubblewrap containment: auto (warn if missing), strict (refuse), none
 """

@@ -17,8 +17,9 @@ from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
 from ..code_checks import defined_tests, module_name, problems_in_test_file
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED
+from ..events import Event
 from ..pytest_output import files_in_traceback, trim_failures
-from ..sandbox import TestCounts, project_python, run_pytest
+from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
 from ..structured import ReplyError, check_syntax
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
@@ -146,7 +147,8 @@ def report_for(counts: TestCounts, run, rounds: int, tests: list[str], fixed: li
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
                     errors=counts.errors, skipped=counts.skipped, rounds_used=rounds, timed_out=run.timed_out,
                     flooded=run.flooded, install_error=install_error,
-                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed)
+                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed,
+                    sandbox=run.sandbox)
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -159,9 +161,12 @@ def run(ctx: StageContext) -> StageResult:
         progress.test_files = write_tests(ctx, prd, design)
         progress.tests_written = True
         ctx.save_progress(progress)
+    mode = ctx.settings.sandbox
+    if (warning := sandbox_warning(mode)):
+        ctx.emit(Event("info", "", warning))  # a line of its own, in every output mode but --quiet
     python, install_error = project_python(ctx.root, design.dependencies, ctx.settings.install_deps,
-                                           ctx.settings.test_timeout)
-    run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout)
+                                           ctx.settings.test_timeout, mode=mode)
+    run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
     report = report_for(counts, run_, progress.rounds_done, progress.test_files, progress.fixed_files, install_error)
     ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
@@ -183,7 +188,7 @@ def run(ctx: StageContext) -> StageResult:
         ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         progress.rounds_done = n
         ctx.save_progress(progress)
-        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout)
+        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
         report = report_for(counts, run_, n, progress.test_files, progress.fixed_files, install_error)
         ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
