@@ -350,9 +350,9 @@ class Gateway:
             if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
                 self.cache.forget([keys.pop()])
                 reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
-                self._keep_reject(stage, label, attempt, reason, reply.text)
+                self._keep_reject(stage, label, attempt, reason, "(not kept: over max_reply_chars)")
                 convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
-                         {"role": "user", "content": f"The {reason}. Reply again with only what was asked, much shorter."}]
+                         {"role": "user", "content": f"The {reason[4:]}. Reply again with only what was asked, much shorter."}]
                 continue
             try:
                 return parse(reply.text)
