@@ -111,7 +111,7 @@ def engineer_qa_loop(problem: dict[str, Any], settings: dict[str, Any], workdir:
     from swcompany.workspace import Workspace
 
     shutil.rmtree(workdir, ignore_errors=True)  # an unfinished earlier attempt starts over
-    ws = Workspace.create(workdir / "loop", force=True)
+    ws = Workspace.create(workdir / "repo", force=True)
     prd = PRD(title=problem["task_id"], summary=f"Implement `{problem['entry_point']}` exactly as its docstring says.",
               goals=["a correct implementation"], user_stories=[{"as_a": "caller", "i_want": "the function", "so_that": "it works"}],
               requirements=[{"id": "R1", "description": problem["prompt"].strip()}],

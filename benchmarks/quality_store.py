@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .harness import machine
+from .harness import ROOT, machine
 
 
 class QualityError(Exception):
@@ -29,6 +30,16 @@ def base_url_host(base_url: str | None) -> str | None:
     parts = urlsplit(base_url if "//" in base_url else f"//{base_url}")
     host = parts.hostname or ""
     return f"{host}:{parts.port}" if parts.port else host
+
+
+def source_commit() -> str | None:
+    """The checkout the items were measured with: results move as the product changes."""
+    try:
+        run = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return run.stdout.strip() or None
 
 
 def now() -> str:
@@ -49,7 +60,8 @@ class ResultStore:
                     "pass --fresh to start over (it discards them) or --out another file")
         if not self.data:
             self.data = {"benchmark": "quality", "model": model, "started": now(), "items": {}}
-        self.data.update({"base_url_host": base_url_host(base_url), "machine": machine()})
+        self.commit = source_commit()
+        self.data.update({"base_url_host": base_url_host(base_url), "machine": machine(), "commit": self.commit})
 
     @property
     def items(self) -> dict[str, dict[str, Any]]:
@@ -60,7 +72,7 @@ class ResultStore:
 
     def record(self, key: str, item: dict[str, Any]) -> None:
         """Keep one finished item and write the whole file at once (a crash leaves the old one)."""
-        self.items[key] = {**item, "when": now()}
+        self.items[key] = {**item, "commit": self.commit, "when": now()}
         self.data["updated"] = now()
         write_atomic(self.path, self.data)
 
