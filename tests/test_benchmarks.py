@@ -143,6 +143,13 @@ def test_app_checks_find_stubs_and_tests_that_do_not_import_the_code(tmp_path):
     assert quality_apps.tests_not_importing(tmp_path, files) == ["tests/test_copy.py"]
 
 
+def test_the_run_command_gets_no_stdin_and_only_its_part_after_cd(tmp_path):
+    waits = "cd /nowhere && python -c \"import sys; print('read', len(sys.stdin.read()))\""
+    result = quality_apps.run_command(tmp_path, waits)
+    assert result["run_ok"] and "read 0" in result["run_output"] and not result["run_timed_out"]
+    assert quality_apps.run_command(tmp_path, None)["run_ok"] is False
+
+
 def test_quality_harness_embedded_problems_pass_and_fail_honestly(tmp_path):
     problem = quality.EMBEDDED_PROBLEMS[0]
     assert quality.passes(problem["prompt"] + problem["canonical_solution"], problem, tmp_path / "ok")
