@@ -54,6 +54,11 @@ def _is_test(rel: str) -> bool:
     return rel.startswith("tests/") or name.startswith("test_") or name.endswith("_test.py")
 
 
+def _is_test_file(rel: str) -> bool:
+    """A file of tests, not a test package's helpers."""
+    return _is_test(rel) and Path(rel).name not in ("conftest.py", "__init__.py")
+
+
 def python_files(root: Path) -> list[str]:
     """The project's .py files, relative; run data, git and venvs left out."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")
@@ -67,7 +72,7 @@ def tests_not_importing(root: Path, files: list[str]) -> list[str]:
     sources = {module_name(f) for f in files if not _is_test(f)}
     bad = []
     for rel in files:
-        if not _is_test(rel) or Path(rel).name in ("conftest.py", "__init__.py"):
+        if not _is_test_file(rel):
             continue
         imported = imported_modules((root / rel).read_text(encoding="utf-8", errors="replace"))
         if not any(m == s or m.startswith(s + ".") for m in imported for s in sources):
@@ -124,7 +129,7 @@ def run_idea(index: int, settings: dict[str, Any], workdir: Path) -> dict[str, A
     qa = result.qa
     not_importing = tests_not_importing(root, files)
     stubs = stubs_left(root, files)
-    has_tests = any(_is_test(f) for f in files)
+    has_tests = any(_is_test_file(f) for f in files)
     item = {
         "idea": APP_IDEAS[index], "workspace": str(root), "exit_code": result.exit_code,
         "stop_reason": result.stop_reason, "error": result.error, "seconds": seconds,
