@@ -9,7 +9,7 @@ from swcompany.code_checks import (
     interface_bodies, missing_local_modules, module_name, stub_functions, problems_in_test_file, undefined_imports,
 )
 from swcompany.stages.architect import complete_dependencies, review_design
-from swcompany.stages.engineer import code_check
+from swcompany.code_checks import code_check
 from swcompany.stages.qa import removed_tests
 from swcompany.structured import ReplyError, expected_shape, parse_model
 

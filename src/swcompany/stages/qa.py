@@ -99,7 +99,7 @@ def removed_tests(old: str, new: str, explanation: str) -> list[str]:
 def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
     """Fix replies may only replace design files or tests, Python must parse, code must pass the
     engineer's gates, and a test may be deleted only when the explanation says why."""
-    from .engineer import code_check
+    from ..code_checks import code_check
 
     allowed = {f.path for f in design.files} | set(test_files)
     current = current or {}
