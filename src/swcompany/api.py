@@ -98,7 +98,7 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
         q = state.tests
         error = (f"the generated tests still fail after {q.rounds_used} fix rounds: {q.failed} failed, "
                  f"{q.errors} errors (see docs/qa_report.md)")
-        hint = hint or (f"try more rounds: swcompany resume {workspace.root} --from {state.tests_stage or 'qa'} "
+        hint = hint or (f"try more rounds: swcompany resume {workspace.root} --from {state.tests_stage} "
                         f"--fix-rounds {max(q.rounds_used, 1) * 2}")
     rejects = workspace.meta / REJECTS_DIR
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
