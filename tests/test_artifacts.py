@@ -75,3 +75,19 @@ def test_fix_replies_may_write_tests_but_not_pipeline_files():
 def test_how_to_run_loses_escape_sequences():
     hostile = "python -m todo\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2K\x1b[1A\u202e list\r"
     assert Design.model_validate({**DESIGN, "how_to_run": hostile}).how_to_run == "python -m todo list"
+
+
+def test_a_state_file_from_before_the_stage_protocol_is_migrated():
+    from swcompany.artifacts import RunState
+
+    v1 = {"schema_version": 1, "name": "t", "idea": "todo",
+          "stages": {"pm": {"status": "done"}, "engineer": {"status": "done"}, "qa": {"status": "running"}},
+          "engineer_files": {"todo/a.py": {"sha256": "ab", "bytes": 3}},
+          "artifact_hashes": {"docs/prd.json": "cd"},
+          "qa": {"verdict": "failed", "failed": 1},
+          "qa_progress": {"tests_written": True, "test_files": ["tests/test_a.py"], "rounds_done": 1}}
+    state = RunState.model_validate(v1)
+    assert state.schema_version == 2
+    assert state.files["todo/a.py"].stage == "engineer" and state.files["docs/prd.json"].sha256 == "cd"
+    assert state.tests is not None and state.tests.verdict == "failed" and state.tests_stage == "qa"
+    assert state.stages["qa"].progress["rounds_done"] == 1 and state.stages["qa"].progress["tests_written"]
