@@ -113,7 +113,9 @@ def quiet_env(**extra: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="swbench-") as tmp:
         os.environ.update({"HOME": tmp, "SWCOMPANY_CONFIG": str(Path(tmp) / "none.yaml"),
                            "OPENAI_API_KEY": "sk-bench-not-a-real-key-000000", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-                           "SWCOMPANY_RETRY_BASE_DELAY": "0.01", **extra})
+                           "SWCOMPANY_RETRY_BASE_DELAY": "0.01",
+                           # synthetic designs are large, and the fake server answers in parallel
+                           "SWCOMPANY_MAX_FILES": "300", "SWCOMPANY_PARALLEL_REQUESTS": "32", **extra})
         try:
             yield Path(tmp)
         finally:

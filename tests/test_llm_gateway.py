@@ -77,3 +77,15 @@ def test_cache_serves_repeat_calls(tmp_path):
         gw2.ask_model("pm", msgs, PRD)
         assert len(server.calls()) == 1
         assert gw2.total.cached_calls == 1 and gw2.total.calls == 0
+
+
+def test_a_local_server_gets_one_request_at_a_time_unless_configured(tmp_path):
+    from swcompany.config import Settings
+    from swcompany.llm import Gateway
+
+    def slots(**settings) -> int:
+        return Gateway(Settings(**settings), cache_dir=None, log=lambda r: None)._parallel_requests()
+
+    assert slots(model="openai/x", base_url="http://127.0.0.1:1/v1") == 1  # a queued request would only sit idle
+    assert slots(model="openai/x", base_url="http://127.0.0.1:1/v1", parallel_requests=8) == 8
+    assert slots(model="gpt-4o-mini", jobs=6) == 6

@@ -30,6 +30,8 @@ class Settings(BaseModel):
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (use with openai/<model>)")
     api_key_env: str | None = Field(None, description="name of the env var holding the API key")
     jobs: int = Field(4, ge=1, le=32, description="engineer files generated concurrently")
+    parallel_requests: int | None = Field(
+        None, ge=1, le=64, description="LLM requests in flight at once [default: jobs; 1 with base_url, as local servers run one slot]")
     temperature: float = Field(0.2, ge=0, le=2)
     max_output_tokens: int = Field(4096, ge=64, description="max_tokens of one reply (doubled on truncation)")
     timeout: float = Field(120.0, gt=0, description="seconds an LLM request may go without a new token (idle timeout)")

@@ -139,6 +139,7 @@ class Gateway:
         self._log = log
         self._on_call = on_call or (lambda event: None)
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self._parallel_requests())
         self.total = spent.model_copy() if spent else Usage()  # includes earlier runs: budgets are per workspace
         self.by_stage: dict[str, Usage] = {}
         self._schema_refused: set[str] = set()
@@ -282,7 +283,21 @@ class Gateway:
         except Exception as exc:  # noqa: BLE001 - mapped to our errors below
             raise self._provider_error(request["model"], exc, attempts=1) from None
 
+    def _parallel_requests(self) -> int:
+        """Requests in flight at once: ``parallel_requests``, or 1 for a local server (a base URL).
+
+        llama.cpp and Ollama serve one request at a time by default; a second one waits in their
+        queue without a byte sent, so against an idle timeout it would only fail and be retried.
+        """
+        if self.settings.parallel_requests:
+            return self.settings.parallel_requests
+        return 1 if self.settings.base_url else max(self.settings.jobs, 1)
+
     def _complete_once(self, kwargs: dict[str, Any], streaming: bool = False, stage: str = "", label: str = "") -> Any:
+        with self._slots:
+            return self._complete_in_slot(kwargs, streaming, stage, label)
+
+    def _complete_in_slot(self, kwargs: dict[str, Any], streaming: bool, stage: str, label: str) -> Any:
         try:
             return self._completion(kwargs, streaming, stage, label)
         except Exception as exc:
