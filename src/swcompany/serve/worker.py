@@ -1,0 +1,108 @@
+"""``swcompany worker``: an RQ worker whose dead jobs come back quickly and resume.
+
+Two ways a run outlives its worker:
+
+- the worker's main process dies (``kill -9``, OOM): its work horse gets SIGTERM through
+  ``PR_SET_PDEATHSIG``, saves the run (exit 130) and fails the attempt, which RQ retries
+  on another worker at once;
+- worker and horse die together (machine lost): the job's heartbeat in RQ's
+  ``StartedJobRegistry`` expires after ``2 x monitor interval + 5 s`` instead of RQ's fixed
+  60 s margin, and the registry cleanup (run by the API every few seconds and by workers)
+  re-enqueues it under its ``Retry`` policy. Either way the next attempt resumes the workspace.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+from .jobs import QUEUE_NAME, get_queue, rq_connection
+
+HEARTBEAT_MARGIN_S = 5
+log = logging.getLogger("swcompany.serve")
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this process when its parent (the worker) dies, so the run is saved and retried."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def worker_class() -> type:
+    from rq import Worker
+
+    class ResumingWorker(Worker):
+        """RQ's forking worker with a short, configurable heartbeat expiry and parent-death signal."""
+
+        def get_heartbeat_ttl(self, job: Any) -> int:
+            ttl = 2 * self.job_monitoring_interval + HEARTBEAT_MARGIN_S
+            if job.timeout and job.timeout > 0:
+                ttl = min(ttl, int(job.timeout - self.current_job_working_time) + HEARTBEAT_MARGIN_S)
+            return max(int(ttl), HEARTBEAT_MARGIN_S)
+
+        def main_work_horse(self, job: Any, queue: Any) -> None:
+            _die_with_parent()
+            if os.getppid() == 1:  # the worker died between fork and prctl
+                os._exit(1)
+            super().main_work_horse(job, queue)
+
+    return ResumingWorker
+
+
+def requeue_abandoned(conn: Any) -> None:
+    """Retry jobs whose worker stopped heart-beating (RQ's StartedJobRegistry cleanup), once at a time."""
+    from rq.registry import StartedJobRegistry
+
+    queue = get_queue(conn)
+    if not queue.acquire_maintenance_lock():
+        return
+    try:
+        StartedJobRegistry(queue=queue).cleanup()
+    finally:
+        queue.release_maintenance_lock()
+
+
+def preload_litellm() -> None:
+    """Import litellm once in the worker so each forked horse starts warm (it costs seconds).
+
+    Best effort through the gateway's own loader (which keeps litellm offline for prices);
+    if that internal moves, horses simply import it themselves.
+    """
+    try:
+        from .. import llm
+
+        llm.load_litellm()
+    except Exception:  # noqa: BLE001 - an optimisation only
+        pass
+
+
+def run_worker(redis_url: str, *, burst: bool = False, monitor_interval: int = 10, name: str | None = None) -> None:
+    """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
+    os.environ["REDIS_URL"] = redis_url  # the horse's job function reads it
+    conn = rq_connection(redis_url)
+    conn.ping()
+    preload_litellm()
+    worker = worker_class()([QUEUE_NAME], connection=conn, name=name, job_monitoring_interval=monitor_interval,
+                            maintenance_interval=max(30, monitor_interval * 3))
+    log.info("swcompany worker %s on %s (queue %s)", worker.name, _safe_url(redis_url), QUEUE_NAME)
+    worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
+
+
+def _safe_url(url: str) -> str:
+    """A Redis URL without its password, for log lines."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
