@@ -335,7 +335,7 @@ def worker(
             raise UsageError("no Redis to take jobs from", hint="set REDIS_URL=redis://host:6379/0 or pass --redis-url")
         from .serve.worker import run_worker
 
-        run_worker(url, burst=burst, monitor_interval=monitor_interval, name=name)
+        run_worker(url, burst=burst, monitor_interval=monitor_interval, name=name, say=lambda line: typer.echo(line, err=True))
 
 
 @config_app.command("show")

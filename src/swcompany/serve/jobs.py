@@ -79,7 +79,8 @@ def job_state(conn: Redis, job_id: str | None) -> dict[str, Any]:
         return {"state": "unknown"}
     try:
         job = Job.fetch(job_id, connection=conn)
-        status = str(job.get_status(refresh=False) or "unknown")
+        raw = job.get_status(refresh=False)
+        status = str(getattr(raw, "value", raw) or "unknown")
     except NoSuchJobError:
         return {"state": "unknown", "id": job_id}
     stamp = lambda d: d.replace(tzinfo=timezone.utc).isoformat() if d else None  # noqa: E731
@@ -209,8 +210,8 @@ def run_project(project_id: str) -> dict[str, Any]:
         return {"exit_code": None, "stop_reason": "missing"}
     job = get_current_job()
     attempt = int(project.get("attempts") or 0) + 1
-    if attempt > 1:
-        metrics.inc(r, "swcompany_job_retries_total")
+    if job is not None and job.retries_left is not None and job.retries_left < settings.retries:
+        metrics.inc(r, "swcompany_job_retries_total")  # RQ re-ran this job (dead worker), not a user resume
     wait = _wait_seconds(job)
     if wait is not None:
         metrics.observe(r, "swcompany_job_wait_seconds", wait)

@@ -14,16 +14,14 @@ Two ways a run outlives its worker:
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 import signal
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from .jobs import QUEUE_NAME, get_queue, rq_connection
 
 HEARTBEAT_MARGIN_S = 5
-log = logging.getLogger("swcompany.serve")
 
 
 def _die_with_parent() -> None:
@@ -85,7 +83,8 @@ def preload_litellm() -> None:
         pass
 
 
-def run_worker(redis_url: str, *, burst: bool = False, monitor_interval: int = 10, name: str | None = None) -> None:
+def run_worker(redis_url: str, *, burst: bool = False, monitor_interval: int = 10, name: str | None = None,
+               say: Callable[[str], None] = print) -> None:
     """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
     os.environ["REDIS_URL"] = redis_url  # the horse's job function reads it
     conn = rq_connection(redis_url)
@@ -93,7 +92,7 @@ def run_worker(redis_url: str, *, burst: bool = False, monitor_interval: int = 1
     preload_litellm()
     worker = worker_class()([QUEUE_NAME], connection=conn, name=name, job_monitoring_interval=monitor_interval,
                             maintenance_interval=max(30, monitor_interval * 3))
-    log.info("swcompany worker %s on %s (queue %s)", worker.name, _safe_url(redis_url), QUEUE_NAME)
+    say(f"swcompany worker {worker.name} on {_safe_url(redis_url)} (queue {QUEUE_NAME})")
     worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
 
 
