@@ -269,26 +269,31 @@ def test_cancel_stops_within_seconds_and_resume_finishes(service: Service) -> No
     assert doc["exit_code"] == 0 and scenario.counts["pm"] == 1 and scenario.counts["architect"] == 1
 
 
-def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service) -> None:
-    service.fake.responder = scenario = Slow(engineer=1.5)
+@pytest.mark.parametrize("victims", ["worker", "worker+horse"])
+def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service, victims: str) -> None:
+    """``worker``: the horse gets SIGTERM (parent-death signal), saves and fails the attempt; RQ retries it
+    at once. ``worker+horse`` (machine lost): the job's heartbeat expires and the API's cleanup retries it."""
+    import redis
+
+    service.fake.responder = scenario = Slow(engineer=0.8)
     project_id = service.submit(name="survivor")
     service.wait_stage(project_id, "engineer")
     time.sleep(0.3)
-    import redis
-
     horse = int(redis.Redis.from_url(service.redis_url).hget(f"swc:project:{project_id}", "runner_pid"))
     parent = int(Path(f"/proc/{horse}/stat").read_text().rsplit(")", 1)[1].split()[1])
     in_flight = service.fake.in_flight()
-    os.kill(parent, signal.SIGKILL)  # the machine is lost: worker and its work horse together
-    os.kill(horse, signal.SIGKILL)
-    victim = next(w for w in service.workers if w.pid == parent)
-    victim.wait(timeout=5)
+    os.kill(parent, signal.SIGKILL)
+    if victims == "worker+horse":
+        os.kill(horse, signal.SIGKILL)
+    next(w for w in service.workers if w.pid == parent).wait(timeout=5)
     service.start_worker("replacement")
     doc = service.wait_state(project_id, ("finished", "failed"), timeout=40)
     assert doc["state"] == "finished" and doc["exit_code"] == 0 and doc["attempts"] == 2, doc
     assert scenario.counts["pm"] == 1 and scenario.counts["architect"] == 1  # finished stages were not paid again
     assert scenario.counts["engineer"] <= 3 + in_flight
-    assert "swcompany_job_retries_total 1.0" in service.http.get("/metrics").text
+    assert not Path(f"/proc/{horse}").exists()
+    retries = [line for line in service.http.get("/metrics").text.splitlines() if line.startswith("swcompany_job_retries_total ")]
+    assert retries and float(retries[0].split()[1]) >= 1
 
 
 def test_no_provider_key_in_any_log(service: Service) -> None:
