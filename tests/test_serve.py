@@ -267,6 +267,8 @@ def test_cancel_stops_within_seconds_and_resume_finishes(service: Service) -> No
     assert service.http.post(f"/v1/projects/{project_id}/resume", headers=A).status_code == 202
     doc = service.wait_state(project_id, ("finished",))
     assert doc["exit_code"] == 0 and scenario.counts["pm"] == 1 and scenario.counts["architect"] == 1
+    kinds = [e["kind"] for e in _sse(service.http.get(f"/v1/projects/{project_id}/events", headers=A).text)]
+    assert kinds.count("job_started") == 2 and kinds.count("job_finished") == 2 and kinds[-1] == "job_finished"
 
 
 @pytest.mark.parametrize("victims", ["worker", "worker+horse"])

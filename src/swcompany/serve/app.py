@@ -206,7 +206,7 @@ def create_app(settings: ServeSettings, tokens: dict[str, str], cleanup_interval
             state = (await run_in_threadpool(jobs.job_state, conn, project.get("job_id")))["state"]
             return state not in ACTIVE_STATES
 
-        stream = sse_events(request.app.state.aredis, store.events_key(project_id), last_id, ended)
+        stream = sse_events(request.app.state.aredis, store.events_key(project_id), last_id, project.get("job_id"), ended)
         return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -247,7 +247,10 @@ def create_app(settings: ServeSettings, tokens: dict[str, str], cleanup_interval
             raise HTTPException(409, f"the project is not running (state: {state})")
         store.request_cancel(r, project_id)
         if state == "queued":
-            Job.fetch(project["job_id"], connection=conn).cancel()
+            try:
+                Job.fetch(project["job_id"], connection=conn).cancel()
+            except Exception:  # noqa: BLE001 - a worker took it meanwhile: the flag stops it at start
+                return {"id": project_id, "state": "cancelling"}
             store.update_project(r, project_id, exit_code=130, stop_reason="interrupted", error="cancelled")
             return {"id": project_id, "state": "cancelled"}
         return {"id": project_id, "state": "cancelling"}

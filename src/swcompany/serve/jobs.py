@@ -95,14 +95,15 @@ def job_state(conn: Redis, job_id: str | None) -> dict[str, Any]:
 class _Sink:
     """``on_event`` of a run: publish each event to the project's stream and count metrics."""
 
-    def __init__(self, r: Redis, project_id: str):
+    def __init__(self, r: Redis, project_id: str, job_id: str | None):
         self.r = r
         self.project_id = project_id
+        self.job_id = job_id
         self.stage_clock: dict[str, float] = {}
 
     def __call__(self, event: Event) -> None:
         try:
-            store.publish_event(self.r, self.project_id, event_dict(event))
+            store.publish_event(self.r, self.project_id, {**event_dict(event), "job": self.job_id})
             self._count(event)
         except Exception:  # noqa: BLE001 - a metrics/events hiccup must never fail a paid run
             pass
@@ -216,7 +217,7 @@ def run_project(project_id: str) -> dict[str, Any]:
     if wait is not None:
         metrics.observe(r, "swcompany_job_wait_seconds", wait)
     store.update_project(r, project_id, attempts=attempt, runner_pid=os.getpid(), started_at=f"{time.time():.3f}")
-    sink = _Sink(r, project_id)
+    sink = _Sink(r, project_id, job.id if job else None)
     sink(Event("job_started", "", f"attempt {attempt}", {"attempt": attempt, "job_id": job.id if job else None}))
     started = time.monotonic()
     outcome: dict[str, Any]

@@ -16,8 +16,8 @@ from typing import Any, AsyncIterator, Callable
 from ..events import Event
 from ..redact import scrub
 
-# Events that end a job's stream; ``job_retrying`` does not: another attempt follows.
-TERMINAL_KINDS = frozenset({"job_finished", "job_failed"})
+# The event that ends a job's stream; ``job_retrying`` does not: another attempt follows.
+TERMINAL_KIND = "job_finished"
 _DROPPED_DATA = frozenset({"state"})  # the whole run state: large, and the status document has it
 
 
@@ -52,13 +52,14 @@ def sse_frame(event_id: str, kind: str, data: str) -> str:
     return f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
 
 
-async def sse_events(redis: Any, key: str, last_id: str, job_ended: Callable[[], Any],
+async def sse_events(redis: Any, key: str, last_id: str, job_id: str | None, job_ended: Callable[[], Any],
                      block_ms: int = 1000, keepalive_s: float = 15.0) -> AsyncIterator[str]:
-    """Replay the stream from ``last_id`` then follow it until the job ends.
+    """Replay the stream from ``last_id`` then follow it until the current job ends.
 
     ``redis`` is an asyncio client with ``decode_responses=True``; ``job_ended`` is an
-    async callable telling whether the job is done (for streams of killed workers, which
-    never write a terminal event). The stream closes after a terminal event.
+    async callable telling whether the job is done (for attempts that died without a
+    last word). The stream closes after the current job's ``job_finished``; earlier runs'
+    (before a resume) are replayed and passed.
     """
     quiet_since = time.monotonic()
     while True:
@@ -69,9 +70,10 @@ async def sse_events(redis: Any, key: str, last_id: str, job_ended: Callable[[],
                 for entry_id, fields in entries:
                     last_id = entry_id
                     data = fields.get("data", "{}")
-                    kind = json.loads(data).get("kind", "message")
+                    event = json.loads(data)
+                    kind = event.get("kind", "message")
                     yield sse_frame(entry_id, kind, data)
-                    if kind in TERMINAL_KINDS:
+                    if kind == TERMINAL_KIND and event.get("job") == job_id:
                         return
             continue
         if await job_ended():
