@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import harness, orchestration, overhead, prompt_growth, quality, resume_waste, soak, startup
+from . import harness, orchestration, overhead, prompt_growth, quality, resume_waste, serve_load, soak, startup
 
 BENCHMARKS = {
     "orchestration": orchestration.run,
@@ -14,6 +14,7 @@ BENCHMARKS = {
     "overhead": overhead.run,
     "startup": startup.run,
     "soak": soak.run,
+    "serve_load": serve_load.run,
     "quality": quality.run,
 }
 

@@ -318,6 +318,7 @@ def worker(
     burst: Annotated[bool, typer.Option("--burst", help="exit when the queue is empty")] = False,
     monitor_interval: Annotated[int, typer.Option("--monitor-interval", min=1, help="seconds between heartbeats; a dead worker's job is retried after 2x this + 5 s")] = 10,
     name: Annotated[Optional[str], typer.Option("--name", help="worker name [default: random]")] = None,
+    nice: Annotated[int, typer.Option("--nice", min=0, max=19, help="lower CPU priority, so an API on the same machine stays fast")] = 0,
     debug: Debug = False,
 ) -> None:
     """Run queued projects (an RQ worker). Provider keys belong in this process's environment only.
@@ -335,7 +336,7 @@ def worker(
             raise UsageError("no Redis to take jobs from", hint="set REDIS_URL=redis://host:6379/0 or pass --redis-url")
         from .serve.worker import run_worker
 
-        run_worker(url, burst=burst, monitor_interval=monitor_interval, name=name, say=lambda line: typer.echo(line, err=True))
+        run_worker(url, burst=burst, monitor_interval=monitor_interval, name=name, nice=nice, say=lambda line: typer.echo(line, err=True))
 
 
 @config_app.command("show")

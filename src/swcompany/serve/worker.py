@@ -84,9 +84,15 @@ def preload_litellm() -> None:
 
 
 def run_worker(redis_url: str, *, burst: bool = False, monitor_interval: int = 10, name: str | None = None,
-               say: Callable[[str], None] = print) -> None:
-    """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
+               nice: int = 0, say: Callable[[str], None] = print) -> None:
+    """Process jobs until stopped (or, with ``burst``, until the queue is empty).
+
+    ``nice`` lowers the CPU priority of the worker, its horses and the generated tests they
+    run, so an API on the same machine keeps answering fast while runs are busy.
+    """
     os.environ["REDIS_URL"] = redis_url  # the horse's job function reads it
+    if nice:
+        os.nice(nice)
     conn = rq_connection(redis_url)
     conn.ping()
     preload_litellm()
