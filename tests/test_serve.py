@@ -90,7 +90,8 @@ class Service:
         self.env = {**base, "HOME": str(home), "SWCOMPANY_CONFIG": str(home / "config.yaml"), "REDIS_URL": self.redis_url,
                     "SWCOMPANY_SERVE_WORKSPACES": str(root / "workspaces"), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
         self.api_url = f"http://127.0.0.1:{_free_port()}"
-        api_env = {**self.env, "SWCOMPANY_SERVE_TOKENS": f"team-a:{TOKEN_A},team-b:{TOKEN_B}"}
+        api_env = {**self.env, "SWCOMPANY_SERVE_TOKENS": f"team-a:{TOKEN_A},team-b:{TOKEN_B}",
+                   "SWCOMPANY_SERVE_MODELS": "openai/gpt-4o-mini,openai/gpt-4o"}
         port_of = self.api_url.rsplit(":", 1)[1]
         self.procs.append(self._spawn([*EXE, "serve", "--port", port_of, "--cleanup-interval", "1"], api_env, "api"))
         for n in range(2):
@@ -236,6 +237,7 @@ def test_each_token_sees_only_its_own_projects(service: Service) -> None:
     ({}, "idea"), ({"idea": "   "}, "idea"), ({"idea": "x", "budget": -1}, "budget"),
     ({"idea": "x", "fix_rounds": 99}, "fix_rounds"), ({"idea": "x", "max_tokens": "lots"}, "max_tokens"),
     ({"idea": "x", "name": "../etc"}, "name"), ({"idea": "x", "base_url": "http://attacker.example/v1"}, "base_url"),
+    ({"idea": "x", "model": "openai/o1-pro"}, "model"),
 ])
 def test_invalid_requests_are_422_naming_the_field(service: Service, body: dict, field: str) -> None:
     response = service.http.post("/v1/projects", json=body, headers=A)
@@ -296,6 +298,44 @@ def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service, vict
     assert not Path(f"/proc/{horse}").exists()
     retries = [line for line in service.http.get("/metrics").text.splitlines() if line.startswith("swcompany_job_retries_total ")]
     assert retries and float(retries[0].split()[1]) >= 1
+
+
+def test_accepted_jobs_survive_a_redis_crash(tmp_path: Path) -> None:
+    """With ``appendonly yes`` an acknowledged enqueue is on disk even if redis-server is killed -9."""
+    from swcompany.serve import jobs, store
+    from swcompany.serve.settings import ServeSettings
+
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    cmd = [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(tmp_path), "--appendonly", "yes", "--save", ""]
+
+    def start() -> subprocess.Popen:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        _wait(lambda: _pings(url), 10, "redis")
+        return proc
+
+    proc = start()
+    r, conn = jobs.data_connection(url), jobs.rq_connection(url)
+    project_id = store.create_project(r, "team-a", "a todo app", None, {"budget": 1.0})
+    job_id = jobs.enqueue_run(conn, r, project_id, ServeSettings(redis_url=url))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc = start()
+    try:
+        assert store.get_project(jobs.data_connection(url), project_id)["job_id"] == job_id
+        assert jobs.get_queue(jobs.rq_connection(url)).job_ids == [job_id]
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def _pings(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.RedisError:
+        return False
 
 
 def test_no_provider_key_in_any_log(service: Service) -> None:

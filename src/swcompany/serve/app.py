@@ -141,6 +141,12 @@ def create_app(settings: ServeSettings, tokens: dict[str, str], cleanup_interval
                         "stop_reason": project.get("stop_reason") or state, "error": project.get("error") or None})
         return doc
 
+    def check_model(limits: Limits) -> None:
+        """An operator may restrict the models clients choose (``SWCOMPANY_SERVE_MODELS``): each costs money."""
+        if limits.model is not None and settings.models and limits.model not in settings.models:
+            raise RequestValidationError([{"loc": ("body", "model"), "type": "value_error",
+                                           "msg": f"not an allowed model; choose one of {', '.join(settings.models)}"}])
+
     def links(project_id: str, notes: list[str]) -> Accepted:
         base = f"/v1/projects/{project_id}"
         return Accepted(id=project_id, status_url=base, events_url=f"{base}/events", archive_url=f"{base}/archive", notes=notes)
@@ -171,6 +177,7 @@ def create_app(settings: ServeSettings, tokens: dict[str, str], cleanup_interval
     @app.post("/v1/projects", status_code=202, response_model=Accepted, tags=["projects"])
     def submit(body: ProjectRequest, owner: str = Depends(caller)) -> Accepted:
         """Accept an idea; a worker turns it into a repository. Poll ``status_url`` or follow ``events_url``."""
+        check_model(body)
         notes = []
         chosen = body.model_dump(exclude={"idea", "name"}, exclude_none=True)
         if body.review is not None and not _review_supported():
@@ -227,6 +234,8 @@ def create_app(settings: ServeSettings, tokens: dict[str, str], cleanup_interval
         import json
 
         project = project_of(project_id, owner)
+        if body is not None:
+            check_model(body)
         if jobs.job_state(conn, project.get("job_id"))["state"] in ACTIVE_STATES:
             raise HTTPException(409, "the project is already queued or running")
         chosen = {**json.loads(project.get("settings") or "{}"), **(body.model_dump(exclude_none=True) if body else {})}

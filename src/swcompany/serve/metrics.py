@@ -77,13 +77,13 @@ def families(raw: dict[str, str], gauges: dict[str, tuple[str, float]]) -> Itera
             family.add_metric([tags.get(n, "") for n in label_names], values.get("", 0.0))
         yield family
     for name, (doc, label_names, bounds) in HISTOGRAMS.items():
-        family = HistogramMetricFamily(name, doc, labels=list(label_names))
+        histogram = HistogramMetricFamily(name, doc, labels=list(label_names))
         for labels, values in parsed.get(name, {}).items():
             tags = json.loads(labels)
             buckets = [(str(float(b)), values.get(f"le={b}", 0.0)) for b in bounds]
             buckets.append(("+Inf", values.get("count", 0.0)))
-            family.add_metric([tags.get(n, "") for n in label_names], buckets, values.get("sum", 0.0))
-        yield family
+            histogram.add_metric([tags.get(n, "") for n in label_names], buckets, values.get("sum", 0.0))
+        yield histogram
     for name, (doc, value) in gauges.items():
         yield GaugeMetricFamily(name, doc, value=value)
 

@@ -22,6 +22,7 @@ class ServeSettings:
     job_timeout: int = 6 * 3600  # seconds one run may take before RQ stops it
     retries: int = 3  # re-runs of a job whose worker died (each one resumes the workspace)
     result_ttl: int = 30 * 24 * 3600
+    models: tuple[str, ...] = ()  # models a request may choose; empty: any
 
 
 def _int(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int:
@@ -35,13 +36,14 @@ def _int(env: dict[str, str] | os._Environ[str], name: str, default: int) -> int
 
 
 def load_serve_settings(redis_url: str | None = None, environ: dict[str, str] | None = None) -> ServeSettings:
-    """``REDIS_URL``, ``SWCOMPANY_SERVE_WORKSPACES``, ``SWCOMPANY_SERVE_JOB_TIMEOUT``, ``SWCOMPANY_SERVE_RETRIES``."""
+    """``REDIS_URL``, ``SWCOMPANY_SERVE_WORKSPACES``, ``..._JOB_TIMEOUT``, ``..._RETRIES``, ``..._MODELS``."""
     env = os.environ if environ is None else environ
     return ServeSettings(
         redis_url=redis_url or env.get("REDIS_URL") or None,
         workspaces=Path(env.get("SWCOMPANY_SERVE_WORKSPACES") or "workspace").expanduser().resolve(),
         job_timeout=_int(env, "SWCOMPANY_SERVE_JOB_TIMEOUT", 6 * 3600),
         retries=_int(env, "SWCOMPANY_SERVE_RETRIES", 3),
+        models=tuple(m.strip() for m in (env.get("SWCOMPANY_SERVE_MODELS") or "").split(",") if m.strip()),
     )
 
 

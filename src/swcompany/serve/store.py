@@ -45,7 +45,7 @@ def new_project_id() -> str:
 
 def create_project(r: Redis, owner: str, idea: str, name: str | None, settings: dict[str, Any]) -> str:
     project_id = new_project_id()
-    fields = {"owner": owner, "idea": idea, "name": name or "", "settings": json.dumps(settings),
+    fields: dict[Any, Any] = {"owner": owner, "idea": idea, "name": name or "", "settings": json.dumps(settings),
               "created_at": f"{time.time():.3f}", "runs": "0"}
     with r.pipeline() as pipe:
         pipe.hset(project_key(project_id), mapping=fields)
