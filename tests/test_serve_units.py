@@ -104,3 +104,15 @@ def test_serve_commands_need_the_extra_only_when_run(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     proc = CliRunner().invoke(app, ["worker"])
     assert proc.exit_code == 2 and "REDIS_URL" in proc.stderr
+
+
+def test_help_imports_no_serve_stack():
+    """``swcompany --help`` stays fast: fastapi, rq, redis and litellm load only in their commands."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom swcompany.cli import app\ntry:\n    app(['--help'], prog_name='swcompany')\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('fastapi', 'rq', 'redis', 'uvicorn', 'litellm') if m in sys.modules), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.stderr.strip().endswith("[]"), proc.stderr

@@ -47,9 +47,13 @@ def worker_class() -> type:
                 ttl = min(ttl, int(job.timeout - self.current_job_working_time) + HEARTBEAT_MARGIN_S)
             return max(int(ttl), HEARTBEAT_MARGIN_S)
 
+        def fork_work_horse(self, job: Any, queue: Any) -> None:
+            self._worker_pid = os.getpid()  # not "1": in a container the worker itself may be PID 1
+            super().fork_work_horse(job, queue)
+
         def main_work_horse(self, job: Any, queue: Any) -> None:
             _die_with_parent()
-            if os.getppid() == 1:  # the worker died between fork and prctl
+            if os.getppid() != self._worker_pid:  # the worker died between fork and prctl
                 os._exit(1)
             super().main_work_horse(job, queue)
 
