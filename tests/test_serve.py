@@ -300,20 +300,56 @@ def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service, vict
     assert retries and float(retries[0].split()[1]) >= 1
 
 
-def test_accepted_jobs_survive_a_redis_crash(tmp_path: Path) -> None:
-    """With ``appendonly yes`` an acknowledged enqueue is on disk even if redis-server is killed -9."""
-    from swcompany.serve import jobs, store
-    from swcompany.serve.settings import ServeSettings
-
+def _redis(directory: Path) -> tuple[str, Any]:
+    """A URL and a ``start()`` that (re)starts an append-only redis-server on it."""
     port = _free_port()
     url = f"redis://127.0.0.1:{port}/0"
-    cmd = [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(tmp_path), "--appendonly", "yes", "--save", ""]
+    cmd = [REDIS, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory), "--appendonly", "yes", "--save", ""]
 
     def start() -> subprocess.Popen:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         _wait(lambda: _pings(url), 10, "redis")
         return proc
 
+    return url, start
+
+
+def test_a_run_over_the_job_timeout_stops_saved_and_is_not_retried(tmp_path: Path, fake_server: FakeLLMServer,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from rq import SimpleWorker
+
+    from swcompany.serve import jobs, store
+    from swcompany.serve.settings import ServeSettings
+    from swcompany.serve.worker import preload_litellm
+
+    preload_litellm()  # as `swcompany worker` does, so the 2 s timeout is spent on the run
+    url, start = _redis(tmp_path)
+    proc = start()
+    fake_server.responder = Slow(engineer=3.0)
+    for name, value in {"REDIS_URL": url, "SWCOMPANY_SERVE_WORKSPACES": str(tmp_path / "ws"),
+                        "SWCOMPANY_MODEL": "openai/gpt-4o-mini", "SWCOMPANY_BASE_URL": fake_server.base_url}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        r, conn = jobs.data_connection(url), jobs.rq_connection(url)
+        project_id = store.create_project(r, "team-a", "a todo app", "slow", {})
+        job_id = jobs.enqueue_run(conn, r, project_id, ServeSettings(redis_url=url, job_timeout=2))
+        SimpleWorker([jobs.QUEUE_NAME], connection=conn).work(burst=True)
+        project = store.get_project(r, project_id)
+        assert project["stop_reason"] == "timeout" and "job timeout" in project["error"]
+        assert jobs.job_state(conn, job_id)["state"] == "finished"  # not failed, so RQ does not retry it
+        state = json.loads((tmp_path / "ws" / project_id / "slow" / ".swcompany" / "state.json").read_text())
+        assert state["stages"]["pm"]["status"] == "done" and state["stages"]["engineer"]["status"] != "done"
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_accepted_jobs_survive_a_redis_crash(tmp_path: Path) -> None:
+    """With ``appendonly yes`` an acknowledged enqueue is on disk even if redis-server is killed -9."""
+    from swcompany.serve import jobs, store
+    from swcompany.serve.settings import ServeSettings
+
+    url, start = _redis(tmp_path)
     proc = start()
     r, conn = jobs.data_connection(url), jobs.rq_connection(url)
     project_id = store.create_project(r, "team-a", "a todo app", None, {"budget": 1.0})

@@ -203,6 +203,7 @@ def _wait_seconds(job: Any) -> float | None:
 def run_project(project_id: str) -> dict[str, Any]:
     """The RQ job: one attempt at a project's run. Returns ``{exit_code, stop_reason}``."""
     from rq import get_current_job
+    from rq.timeouts import JobTimeoutException
 
     settings = load_serve_settings()
     r = data_connection(settings.redis_url or "redis://localhost:6379/0")
@@ -231,6 +232,9 @@ def run_project(project_id: str) -> dict[str, Any]:
         outcome = {"exit_code": EXIT_INTERRUPTED, "stop_reason": "interrupted", "error": "cancelled"}
     except SwcompanyError as exc:  # refused before a workspace existed: bad model, missing key...
         outcome = {"exit_code": exc.exit_code, "stop_reason": exc.stop_reason, "error": scrub(exc.message)}
+    except JobTimeoutException:  # RQ's job_timeout: state is saved; retrying would only time out again
+        outcome = {"exit_code": 1, "stop_reason": "timeout", "error": f"the run took longer than the job timeout "
+                   f"({settings.job_timeout} s, SWCOMPANY_SERVE_JOB_TIMEOUT); POST .../resume continues it"}
     except Exception as exc:  # noqa: BLE001 - a bug: report it scrubbed; RQ retries the attempt
         message = scrub(f"{type(exc).__name__}: {exc}")
         sink(Event("job_retrying", "", message, {"attempt": attempt}))
