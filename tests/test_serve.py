@@ -344,6 +344,36 @@ def test_a_run_over_the_job_timeout_stops_saved_and_is_not_retried(tmp_path: Pat
         proc.wait()
 
 
+def test_cancel_of_a_queued_project_and_openapi(tmp_path: Path) -> None:
+    """No worker listens here: a cancelled queued job never runs, and resume queues it again."""
+    from fastapi.testclient import TestClient
+
+    from swcompany.serve.app import create_app
+    from swcompany.serve.settings import ServeSettings
+
+    url, start = _redis(tmp_path)
+    proc = start()
+    try:
+        app = create_app(ServeSettings(redis_url=url, workspaces=tmp_path / "ws"), {TOKEN_A: "team-a"})
+        with TestClient(app) as client:
+            project_id = client.post("/v1/projects", json={"idea": "a todo app"}, headers=A).json()["id"]
+            assert client.get(f"/v1/projects/{project_id}", headers=A).json()["state"] == "queued"
+            assert client.delete(f"/v1/projects/{project_id}", headers=A).json()["state"] == "cancelled"
+            doc = client.get(f"/v1/projects/{project_id}", headers=A).json()
+            assert doc["state"] == "cancelled" and doc["exit_code"] == 130 and doc["stop_reason"] == "interrupted"
+            assert "swcompany_queue_depth 0.0" in client.get("/metrics").text
+            assert client.post(f"/v1/projects/{project_id}/resume", json={"budget": 2}, headers=A).status_code == 202
+            doc = client.get(f"/v1/projects/{project_id}", headers=A).json()
+            assert doc["state"] == "queued" and doc["exit_code"] is None and doc["job"]["id"].endswith("-2")
+            assert "swcompany_queue_depth 1.0" in client.get("/metrics").text
+            paths = client.get("/openapi.json").json()["paths"]
+            assert {"/v1/projects", "/v1/projects/{project_id}/events", "/v1/projects/{project_id}/archive"} <= set(paths)
+            assert client.get("/docs").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def test_accepted_jobs_survive_a_redis_crash(tmp_path: Path) -> None:
     """With ``appendonly yes`` an acknowledged enqueue is on disk even if redis-server is killed -9."""
     from swcompany.serve import jobs, store
