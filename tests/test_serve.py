@@ -273,10 +273,11 @@ def test_cancel_stops_within_seconds_and_resume_finishes(service: Service) -> No
     assert kinds.count("job_started") == 2 and kinds.count("job_finished") == 2 and kinds[-1] == "job_finished"
 
 
-@pytest.mark.parametrize("victims", ["worker", "worker+horse"])
+@pytest.mark.parametrize("victims", ["worker", "worker+horse", "sigterm"])
 def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service, victims: str) -> None:
     """``worker``: the horse gets SIGTERM (parent-death signal), saves and fails the attempt; RQ retries it
-    at once. ``worker+horse`` (machine lost): the job's heartbeat expires and the API's cleanup retries it."""
+    at once. ``worker+horse`` (machine lost): the job's heartbeat expires and the API's cleanup retries it.
+    ``sigterm`` (a deploy stops the worker): the worker hands the run over the same way, then exits."""
     import redis
 
     service.fake.responder = scenario = Slow(engineer=0.8)
@@ -286,7 +287,7 @@ def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service, vict
     horse = int(redis.Redis.from_url(service.redis_url).hget(f"swc:project:{project_id}", "runner_pid"))
     parent = int(Path(f"/proc/{horse}/stat").read_text().rsplit(")", 1)[1].split()[1])
     in_flight = service.fake.in_flight()
-    os.kill(parent, signal.SIGKILL)
+    os.kill(parent, signal.SIGTERM if victims == "sigterm" else signal.SIGKILL)
     if victims == "worker+horse":
         os.kill(horse, signal.SIGKILL)
     next(w for w in service.workers if w.pid == parent).wait(timeout=5)

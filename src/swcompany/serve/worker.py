@@ -1,6 +1,7 @@
 """``swcompany worker``: an RQ worker whose dead jobs come back quickly and resume.
 
-Two ways a run outlives its worker:
+A stopped worker (SIGTERM) hands its run over: the horse saves it and RQ re-queues it.
+Two ways a run outlives a worker that dies:
 
 - the worker's main process dies (``kill -9``, OOM): its work horse gets SIGTERM through
   ``PR_SET_PDEATHSIG``, saves the run (exit 130) and fails the attempt, which RQ retries
@@ -13,6 +14,7 @@ Two ways a run outlives its worker:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -46,6 +48,17 @@ def worker_class() -> type:
             if job.timeout and job.timeout > 0:
                 ttl = min(ttl, int(job.timeout - self.current_job_working_time) + HEARTBEAT_MARGIN_S)
             return max(int(ttl), HEARTBEAT_MARGIN_S)
+
+        def handle_warm_shutdown_request(self) -> None:
+            """SIGTERM (a deploy, ``docker stop``): hand the run over instead of finishing it here.
+
+            The horse saves the run (exit 130) and fails the attempt; RQ re-queues it at once
+            and another worker resumes it, so a stop never waits for a whole run.
+            """
+            super().handle_warm_shutdown_request()
+            if self.horse_pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.horse_pid, signal.SIGTERM)
 
         def fork_work_horse(self, job: Any, queue: Any) -> None:
             self._worker_pid = os.getpid()  # not "1": in a container the worker itself may be PID 1
