@@ -197,6 +197,9 @@ def test_submit_runs_to_a_tested_repository(service: Service, tmp_path: Path) ->
     assert kinds[0] == "job_started" and kinds[-1] == "job_finished"
     assert {"stage_started", "stage_finished", "llm_call", "run_finished"} <= set(kinds)
     assert [e["stage"] for e in _sse(events.text) if e["kind"] == "stage_finished"] == ["pm", "architect", "engineer", "qa"]
+    ids = [line[4:] for line in events.text.splitlines() if line.startswith("id: ")]
+    rest = service.http.get(f"/v1/projects/{project_id}/events", headers={**A, "Last-Event-ID": ids[2]})
+    assert [e["kind"] for e in _sse(rest.text)] == kinds[3:]
 
     archive = service.http.get(f"/v1/projects/{project_id}/archive", headers=A)
     assert archive.status_code == 200 and archive.headers["content-type"] == "application/gzip"
