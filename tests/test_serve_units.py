@@ -104,6 +104,9 @@ def test_serve_commands_need_the_extra_only_when_run(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     proc = CliRunner().invoke(app, ["worker"])
     assert proc.exit_code == 2 and "REDIS_URL" in proc.stderr
+    proc = CliRunner().invoke(app, ["worker", "--redis-url", "redis://:secretpw@127.0.0.1:1/0"])
+    assert proc.exit_code == 2 and "cannot reach Redis at redis://:***@127.0.0.1:1/0" in proc.stderr
+    assert "secretpw" not in proc.stderr
 
 
 def test_help_imports_no_serve_stack():

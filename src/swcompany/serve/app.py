@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import __version__
+from ..errors import SwcompanyError
 from . import archive, jobs, metrics, store
 from .auth import owner_of
 from .settings import ServeSettings, find_workspace
@@ -133,12 +134,15 @@ def create_app(settings: ServeSettings, tokens: dict[str, str], cleanup_interval
         doc: dict[str, Any] = {"id": project_id, "state": state, "job": job,
                                "attempts": int(project.get("attempts") or 0)}
         workspace = find_workspace(settings.workspaces / project_id)
-        if workspace is not None:
-            doc.update(swcompany.status(workspace).model_dump(mode="json"))
-        else:
+        if workspace is None:  # not started yet, or refused before a workspace existed
             code = project.get("exit_code")
             doc.update({"name": project.get("name") or None, "exit_code": int(code) if code else None,
                         "stop_reason": project.get("stop_reason") or state, "error": project.get("error") or None})
+            return doc
+        try:
+            doc.update(swcompany.status(workspace).model_dump(mode="json"))
+        except SwcompanyError as exc:  # e.g. a state file damaged by hand: say so, keep the job view
+            doc["error"] = exc.message
         return doc
 
     def check_model(limits: Limits) -> None:

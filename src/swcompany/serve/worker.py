@@ -21,6 +21,7 @@ import signal
 import sys
 from typing import Any, Callable
 
+from ..errors import ConfigError
 from .jobs import QUEUE_NAME, get_queue, rq_connection
 
 HEARTBEAT_MARGIN_S = 5
@@ -110,8 +111,14 @@ def run_worker(redis_url: str, *, burst: bool = False, monitor_interval: int = 1
     os.environ["REDIS_URL"] = redis_url  # the horse's job function reads it
     if nice:
         os.nice(nice)
+    from redis.exceptions import RedisError
+
     conn = rq_connection(redis_url)
-    conn.ping()
+    try:
+        conn.ping()
+    except RedisError as exc:
+        raise ConfigError(f"cannot reach Redis at {_safe_url(redis_url)}: {exc}",
+                          hint="start Redis (redis-server --appendonly yes) or fix REDIS_URL") from None
     preload_litellm()
     worker = worker_class()([QUEUE_NAME], connection=conn, name=name, job_monitoring_interval=monitor_interval,
                             maintenance_interval=max(30, monitor_interval * 3))
