@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import harness, orchestration, overhead, prompt_growth, quality, resume_waste, serve_load, soak, startup
+from . import (harness, orchestration, overhead, prompt_growth, quality, resume_waste, sandbox_overhead, serve_load,
+               soak, startup)
 
 BENCHMARKS = {
     "orchestration": orchestration.run,
@@ -16,6 +17,7 @@ BENCHMARKS = {
     "soak": soak.run,
     "serve_load": serve_load.run,
     "quality": quality.run,
+    "sandbox_overhead": sandbox_overhead.run,
 }
 
 

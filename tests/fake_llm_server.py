@@ -31,6 +31,8 @@ class Reply:
     drop_connection: bool = False  # close the socket without answering
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    chunk_delay: float = 0.0  # seconds between streamed chunks (a slow model)
+    break_stream_after: int | None = None  # drop the connection after this many streamed chunks
 
 
 @dataclass
@@ -153,6 +155,9 @@ class FakeLLMServer:
                 if native is not None:
                     self._send(200, json.dumps(native).encode(), reply.headers)
                     return
+                if body.get("stream"):
+                    self._stream(body, reply, prompt_tokens, completion_tokens)
+                    return
                 payload = {
                     "id": f"chatcmpl-fake-{len(server.requests)}",
                     "object": "chat.completion",
@@ -172,6 +177,42 @@ class FakeLLMServer:
                     },
                 }
                 self._send(200, json.dumps(payload).encode(), reply.headers)
+
+            def _stream(self, body: dict[str, Any], reply: "Reply", prompt_tokens: int, completion_tokens: int) -> None:
+                """OpenAI server-sent events: content deltas, a finish chunk, a usage chunk, [DONE]."""
+                base = {"id": f"chatcmpl-fake-{len(server.requests)}", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": body.get("model", "fake-model")}
+                text = reply.content
+                step = max(16, len(text) // 200)
+                pieces = [text[i:i + step] for i in range(0, len(text), step)]
+                events = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece},
+                                                "finish_reason": None}]} for piece in pieces]
+                events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]})
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    events.append({**base, "choices": [], "usage": {
+                        "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                        "total_tokens": prompt_tokens + completion_tokens}})
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for i, event in enumerate([*events, "[DONE]"]):
+                        if reply.break_stream_after is not None and i >= reply.break_stream_after:
+                            self.close_connection = True
+                            self.connection.shutdown(2)
+                            break
+                        data = f"data: {event if isinstance(event, str) else json.dumps(event)}\n\n".encode()
+                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                        self.wfile.flush()
+                        if reply.chunk_delay:
+                            time.sleep(reply.chunk_delay)
+                    else:
+                        self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
+                with server._lock:
+                    server.completed += 1
 
             def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from pydantic import ValidationError
 
@@ -35,3 +37,41 @@ def test_invalid_designs_are_refused_with_a_reason(files, message):
 def test_too_many_files_refused():
     with pytest.raises(ValidationError, match="at most"):
         Design.model_validate(design([f(f"m{i}.py") for i in range(5000)]))
+
+
+@pytest.mark.parametrize("files,message", [
+    ([f("docs/design.json")], "docs/design.json: docs/ holds the pipeline's own documents"),
+    ([f("docs/prd.json")], "docs/prd.json: docs/ holds the pipeline's own documents"),
+    ([f("Docs/notes.md")], "Docs/notes.md: docs/ holds the pipeline's own documents"),
+    ([f("tests")], "tests: tests/ belongs to the QA stage"),
+    ([f("tests/test_a.py")], "tests/test_a.py: tests/ belongs to the QA stage"),
+    ([f("README.md")], "README.md: the pipeline writes README.md itself"),
+    ([f("readme.md")], "readme.md: the pipeline writes README.md itself"),
+    ([f("requirements.txt")], "requirements.txt: the pipeline writes requirements.txt"),
+    ([f(".gitignore")], ".gitignore: git control files"),
+    ([f("pkg/.gitattributes")], "pkg/.gitattributes: git control files"),
+    ([f("adder"), f("adder/core.py")], "adder is a file, so it cannot also be the folder of adder/core.py"),
+    ([f("Adder"), f("adder/core.py")], "Adder is a file, so it cannot also be the folder of adder/core.py"),
+    ([f("Todo.py"), f("todo.py")], "Todo.py and todo.py are the same file on case-insensitive filesystems"),
+    ([f("x" * 260 + ".py")], "longer than 255 characters"),
+    ([f("\u00e9" * 127 + "x.py")], "longer than 255 bytes"),
+    ([f("a/" + "b" * 248 + ".py")], "its test file name would be longer than 255 bytes"),
+    ([f("sub/.git/config")], "reserved for swcompany/git"),
+])
+def test_unwritable_and_pipeline_owned_paths_are_refused(files, message):
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Design.model_validate(design(files))
+
+
+def test_fix_replies_may_write_tests_but_not_pipeline_files():
+    from swcompany.artifacts import FixReply
+
+    assert FixReply.model_validate({"files": [{"path": "tests/test_x.py", "content": ""}]}).files[0].path == "tests/test_x.py"
+    for path in ("docs/design.json", "tests/.gitignore", "README.md"):
+        with pytest.raises(ValidationError):
+            FixReply.model_validate({"files": [{"path": path, "content": ""}]})
+
+
+def test_how_to_run_loses_escape_sequences():
+    hostile = "python -m todo\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2K\x1b[1A\u202e list\r"
+    assert Design.model_validate({**DESIGN, "how_to_run": hostile}).how_to_run == "python -m todo list"

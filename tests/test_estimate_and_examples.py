@@ -4,24 +4,30 @@ from pathlib import Path
 
 import yaml
 
+from swcompany.config import Settings
 from swcompany.estimate import Prices, estimate_run
+from swcompany.stages.registry import company_stages
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = {"pm": "m", "architect": "m", "engineer": "m", "qa": "m"}
+MODELS = {"pm": "m", "architect": "m", "engineer": "m", "review": "m", "qa": "m"}
 
 
 def test_estimate_ranges_are_ordered_and_priced():
-    stages = estimate_run(500, MODELS, {"m": Prices(1e-6, 2e-6)}, fix_rounds=3)
-    assert [s.stage for s in stages] == ["pm", "architect", "engineer", "qa", "fix"]
-    for s in stages:
+    settings = Settings(fix_rounds=3, review=True)
+    rows = estimate_run(company_stages(settings), settings, MODELS, {"m": Prices(1e-6, 2e-6)},
+                        first_stage="pm", first_prompt_tokens=500)
+    assert [(s.stage, s.label) for s in rows] == [("pm", "PRD"), ("architect", "design"), ("engineer", "source files"),
+                                                  ("review", "review"), ("qa", "test files"), ("qa", "fix rounds")]
+    for s in rows:
         assert s.tokens[0] <= s.tokens[1] and s.cost[0] <= s.cost[1]
-    assert stages[0].tokens[0] >= 500  # the PM prompt is counted exactly
+    assert rows[0].tokens[0] >= 500  # the first prompt is counted exactly
 
 
 def test_estimate_without_tests_or_prices():
-    stages = estimate_run(500, MODELS, {}, run_tests=False)
-    assert [s.stage for s in stages] == ["pm", "architect", "engineer"]
-    assert all(s.cost is None for s in stages)
+    settings = Settings(run_tests=False)
+    rows = estimate_run(company_stages(settings), settings, MODELS, {})
+    assert [s.stage for s in rows] == ["pm", "architect", "engineer"]
+    assert all(s.cost is None for s in rows)
 
 
 def test_ci_example_is_valid_yaml_and_uses_json_and_exit_codes():

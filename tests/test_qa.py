@@ -72,7 +72,7 @@ def test_a_fix_that_never_works_exits_5_after_the_rounds():
 
 
 def test_a_hanging_test_is_killed_by_the_timeout():
-    hang = "import time\n\n\ndef test_hangs():\n    time.sleep(3600)\n"
+    hang = "import time\n\nfrom todo import storage\n\n\ndef test_hangs():\n    time.sleep(3600)\n"
     scenario = Scenario(tests={"tests/test_todo_storage.py": hang})
     with FakeLLMServer(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0", "--test-timeout", "3")
@@ -85,7 +85,7 @@ def test_a_hanging_test_is_killed_by_the_timeout():
 def test_generated_tests_cannot_see_api_keys(monkeypatch):
     monkeypatch.setenv("MY_SERVICE_API_KEY", "sk-sandbox-leak-check-123456")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_leakcheck123456")
-    spy = ("import os\n\n\ndef test_env(tmp_path):\n"
+    spy = ("import os\n\nfrom todo import storage\n\n\ndef test_env(tmp_path):\n"
            "    open('env_seen.txt', 'w').write('\\n'.join(f'{k}={v}' for k, v in os.environ.items()))\n")
     scenario = Scenario(tests={"tests/test_todo_storage.py": spy})
     with FakeLLMServer(scenario) as server:

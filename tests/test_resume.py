@@ -67,7 +67,8 @@ def test_kill_9_mid_engineer_then_resume_matches_uninterrupted_run(tmp_path):
 
         def files_recorded() -> int:
             try:
-                return len(json.loads((ws / ".swcompany/state.json").read_text())["engineer_files"])
+                files = json.loads((ws / ".swcompany/state.json").read_text())["files"]
+                return sum(1 for record in files.values() if record["stage"] == "engineer")
             except (OSError, ValueError, KeyError):
                 return 0
 
@@ -78,7 +79,7 @@ def test_kill_9_mid_engineer_then_resume_matches_uninterrupted_run(tmp_path):
         first_calls = chat_calls(server)
         state = json.loads((ws / ".swcompany/state.json").read_text())
         assert state["stages"]["engineer"]["status"] == "running"
-        assert 0 < len(state["engineer_files"]) < 8
+        assert 0 < sum(1 for r in state["files"].values() if r["stage"] == "engineer") < 8
 
         proc = run_cli("resume", str(ws))
         assert proc.returncode == 0, proc.stderr

@@ -1,13 +1,23 @@
 """Sandbox limits and the pure helpers of the QA stage."""
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from swcompany.artifacts import Design, FixReply
 from swcompany.pytest_output import files_in_traceback, trim_failures
-from swcompany.sandbox import parse_junit, run_sandboxed
-from swcompany.stages.qa import check_fix, module_name, qa_file_for
+from swcompany import bwrap
+from swcompany.errors import ConfigError
+from swcompany.sandbox import SandboxRun, honest_counts, parse_junit, parse_junit_text, run_sandboxed, sandbox_warning
+from swcompany.code_checks import module_name
+from swcompany.stages.qa import check_fix, qa_file_for
 from swcompany.structured import ReplyError, parse_model
 from scenario import DESIGN
 
@@ -87,7 +97,176 @@ def test_sandbox_env_has_no_secrets(tmp_path, monkeypatch):
 
 def test_parse_junit(tmp_path):
     xml = tmp_path / "j.xml"
-    xml.write_text('<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1"/></testsuites>')
+    cases = '<testcase/><testcase/><testcase><failure/></testcase><testcase><error/></testcase><testcase><skipped/></testcase>'
+    xml.write_text(f'<testsuites><testsuite tests="5" failures="1" errors="1" skipped="1">{cases}</testsuite></testsuites>')
     counts = parse_junit(xml)
     assert (counts.tests, counts.failures, counts.errors, counts.skipped, counts.passed) == (5, 1, 1, 1, 2)
     assert parse_junit(tmp_path / "missing.xml") is None
+
+
+@pytest.mark.parametrize("xml", [
+    '<testsuites><testsuite tests="42" failures="0" errors="0" skipped="0"/></testsuites>',  # counts without cases
+    '<testsuite tests="1" failures="0" errors="0" skipped="0"><testcase><failure/></testcase></testsuite>',
+    '<testsuites><testsuite tests="1" failures="0" errors="0" skipped="0"><testcase/></testsuite>',  # cut short
+    "", "42 passed",
+])
+def test_an_incomplete_or_contradictory_report_counts_nothing(xml):
+    assert parse_junit_text(xml) is None
+
+
+# --- containment (bubblewrap for real) and every exit path ----------------------------------------
+
+needs_bwrap = pytest.mark.skipif(not bwrap.availability().ok, reason="bubblewrap unavailable")
+DRIVER = """\
+import signal, sys
+from pathlib import Path
+from swcompany.sandbox import run_sandboxed
+def interrupt(*_):
+    raise KeyboardInterrupt
+signal.signal(signal.SIGTERM, interrupt)  # as swcompany's API does
+ws = Path(sys.argv[1])
+run_sandboxed(["sh", "-c", "setsid sleep {token}1 & sleep {token}2 & touch started; wait"], ws, timeout=120,
+              mode=sys.argv[2], pidfile=ws / "sandbox.pid")
+"""
+
+
+def sleepers(token: str, which: str = "12") -> list[int]:
+    """Our sleepers: ``<token>1`` left its session with setsid, ``<token>2`` stayed in the group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")[:2]
+            if entry.name.isdigit() and argv in ([b"sleep", f"{token}{n}".encode()] for n in which):
+                found.append(int(entry.name))
+    return found
+
+
+def wait_for(predicate, seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.mark.parametrize("mode", [pytest.param("auto", marks=needs_bwrap), "none"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_nothing_outlives_swcompany_on_any_signal(tmp_path, mode, sig):
+    token = f"{600 + os.getpid() % 100}.{sig.value}{len(mode)}"
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER.replace("{token}", token), str(tmp_path), mode])
+    try:
+        assert wait_for(lambda: (tmp_path / "started").exists() and len(sleepers(token)) == 2)
+        driver.send_signal(sig)
+        driver.wait(timeout=10)
+        if mode == "none" and sig == signal.SIGKILL:
+            # Without bubblewrap a setsid child can survive kill -9; the next run reaps it first.
+            run_sandboxed(["true"], tmp_path, timeout=10, mode="none", pidfile=tmp_path / "sandbox.pid")
+        # Without bubblewrap a setsid'd process escapes the group: the README says so.
+        which = "12" if mode == "auto" else "2"
+        assert wait_for(lambda: sleepers(token, which) == [], 5), sleepers(token, which)
+    finally:
+        driver.kill()
+        for pid in sleepers(token):
+            os.kill(pid, signal.SIGKILL)
+
+
+@needs_bwrap
+def test_bubblewrap_sees_no_home_no_git_write_no_network_and_no_parent(tmp_path, monkeypatch):
+    tmp_path = tmp_path / "ws"
+    (tmp_path / ".git").mkdir(parents=True)
+    secret_home = Path(os.environ["HOME"])
+    (secret_home / "secret.txt").write_text("s3cret")
+    listener = socket.create_server(("127.0.0.1", 0))  # ours, on the host's loopback: must be unreachable
+    port = listener.getsockname()[1]
+    code = (
+        "import os, pathlib, socket\n"
+        f"print('home', pathlib.Path('{secret_home}/secret.txt').exists())\n"
+        "try:\n    open('.git/x', 'w'); print('git writable')\nexcept OSError: print('git read-only')\n"
+        "open('ok.txt', 'w').write('fine')\n"
+        "print('pids', sorted(int(p) for p in os.listdir('/proc') if p.isdigit())[:3], os.getppid())\n"
+        f"try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=1); print('online')\n"
+        "except OSError: print('offline')\n"
+        "print('env', sorted(os.environ))\n"
+    )
+    run = run_sandboxed([sys.executable, "-c", code], tmp_path, timeout=20)
+    assert run.sandbox == "bubblewrap" and run.exit_code == 0, run.output
+    assert "home False" in run.output and "git read-only" in run.output and "offline" in run.output
+    assert "pids [1, 2" in run.output and (tmp_path / "ok.txt").read_text() == "fine"
+    listener.close()
+    assert "OPENAI_API_KEY" not in run.output and "'HOME'" in run.output
+
+
+@needs_bwrap
+@pytest.mark.parametrize("cap", ["cgroup", "watchdog"])
+def test_process_cap_holds_as_root_by_cgroup_or_watchdog(tmp_path, monkeypatch, cap):
+    if cap == "watchdog":
+        monkeypatch.setattr(bwrap, "pids_cgroup", lambda limit: None)
+    code = ("import os, time\nn = 0\ntry:\n    for _ in range(300):\n        if os.fork() == 0:\n"
+            "            time.sleep(20); os._exit(0)\n        n += 1\nexcept OSError: pass\n"
+            "open('forked.txt', 'w').write(str(n))\ntime.sleep(2)\n")
+    started = time.monotonic()
+    run = run_sandboxed([sys.executable, "-c", code], tmp_path, timeout=30, limits=bwrap.Limits(processes=40))
+    assert time.monotonic() - started < 15
+    forked = int((tmp_path / "forked.txt").read_text()) if (tmp_path / "forked.txt").exists() else 0
+    assert forked < 300 and (run.exit_code is None or forked <= 40 + 4), run.output  # + bwrap, its init, python
+
+
+@needs_bwrap
+@pytest.mark.parametrize("code", ["bytearray(3 * 1024 ** 3)", "open('big', 'wb').write(b'x' * 80 * 2 ** 20)",
+                                  "while True: pass"])
+def test_memory_file_size_and_cpu_are_limited(tmp_path, code):
+    limits = bwrap.Limits(memory_bytes=1024 ** 3, file_bytes=16 * 2 ** 20, cpu_seconds=1)
+    run = run_sandboxed([sys.executable, "-c", code], tmp_path, timeout=20, limits=limits)
+    assert run.exit_code not in (0, None), run.output
+    assert not (tmp_path / "big").exists() or (tmp_path / "big").stat().st_size <= 16 * 2 ** 20
+
+
+def test_report_comes_through_a_pipe_not_a_file(tmp_path):
+    code = "import sys; open(sys.argv[1], 'w').write('<testsuite tests=\"0\"/>'); print(sys.argv[1])"
+    (tmp_path / "ws").mkdir()
+    run = run_sandboxed([sys.executable, "-c", code, "{report}"], tmp_path / "ws", timeout=20, report=True)
+    assert run.report == b'<testsuite tests="0"/>' and "/dev/fd/" in run.output and list((tmp_path / "ws").iterdir()) == []
+
+
+@pytest.mark.parametrize("exit_code,output,xml,honest", [
+    (0, "2 passed in 0.1s", '<testsuite tests="2" failures="0" errors="0" skipped="0"><testcase/><testcase/></testsuite>', True),
+    (0, "", '<testsuite tests="2" failures="0" errors="0" skipped="0"><testcase/><testcase/></testsuite>', False),
+    (0, "42 passed in 0.1s", '<testsuite tests="2" failures="0" errors="0" skipped="0"><testcase/><testcase/></testsuite>', False),
+    (1, "2 passed in 0.1s", '<testsuite tests="2" failures="0" errors="0" skipped="0"><testcase/><testcase/></testsuite>', False),
+    (0, "1 passed in 0.1s", None, False),
+])
+def test_verdict_is_cross_checked(exit_code, output, xml, honest):
+    run = SandboxRun(exit_code, output, 0.1, report=xml.encode() if xml else None)
+    counts, problem = honest_counts(run)
+    assert (problem is None) == honest and (counts.tests > 0) == honest
+
+
+def test_strict_without_bubblewrap_is_a_config_error(monkeypatch):
+    monkeypatch.setenv(bwrap.BWRAP_ENV, "/nonexistent/bwrap")
+    assert not bwrap.availability().ok and sandbox_warning("auto").startswith("warning: bubblewrap is not available")
+    assert sandbox_warning("none") is None
+    with pytest.raises(ConfigError):
+        run_sandboxed(["true"], Path("."), timeout=5, mode="strict")
+
+
+def test_interpreter_paths_never_include_home_or_root():
+    paths = bwrap.interpreter_paths()
+    assert Path(sys.prefix).resolve() in paths or any(p in Path(sys.prefix).resolve().parents for p in paths)
+    assert Path("/") not in paths and Path.home().resolve() not in paths
+
+
+def test_command_line_binds_only_the_workspace_writable(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / ".git").mkdir(parents=True)
+    (ws / ".swcompany" / "venv").mkdir(parents=True)
+    args = bwrap.command("bwrap", ["pytest"], cwd=ws, workspace=ws, limits=bwrap.Limits(), network=False,
+                         writable=[], readonly=[], environ={})
+    pairs = {(args[i], args[i + 1]) for i in range(len(args) - 1)}
+    writable = [args[i + 1] for i, a in enumerate(args) if a == "--bind"]
+    assert writable == [str(ws)] and ("--ro-bind", str(ws / ".git")) in pairs and ("--ro-bind", str(ws / ".swcompany")) in pairs
+    assert "--share-net" not in args and "--die-with-parent" in args and "--new-session" in args
+    assert ("--remount-ro", "/") in pairs and str(Path.home()) not in [args[i + 1] for i, a in enumerate(args) if "bind" in a]
+    install = bwrap.command("bwrap", ["pip"], cwd=ws, workspace=ws, limits=bwrap.Limits(), network=True,
+                            writable=[ws / ".swcompany" / "venv"], readonly=[], environ={})
+    assert "--share-net" in install and install[install.index(str(ws / ".swcompany" / "venv")) - 1] == "--bind"

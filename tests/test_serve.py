@@ -248,11 +248,21 @@ def test_invalid_requests_are_422_naming_the_field(service: Service, body: dict,
     assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
-def test_review_is_accepted_and_noted(service: Service) -> None:
-    service.fake.responder = Scenario()
+def test_review_is_passed_through_where_it_exists(service: Service) -> None:
+    from swcompany.config import Settings
+
+    scenario = Scenario()
+    review = {"summary": "fine", "findings": [], "fixes": []}
+    scenario.overrides["unknown"] = lambda req: json.dumps(review) if "code reviewer" in req.system else "OK"
+    service.fake.responder = scenario
     response = service.http.post("/v1/projects", json={"idea": "a todo app", "review": True}, headers=A)
-    assert response.status_code == 202 and any("review" in n for n in response.json()["notes"])
-    service.wait_state(response.json()["id"], ("finished",))
+    assert response.status_code == 202
+    doc = service.wait_state(response.json()["id"], ("finished", "failed"))
+    if "review" in Settings.model_fields:
+        assert not response.json()["notes"] and doc["stages"]["review"]["status"] == "done", doc
+    else:
+        assert any("review" in n for n in response.json()["notes"]) and "review" not in doc["stages"]
+    assert doc["exit_code"] == 0
 
 
 def test_cancel_stops_within_seconds_and_resume_finishes(service: Service) -> None:

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from pydantic import BaseModel
 
@@ -58,3 +60,69 @@ def test_undeclared_imports():
     code = "import os\nimport requests\nfrom todo import storage\nfrom . import x\nimport yaml\nimport dateutil.parser\nimport PIL\n"
     assert undeclared_imports(code, {"todo"}, ["pyyaml>=6", "python-dateutil", "Pillow"]) == ["requests"]
     assert undeclared_imports(code, {"todo"}, ["requests", "pyyaml", "python-dateutil", "pillow"]) == []
+
+
+def test_wrapped_json_with_many_braces_in_chatter():
+    text = "Use {braces} like {this} and {{that}}: " + '```json\n{"point": {"x": 1, "y": 2}}\n```'
+    assert parse_model(text, Point) == Point(x=1, y=2)
+    assert extract_json("{" * 2000 + "junk " + '{"x": 1}') == {"x": 1}
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 100_000,
+    '{"a":' * 100_000,
+    '```json\n' + '{"a": [' * 50_000 + '\n```',
+    ('{"k":[' + "1," * 500) * 900,
+])
+def test_deep_nesting_is_a_reply_error_not_a_crash(text):
+    with pytest.raises(ReplyError, match="nested too deeply|not valid JSON"):
+        extract_json(text)
+
+
+@pytest.mark.parametrize("path,content", [
+    ("a.py", "x = " + "-" * 200_000 + "1\n"),
+    ("a.py", "x = " + "(" * 200_000 + "\n"),
+    ("a.json", "[" * 100_000),
+    ("a.toml", "a = " + "[" * 100_000),
+    ("a.json", "1" * 5000),
+    ("a.toml", "a = " + "1" * 5000),
+])
+def test_check_syntax_survives_deep_nesting(path, content):
+    assert check_syntax(path, content).startswith("does not parse")
+
+
+def test_undeclared_imports_survives_deep_nesting():
+    from swcompany.structured import undeclared_imports
+
+    assert undeclared_imports("x = " + "-" * 200_000 + "1\n", set(), []) == []
+
+
+def test_overlong_json_field_is_named():
+    from swcompany.structured import MAX_JSON_STRING_CHARS, overlong_string
+
+    assert overlong_string({"files": [{"path": "a", "content": "x" * (MAX_JSON_STRING_CHARS + 1)}]}) == "files.0.content"
+    assert overlong_string({"files": [{"content": "short"}]}) is None
+    with pytest.raises(ReplyError, match="The field x is longer than"):
+        parse_model(json.dumps({"x": "1" * (MAX_JSON_STRING_CHARS + 1), "y": 2}), Point)
+
+
+@pytest.mark.parametrize("text", [
+    "{" * 2000 + "x" * 200_000,
+    "{" * 1_000_000,
+    '{"' * 500_000,
+    "```" + "a" * 200_000,
+    "```\n{" * 50_000,
+    '{"a":"' + "{" * 200_000,
+])
+def test_json_extraction_is_linear_on_junk(text):
+    import time
+
+    started = time.process_time()
+    with pytest.raises(ReplyError):
+        extract_json(text)
+    assert time.process_time() - started < 5  # quadratic took minutes; linear takes milliseconds
+
+
+def test_overlong_integer_is_a_reply_error():
+    with pytest.raises(ReplyError, match="a number is too long"):
+        extract_json('{"a": ' + "1" * 5000 + "}")

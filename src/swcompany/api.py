@@ -25,10 +25,12 @@ from .events import Event, EventSink, ignore
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .stages.base import Stage
 from .prompts import check_templates
 from .workspace import Workspace, slugify
 
 MAX_IDEA_CHARS = 20_000
+REJECTS_DIR = "rejects"
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -57,6 +59,7 @@ class RunResult(BaseModel):
     next_command: str | None = None
     error: str | None = None
     hint: str | None = None
+    rejects: str | None = Field(None, description="folder of the model replies that were refused, with reasons")
 
     @property
     def ok(self) -> bool:
@@ -87,22 +90,21 @@ def _next_command(workspace: Workspace) -> str | None:
 
 
 def result_from_state(workspace: Workspace, state: RunState, hint: str | None = None) -> RunResult:
-    from .stages import STAGE_NAMES
-
-    stages = {}
-    for n in STAGE_NAMES:
-        record = state.stages.get(n, StageRecord())
-        stages[n] = StageSummary(**record.model_dump(include={"status", "commit", "model", "usage", "seconds", "error"}))
+    """The public summary of a workspace; stages in pipeline order, as state recorded them."""
+    stages = {n: StageSummary(**record.model_dump(include={"status", "commit", "model", "usage", "seconds", "error"}))
+              for n, record in state.stages.items()}
     error = state.last_error
-    if state.stop_reason == "tests_failed" and state.qa is not None:
-        q = state.qa
+    if state.stop_reason == "tests_failed" and state.tests is not None:
+        q = state.tests
         error = (f"the generated tests still fail after {q.rounds_used} fix rounds: {q.failed} failed, "
                  f"{q.errors} errors (see docs/qa_report.md)")
-        hint = hint or f"try more rounds: swcompany resume {workspace.root} --from qa --fix-rounds {max(q.rounds_used, 1) * 2}"
+        hint = hint or (f"try more rounds: swcompany resume {workspace.root} --from {state.tests_stage or 'qa'} "
+                        f"--fix-rounds {max(q.rounds_used, 1) * 2}")
+    rejects = workspace.meta / REJECTS_DIR
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
-                     stop_reason=state.stop_reason, stages=stages, files=sorted(state.engineer_files),
-                     qa=state.qa, usage=state.usage, next_command=_next_command(workspace),
-                     error=error, hint=hint)
+                     stop_reason=state.stop_reason, stages=stages, files=sorted(state.files),
+                     qa=state.tests, usage=state.usage, next_command=_next_command(workspace),
+                     error=error, hint=hint, rejects=str(rejects) if rejects.is_dir() and any(rejects.iterdir()) else None)
 
 
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
@@ -146,6 +148,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _refuse_without_containment(settings: "Settings") -> None:
+    """``sandbox: strict`` without bubblewrap stops here, before any LLM call (ConfigError, exit 2)."""
+    if settings.sandbox == "strict" and settings.run_tests:
+        from .sandbox import contained
+
+        contained("strict")
+
+
 def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") -> str:
     """How much was spent and the exact command that continues with more room."""
     u = state.usage
@@ -157,10 +167,12 @@ def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") ->
     return f"spent ${u.cost:.4f} and {u.tokens:,} tokens; continue with: swcompany resume {workspace.root} {' '.join(more)}".rstrip()
 
 
-def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_event: EventSink) -> RunResult:
+def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_event: EventSink,
+             stages: list["Stage"]) -> RunResult:
     """Run the pipeline (caller holds the lock), turning every stop into a saved, returned result."""
     from .llm import Gateway
     from .pipeline import run_pipeline
+    from .stages.registry import docs_routing
 
     with _sigterm_as_interrupt():
         state.runs += 1
@@ -169,9 +181,11 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
         hint = None
         try:
             gateway = Gateway(settings, cache_dir=workspace.meta / "cache", log=workspace.append_log,
-                              spent=state.usage, on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
-            on_event(Event("run_started", "", str(workspace.root), {"state": state}))
-            run_pipeline(workspace, state, settings, gateway, on_event)
+                              spent=state.usage, rejects_dir=workspace.meta / REJECTS_DIR,
+                              on_progress=lambda p: on_event(Event("llm_progress", p.stage, p.label, {"progress": p})), on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
+            on_event(Event("run_started", "", str(workspace.root),
+                           {"state": state, "stages": [(s.name, s.title) for s in stages]}))
+            run_pipeline(workspace, state, settings, gateway, on_event, stages, docs_routing(settings))
         except KeyboardInterrupt:  # between stages
             state.stop_reason, state.exit_code, state.last_error = "interrupted", Interrupted.exit_code, "interrupted"
             workspace.save_state(state)
@@ -188,19 +202,36 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
         return result
 
 
+def _company(settings: "Settings") -> list["Stage"]:
+    """The run's stages from the company file, with names in settings checked against them."""
+    from .stages.registry import check_stage_names, company_stages
+
+    stages = company_stages(settings)
+    check_stage_names(settings, stages)
+    return stages
+
+
 def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path | None = None, force: bool = False,
-                  on_event: EventSink = ignore, config_path: Path | None = None, **settings: Any) -> RunResult:
+                  on_event: EventSink = ignore, config_path: Path | None = None,
+                  investment: float | None = None, n_round: int | None = None, code_review: bool | None = None,
+                  project_name: str | None = None, **settings: Any) -> RunResult:
     """Turn an idea into a git workspace with a PRD, a design, code and tests.
 
-    ``settings`` are any ``Settings`` fields (model, base_url, jobs, budget, ...).
+    ``settings`` are any ``Settings`` fields (model, base_url, jobs, budget, review, company...).
+    The MetaGPT-style names work too: ``investment`` is ``budget``, ``n_round`` is ``fix_rounds``,
+    ``code_review`` is ``review`` and ``project_name`` is ``name``.
     """
     from .llm import preflight
-    from .stages import STAGE_NAMES
 
+    aliases = {"budget": investment, "fix_rounds": n_round, "review": code_review}
+    settings = {**{k: v for k, v in aliases.items() if v is not None}, **settings}
+    name = name if name is not None else project_name
     text = clean_idea(idea)
     effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
-    check_templates(effective.prompts_dir)
-    preflight(effective, STAGE_NAMES)
+    stages = _company(effective)
+    _refuse_without_containment(effective)
+    check_templates(effective.prompts_dir, stages)
+    preflight(effective, [s.name for s in stages])
     if name is not None and not _SIMPLE_NAME.match(name):
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
     parent = Path(effective.output_dir)
@@ -209,9 +240,10 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     folder = _unique_folder(parent, name or slugify(text), name is not None, force)
     workspace = Workspace.create(folder, force=force)
     with _storage_errors(workspace.root), workspace.lock():
-        state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump())
+        state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump(),
+                         stages={s.name: StageRecord() for s in stages})
         workspace.save_state(state)
-        return _execute(workspace, state, effective, on_event)
+        return _execute(workspace, state, effective, on_event, stages)
 
 
 def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSink = ignore,
@@ -219,28 +251,32 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
     """Continue a stopped run: finished stages and cached calls cost nothing."""
     from .llm import preflight
     from .pipeline import reconcile, reset_from
-    from .stages import STAGE_NAMES
 
     workspace = Workspace.open(Path(path))
-    if from_stage is not None and from_stage not in STAGE_NAMES:
-        raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(STAGE_NAMES)}")
     with _storage_errors(workspace.root), workspace.lock():  # lock before reading state: no race
         state = workspace.load_state()
         saved = {k: v for k, v in state.settings.items() if k in STICKY_ON_RESUME}
         effective = load_settings(settings, path=config_path, saved=saved)
+        stages = _company(effective)
+        for stage in stages:  # a company file may have gained stages since the run began
+            state.stages.setdefault(stage.name, StageRecord())
+        state.stages = {s.name: state.stages[s.name] for s in stages}
         if from_stage is not None:
+            if from_stage not in state.stages:
+                raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(state.stages)}")
             reset_from(state, from_stage)
         note = reconcile(state, workspace)
         if note:
             on_event(Event("info", "", note))
-        pending = [n for n in STAGE_NAMES if state.stages.get(n, StageRecord()).status not in ("done", "skipped")]
+        pending = [n for n, r in state.stages.items() if r.status not in ("done", "skipped")]
         if not pending:
             on_event(Event("info", "", "nothing to do: every stage is finished"))
             return result_from_state(workspace, state, hint="use --from STAGE to regenerate a stage")
-        check_templates(effective.prompts_dir)
+        _refuse_without_containment(effective)
+        check_templates(effective.prompts_dir, stages)
         preflight(effective, pending)
         state.settings = effective.public_dump()
-        return _execute(workspace, state, effective, on_event)
+        return _execute(workspace, state, effective, on_event, stages)
 
 
 def status(path: str | Path) -> RunResult:
@@ -260,23 +296,19 @@ class DryRun(BaseModel):
 
 
 def dry_run(idea: str, *, config_path: Path | None = None, **settings: Any) -> DryRun:
-    """Render the PM prompt and estimate the run's tokens and cost, without any LLM call."""
-    import json as _json
-
-    from .artifacts import PRD
+    """Render the first stage's prompt and estimate the run's tokens and cost, without any LLM call."""
     from .estimate import count_tokens, estimate_run, lookup_prices
-    from .prompts import render
-    from .stages import STAGE_NAMES
 
     text = clean_idea(idea)
     effective = load_settings(settings, path=config_path)
-    check_templates(effective.prompts_dir)
-    variables = {"idea": text, "schema": _json.dumps(PRD.model_json_schema(), separators=(",", ":"))}
-    messages = [{"role": role, "content": render(f"prompts/pm.{role}.j2", effective.prompts_dir, **variables)}
-                for role in ("system", "user")]
-    models = {stage: effective.model_for(stage) for stage in STAGE_NAMES}
-    estimates = estimate_run(count_tokens(models["pm"], messages), models, lookup_prices(effective, sorted(set(models.values()))),
-                             run_tests=effective.run_tests, fix_rounds=effective.fix_rounds)
+    stages = _company(effective)
+    check_templates(effective.prompts_dir, stages)
+    first = next((s for s in stages if getattr(s, "preview", None) is not None), None)
+    messages = first.preview(effective, text) if first is not None else []
+    models = {stage.name: effective.model_for(stage.name) for stage in stages}
+    first_tokens = count_tokens(models[first.name], messages) if first is not None and messages else 0
+    estimates = estimate_run(stages, effective, models, lookup_prices(effective, sorted(set(models.values()))),
+                             first_stage=first.name if first is not None else "", first_prompt_tokens=first_tokens)
     tokens = (sum(e.tokens[0] for e in estimates), sum(e.tokens[1] for e in estimates))
     costs = [e.cost for e in estimates]
     cost = None if any(c is None for c in costs) else (sum(c[0] for c in costs), sum(c[1] for c in costs))

@@ -7,25 +7,92 @@ model reply is rejected with an exact error message we can send back for repair.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .paths import UnsafePathError, safe_relpath
+from .display import strip_control
+from .paths import MAX_COMPONENT_BYTES, UnsafePathError, layout_problems, owned_path_problem, safe_relpath
 
 MAX_DESIGN_FILES = 300
+# Every array has a ceiling: a grammar-constrained local model (llama.cpp, vLLM, Ollama
+# enforce the JSON schema as a grammar) then always terminates, and small models stay small.
+MAX_ITEMS = {"short": 8, "requirements": 15, "criteria": 12, "files": 40, "deps": 20}
+_TEXT_KEYS = ("description", "text", "criterion", "goal", "value", "name", "title", "summary")
+
+
+def _as_text(value: object) -> object:
+    """Small models write ``{"id": "G1", "description": "..."}`` where a string is wanted: same meaning."""
+    if isinstance(value, dict):
+        for key in _TEXT_KEYS:
+            if isinstance(value.get(key), str) and value[key].strip():
+                return value[key]
+    return value
+
+
+def _texts(value: object) -> object:
+    return [_as_text(v) for v in value] if isinstance(value, list) else value
+
+
+Texts = Annotated[list[str], BeforeValidator(_texts)]
 
 
 class UserStory(BaseModel):
     as_a: str = Field(description="the kind of user")
     i_want: str = Field(description="what they want to do")
-    so_that: str = Field(description="why it matters to them")
+    so_that: str = Field("", description="why it matters to them")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_sentence(cls, data: object) -> object:
+        if isinstance(data, str):  # "As a user, I want ..." written as one sentence
+            return {"as_a": "user", "i_want": data}
+        return data
+
+
+def _priority(value: object) -> object:
+    """``"Must"``, ``"high"``, ``"P1"``: the meaning is clear, the spelling is not ours."""
+    text = str(value).strip().lower() if value is not None else "must"
+    return {"high": "must", "p1": "must", "critical": "must", "medium": "should", "p2": "should",
+            "low": "could", "p3": "could", "nice to have": "could"}.get(text, text)
 
 
 class Requirement(BaseModel):
-    id: str = Field(description="short id such as R1")
+    id: str = Field("", description="short id such as R1")
     description: str
-    priority: Literal["must", "should", "could"] = "must"
+    priority: Annotated[Literal["must", "should", "could"], BeforeValidator(_priority)] = "must"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        return {"description": data} if isinstance(data, str) else data
+
+
+class AcceptanceCriterion(BaseModel):
+    """One observable check; the id lets a test name the criterion it checks."""
+
+    id: str = Field("", description="short id such as AC1")
+    description: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        if isinstance(data, str):
+            return {"description": data}
+        if isinstance(data, dict) and not isinstance(data.get("description"), str):
+            text = _as_text(data)
+            return {**data, "description": text} if isinstance(text, str) else data
+        return data
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.description}" if self.id else self.description
+
+
+def _number(prefix: str, items: list) -> None:
+    """Give unnamed requirements and criteria stable ids (R1, AC1...) in reading order."""
+    for i, item in enumerate(items, 1):
+        if not item.id.strip():
+            item.id = f"{prefix}{i}"
 
 
 class PRD(BaseModel):
@@ -33,11 +100,17 @@ class PRD(BaseModel):
 
     title: str = Field(min_length=1)
     summary: str = Field(min_length=1, description="two or three sentences")
-    goals: list[str] = Field(min_length=1)
-    user_stories: list[UserStory] = Field(min_length=1)
-    requirements: list[Requirement] = Field(min_length=1)
-    acceptance_criteria: list[str] = Field(min_length=1)
-    out_of_scope: list[str] = Field(default_factory=list)
+    goals: Texts = Field(min_length=1, max_length=MAX_ITEMS["short"])
+    user_stories: list[UserStory] = Field(min_length=1, max_length=MAX_ITEMS["short"])
+    requirements: list[Requirement] = Field(min_length=1, max_length=MAX_ITEMS["requirements"])
+    acceptance_criteria: list[AcceptanceCriterion] = Field(min_length=1, max_length=MAX_ITEMS["criteria"])
+    out_of_scope: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"])
+
+    @model_validator(mode="after")
+    def _ids(self) -> "PRD":
+        _number("R", self.requirements)
+        _number("AC", self.acceptance_criteria)
+        return self
 
 
 def _checked_path(value: str) -> str:
@@ -47,15 +120,45 @@ def _checked_path(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _source_path(value: str) -> str:
+    problem = owned_path_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _fixable_path(value: str) -> str:
+    problem = owned_path_problem(value, allow_tests=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 SafePath = Annotated[str, AfterValidator(_checked_path)]
 """A workspace-relative path a model named, normalised and refused if it could escape."""
+SourcePath = Annotated[str, AfterValidator(_checked_path), AfterValidator(_source_path)]
+"""A design file: safe, and none of the files the pipeline owns (docs/, tests/, README.md ...)."""
+FixablePath = Annotated[str, AfterValidator(_checked_path), AfterValidator(_fixable_path)]
+"""A QA fix target: like a design file, but tests/ is allowed."""
+
+
+def _test_name_problem(path: str) -> str | None:
+    """QA writes tests/test_<flattened path>.py; a name too long for the disk could never be written."""
+    if not path.endswith(".py"):
+        return None
+    stem = path.removesuffix(".py").removeprefix("src/")
+    name = f"test_{stem.replace('/', '_')}.py"
+    if len(name.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        return f"{path}: its test file name would be longer than {MAX_COMPONENT_BYTES} bytes; use a shorter path"
+    return None
 
 
 class FileSpec(BaseModel):
-    path: SafePath = Field(description="relative POSIX path, e.g. todo/storage.py")
+    path: SourcePath = Field(description="relative POSIX path, e.g. todo/storage.py")
     purpose: str
-    depends_on: list[str] = Field(default_factory=list, description="paths of design files this one imports")
-    interface: str = Field("", description="public functions/classes with signatures")
+    depends_on: list[str] = Field(default_factory=list, max_length=MAX_ITEMS["deps"],
+                                  description="paths of design files this one imports")
+    interface: str = Field("", description="public functions/classes: signatures with docstrings, no bodies")
 
 
 class DataStructure(BaseModel):
@@ -68,11 +171,18 @@ class Design(BaseModel):
 
     language: str = "python"
     summary: str
-    files: list[FileSpec] = Field(min_length=1)
-    data_structures: list[DataStructure] = Field(default_factory=list)
+    files: list[FileSpec] = Field(min_length=1, max_length=MAX_DESIGN_FILES)
+    data_structures: list[DataStructure] = Field(default_factory=list, max_length=MAX_ITEMS["short"])
     api_spec: str = ""
     how_to_run: str = Field(description="shell command(s) to run the program")
-    dependencies: list[str] = Field(default_factory=list, description="third-party packages (pip requirement strings)")
+    dependencies: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"],
+                                description="third-party packages (pip requirement strings)")
+
+    @field_validator("how_to_run")
+    @classmethod
+    def _printable_command(cls, value: str) -> str:
+        """Printed in ``next:``: escape sequences (clipboard writes, line erases) never survive."""
+        return strip_control(value).strip()
 
     @model_validator(mode="after")
     def _check_graph(self) -> "Design":
@@ -82,6 +192,9 @@ class Design(BaseModel):
         dupes = sorted({p for p in paths if paths.count(p) > 1})
         if dupes:
             raise ValueError(f"duplicate file paths: {', '.join(dupes)}")
+        problems = layout_problems(paths) + [p for p in map(_test_name_problem, paths) if p]
+        if problems:
+            raise ValueError("; ".join(problems[:5]))
         known = set(paths)
         for spec in self.files:
             normalised = []
@@ -122,14 +235,15 @@ def dependency_levels(files: list[FileSpec]) -> list[list[str]]:
 
 
 class FixedFile(BaseModel):
-    path: SafePath
+    path: FixablePath
     content: str
 
 
 class FixReply(BaseModel):
     """A QA fix round's answer: whole-file replacements."""
 
-    files: list[FixedFile] = Field(min_length=1, description="complete new contents of each file to change")
+    files: list[FixedFile] = Field(min_length=1, max_length=MAX_ITEMS["short"],
+                                   description="complete new contents of each file to change")
     explanation: str = ""
 
 
@@ -150,15 +264,7 @@ class QAReport(BaseModel):
     test_files: list[str] = Field(default_factory=list)
     fixed_files: list[str] = Field(default_factory=list)
     command: str = "python -m pytest tests"
-
-
-class QAProgress(BaseModel):
-    """Where the QA stage is, so a resume neither rewrites tests nor repeats fix rounds."""
-
-    tests_written: bool = False
-    test_files: list[str] = Field(default_factory=list)
-    rounds_done: int = 0
-    fixed_files: list[str] = Field(default_factory=list)
+    sandbox: Literal["bubblewrap", "none"] = "none"  # "none": the tests ran without containment
 
 
 # --- run state ---------------------------------------------------------------------
@@ -202,11 +308,15 @@ class StageRecord(BaseModel):
     finished_at: str | None = None
     seconds: float = 0.0
     error: str | None = None
+    progress: dict[str, Any] = Field(default_factory=dict, description="the stage's own record of work a resume must not repeat")
 
 
 class FileRecord(BaseModel):
+    """A file as the pipeline wrote it: the one record of hashes (hand edits are detected against it)."""
+
     sha256: str
-    bytes: int
+    bytes: int = 0
+    stage: str = ""
 
 
 class RunState(BaseModel):
@@ -214,20 +324,37 @@ class RunState(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    schema_version: int = 1
+    schema_version: int = 2
     tool_version: str = ""
     name: str
     idea: str
     settings: dict = Field(default_factory=dict)
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
-    stages: dict[str, StageRecord] = Field(default_factory=dict)
-    engineer_files: dict[str, FileRecord] = Field(default_factory=dict)
-    artifact_hashes: dict[str, str] = Field(default_factory=dict, description="sha256 of each file as a stage wrote it")
+    stages: dict[str, StageRecord] = Field(default_factory=dict, description="in pipeline order")
+    files: dict[str, FileRecord] = Field(default_factory=dict, description="every file a stage wrote, as written")
     usage: Usage = Field(default_factory=Usage)
-    qa: QAReport | None = None
-    qa_progress: QAProgress = Field(default_factory=QAProgress)
+    tests: QAReport | None = Field(None, description="the generated project's latest test verdict")
+    tests_stage: str = Field("", description="the stage that produced that verdict")
     stop_reason: StopReason = "running"
     last_error: str | None = None
     exit_code: int | None = None
     runs: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: Any) -> Any:
+        """Workspaces made before the Stage protocol keep resuming: move v1 fields to their new homes."""
+        if not isinstance(data, dict) or data.get("schema_version", 1) >= 2:
+            return data
+        data = dict(data)
+        files = {p: {"sha256": h, "stage": ""} for p, h in (data.pop("artifact_hashes", None) or {}).items()}
+        files.update({p: {**r, "stage": "engineer"} for p, r in (data.pop("engineer_files", None) or {}).items()})
+        data["files"] = files
+        data["tests"] = data.pop("qa", None)
+        data["tests_stage"] = "qa" if data["tests"] else ""
+        progress = data.pop("qa_progress", None)
+        if progress and isinstance(data.get("stages", {}).get("qa"), dict):
+            data["stages"]["qa"] = {**data["stages"]["qa"], "progress": {**progress, "report": data["tests"]}}
+        data["schema_version"] = 2
+        return data

@@ -6,6 +6,7 @@ Heavy modules (litellm, the pipeline) are imported inside commands so ``--help``
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -26,6 +27,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True)
+company_app = typer.Typer(help="The company file: which stages run, in which order (custom roles too).", no_args_is_help=True)
+app.add_typer(company_app, name="company")
 app.add_typer(config_app, name="config")
 prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
@@ -40,7 +43,10 @@ TestTimeout = Annotated[Optional[float], typer.Option("--test-timeout", help="se
 NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
+Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; strict: refuse without it; none: no containment [default: auto]")]
 Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
+Company = Annotated[Optional[Path], typer.Option("--company", help="company file (YAML) declaring the stages; see `swcompany company show`")]
+Review = Annotated[Optional[bool], typer.Option("--review/--no-review", help="run the code reviewer between engineer and QA [default: off]")]
 JsonOut = Annotated[bool, typer.Option("--json", help="print one JSON result on stdout; logs go to stderr")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="print only errors and the workspace path")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show every LLM call")]
@@ -94,22 +100,37 @@ def _finish(result, ui, json_out: bool) -> None:
 
 
 def _error_line(message: str, hint: str | None) -> None:
+    """``error:`` and ``hint:`` lines; they can quote model output and provider errors, so both are cleaned."""
+    from .display import terminal_safe
+    from .redact import scrub
+
     first = message.splitlines()[0] if message else "unknown error"
-    typer.echo(f"error: {first}", err=True)
+    typer.echo(f"error: {terminal_safe(scrub(first))}", err=True)
     if hint:
-        typer.echo(f"hint: {hint}", err=True)
+        typer.echo(f"hint: {terminal_safe(scrub(hint))}", err=True)
 
 
 def _read_idea(idea: str | None, idea_file: str | None) -> str:
+    """The idea text; a file or stdin is read with a bound (``/dev/zero`` must not fill memory)."""
     if idea_file is not None:
+        from .api import MAX_IDEA_CHARS
+
         if idea is not None:
             raise UsageError("give the idea as an argument or with --idea-file, not both")
-        if idea_file == "-":
-            return sys.stdin.read()
+        limit = MAX_IDEA_CHARS + 1
         try:
-            return Path(idea_file).read_text(encoding="utf-8")
+            if idea_file == "-":
+                text = sys.stdin.read(limit)
+            else:
+                with open(idea_file, encoding="utf-8") as fh:
+                    text = fh.read(limit)
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read --idea-file {idea_file}: {exc}") from None
+        if len(text) >= limit:
+            raise UsageError(f"the idea is too long: {idea_file} has over {MAX_IDEA_CHARS:,} characters; "
+                             f"at most {MAX_IDEA_CHARS:,} are accepted",
+                             hint="summarise the specification, or keep details for a hand-edited docs/prd.md")
+        return text
     if idea is None:
         raise UsageError("no idea given", hint='swcompany new "a CLI todo app with SQLite storage"')
     return idea
@@ -124,7 +145,8 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="reuse an existing workspace folder")] = False,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
-    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, sandbox: Sandbox = None,
+    company: Company = None, review: Review = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="render the PM prompt and estimate tokens and cost; call nothing")] = False,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
@@ -143,7 +165,8 @@ def new(
     ui = _ui(json_out, quiet, verbose)
     overrides = _overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
-                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts)
+                           no_install=no_install, no_cache=no_cache, prompts_dir=prompts, company=company, review=review,
+                           sandbox=sandbox)
     with _errors(debug), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
@@ -160,10 +183,11 @@ def new(
 @app.command()
 def resume(
     directory: Annotated[Path, typer.Argument(help="the workspace to continue")],
-    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (pm, architect, engineer, qa) using the files on disk")] = None,
+    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (a name from `swcompany status`, e.g. architect) using the files on disk")] = None,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
-    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None,
+    no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, company: Company = None,
+    review: Review = None, sandbox: Sandbox = None,
     json_out: JsonOut = False, quiet: Quiet = False, verbose: Verbose = False, debug: Debug = False,
 ) -> None:
     """Continue a stopped run; finished stages and cached replies cost nothing.
@@ -184,7 +208,7 @@ def resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
                          fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests, no_install=no_install, no_cache=no_cache,
-                         prompts_dir=prompts),
+                         prompts_dir=prompts, company=company, review=review, sandbox=sandbox),
         )
     _finish(result, ui, json_out)
 
@@ -214,7 +238,11 @@ def status(
         typer.echo(f"tests: {result.qa.passed} passed, {result.qa.failed} failed, {result.qa.errors} errors ({result.qa.verdict})")
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
-        typer.echo(f"last error: {result.error}")
+        from .display import terminal_safe
+
+        typer.echo(f"last error: {terminal_safe(result.error)}")
+    if result.rejects:
+        typer.echo(f"refused model replies (with reasons): {result.rejects}")
 
 
 @app.command()
@@ -233,11 +261,11 @@ def doctor(
     """
     from .config import load_settings
     from .doctor import probe_models
-    from .stages import STAGE_NAMES
+    from .stages.registry import company_stages
 
     with _errors(debug):
         settings = load_settings(_overrides(model=model, base_url=base_url))
-        results = probe_models(settings, STAGE_NAMES)
+        results = probe_models(settings, [s.name for s in company_stages(settings)])
     if json_out:
         typer.echo(json.dumps([r.model_dump() for r in results], indent=2))
     for r in results if not json_out else []:
@@ -277,6 +305,29 @@ def prompts_list() -> None:
 
     for name in template_names("prompts") + template_names("templates"):
         typer.echo(name)
+
+
+@company_app.command("show")
+def company_show(
+    company: Company = None, debug: Debug = False,
+) -> None:
+    """Print the company file in use (the packaged default unless --company or `company:` says otherwise).
+
+    Examples:
+
+      swcompany company show > my-company.yaml
+
+      swcompany company show --company examples/analyst/company.yaml
+    """
+    from .config import load_settings
+    from .stages.registry import company_stages, company_text
+
+    with _errors(debug):
+        settings = load_settings(_overrides(company=company))
+        stages = company_stages(settings, enabled_only=False)  # validates the file
+        text = company_text(settings.company)
+    typer.echo(text.rstrip())
+    typer.echo(f"# stages: {', '.join(s.name for s in stages)}")
 
 
 def _serve_extra() -> None:
@@ -395,6 +446,11 @@ class _errors:
         if isinstance(exc, KeyboardInterrupt):
             _error_line("interrupted", None)
             raise typer.Exit(EXIT_INTERRUPTED)
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path the user typed, not a bug
+            name = str(exc.filename or "")
+            _error_line(f"path too long for the filesystem: {name[:60]}{'...' if len(name) > 60 else ''}",
+                        "use shorter folder names (at most 255 bytes each)")
+            raise typer.Exit(EXIT_USAGE)
         from .redact import scrub
 
         _error_line(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")

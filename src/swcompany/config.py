@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .redact import remember_secret
 
-STAGE_NAMES = ("pm", "architect", "engineer", "qa")
 DEFAULT_CONFIG_PATH = Path("~/.swcompany/config.yaml")
 
 
@@ -24,26 +24,36 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     model: str = Field("gpt-4o-mini", description="litellm model string used by every stage")
-    stage_models: dict[Literal["pm", "architect", "engineer", "qa"], str] = Field(
-        default_factory=dict, description="per-stage model overrides, e.g. {engineer: gpt-4o}"
+    stage_models: dict[str, str] = Field(
+        default_factory=dict, description="per-stage model overrides, e.g. {engineer: gpt-4o} (names from the company file)"
     )
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (use with openai/<model>)")
     api_key_env: str | None = Field(None, description="name of the env var holding the API key")
     jobs: int = Field(4, ge=1, le=32, description="engineer files generated concurrently")
     temperature: float = Field(0.2, ge=0, le=2)
     max_output_tokens: int = Field(4096, ge=64, description="max_tokens of one reply (doubled on truncation)")
-    timeout: float = Field(120.0, gt=0, description="seconds per LLM request")
+    timeout: float = Field(120.0, gt=0, description="seconds an LLM request may go without a new token (idle timeout)")
+    reply_timeout: float = Field(1800.0, gt=0, description="seconds one streamed reply may take in all")
+    stream: Literal["auto", "on", "off"] = Field(
+        "auto", description="stream replies (auto: for OpenAI-compatible providers); the timeout then counts idle time")
     max_retries: int = Field(4, ge=0, le=20, description="retries of a failed LLM request")
     retry_deadline: float = Field(300.0, gt=0, description="total seconds one call may spend retrying")
     retry_base_delay: float = Field(1.0, ge=0, description="first backoff delay in seconds")
     repair_attempts: int = Field(2, ge=0, le=10, description="re-prompts for invalid JSON or code")
+    max_reply_chars: int = Field(1_000_000, ge=1000, description="longer replies are refused and re-prompted, never stored")
     structured_output: Literal["auto", "schema", "prompt"] = Field(
         "auto", description="send JSON schema via response_format (schema), in the prompt only, or auto-detect"
     )
+    max_files: int = Field(8, ge=1, le=300, description="most source files a design may have (small models do best small)")
     fix_rounds: int = Field(3, ge=0, le=20, description="QA fix rounds")
     run_tests: bool = Field(True, description="run the QA stage")
+    review: bool = Field(False, description="run the code reviewer between engineer and QA")
+    company: Path | None = Field(None, description="company file (YAML) declaring the stages; default: the packaged one")
     install_deps: bool = Field(True, description="make a venv for the generated project's dependencies")
     test_timeout: float = Field(120.0, gt=0, description="seconds for one sandboxed test run")
+    sandbox: Literal["auto", "strict", "none"] = Field(
+        "auto", description="contain generated code with bubblewrap: auto (warn when unavailable), strict (refuse), none"
+    )
     budget: float | None = Field(None, ge=0, description="USD cap on the workspace's total spend")
     max_tokens: int | None = Field(None, ge=0, description="cap on the workspace's total tokens")
     cache: bool = Field(True, description="content-addressed response cache in the workspace")
@@ -52,9 +62,20 @@ class Settings(BaseModel):
     input_cost_per_token: float | None = Field(None, ge=0, description="USD, for models litellm has no price for")
     output_cost_per_token: float | None = Field(None, ge=0)
 
+    @field_validator("output_dir", "prompts_dir")
+    @classmethod
+    def _usable_folder(cls, value: Path | None) -> Path | None:
+        """``~`` expands (a config file is not a shell); names over NAME_MAX are refused, not crashed on."""
+        if value is None:
+            return None
+        value = value.expanduser()
+        if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in value.parts):
+            raise ValueError("a folder name in it is longer than 255 bytes")
+        return value
+
     def model_for(self, stage: str) -> str:
         """The litellm model string a stage uses."""
-        return self.stage_models.get(stage, self.model)  # type: ignore[call-overload]
+        return self.stage_models.get(stage, self.model)
 
     def public_dump(self) -> dict[str, Any]:
         """JSON-safe dump for state files and ``config show`` (holds no secrets by design)."""
@@ -65,7 +86,7 @@ class Settings(BaseModel):
 # overrides. Operational knobs (timeouts, retries, jobs, cache) follow the current env.
 STICKY_ON_RESUME = frozenset({
     "model", "stage_models", "base_url", "api_key_env", "temperature", "max_output_tokens",
-    "structured_output", "fix_rounds", "run_tests", "install_deps", "budget", "max_tokens",
+    "structured_output", "max_files", "fix_rounds", "run_tests", "review", "company", "install_deps", "budget", "max_tokens",
     "input_cost_per_token", "output_cost_per_token", "prompts_dir",
 })
 
@@ -137,11 +158,14 @@ def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None 
     layers.update(saved or {})
     layers.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
-        return Settings.model_validate(layers)
+        settings = Settings.model_validate(layers)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {loc}: {first['msg']}") from None
+        raise ConfigError(f"invalid setting {loc}: {first['msg'].removeprefix('Value error, ')}") from None
+    if settings.api_key_env:  # its name may look harmless (MY_VAR): scrub its value by value
+        remember_secret((os.environ if environ is None else environ).get(settings.api_key_env))
+    return settings
 
 
 STARTER_CONFIG = """\
@@ -163,5 +187,7 @@ fix_rounds: 3            # QA fix rounds before giving up
 # input_cost_per_token: 0.0000005    # prices for models litellm does not know
 # output_cost_per_token: 0.0000015
 # prompts_dir: ~/my-prompts          # overrides for prompts/ and templates/
+# max_reply_chars: 1000000          # longer model replies are refused and re-prompted
 # output_dir: workspace
+# sandbox: auto          # bubblewrap containment: auto (warn if missing), strict (refuse), none
 """

@@ -1,8 +1,8 @@
 """Dry-run estimates: a token and cost range for a whole run, before paying anything.
 
-The ranges are rules of thumb per stage (documented in the README), scaled by the number of
-files a small project usually has; the pure function is separate from the price lookup so
-it is testable without litellm.
+The ranges are rules of thumb each stage gives about itself (``Stage.estimate``, documented in
+the README), scaled by the design's file ceiling; the pure function is separate from the price
+lookup so it is testable without litellm.
 """
 
 from __future__ import annotations
@@ -10,15 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import BaseModel
-
-# (prompt_low, prompt_high, completion_low, completion_high) per call, and calls per run.
-_PER_CALL = {
-    "architect": (1_500, 3_500, 1_000, 4_000),
-    "engineer": (1_000, 4_000, 400, 3_000),
-    "qa": (1_500, 5_000, 400, 2_000),
-    "fix": (3_000, 15_000, 1_000, 5_000),
-}
-FILES_LOW, FILES_HIGH = 3, 15
 
 
 @dataclass(frozen=True)
@@ -39,28 +30,26 @@ class StageEstimate(BaseModel):
     calls: tuple[int, int]
     tokens: tuple[int, int]
     cost: tuple[float, float] | None
+    label: str = ""
 
 
-def estimate_run(pm_prompt_tokens: int, models: dict[str, str], prices: dict[str, Prices], *,
-                 run_tests: bool = True, fix_rounds: int = 3) -> list[StageEstimate]:
-    """Low/high calls, tokens and cost per stage; cost is None for unknown prices."""
-    plan = {
-        "pm": ((1, 1), (pm_prompt_tokens, pm_prompt_tokens, 600, 2_000)),
-        "architect": ((1, 2), _PER_CALL["architect"]),
-        "engineer": ((FILES_LOW, FILES_HIGH * 2), _PER_CALL["engineer"]),
-    }
-    if run_tests:
-        plan["qa"] = ((FILES_LOW - 1, FILES_HIGH), _PER_CALL["qa"])
-        plan["fix"] = ((0, fix_rounds), _PER_CALL["fix"])
+def estimate_run(stages: list, settings, models: dict[str, str], prices: dict[str, "Prices"], *,
+                 first_stage: str = "", first_prompt_tokens: int = 0) -> list[StageEstimate]:
+    """Low/high calls, tokens and cost per kind of call of each stage (``Stage.estimate``);
+    the first stage's prompt is counted exactly. Cost is None for unknown prices."""
     out = []
-    for stage, ((calls_lo, calls_hi), (p_lo, p_hi, c_lo, c_hi)) in plan.items():
-        model = models.get("qa" if stage == "fix" else stage, "")
+    for stage in stages:
+        model = models.get(stage.name, "")
         price = prices.get(model, Prices(None, None))
-        lo_in, hi_in, lo_out, hi_out = calls_lo * p_lo, calls_hi * p_hi, calls_lo * c_lo, calls_hi * c_hi
-        cost = ((lo_in * price.input + lo_out * price.output, hi_in * price.input + hi_out * price.output)
-                if price.known else None)
-        out.append(StageEstimate(stage=stage, model=model, calls=(calls_lo, calls_hi),
-                                 tokens=(lo_in + lo_out, hi_in + hi_out), cost=cost))
+        for index, plan in enumerate(stage.estimate(settings)):
+            (calls_lo, calls_hi), (p_lo, p_hi), (c_lo, c_hi) = plan.calls, plan.prompt_tokens, plan.completion_tokens
+            if stage.name == first_stage and first_prompt_tokens and index == 0:
+                p_lo = p_hi = first_prompt_tokens
+            lo_in, hi_in, lo_out, hi_out = calls_lo * p_lo, calls_hi * p_hi, calls_lo * c_lo, calls_hi * c_hi
+            cost = ((lo_in * price.input + lo_out * price.output, hi_in * price.input + hi_out * price.output)
+                    if price.known else None)
+            out.append(StageEstimate(stage=stage.name, model=model, calls=(calls_lo, calls_hi),
+                                     tokens=(lo_in + lo_out, hi_in + hi_out), cost=cost, label=plan.label))
     return out
 
 

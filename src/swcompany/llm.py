@@ -25,97 +25,20 @@ from pydantic import BaseModel
 from .artifacts import Usage, utcnow
 from .config import Settings
 from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
+from .providers import (  # noqa: F401 - re-exported for callers of the gateway
+    _OPENAI_COMPATIBLE, NO_KEY_PLACEHOLDER, api_key_for, key_hint, load_litellm, preflight,
+)
 from .redact import scrub
-from .structured import ReplyError, check_syntax, extract_code, parse_model
 from .cache import ResponseCache
+from .streaming import BrokenStream, ReplyTooSlow, collect_stream
+from .structured import ReplyError, check_syntax, expected_shape, extract_code, extract_json, parse_model
+from .workspace import atomic_write
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
-NO_KEY_PLACEHOLDER = "not-needed"  # OpenAI-compatible servers without auth still want a header
-
-
-def load_litellm():
-    """Import litellm quietly and offline-friendly (bundled price map, no debug prints)."""
-    if os.environ.get("SWCOMPANY_REMOTE_PRICES") != "1":
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    import warnings
-
-    # litellm's lazily built pydantic types warn on every first use; users cannot act on it.
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"pydantic\._internal\..*")
-    import litellm
-
-    litellm.suppress_debug_info = True
-    litellm.telemetry = False
-    litellm.drop_params = True  # providers that lack e.g. temperature just ignore it
-    import logging
-
-    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    return litellm
-
-
-# --- provider setup ------------------------------------------------------------------
-
-
-_OPENAI_COMPATIBLE = {"openai", "custom_openai", "hosted_vllm", "lm_studio", "llamafile", "text-completion-openai"}
-
-
-def api_key_for(settings: Settings, model: str) -> str | None:
-    """The key to pass explicitly, if any; litellm reads provider env vars by itself.
-
-    A keyless OpenAI-compatible server (vLLM, llama.cpp, LM Studio) still needs *some*
-    bearer value or the OpenAI client refuses to send; other providers keep their own keys.
-    """
-    if settings.api_key_env:
-        value = os.environ.get(settings.api_key_env)
-        if not value:
-            raise ConfigError(f"api_key_env names ${settings.api_key_env}, but it is not set")
-        return value
-    if settings.base_url and not os.environ.get("OPENAI_API_KEY"):
-        try:
-            provider = load_litellm().get_llm_provider(model)[1]
-        except Exception:  # noqa: BLE001 - preflight reports unmappable models
-            provider = ""
-        if provider in _OPENAI_COMPATIBLE:
-            return NO_KEY_PLACEHOLDER
-    return None
-
-
-def key_hint(settings: Settings, model: str) -> str:
-    """Which environment variable holds the key this model's requests used."""
-    if settings.api_key_env:
-        return f"check ${settings.api_key_env} (api_key_env)"
-    try:
-        provider = load_litellm().get_llm_provider(model)[1]
-    except Exception:  # noqa: BLE001 - a hint must never fail
-        provider = ""
-    if provider in _OPENAI_COMPATIBLE:
-        provider = "openai"
-    variable = f"{provider.upper().replace('-', '_')}_API_KEY" if provider else "the provider's API key variable"
-    return f"check {variable}" + (f" (sent to {settings.base_url})" if settings.base_url else "")
-
-
-def preflight(settings: Settings, stages: list[str]) -> None:
-    """Fail fast (exit 2) on unknown models or missing keys, before any workspace exists."""
-    litellm = load_litellm()
-    for model in sorted({settings.model_for(s) for s in stages}):
-        try:
-            _, provider, _, _ = litellm.get_llm_provider(model)
-        except Exception:  # noqa: BLE001 - litellm raises several types here
-            raise ConfigError(
-                f"litellm cannot map model {model!r} to a provider",
-                hint="use a provider prefix: openai/<name> (with --base-url), anthropic/<name>, ollama/<name>, azure/<deployment>",
-            ) from None
-        if settings.base_url or settings.api_key_env or provider in ("ollama", "ollama_chat"):
-            continue
-        env = litellm.validate_environment(model)
-        if not env.get("keys_in_environment", True):
-            missing = ", ".join(env.get("missing_keys") or ["the provider's API key"])
-            raise ConfigError(
-                f"no credentials for {model}: {missing} is not set",
-                hint="export the key, set api_key_env in the config, or use --base-url for a local server",
-            )
+NO_KEY_PLACEHOLDER = "not-needed"
+MAX_REJECT_CHARS = 200_000  # OpenAI-compatible servers without auth still want a header
 
 
 # --- the gateway -----------------------------------------------------------------------
@@ -128,6 +51,19 @@ class Reply:
     cached: bool
     cache_key: str
     usage: Usage
+
+
+@dataclass
+class Progress:
+    """A reply in flight: tokens so far (streamed replies), or a retry about to wait."""
+
+    stage: str
+    label: str
+    tokens: int = 0
+    seconds: float = 0.0
+    retry: int = 0  # attempt number that failed, when this is a retry notice
+    reason: str = ""
+    wait: float = 0.0
 
 
 @dataclass
@@ -144,6 +80,7 @@ class CallEvent:
 
 _TRANSIENT = (
     "RateLimitError", "APIConnectionError", "Timeout", "InternalServerError", "ServiceUnavailableError",
+    "RemoteProtocolError", "ReadTimeout", "ReadError", "MidStreamFallbackError",
     "BadGatewayError", "APIError", "APIResponseValidationError", "JSONSchemaValidationError",
 )
 _NO_RETRY = ("AuthenticationError", "PermissionDeniedError", "NotFoundError", "BadRequestError",
@@ -159,7 +96,20 @@ def _is_transient(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if names & set(_NO_RETRY):
         return False
+    if isinstance(exc, ReplyTooSlow):
+        return False  # the whole-reply cap was spent; asking again would spend it again
     return bool(names & set(_TRANSIENT)) or isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _retry_reason(exc: BaseException | None) -> str:
+    """A few words on why a call is retried, for -v and the live view."""
+    if exc is None:
+        return "unknown failure"
+    if isinstance(exc, BrokenStream):
+        return f"broken stream after {exc.tokens} tokens"
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    return f"HTTP {status}" if isinstance(status, int) else ("timeout" if "Timeout" in name else name)
 
 
 def _clean_detail(text: str) -> str:
@@ -182,8 +132,11 @@ class Gateway:
     """LLM calls for one run. Thread-safe: the engineer calls it from a pool."""
 
     def __init__(self, settings: Settings, *, cache_dir: Path | None, log: Callable[[dict], None],
-                 spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None):
+                 spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None,
+                 rejects_dir: Path | None = None, on_progress: Callable[[Progress], None] | None = None):
         self.settings = settings
+        self.rejects_dir = rejects_dir
+        self._on_progress = on_progress or (lambda progress: None)
         self.cache = ResponseCache(cache_dir if settings.cache else None)
         self._log = log
         self._on_call = on_call or (lambda event: None)
@@ -230,7 +183,7 @@ class Gateway:
 
     # --- one request ---
 
-    def _request(self, model: str, messages: Messages, schema: type[BaseModel] | None, max_tokens: int) -> dict[str, Any]:
+    def _request(self, model: str, messages: Messages, schema: dict[str, Any] | None, max_tokens: int) -> dict[str, Any]:
         req: dict[str, Any] = {
             "model": model, "messages": messages, "temperature": self.settings.temperature,
             "max_tokens": max_tokens,
@@ -240,22 +193,28 @@ class Gateway:
         if schema is not None and self._use_schema(model):
             req["response_format"] = {
                 "type": "json_schema",
-                "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": False},
+                "json_schema": {"name": schema.get("title", "Reply"), "schema": schema, "strict": False},
             }
         return req
 
     def _use_schema(self, model: str) -> bool:
+        """Send the JSON schema as ``response_format``?
+
+        ``auto``: yes for local OpenAI-compatible servers (a base URL) and Ollama, which
+        enforce it as a grammar (valid JSON guaranteed) although litellm reports no support;
+        otherwise as litellm says. A server that refuses it is remembered and asked without.
+        """
         mode = self.settings.structured_output
         if mode == "prompt" or model in self._schema_refused:
             return False
-        if mode == "schema":
+        if mode == "schema" or self.settings.base_url or model.startswith(("ollama/", "ollama_chat/")):
             return True
         try:
             return bool(self._litellm.supports_response_schema(model=model))
         except Exception:  # noqa: BLE001
             return False
 
-    def chat(self, stage: str, messages: Messages, *, schema: type[BaseModel] | None = None,
+    def chat(self, stage: str, messages: Messages, *, schema: dict[str, Any] | None = None,
              max_tokens: int | None = None, label: str = "") -> Reply:
         """One completion, from the cache when possible, else from the provider with retries."""
         model = self.settings.model_for(stage)
@@ -268,7 +227,7 @@ class Gateway:
             return Reply(hit["text"], hit["finish_reason"], True, key, usage)
         self.check_budget()
         started = time.monotonic()
-        response = self._call_with_retries(request)
+        response = self._call_with_retries(request, stage, label)
         if not getattr(response, "choices", None):
             raise ProviderError(f"{model}: the provider answered with no choices", hint="resume to try again")
         choice = response.choices[0]
@@ -282,7 +241,17 @@ class Gateway:
         self._account(stage, model, usage, False, finish, label, key)
         return Reply(text, finish, False, key, usage)
 
-    def _call_with_retries(self, request: dict[str, Any]) -> Any:
+    def _streams(self, model: str) -> bool:
+        """Stream this model's replies? ``auto``: OpenAI-compatible providers (local servers included)."""
+        mode = self.settings.stream
+        if mode != "auto":
+            return mode == "on"
+        try:
+            return self._litellm.get_llm_provider(model)[1] in _OPENAI_COMPATIBLE
+        except Exception:  # noqa: BLE001 - unmappable models fail in preflight
+            return False
+
+    def _call_with_retries(self, request: dict[str, Any], stage: str = "", label: str = "") -> Any:
         from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay
         from tenacity.wait import wait_random_exponential
 
@@ -290,8 +259,11 @@ class Gateway:
         backoff = wait_random_exponential(multiplier=max(s.retry_base_delay, 1e-3), max=60)
 
         def wait(state) -> float:
-            hinted = _retry_after(state.outcome.exception()) if state.outcome else None
-            return min(hinted, 120.0) if hinted is not None else backoff(state)
+            error = state.outcome.exception() if state.outcome else None
+            hinted = _retry_after(error)
+            seconds = min(hinted, 120.0) if hinted is not None else backoff(state)
+            self._on_progress(Progress(stage, label, retry=state.attempt_number, reason=_retry_reason(error), wait=seconds))
+            return seconds
 
         retrying = Retrying(
             retry=retry_if_exception(_is_transient),
@@ -303,24 +275,35 @@ class Gateway:
         api_key = api_key_for(s, request["model"])
         if api_key:
             kwargs["api_key"] = api_key
+        streaming = self._streams(request["model"])
         try:
-            return retrying(self._complete_once, kwargs)
+            return retrying(self._complete_once, kwargs, streaming, stage, label)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             raise self._provider_error(request["model"], last, attempts=exc.last_attempt.attempt_number) from None
         except Exception as exc:  # noqa: BLE001 - mapped to our errors below
             raise self._provider_error(request["model"], exc, attempts=1) from None
 
-    def _complete_once(self, kwargs: dict[str, Any]) -> Any:
+    def _complete_once(self, kwargs: dict[str, Any], streaming: bool = False, stage: str = "", label: str = "") -> Any:
         try:
-            return self._litellm.completion(**kwargs)
+            return self._completion(kwargs, streaming, stage, label)
         except Exception as exc:
             # Some OpenAI-compatible servers reject response_format: fall back to the prompt.
             if "response_format" in kwargs and type(exc).__name__ == "BadRequestError":
                 self._schema_refused.add(kwargs["model"])
                 retry = {k: v for k, v in kwargs.items() if k != "response_format"}
-                return self._litellm.completion(**retry)
+                return self._completion(retry, streaming, stage, label)
             raise
+
+    def _completion(self, kwargs: dict[str, Any], streaming: bool, stage: str, label: str) -> Any:
+        """One request; streamed replies are read to the end and assembled into one response."""
+        if not streaming:
+            return self._litellm.completion(**kwargs)
+        started = time.monotonic()
+        stream = self._litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
+        chunks = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
+                                on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)))
+        return self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
 
     def _provider_error(self, model: str, exc: BaseException | None, attempts: int) -> ProviderError:
         name = type(exc).__name__ if exc else "Error"
@@ -341,36 +324,82 @@ class Gateway:
     # --- structured helpers ---
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
-                     schema: type[BaseModel] | None, label: str, what: str) -> Any:
-        """Ask, parse, and on failure re-prompt with the exact error; bounded attempts."""
+                     schema: dict[str, Any] | None, label: str, what: str) -> Any:
+        """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
+
+        Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
+        repeats an earlier refused one gets a sharper re-prompt (the expected shape of the
+        wrong fields), since sending the same words again would get the same answer.
+        """
         convo = list(messages)
         max_tokens = self.settings.max_output_tokens
         keys: list[str] = []
-        error = "no reply"
-        for _ in range(self.settings.repair_attempts + 1):
+        seen: set[str] = set()
+        reason = "no reply"
+        attempts = self.settings.repair_attempts + 1
+        for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
             keys.append(reply.cache_key)
             if reply.finish_reason == "length":
+                reason = "the reply was cut off at the output token limit"
+                self._keep_reject(stage, label, attempt, reason, reply.text)
                 if max_tokens >= MAX_OUTPUT_TOKENS_CAP:
-                    error = "the reply was cut off at the output token limit"
                     break
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
                 continue
+            if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
+                self.cache.forget([keys.pop()])
+                reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
+                self._keep_reject(stage, label, attempt, reason, reply.text)
+                convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
+                         {"role": "user", "content": f"The {reason}. Reply again with only what was asked, much shorter."}]
+                continue
             try:
                 return parse(reply.text)
+            except (RecursionError, MemoryError):
+                error = ReplyError("The reply is nested too deeply to parse. Reply with a flat, simple answer.",
+                                   reason="the reply is nested too deeply to parse")
             except ReplyError as exc:
-                error = str(exc)
-                convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": error}]
+                error = exc
+            reason = error.reason
+            self._keep_reject(stage, label, attempt, reason, reply.text)
+            instruction = str(error)
+            if reply.text in seen:
+                instruction = self._sharper(instruction, error, schema)
+            seen.add(reply.text)
+            convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": instruction}]
         self.cache.forget(keys)  # a later resume should ask afresh, not replay the failure
-        raise ModelOutputError(f"{stage}: the model's {what} was unusable after repair attempts: {error.splitlines()[0]}",
-                               hint="resume to try again, or use a stronger model for this stage")
+        where = f"; the refused replies are in {self.rejects_dir}" if self.rejects_dir else ""
+        raise ModelOutputError(f"{stage}: the model's {what} was unusable after {attempts} attempts: {reason}",
+                               hint=f"resume to try again, or use a stronger model for this stage{where}")
+
+    @staticmethod
+    def _sharper(instruction: str, error: ReplyError, schema: dict[str, Any] | None) -> str:
+        """The re-prompt for a reply identical to an earlier refused one: name the shape wanted."""
+        shapes = [expected_shape(schema, loc) for loc in error.locs[:3]] if schema else []
+        extra = "\n".join(f"- {s}" for s in shapes)
+        return ("Your reply was identical to a reply already refused. Change it.\n" + instruction
+                + (f"\nThe fields that are wrong must have this shape:\n{extra}" if extra else ""))
+
+    def _keep_reject(self, stage: str, label: str, attempt: int, reason: str, text: str) -> None:
+        """Keep a refused reply and why it was refused, for a person to look at later."""
+        if self.rejects_dir is None:
+            return
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label)[:60] or "reply"
+        name = f"{utcnow().replace(':', '').replace('+0000', 'Z')}-{stage}-{slug}-{attempt}.txt"
+        try:
+            atomic_write(self.rejects_dir / name, f"stage: {stage}\nlabel: {label}\nreason: {scrub(reason)}\n---\n"
+                         + scrub(text[:MAX_REJECT_CHARS]))
+        except OSError:
+            pass  # keeping a reject must never stop a run
 
     def ask_model(self, stage: str, messages: Messages, model: type[T], label: str = "",
-                  check: Callable[[T], None] | None = None) -> T:
-        """A reply validated as ``model`` (schema via response_format when supported).
+                  check: Callable[[T], None] | None = None, schema: dict[str, Any] | None = None) -> T:
+        """A reply validated as ``model`` (schema via response_format when useful).
 
         ``check`` may add rules the schema cannot express; it raises ``ReplyError`` with the
-        instruction for the model, which is then re-prompted like a schema error.
+        instruction for the model, which is then re-prompted like a schema error. ``schema``
+        overrides the model's JSON schema sent to the provider (e.g. a tighter ``maxItems``).
         """
 
         def parse(text: str) -> T:
@@ -379,8 +408,8 @@ class Gateway:
                 check(value)
             return value
 
-        return self._repair_loop(stage, messages, parse, schema=model, label=label or model.__name__,
-                                 what=f"{model.__name__} JSON")
+        return self._repair_loop(stage, messages, parse, schema=schema or model.model_json_schema(),
+                                 label=label or model.__name__, what=f"{model.__name__} JSON")
 
     def ask_file(self, stage: str, messages: Messages, path: str,
                  check: Callable[[str], str | None] | None = None) -> str:
@@ -390,7 +419,39 @@ class Gateway:
             content = extract_code(text, path)
             problem = check_syntax(path, content) or (check(content) if check else None)
             if problem:
-                raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.")
+                raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.",
+                                 reason=f"{path}: {problem}")
             return content
 
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}")
+
+    def ask_json(self, stage: str, messages: Messages, schema: dict[str, Any], label: str) -> Any:
+        """A JSON value validated against a plain JSON schema (custom stages declare theirs in YAML)."""
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(schema)
+
+        def parse(text: str) -> Any:
+            data = extract_json(text)
+            errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))[:6]
+            if errors:
+                lines = [f"- {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message[:200]}" for e in errors]
+                raise ReplyError("The JSON does not match the required schema:\n" + "\n".join(lines)
+                                 + "\nReply with the corrected complete JSON object only.",
+                                 reason=f"the JSON does not match the schema: {lines[0][2:]}",
+                                 locs=[tuple(e.absolute_path) for e in errors])
+            return data
+
+        return self._repair_loop(stage, messages, parse, schema=schema, label=label, what="JSON")
+
+    def ask_text(self, stage: str, messages: Messages, label: str) -> str:
+        """A markdown document: the reply itself, or the one fenced block it is wrapped in."""
+
+        def parse(text: str) -> str:
+            body = text.strip()
+            if not body:
+                raise ReplyError("The reply was empty. Reply with the document.", reason="the reply was empty")
+            fenced = re.fullmatch(r"```(?:markdown|md)?\s*\n(.*?)\n```", body, re.S)
+            return (fenced.group(1) if fenced else body).strip() + "\n"
+
+        return self._repair_loop(stage, messages, parse, schema=None, label=label, what="document")

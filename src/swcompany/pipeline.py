@@ -1,35 +1,33 @@
-"""The ordered stage list and the run/resume loop.
+"""The run/resume loop over the company's stages; the only writer and committer.
 
-For each unfinished stage: mark it running, run it, write its files, commit once
-with trailers, record the commit and usage in state, save state. Any stop (budget,
-provider, Ctrl-C, crash) is recorded in state before it propagates, so the next
-``resume`` knows exactly where to continue.
+For each unfinished stage: mark it running, run it (it writes through ``ctx.write`` or returns
+files), record every file's hash in the one file record, commit once with trailers, record the
+commit and usage in state, save state. Any stop (budget, provider, Ctrl-C, crash) is recorded
+in state before it propagates, so the next ``resume`` knows exactly where to continue.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from .artifacts import QAProgress, RunState, StageRecord, Usage, utcnow
+from .artifacts import FileRecord, RunState, StageRecord, Usage, utcnow
 from .config import Settings
 from .errors import EXIT_OK, Interrupted, SwcompanyError, storage_error
 from .events import Event, EventSink
 from .llm import Gateway
-from .stages import STAGES, STAGE_NAMES
-from .stages.base import StageContext, StageResult
-from .workspace import Workspace
+from .stages.base import Stage, StageContext, StageResult
+from .workspace import Workspace, trailers
 
 
 def reset_from(state: RunState, stage: str) -> None:
-    """Mark ``stage`` and every later one pending (``resume --from``)."""
-    start = STAGE_NAMES.index(stage)
-    for name in STAGE_NAMES[start:]:
+    """Mark ``stage`` and every later one pending (``resume --from``), forgetting their files' records."""
+    names = list(state.stages)
+    for name in names[names.index(stage):]:
         state.stages[name] = StageRecord()
-    if start <= STAGE_NAMES.index("engineer"):
-        state.engineer_files.clear()
-    if start <= STAGE_NAMES.index("qa"):
-        state.qa = None
-        state.qa_progress = QAProgress()
+        state.files = {p: r for p, r in state.files.items() if r.stage != name}
+        if name == state.tests_stage:
+            state.tests = None
 
 
 def reconcile(state: RunState, workspace: Workspace) -> str | None:
@@ -44,9 +42,8 @@ def reconcile(state: RunState, workspace: Workspace) -> str | None:
     for name, record in state.stages.items():
         if record.status == "running" and head == name and name in commits:
             record.status, record.commit = "done", commits[name]
-    for name in STAGE_NAMES:
-        record = state.stages.get(name)
-        if record and record.status == "done" and record.commit and not workspace.has_commit(record.commit):
+    for name, record in state.stages.items():
+        if record.status == "done" and record.commit and not workspace.has_commit(record.commit):
             reset_from(state, name)
             return f"git history was rewritten: the {name} commit is gone, so {name} and later stages run again"
     return None
@@ -61,54 +58,68 @@ def as_swcompany_error(exc: BaseException, workspace: Workspace) -> SwcompanyErr
     return storage_error(exc, workspace.root)
 
 
-def trailers(stage: str, model: str, usage: Usage) -> dict[str, str]:
-    return {
-        "Swcompany-Stage": stage,
-        "Swcompany-Model": model,
-        "Swcompany-Tokens": str(usage.tokens),
-        "Swcompany-Cost": f"{usage.cost:.6f}",
-    }
+@dataclass
+class _StageRun:
+    """The writer and committer one stage sees through its context."""
+
+    stage: Stage
+    record: StageRecord
+    workspace: Workspace
+    state: RunState
+    gateway: Gateway
+    model: str
+    before: Usage
+
+    def usage(self) -> Usage:
+        now = self.gateway.by_stage.get(self.stage.name, Usage())
+        return Usage(**{k: getattr(now, k) - getattr(self.before, k) for k in Usage.model_fields})
+
+    def write(self, path: str, text: str) -> str:
+        sha = self.workspace.write(path, text)
+        self.state.files[path] = FileRecord(sha256=sha, bytes=len(text.encode()), stage=self.stage.name)
+        return sha
+
+    def commit(self, step: str, subject: str) -> str:
+        so_far = self.record.usage.model_copy()
+        so_far.add(self.usage())
+        name = f"{self.stage.name}-{step}" if step else self.stage.name
+        return self.workspace.commit_stage(name, subject, trailers(name, self.model, so_far))
 
 
-def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gateway: Gateway, emit: EventSink) -> int:
+def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gateway: Gateway, emit: EventSink,
+                 stages: list[Stage], docs_for: dict[str, list[str]] | None = None) -> int:
     """Run every unfinished stage; returns the exit code (raises ``SwcompanyError`` on stops)."""
     exit_code = EXIT_OK
+    docs_for = docs_for or {}
 
     def checkpoint() -> None:
         state.usage = gateway.total.model_copy()
         workspace.save_state(state)
 
-    for stage in STAGES:
-        record = state.stages.setdefault(stage.NAME, StageRecord())
+    for stage in stages:
+        record = state.stages.setdefault(stage.name, StageRecord())
         if record.status in ("done", "skipped"):
-            emit(Event("stage_skipped", stage.NAME, "already done", {"commit": record.commit}))
+            emit(Event("stage_skipped", stage.name, "already done", {"commit": record.commit}))
             continue
-        model = settings.model_for(stage.NAME)
+        model = settings.model_for(stage.name)
         record.status, record.started_at, record.model, record.error = "running", utcnow(), model, None
         checkpoint()
-        emit(Event("stage_started", stage.NAME, stage.TITLE, {"model": model}))
-        before = gateway.by_stage.get(stage.NAME, Usage()).model_copy()
+        emit(Event("stage_started", stage.name, stage.title, {"model": model}))
+        run = _StageRun(stage, record, workspace, state, gateway, model,
+                        gateway.by_stage.get(stage.name, Usage()).model_copy())
         clock = time.monotonic()
-
-        def stage_usage() -> Usage:
-            now = gateway.by_stage.get(stage.NAME, Usage())
-            return Usage(**{k: getattr(now, k) - getattr(before, k) for k in Usage.model_fields})
-
-        def commit(name: str, subject: str) -> str:
-            so_far = record.usage.model_copy()
-            so_far.add(stage_usage())
-            return workspace.commit_stage(name, subject, trailers(name, model, so_far))
-
-        ctx = StageContext(workspace, settings, gateway, state, emit, checkpoint, commit)
+        docs = [{"path": p, "content": workspace.read(p)} for source in docs_for.get(stage.name, [])
+                for p, r in state.files.items() if r.stage == source and workspace.exists(p)]
+        ctx = StageContext(stage.name, workspace, settings, gateway, state, emit, checkpoint, run.write, run.commit, docs)
         try:
             result: StageResult = stage.run(ctx)
             for path, text in result.files.items():
-                state.artifact_hashes[path] = workspace.write(path, text)
-            record.usage.add(stage_usage())
+                run.write(path, text)
+            record.usage.add(run.usage())
             if result.commit:
-                record.commit = workspace.commit_stage(stage.NAME, result.message, trailers(stage.NAME, model, record.usage))
+                record.commit = workspace.commit_stage(stage.name, result.message, trailers(stage.name, model, record.usage))
         except BaseException as exc:
-            record.usage.add(stage_usage())
+            record.usage.add(run.usage())
             record.seconds += time.monotonic() - clock
             error = as_swcompany_error(exc, workspace)
             record.status = "pending" if isinstance(error, Interrupted) else "failed"
@@ -120,15 +131,17 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
                 checkpoint()
             except OSError:
                 pass  # e.g. disk full: the previous state file is intact (atomic writes)
-            emit(Event("stage_failed", stage.NAME, record.error, {"exit_code": state.exit_code}))
+            emit(Event("stage_failed", stage.name, record.error, {"exit_code": state.exit_code}))
             if error is not None and error is not exc:
                 raise error from None
             raise
+        if state.tests is not None and not state.tests_stage:
+            state.tests_stage = stage.name
         record.status, record.finished_at = result.status, utcnow()
         record.seconds += time.monotonic() - clock
         exit_code = max(exit_code, result.exit_code)
         checkpoint()
-        emit(Event("stage_finished", stage.NAME, result.status, {"commit": record.commit, "usage": record.usage.model_dump()}))
+        emit(Event("stage_finished", stage.name, result.status, {"commit": record.commit, "usage": record.usage.model_dump()}))
     state.stop_reason = "done" if exit_code == EXIT_OK else "tests_failed"
     state.exit_code, state.last_error = exit_code, None
     checkpoint()

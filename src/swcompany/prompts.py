@@ -29,7 +29,7 @@ def _environment(override: str | None):
 
     roots = [str(Path(override).expanduser())] if override else []
     roots.append(str(packaged_root()))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(roots),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -37,6 +37,8 @@ def _environment(override: str | None):
         lstrip_blocks=True,
         autoescape=False,
     )
+    env.globals["docs"] = []  # documents from earlier custom stages; a stage passes its own
+    return env
 
 
 def render(name: str, override_dir: Path | None = None, **variables: Any) -> str:
@@ -60,28 +62,18 @@ def template_names(kind: str = "prompts") -> list[str]:
     return sorted(f"{kind}/{p.name}" for p in folder.glob("*.j2"))
 
 
-# Variables each template is rendered with (stages/*.py pass them); overrides may use no others.
-STAGE_PROMPT_VARIABLES = {
-    "pm": {"idea", "schema"},
-    "architect": {"schema", "prd_json", "prd_markdown"},
-    "engineer": {"prd", "design", "file", "dependencies"},
-    "qa": {"prd", "design", "file", "module", "source", "dependencies", "test_path"},
-    "fix": {"schema", "prd", "design", "failure", "round", "files"},
-}
-TEMPLATE_VARIABLES = {
-    "prompts/json_contract.j2": {"schema"},
-    **{f"prompts/{stage}.{part}.j2": names for stage, names in STAGE_PROMPT_VARIABLES.items() for part in ("system", "user")},
-    "templates/prd.md.j2": {"prd"},
-    "templates/design.md.j2": {"design", "levels"},
-    "templates/project_readme.md.j2": {"prd", "design", "idea_excerpt"},
-    "templates/requirements.txt.j2": {"prd", "design", "idea_excerpt"},
-    "templates/gitignore.j2": {"prd", "design", "idea_excerpt"},
-    "templates/qa_report.md.j2": {"report", "prd"},
-    "templates/tests_conftest.py.j2": set(),
-}
+SHARED_TEMPLATES = {"prompts/json_contract.j2": frozenset({"schema"})}
 
 
-def check_templates(override_dir: Path | None, *, packaged: bool = False) -> None:
+def template_variables(stages: list) -> dict[str, frozenset[str]]:
+    """Each template the stages render, with the variables it gets (``Stage.templates``)."""
+    out = dict(SHARED_TEMPLATES)
+    for stage in stages:
+        out.update(stage.templates)
+    return out
+
+
+def check_templates(override_dir: Path | None, stages: list | None = None, *, packaged: bool = False) -> None:
     """Fail before any LLM call if an overridden template uses a variable its stage lacks.
 
     Only the user's override files are checked on each run (the packaged ones are checked by
@@ -90,9 +82,16 @@ def check_templates(override_dir: Path | None, *, packaged: bool = False) -> Non
     import jinja2
     from jinja2 import meta
 
-    env = _environment(str(override_dir) if override_dir else None)
+    if stages is None:
+        from .stages.registry import BUILTIN
+
+        stages = list(BUILTIN.values())
     root = Path(override_dir).expanduser() if override_dir else None
-    for name, allowed in TEMPLATE_VARIABLES.items():
+    if root is not None and not root.is_dir():  # a typo must not silently fall back to the packaged prompts
+        raise ConfigError(f"prompts folder {override_dir} {'is not a folder' if root.exists() else 'does not exist'}",
+                          hint="create one with: swcompany prompts export DIR")
+    env = _environment(str(override_dir) if override_dir else None)
+    for name, allowed in template_variables(stages).items():
         if not packaged and (root is None or not (root / name).is_file()):
             continue
         try:
@@ -124,3 +123,27 @@ def export_templates(target: Path, force: bool = False) -> list[Path]:
             shutil.copyfile(source, dest)
             written.append(dest)
     return written
+
+
+def render_file(path: Path | None, *, source: str | None = None, **variables: Any) -> str:
+    """Render a custom stage's template: a file next to the company file, or inline ``source``.
+
+    The packaged prompts stay reachable (``{% include "prompts/json_contract.j2" %}``).
+    """
+    import jinja2
+
+    roots = [str(path.parent)] if path is not None else []
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([*roots, str(packaged_root())]),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+                             lstrip_blocks=True, autoescape=False)
+    name = path.name if path is not None else "(inline content)"
+    try:
+        template = env.get_template(path.name) if path is not None else env.from_string(source or "")
+        return template.render(**variables)
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(f"template {exc.name} not found (included from {name})") from None
+    except jinja2.UndefinedError as exc:
+        raise ConfigError(f"template {name}: {exc.message}",
+                          hint=f"it may use: {', '.join(sorted(variables))}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ConfigError(f"template {name}, line {exc.lineno}: {exc.message}") from None

@@ -29,6 +29,16 @@ _SANDBOX_ALLOW = {
 _BEARER = re.compile(r"(?i)(bearer\s+|authorization[\"']?\s*[:=]\s*[\"']?)([^\s\"',}]+)")
 _KEYLIKE = re.compile(r"\b(sk-(?:ant-)?[A-Za-z0-9_\-]{8,})")
 MASK = "***"
+# Values read through api_key_env (their variable's name may look harmless). Replaced, never
+# mutated, so a thread scrubbing while another remembers never sees it change size.
+_REMEMBERED: frozenset[str] = frozenset()
+
+
+def remember_secret(value: str | None) -> None:
+    """Scrub ``value`` from everything from now on (a key read from e.g. ``$MY_VAR``)."""
+    global _REMEMBERED
+    if value and len(value) >= 6 and value not in _REMEMBERED:
+        _REMEMBERED = _REMEMBERED | {value}
 
 
 def is_secret_name(name: str) -> bool:
@@ -46,7 +56,7 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
 
 def scrub(text: str, environ: Mapping[str, str] | None = None, extra: list[str] | None = None) -> str:
     """Replace secret values, bearer tokens and key-shaped strings with ``***``."""
-    for value in [*(extra or []), *secret_values(environ)]:
+    for value in sorted({*(extra or []), *_REMEMBERED, *secret_values(environ)}, key=len, reverse=True):
         if value:
             text = text.replace(value, MASK)
     text = _BEARER.sub(lambda m: m.group(1) + MASK, text)

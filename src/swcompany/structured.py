@@ -1,7 +1,7 @@
 """Pure parsing of model replies: JSON objects and code files out of chatty text.
 
 Models wrap JSON in fences, add "Sure! here it is", or trail an explanation. We take
-the first balanced JSON object and validate it against a pydantic model; the error
+the first JSON object that decodes and validate it against a pydantic model; the error
 text we return is precise enough to send back to the model for repair.
 """
 
@@ -16,59 +16,104 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
-_FENCE = re.compile(r"```[ \t]*([\w+.#-]*)[^\n]*\n(.*?)(?:\n```|\Z)", re.S)
+# Possessive quantifiers: a fence line without a newline must fail at once, not backtrack quadratically.
+_FENCE = re.compile(r"```[ \t]*+([\w+.#-]*+)[^\n]*+\n(.*?)(?:\n```|\Z)", re.S)
 
 
 class ReplyError(ValueError):
-    """The reply cannot be used; ``str()`` is the repair instruction for the model."""
+    """The reply cannot be used.
+
+    ``str()`` is the repair instruction for the model; ``reason`` is the same problem in one
+    line for a person (never empty), and ``locs`` the schema locations that were wrong, so a
+    repeated identical reply can be answered with the expected shape of exactly those fields.
+    """
+
+    def __init__(self, instruction: str, reason: str = "", locs: list[tuple] | None = None):
+        super().__init__(instruction)
+        self.reason = reason.strip() or first_problem(instruction)
+        self.locs = locs or []
 
 
-def _balanced_object(text: str, start: int) -> str | None:
-    depth, in_str, esc = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start : i + 1]
-    return None
+def first_problem(text: str) -> str:
+    """The first informative line of a repair instruction (never a bare heading ending in ':')."""
+    lines = [ln.strip().lstrip("- ").strip() for ln in text.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if line.endswith(":") and i + 1 < len(lines):
+            return f"{line} {lines[i + 1]}"
+    return lines[0] if lines else "unusable reply"
+
+
+MAX_JSON_ATTEMPTS = 1000  # object starts tried per chunk: each failure costs O(position) in json's error
+MAX_FENCED_BLOCKS = 20  # fenced blocks tried before the whole text
+_OBJECT_START = re.compile(r'\{\s*+["}]')  # where a JSON object can begin: "{" then a key or "}"
+MAX_JSON_STRING_CHARS = 200_000  # one field this long is junk, and it would be re-sent in every later prompt
+_DECODER = json.JSONDecoder()
+_NOTHING = object()
+# Parsers written in recursion (json, tomllib) or with fixed stacks (ast) raise these on deep nesting.
+_TOO_DEEP = (RecursionError, MemoryError)
+
+
+def _decode_error(exc: json.JSONDecodeError) -> str:
+    return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+
+
+def _first_object(text: str) -> tuple[object, str]:
+    """The first JSON object that decodes at a ``{``, else ``_NOTHING`` and the last error.
+
+    ``raw_decode`` runs in C and stops at the first bad character. The characters all
+    failed starts scan are capped at a few times the text's length, so junk full of ``{``
+    (or of deep, unclosed nesting) costs linear time instead of quadratic.
+    """
+    last_error, budget = "no JSON object found", 4 * len(text) + 100_000
+    for attempt, match in enumerate(_OBJECT_START.finditer(text)):
+        if attempt >= MAX_JSON_ATTEMPTS or budget <= 0:
+            break
+        start = match.start()
+        try:
+            return _DECODER.raw_decode(text, start)[0], last_error
+        except json.JSONDecodeError as exc:
+            last_error, budget = _decode_error(exc), budget - (exc.pos - start)
+        except _TOO_DEEP:
+            last_error, budget = "the JSON is nested too deeply", budget - (len(text) - start)
+        except ValueError:  # an integer of over 4,300 digits
+            last_error, budget = "a number is too long", budget - (len(text) - start)
+    return _NOTHING, last_error
 
 
 def extract_json(text: str) -> object:
     """Find and decode the JSON object in a reply (fenced, bare, or with chatter)."""
     if not text or not text.strip():
         raise ReplyError("The reply was empty. Reply with the JSON object only.")
-    candidates = [m.group(2) for m in _FENCE.finditer(text)] + [text]
+    fenced = (m.group(2) for m in _FENCE.finditer(text))
+    candidates = [block for _, block in zip(range(MAX_FENCED_BLOCKS), fenced)] + [text]
     last_error = "no JSON object found"
     for chunk in candidates:
         stripped = chunk.strip()
         try:
             return json.loads(stripped)
         except json.JSONDecodeError as exc:
-            last_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-        start = stripped.find("{")
-        while start != -1:
-            obj = _balanced_object(stripped, start)
-            if obj:
-                try:
-                    return json.loads(obj)
-                except json.JSONDecodeError as exc:
-                    last_error = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-            start = stripped.find("{", start + 1)
-            if start > 20000:  # don't spend quadratic time on garbage
-                break
+            last_error = _decode_error(exc)
+        except _TOO_DEEP:
+            last_error = "the JSON is nested too deeply"
+        except ValueError:
+            last_error = "a number is too long"
+        found, error = _first_object(stripped)
+        if found is not _NOTHING:
+            return found
+        last_error = error if error != "no JSON object found" else last_error
     raise ReplyError(f"The reply is not valid JSON ({last_error}). Reply with one JSON object only, no prose.")
+
+
+def overlong_string(data: object, limit: int = MAX_JSON_STRING_CHARS) -> str | None:
+    """Where the first string longer than ``limit`` sits in decoded JSON (``files.0.content``), else None."""
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and len(value) > limit:
+            return where or "(top level)"
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        stack.extend((f"{where}.{key}" if where else str(key), item) for key, item in items)
+    return None
 
 
 def format_validation_error(exc: ValidationError, limit: int = 8) -> str:
@@ -85,15 +130,48 @@ def format_validation_error(exc: ValidationError, limit: int = 8) -> str:
 def parse_model(text: str, model: type[T]) -> T:
     """Decode and validate a reply as ``model``; raise ``ReplyError`` with exact problems."""
     data = extract_json(text)
+    where = overlong_string(data)
+    if where is not None:
+        raise ReplyError(f"The field {where} is longer than {MAX_JSON_STRING_CHARS:,} characters. "
+                         "Keep every field short and reply with the corrected complete JSON object only.")
     if isinstance(data, dict) and len(data) == 1 and model.__name__.lower() in data and isinstance(next(iter(data.values())), dict):
         data = next(iter(data.values()))  # {"prd": {...}} wrappers are common
     try:
         return model.model_validate(data)
+    except _TOO_DEEP:
+        raise ReplyError("The JSON is nested too deeply. Reply with the corrected complete JSON object only.") from None
     except ValidationError as exc:
+        problems = format_validation_error(exc)
         raise ReplyError(
-            f"The JSON does not match the required schema:\n{format_validation_error(exc)}\n"
-            "Reply with the corrected complete JSON object only."
+            f"The JSON does not match the required schema:\n{problems}\n"
+            "Reply with the corrected complete JSON object only.",
+            reason=f"the JSON does not match the schema: {problems.splitlines()[0].lstrip('- ')}",
+            locs=[tuple(e["loc"]) for e in exc.errors()[:8]],
         ) from None
+
+
+def expected_shape(schema: dict, loc: tuple) -> str:
+    """The JSON schema of the field at ``loc`` (refs resolved one level), compact, for a repair prompt."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: dict) -> dict:
+        ref = node.get("$ref", "")
+        return defs.get(ref.rsplit("/", 1)[-1], node) if ref else node
+
+    node, path = resolve(schema), []
+    for part in loc:
+        if isinstance(part, int):
+            node = resolve(node.get("items", {}))
+            path.append("[]")
+        elif part in node.get("properties", {}):
+            node = resolve(node["properties"][part])
+            path.append(str(part))
+        else:
+            break
+    if "items" in node:
+        node = {**node, "items": resolve(node["items"])}
+    shape = json.dumps({k: v for k, v in node.items() if k not in ("title", "description")}, separators=(",", ":"))
+    return f"{'.'.join(path) or '(top level)'} must match {shape[:600]}"
 
 
 def extract_code(text: str, path: str) -> str:
@@ -118,6 +196,10 @@ def check_syntax(path: str, content: str) -> str | None:
         return f"does not parse: SyntaxError: {exc.msg} (line {exc.lineno})"
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         return f"does not parse: {type(exc).__name__}: {exc}"
+    except _TOO_DEEP:
+        return "does not parse: it is nested too deeply for the parser"
+    except ValueError as exc:  # e.g. an integer of over 4,300 digits
+        return f"does not parse: {str(exc).split(';')[0]}"
     return None
 
 
@@ -142,7 +224,7 @@ def undeclared_imports(content: str, local_modules: set[str], dependencies: list
 
     try:
         tree = ast.parse(content)
-    except SyntaxError:
+    except (SyntaxError, *_TOO_DEEP):
         return []
     names = set()
     for node in ast.walk(tree):

@@ -14,9 +14,9 @@ import time
 from datetime import datetime
 from typing import Any
 
+from .display import terminal_safe
 from .events import Event
 
-STAGES = {"pm": "Product manager", "architect": "Architect", "engineer": "Engineer", "qa": "QA"}
 MARKS = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]–[/]", "pending": "[dim]·[/]"}
 
 
@@ -32,8 +32,9 @@ class ConsoleUI:
         self.verbose = verbose
         self.console = self._console(stderr=not to_stdout)
         self._lock = threading.Lock()
-        self._status = {name: "pending" for name in STAGES}
-        self._detail = {name: "" for name in STAGES}
+        self._titles: dict[str, str] = {}  # stage -> title, in order, from the run_started event
+        self._status: dict[str, str] = {}
+        self._detail: dict[str, str] = {}
         self._started: dict[str, float] = {}
         self._elapsed: dict[str, float] = {}
         self._tokens = 0
@@ -57,16 +58,21 @@ class ConsoleUI:
             self._handle(event)
 
     def _line(self, text: str) -> None:
-        """A log line: printed above the live view, or timestamped in plain mode."""
+        """A log line: printed above the live view, or timestamped in plain mode.
+
+        Lines quote model output (file names, errors): escapes are neutralised and rich
+        markup is off, so ``[red]`` or ``\x1b]52;`` in a reply is just text.
+        """
         if self.mode == "quiet":
             return
+        text = terminal_safe(text)
         if self.mode == "rich":
-            self.console.print(text)
+            self.console.print(text, markup=False)
         else:
             print(f"{datetime.now().strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
     def _handle(self, e: Event) -> None:
-        title = STAGES.get(e.stage, e.stage)
+        title = self._titles.get(e.stage, e.stage)
         if e.kind == "llm_call":
             call = e.data["event"]
             self._tokens += call.usage.tokens
@@ -75,7 +81,21 @@ class ConsoleUI:
                 source = "cache" if call.cached else f"{call.usage.seconds:.1f}s"
                 self._line(f"  llm {call.stage} {call.label} [{call.model}] {call.usage.tokens} tokens "
                            f"{_money(call.usage.cost)} ({source})")
+        elif e.kind == "llm_progress":
+            p = e.data["progress"]
+            if p.retry:
+                note = f"retrying {p.label or 'a call'} ({p.reason}; attempt {p.retry} failed), waiting {p.wait:.1f}s"
+                if self.verbose:
+                    self._line(f"  {note}")
+                if self.mode == "rich" and e.stage in self._detail:
+                    self._detail[e.stage] = note
+            elif self.mode == "rich" and e.stage in self._detail and p.tokens:
+                rate = p.tokens / p.seconds if p.seconds > 0 else 0.0
+                self._detail[e.stage] = f"{p.label}: {p.tokens:,} tokens, {rate:.1f} tok/s"
         elif e.kind == "run_started":
+            self._titles = dict(e.data.get("stages", []))
+            self._status = {name: "pending" for name in self._titles}
+            self._detail = {name: "" for name in self._titles}
             self._line(f"workspace: {e.message}")
             self._start_live()
         elif e.kind == "stage_started":
@@ -147,11 +167,12 @@ class ConsoleUI:
                 self.console.print(self._render_live(final=True))
 
     def _render_live(self, final: bool = False):
+        from rich.markup import escape
         from rich.spinner import Spinner
         from rich.table import Table
 
         table = Table.grid(padding=(0, 2))
-        for name, title in STAGES.items():
+        for name, title in self._titles.items():
             status = self._status[name]
             mark = Spinner("dots", style="cyan") if status == "running" and not final else MARKS.get(status, "·")
             if name in self._elapsed:
@@ -161,7 +182,7 @@ class ConsoleUI:
             else:
                 seconds = None
             table.add_row(mark, f"[bold]{title}[/]", f"{seconds:5.1f}s" if seconds is not None else "",
-                          f"[dim]{self._detail[name]}[/]")
+                          f"[dim]{escape(terminal_safe(self._detail[name]))}[/]")
         table.add_row("", "", "", f"{self._tokens:,} tokens, {_money(self._cost)}")
         return table
 
@@ -172,6 +193,7 @@ class ConsoleUI:
         self._stop_live()
         if self.mode in ("quiet", "json"):
             return
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(show_edge=False, box=None if self.mode != "rich" else None, pad_edge=False)
@@ -179,7 +201,7 @@ class ConsoleUI:
             table.add_column(col, justify="right" if col in ("calls", "cached", "tokens", "cost", "time") else "left")
         for name, st in result.stages.items():
             seconds = f"{st.seconds:.1f}s" if st.seconds is not None else ""
-            table.add_row(name, st.status, st.model or "-", str(st.usage.calls), str(st.usage.cached_calls),
+            table.add_row(name, st.status, escape(st.model or "-"), str(st.usage.calls), str(st.usage.cached_calls),
                           f"{st.usage.tokens:,}", _money(st.usage.cost), seconds, (st.commit or "")[:8])
         u = result.usage
         table.add_row("total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "", "")
@@ -189,7 +211,7 @@ class ConsoleUI:
             self.console.print(f"tests: {q.passed} passed, {q.failed} failed, {q.errors} errors ({q.verdict}, "
                                f"{q.rounds_used} fix rounds); report: docs/qa_report.md")
         if result.next_command and not result.error:
-            self.console.print(f"next: {result.next_command}")
+            self.console.print(f"next: {terminal_safe(result.next_command)}", markup=False)
 
     def dry_run(self, plan: Any) -> None:
         """The PM prompt, the model per stage and the estimated range (on stdout: it is the result)."""

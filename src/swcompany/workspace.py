@@ -9,16 +9,18 @@ two processes from working on one workspace at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
+import subprocess
 import tempfile
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from .artifacts import RunState
+from .artifacts import RunState, Usage
 from .errors import UsageError, WorkspaceBusyError
 from .paths import UnsafePathError, safe_relpath
 
@@ -26,6 +28,28 @@ META_DIR = ".swcompany"
 STATE_FILE = "state.json"
 LLM_LOG = "llm.jsonl"
 GIT_FALLBACK_IDENTITY = ("swcompany", "swcompany@localhost")
+# Nothing planted in .git/config or .git/hooks may run when swcompany calls git.
+SAFE_GIT_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+_GIT_ENV_ALLOW = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+                  "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "XDG_CONFIG_HOME", "GIT_EXEC_PATH")
+
+
+class GitError(UsageError):
+    """A git command failed in the workspace."""
+
+    def __init__(self, code: int, args: tuple[str, ...], stderr: str):
+        super().__init__(f"git {' '.join(args[:2])} failed (exit {code}): {stderr.splitlines()[-1] if stderr else ''}")
+        self.stderr = stderr
+
+
+def git_env() -> dict[str, str]:
+    """git's environment from an allow-list: locale, PATH, HOME (for ~/.gitconfig) and identity only."""
+    from .redact import sandbox_env
+
+    env = sandbox_env()
+    env.update({k: v for k, v in os.environ.items() if k in _GIT_ENV_ALLOW})
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env
 
 
 def slugify(text: str, max_len: int = 40) -> str:
@@ -45,6 +69,21 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def file_mode() -> int:
+    """``0o666`` less the umask: what ``open()`` would give (``mkstemp`` always makes 0600).
+
+    Read from /proc where possible: setting the umask to read it would race with threads.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write via a temp file in the same folder, fsync, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,12 +93,24 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
             fh.flush()
+            os.fchmod(fh.fileno(), file_mode())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def trailers(stage: str, model: str, usage: "Usage") -> dict[str, str]:
+    """The trailers of a stage commit (``git log --format='%(trailers)'`` reads them back)."""
+    return {"Swcompany-Stage": stage, "Swcompany-Model": model,
+            "Swcompany-Tokens": str(usage.tokens), "Swcompany-Cost": f"{usage.cost:.6f}"}
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """Our trailers of a commit message (the last paragraph's ``Swcompany-*: value`` lines)."""
+    return dict(re.findall(r"^(Swcompany-[A-Za-z]+): (\S+)$", message, re.M))
 
 
 class Workspace:
@@ -97,15 +148,13 @@ class Workspace:
         return ws
 
     def _init_git(self) -> None:
-        import git
-
-        repo = git.Repo.init(self.root) if not (self.root / ".git").exists() else git.Repo(self.root)
+        if not (self.root / ".git").exists():
+            self.git("init", "-q")
         exclude = self.root / ".git" / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         existing = exclude.read_text() if exclude.exists() else ""
         if f"/{META_DIR}/" not in existing:
             exclude.write_text(existing + f"\n# swcompany run data (state, logs, cache) stays out of history\n/{META_DIR}/\n")
-        repo.close()
 
     # --- files ---------------------------------------------------------------------
 
@@ -129,27 +178,33 @@ class Workspace:
     def exists(self, rel: str) -> bool:
         return self.path(rel).is_file()
 
-    # --- git -----------------------------------------------------------------------
+    # --- git ---------------------------------------------------------------------------
+
+    def git(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
+        """Run git in the workspace, unable to run anything the workspace (or generated code) planted.
+
+        Hooks and fsmonitor are off (``--no-verify`` alone would still run post-commit), and the
+        environment is built from an allow-list, so a command git does run never sees a key.
+        """
+        cmd = ["git", *SAFE_GIT_CONFIG, *args]
+        proc = subprocess.run(cmd, cwd=self.root, env={**git_env(), **(env or {})}, capture_output=True,
+                              stdin=subprocess.DEVNULL)
+        if check and proc.returncode != 0:
+            raise GitError(proc.returncode, args, proc.stderr.decode("utf-8", "replace").strip())
+        return proc.stdout.decode("utf-8", "replace")
 
     def commit_stage(self, stage: str, message: str, trailers: dict[str, str], *, allow_empty: bool = True) -> str:
         """Commit everything in the work tree as one stage commit; returns the sha."""
-        import git
-
         self._clear_stale_git_lock()
-        repo = git.Repo(self.root)
-        try:
-            body = message.rstrip() + "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items()) + "\n"
-            repo.git.add("-A")
-            message_file = self.meta / "COMMIT_MSG"
-            atomic_write(message_file, body)
-            args = ["--no-verify", "-q", "-F", str(message_file)]
-            if allow_empty:
-                args.insert(0, "--allow-empty")
-            with repo.git.custom_environment(**self._git_identity_env(repo)):
-                repo.git.execute(["git", "-c", "commit.gpgsign=false", "commit", *args])
-            return repo.head.commit.hexsha
-        finally:
-            repo.close()
+        body = message.rstrip() + "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items()) + "\n"
+        self.git("add", "-A")
+        message_file = self.meta / "COMMIT_MSG"
+        atomic_write(message_file, body)
+        args = ["--no-verify", "-q", "-F", str(message_file)]
+        if allow_empty:
+            args.insert(0, "--allow-empty")
+        self.git("-c", "commit.gpgsign=false", "commit", *args, env=self._git_identity_env())
+        return self.git("rev-parse", "HEAD").strip()
 
     def _clear_stale_git_lock(self) -> None:
         """A run killed inside ``git commit`` leaves index.lock; we hold the workspace lock, so it is ours."""
@@ -157,12 +212,10 @@ class Workspace:
         if stale.exists():
             stale.unlink(missing_ok=True)
 
-    @staticmethod
-    def _git_identity_env(repo) -> dict[str, str]:
+    def _git_identity_env(self) -> dict[str, str]:
         """Use the user's git identity when configured, else a neutral one (works in CI)."""
-        reader = repo.config_reader()
-        name = reader.get_value("user", "name", default="") if reader.has_section("user") else ""
-        email = reader.get_value("user", "email", default="") if reader.has_section("user") else ""
+        name = self.git("config", "user.name", check=False).strip()
+        email = self.git("config", "user.email", check=False).strip()
         env: dict[str, str] = {}
         for role in ("AUTHOR", "COMMITTER"):
             if not os.environ.get(f"GIT_{role}_NAME") and not name:
@@ -171,48 +224,34 @@ class Workspace:
                 env[f"GIT_{role}_EMAIL"] = GIT_FALLBACK_IDENTITY[1]
         return env
 
+    def _head_valid(self) -> bool:
+        return bool(self.git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip())
+
     def stage_commits(self) -> dict[str, str]:
         """Map stage name -> sha of its newest commit, read from the trailers."""
-        import git
-
-        repo = git.Repo(self.root)
-        try:
-            if not repo.head.is_valid():
-                return {}
-            found: dict[str, str] = {}
-            for commit in repo.iter_commits():
-                match = re.search(r"^Swcompany-Stage: (\S+)$", str(commit.message), re.M)
-                if match and match.group(1) not in found:
-                    found[match.group(1)] = commit.hexsha
-            return found
-        finally:
-            repo.close()
+        if not self._head_valid():
+            return {}
+        found: dict[str, str] = {}
+        for record in self.git("log", "-z", "--format=%H%n%B").split("\0"):
+            sha, _, message = record.strip("\n").partition("\n")
+            stage = parse_trailers(message).get("Swcompany-Stage")
+            if stage and stage not in found:
+                found[stage] = sha
+        return found
 
     def has_commit(self, sha: str) -> bool:
         """True when ``sha`` is a commit reachable from HEAD."""
-        import git
-
-        repo = git.Repo(self.root)
-        try:
-            repo.git.merge_base("--is-ancestor", sha, "HEAD")
-            return True
-        except git.GitCommandError:
+        if not re.fullmatch(r"[0-9a-fA-F]{4,64}", sha or ""):
             return False
-        finally:
-            repo.close()
+        proc = subprocess.run(["git", *SAFE_GIT_CONFIG, "merge-base", "--is-ancestor", sha, "HEAD"], cwd=self.root,
+                              env=git_env(), capture_output=True, stdin=subprocess.DEVNULL)
+        return proc.returncode == 0
 
     def head_stage(self) -> str | None:
         """The stage named in HEAD's trailer, if HEAD is a stage commit."""
-        import git
-
-        repo = git.Repo(self.root)
-        try:
-            if not repo.head.is_valid():
-                return None
-            match = re.search(r"^Swcompany-Stage: (\S+)$", str(repo.head.commit.message), re.M)
-            return match.group(1) if match else None
-        finally:
-            repo.close()
+        if not self._head_valid():
+            return None
+        return parse_trailers(self.git("log", "-1", "--format=%B", "HEAD")).get("Swcompany-Stage")
 
     # --- state, log, lock ------------------------------------------------------------
 
@@ -233,8 +272,13 @@ class Workspace:
             ) from None
 
     def save_state(self, state: RunState) -> None:
+        """Write state atomically; error texts (which quote providers and exceptions) are scrubbed first."""
         from .artifacts import utcnow
+        from .redact import scrub
 
+        for record in state.stages.values():
+            record.error = scrub(record.error) if record.error else record.error
+        state.last_error = scrub(state.last_error) if state.last_error else state.last_error
         state.updated_at = utcnow()
         atomic_write(self.state_path, state.model_dump_json(indent=2))
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fake_llm_server import Reply, Request
@@ -19,6 +20,7 @@ class Case:
     calls: int | None = None  # exact calls of the targeted role, when it matters
     stderr_has: str = ""
     stop_reason: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # extra settings for this case only
 
     def __str__(self) -> str:
         return self.name
@@ -43,3 +45,16 @@ def read_state(ws: Path) -> dict:
 
 def no_traceback(*texts: str) -> bool:
     return all("Traceback" not in t for t in texts)
+
+
+def everything_produced(ws: Path, *outputs: str) -> str:
+    """Every byte a run left behind: files, decompressed git objects, logs, cache, output."""
+    parts = list(outputs)
+    for path in ws.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            parts.append(path.read_bytes().decode("utf-8", "replace"))
+    git = ["git", "-C", str(ws)]
+    parts.append(subprocess.run([*git, "log", "-p", "--all", "--format=%B%n%(trailers)"], capture_output=True, text=True).stdout)
+    objects = subprocess.run([*git, "cat-file", "--batch-all-objects", "--batch"], capture_output=True).stdout
+    parts.append(objects.decode("utf-8", "replace"))
+    return "\n".join(parts)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import cli_args, run_cli
 from fake_llm_server import FakeLLMServer, Reply
 from fault_cases import Case, no_traceback, read_state, scripted
+from scenario import PRD
 from pathlib import Path
 
 OK = 0
 HTML = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+PRD_JSON = json.dumps(PRD)
 
 CASES = [
     Case("429 with Retry-After, then ok", [Reply(status=429, headers={"Retry-After": "1"})], OK, calls=2),
@@ -28,6 +32,15 @@ CASES = [
     Case("403 is never retried", [Reply(status=403)], 4, calls=1, stderr_has="authentication failed", stop_reason="provider"),
     Case("404 model not found", [Reply(status=404)], 4, calls=1, stderr_has="not found", stop_reason="provider"),
     Case("500 in the engineer stage", [Reply(status=500)] * 10, 4, role="engineer", stop_reason="provider"),
+    # Streamed replies: the timeout is an idle timeout, so a slow model that keeps writing is never cut off.
+    Case("a slow stream taking 3x the timeout in all, never idle that long", [Reply(content=PRD_JSON, chunk_delay=0.02)],
+         OK, calls=1),
+    Case("a stream broken midway, then ok", [Reply(content=PRD_JSON, break_stream_after=5)], OK, calls=2,
+         stderr_has="broken stream after"),
+    Case("a stream that goes silent longer than the timeout, then ok", [Reply(content=PRD_JSON, chunk_delay=2.0)],
+         OK, calls=2),
+    Case("a reply longer than reply_timeout is not retried", [Reply(content=PRD_JSON, chunk_delay=0.05)] * 3, 4, calls=1,
+         stderr_has="reply_timeout", stop_reason="provider", env={"SWCOMPANY_REPLY_TIMEOUT": "1"}),
 ]
 
 
@@ -38,10 +51,12 @@ def fast_retries(monkeypatch):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_provider_fault(case: Case):
+def test_provider_fault(case: Case, monkeypatch):
+    for name, value in case.env.items():
+        monkeypatch.setenv(name, value)
     scenario = scripted(case)
     with FakeLLMServer(scenario) as server:
-        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests", "-v")
         assert proc.returncode == case.exit_code, proc.stderr
         assert no_traceback(proc.stdout, proc.stderr)
         if case.calls is not None:
@@ -55,6 +70,8 @@ def test_provider_fault(case: Case):
         assert proc.stderr.count("error:") == 1 and "swcompany resume" in proc.stderr
         # The provider is back: resume finishes the job.
         scenario.overrides.pop(case.role)
+        for name in case.env:
+            monkeypatch.delenv(name)
         resumed = run_cli("resume", "workspace/t")
         assert resumed.returncode == 0, resumed.stderr
         assert read_state(Path("workspace/t"))["stop_reason"] == "done"

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import FAKE_KEY, cli_args, run_cli
 from fake_llm_server import FakeLLMServer, Reply
+from fault_cases import everything_produced
 from scenario import Scenario
 
 ANTHROPIC_KEY = "sk-ant-api03-LEAKCHECKleakcheckLEAKCHECK0000"
 CUSTOM_KEY = "custom-provider-key-LEAKCHECK-42"
 SECRETS = [FAKE_KEY, ANTHROPIC_KEY, CUSTOM_KEY]
-
-
-def everything_produced(ws: Path, *outputs: str) -> str:
-    """Every byte a run left behind: files, decompressed git objects, logs, cache, output."""
-    parts = list(outputs)
-    for path in ws.rglob("*"):
-        if path.is_file() and ".git" not in path.parts:
-            parts.append(path.read_bytes().decode("utf-8", "replace"))
-    git = ["git", "-C", str(ws)]
-    parts.append(subprocess.run([*git, "log", "-p", "--all", "--format=%B%n%(trailers)"], capture_output=True, text=True).stdout)
-    objects = subprocess.run([*git, "cat-file", "--batch-all-objects", "--batch"], capture_output=True).stdout
-    parts.append(objects.decode("utf-8", "replace"))
-    return "\n".join(parts)
 
 
 def assert_clean(text: str) -> None:
@@ -76,3 +63,25 @@ def test_config_show_never_prints_keys(monkeypatch):
     monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_LLM_KEY")
     proc = run_cli("config", "show")
     assert_clean(proc.stdout + proc.stderr)
+
+
+@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"]])
+def test_key_behind_an_ordinary_variable_name_is_scrubbed(monkeypatch, flags):
+    # Neither MY_VAR nor its value looks like a secret: only knowing api_key_env finds it.
+    ordinary = "plainvalue-0123456789-LEAKCHECK"
+    monkeypatch.setenv("MY_VAR", ordinary)
+    monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_VAR")
+    scenario = Scenario(overrides={"pm": lambda req: Reply(status=400, content=f"key {ordinary} is not allowed here")})
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), *flags, subprocess_=flags == ["--debug"])
+        assert server.calls()[0].headers["authorization"] == f"Bearer {ordinary}"
+    assert proc.returncode == 4
+    produced = everything_produced(Path("workspace/t"), proc.stdout, proc.stderr)
+    assert ordinary not in produced and "is not allowed here" in produced  # scrubbed, not dropped
+
+
+def test_scrub_learns_remembered_values():
+    from swcompany.redact import remember_secret, scrub
+
+    remember_secret("ordinary-value-for-scrub-test")
+    assert scrub("error: ordinary-value-for-scrub-test was refused", environ={}) == "error: *** was refused"

@@ -1,6 +1,1 @@
-"""The four roles, in pipeline order. Each module exposes NAME, TITLE and run(ctx)."""
-
-from . import architect, engineer, pm, qa
-
-STAGES = [pm, architect, engineer, qa]
-STAGE_NAMES = [s.NAME for s in STAGES]
+"""The roles of the company. ``registry.py`` is the one list of them; each module is one role."""

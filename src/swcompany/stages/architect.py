@@ -1,30 +1,104 @@
-"""Architect: PRD -> system design (docs/design.json + docs/design.md)."""
+"""Architect: PRD -> system design (docs/design.json + docs/design.md).
+
+Besides the schema, a design passes quality gates a small model needs (``review_design``):
+at most ``max_files`` files, interfaces as signatures (never bodies), no imports of local
+modules the design lacks, and ``depends_on`` completed from what each file refers to, so
+the engineer writes a file after the modules it uses and sees their code.
+"""
 
 from __future__ import annotations
 
-from ..artifacts import Design, dependency_levels
-from ..workspace import sha256_text
-from .base import DESIGN_JSON, DESIGN_MD, PRD_JSON, PRD_MD, StageContext, StageResult
+import copy
+from pathlib import PurePosixPath
 
-NAME = "architect"
-TITLE = "Architect"
+from ..artifacts import Design, FileSpec, dependency_levels
+from ..code_checks import interface_bodies, missing_local_modules, module_name, referenced_files
+from ..config import Settings
+from ..structured import ReplyError
+from ..workspace import sha256_text
+from .base import (
+    DESIGN_JSON, DESIGN_MD, PRD_JSON, PRD_MD, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates,
+)
+
+ENTRY_POINTS = {"cli.py", "main.py", "__main__.py", "app.py"}
 
 
 def hand_edited_markdown(ctx: StageContext) -> str:
     """docs/prd.md when a person edited it (and not the JSON): then the markdown is authoritative."""
-    if not ctx.workspace.exists(PRD_MD):
+    if not ctx.exists(PRD_MD):
         return ""
-    recorded = ctx.state.artifact_hashes
-    md_edited = sha256_text(ctx.workspace.read(PRD_MD)) != recorded.get(PRD_MD, "")
-    json_edited = sha256_text(ctx.workspace.read(PRD_JSON)) != recorded.get(PRD_JSON, "")
-    return ctx.workspace.read(PRD_MD) if md_edited and not json_edited and PRD_MD in recorded else ""
+    recorded = {path: record.sha256 for path, record in ctx.state.files.items()}
+    md_edited = sha256_text(ctx.read(PRD_MD)) != recorded.get(PRD_MD, "")
+    json_edited = sha256_text(ctx.read(PRD_JSON)) != recorded.get(PRD_JSON, "")
+    return ctx.read(PRD_MD) if md_edited and not json_edited and PRD_MD in recorded else ""
+
+
+def _add_dependency(design: Design, spec: FileSpec, dep: str) -> None:
+    """Add ``dep`` to ``spec.depends_on`` unless that would make a cycle."""
+    if dep == spec.path or dep in spec.depends_on:
+        return
+    spec.depends_on.append(dep)
+    try:
+        dependency_levels(design.files)
+    except ValueError:
+        spec.depends_on.remove(dep)
+
+
+def complete_dependencies(design: Design) -> None:
+    """Derive missing ``depends_on`` edges: what a file's interface or purpose refers to, and, for
+    an entry point (cli.py, main.py...), every other module of its package."""
+    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    for spec in design.files:
+        for dep in sorted(referenced_files(f"{spec.interface}\n{spec.purpose}", modules)):
+            _add_dependency(design, spec, dep)
+    for spec in design.files:
+        path = PurePosixPath(spec.path)
+        if path.name not in ENTRY_POINTS:
+            continue
+        for other in design.files:
+            other_path = PurePosixPath(other.path)
+            if other_path.parent == path.parent and other_path.suffix == ".py" and \
+                    other_path.name not in ENTRY_POINTS and other_path.name != "__init__.py":
+                _add_dependency(design, spec, other.path)
+
+
+def review_design(design: Design, max_files: int) -> None:
+    """Raise ``ReplyError`` with every problem a re-prompt should fix; normalise what we can."""
+    problems = []
+    if len(design.files) > max_files:
+        problems.append(f"the design lists {len(design.files)} files; use at most {max_files}: "
+                        "the fewest files that do the job (e.g. one module and a small CLI)")
+    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    roots = {m.split(".")[0] for m in modules}
+    for spec in design.files:
+        spec.interface, bodies = interface_bodies(spec.interface)
+        if bodies:
+            problems.append(f"{spec.path}: the interface shows code in {', '.join(bodies)}; give only signatures, "
+                            "each with a one-line docstring and `...` as body")
+        missing = missing_local_modules(spec.interface, modules, roots)
+        if missing:
+            problems.append(f"{spec.path}: the interface imports {', '.join(missing)}, which no file of the design "
+                            f"provides (the design's modules: {', '.join(sorted(modules))})")
+    if problems:
+        raise ReplyError("The design needs changes:\n" + "\n".join(f"- {p}" for p in problems)
+                         + "\nReply with the corrected complete JSON object only.")
+    complete_dependencies(design)
+
+
+def design_schema(max_files: int) -> dict:
+    """The Design JSON schema with the file ceiling as ``maxItems`` (a grammar keeps small models small)."""
+    schema = copy.deepcopy(Design.model_json_schema())
+    schema["properties"]["files"]["maxItems"] = max_files
+    return schema
 
 
 def run(ctx: StageContext) -> StageResult:
     prd = ctx.load_prd()
-    messages = ctx.messages(NAME, schema=Design, prd_json=prd.model_dump_json(indent=2),
-                            prd_markdown=hand_edited_markdown(ctx))
-    design = ctx.gateway.ask_model(NAME, messages, Design, label="design")
+    max_files = ctx.settings.max_files
+    messages = ctx.messages("architect", schema=Design, prd_json=prd.model_dump_json(indent=2),
+                            prd_markdown=hand_edited_markdown(ctx), max_files=max_files)
+    design = ctx.gateway.ask_model(ctx.stage, messages, Design, label="design", schema=design_schema(max_files),
+                                   check=lambda d: review_design(d, max_files))
     levels = dependency_levels(design.files)
     return StageResult(
         files={
@@ -33,3 +107,14 @@ def run(ctx: StageContext) -> StageResult:
         },
         message=f"architect: write design\n\n{len(design.files)} files in {len(levels)} dependency levels",
     )
+
+
+def plans(settings: Settings) -> list[CallPlan]:
+    return [CallPlan("design", (1, 2), (1_500, 3_500), (1_000, 4_000))]
+
+
+STAGE = BuiltinStage(
+    name="architect", title="Architect", reads=(PRD_JSON, PRD_MD), runner=run, plans=plans,
+    templates={**prompt_templates("architect", {"schema", "prd_json", "prd_markdown", "max_files"}),
+               "templates/design.md.j2": frozenset({"design", "levels"})},
+)

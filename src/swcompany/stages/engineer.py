@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from ..artifacts import PRD, Design, FileRecord, FileSpec, dependency_levels
+from ..artifacts import PRD, Design, FileSpec, dependency_levels
+from ..code_checks import interface_names, missing_local_modules, module_name, stub_functions, undefined_imports
+from ..config import Settings
 from ..events import Event
 from ..structured import undeclared_imports
 from ..workspace import sha256_text
-from .base import StageContext, StageResult
+from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
-NAME = "engineer"
-TITLE = "Engineer"
 EXTRA_FILES = {
     "README.md": "templates/project_readme.md.j2",
     "requirements.txt": "templates/requirements.txt.j2",
@@ -29,7 +29,7 @@ EXTRA_FILES = {
 def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, written: dict[str, str]) -> list[dict[str, str]]:
     """The prompt for one file: only its own dependencies' text goes in."""
     deps = [{"path": d, "purpose": design.file(d).purpose, "content": written[d]} for d in spec.depends_on]
-    return ctx.messages(NAME, prd=prd, design=design, file=spec, dependencies=deps)
+    return ctx.messages("engineer", prd=prd, design=design, file=spec, dependencies=deps)
 
 
 def local_modules(design: Design) -> set[str]:
@@ -42,16 +42,35 @@ def local_modules(design: Design) -> set[str]:
     return names
 
 
-def imports_check(design: Design):
-    """Refuse code importing a third-party module the design does not declare (it would not run)."""
+def code_check(design: Design, spec: FileSpec | None, written: dict[str, str]):
+    """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
+
+    Refused (and re-prompted with the list of what does exist): a third-party import the design
+    does not declare, an import of a local module no design file provides, ``from mod import x``
+    where the written ``mod`` has no ``x``, and a stub body (``pass``, ``...``,
+    ``raise NotImplementedError``) for a function the interface names. ``written`` is a snapshot.
+    """
     local = local_modules(design)
+    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
+    promised = interface_names(spec.interface) if spec else set()
 
     def check(content: str) -> str | None:
+        problems = []
         missing = undeclared_imports(content, local, design.dependencies)
-        if not missing:
-            return None
-        return (f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
-                f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
+        if missing:
+            problems.append(f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
+                            f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
+        phantom = missing_local_modules(content, modules, {m.split(".")[0] for m in modules})
+        if phantom:
+            problems.append(f"it imports {', '.join(phantom)}, which no file of the design provides; "
+                            f"the project's modules are: {', '.join(sorted(modules))}")
+        problems += undefined_imports(content, written_modules)
+        stubs = stub_functions(content, promised)
+        if stubs:
+            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
+                            "NotImplementedError): implement every function of the interface completely")
+        return "; ".join(problems) or None
 
     return check
 
@@ -59,10 +78,11 @@ def imports_check(design: Design):
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
     """Files recorded as done whose bytes on disk still match the record."""
     done: dict[str, str] = {}
+    records = ctx.files_written()
     for spec in design.files:
-        record = ctx.state.engineer_files.get(spec.path)
-        if record and ctx.workspace.exists(spec.path):
-            text = ctx.workspace.read(spec.path)
+        record = records.get(spec.path)
+        if record and ctx.exists(spec.path):
+            text = ctx.read(spec.path)
             if sha256_text(text) == record.sha256:
                 done[spec.path] = text
     return done
@@ -74,7 +94,7 @@ def run(ctx: StageContext) -> StageResult:
     written = finished_files(ctx, design)
     total = len(order)
     if written:
-        ctx.info(NAME, f"{len(written)}/{total} files already written; continuing")
+        ctx.info(f"{len(written)}/{total} files already written; continuing")
 
     pending = [p for p in order if p not in written]
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
@@ -88,8 +108,8 @@ def run(ctx: StageContext) -> StageResult:
             if all(d in written for d in spec.depends_on):
                 pending.remove(path)
                 msgs = file_messages(ctx, prd, design, spec, written)
-                check = imports_check(design) if path.endswith(".py") else None
-                running[pool.submit(ctx.gateway.ask_file, NAME, msgs, path, check)] = path
+                check = code_check(design, spec, dict(written)) if path.endswith(".py") else None
+                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check)] = path
 
     try:
         submit_ready()
@@ -99,12 +119,11 @@ def run(ctx: StageContext) -> StageResult:
             written.update(batch)
             submit_ready()  # start the next files first: disk and state work overlaps their calls
             for path, content in batch:
-                sha = ctx.workspace.write(path, content)
-                ctx.state.engineer_files[path] = FileRecord(sha256=sha, bytes=len(content.encode()))
+                ctx.write(path, content)
             ctx.checkpoint()
             for path, _ in batch:
-                done = sum(1 for p in order if p in ctx.state.engineer_files)
-                ctx.emit(Event("file_done", NAME, path, {"done": done, "total": total}))
+                done = sum(1 for p in order if p in written)
+                ctx.emit(Event("file_done", ctx.stage, path, {"done": done, "total": total}))
     finally:
         # On a stop, don't wait for calls in flight (their replies still land in the cache).
         pool.shutdown(wait=not running, cancel_futures=True)
@@ -115,3 +134,14 @@ def run(ctx: StageContext) -> StageResult:
         if path not in written and not (path == "requirements.txt" and design.language.lower() != "python")
     }
     return StageResult(files=extras, message=f"engineer: write {total} source files\n\n" + "\n".join(f"- {p}" for p in order))
+
+
+def plans(settings: Settings) -> list[CallPlan]:
+    return [CallPlan("source files", (3, settings.max_files * 2), (1_000, 4_000), (400, 3_000))]
+
+
+STAGE = BuiltinStage(
+    name="engineer", title="Engineer", reads=(PRD_JSON, DESIGN_JSON), runner=run, plans=plans,
+    templates={**prompt_templates("engineer", {"prd", "design", "file", "dependencies"}),
+               **{template: frozenset({"prd", "design", "idea_excerpt"}) for template in EXTRA_FILES.values()}},
+)

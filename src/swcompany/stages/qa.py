@@ -11,18 +11,31 @@ import ast
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 
-from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..errors import EXIT_TESTS_FAILED
-from ..pytest_output import files_in_traceback, trim_failures
-from ..sandbox import TestCounts, project_python, run_pytest
-from ..structured import ReplyError, check_syntax
-from .base import StageContext, StageResult
+from pydantic import BaseModel, Field
 
-NAME = "qa"
-TITLE = "QA"
-FIX_COMMIT_STAGE = "qa-fix"  # its own trailer, so a fix round is never taken for the finished QA stage
+from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
+from ..code_checks import defined_tests, module_name, problems_in_test_file
+from ..config import Settings
+from ..errors import EXIT_TESTS_FAILED
+from ..events import Event
+from ..pytest_output import files_in_traceback, trim_failures
+from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
+from ..structured import ReplyError, check_syntax
+from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
+
+FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
 REPORT_JSON, REPORT_MD = "docs/qa_report.json", "docs/qa_report.md"
 MAX_FIX_CONTEXT_CHARS = 60_000
+
+
+class QAProgress(BaseModel):
+    """Where the QA stage is, so a resume neither rewrites tests nor repeats fix rounds."""
+
+    tests_written: bool = False
+    test_files: list[str] = Field(default_factory=list)
+    rounds_done: int = 0
+    fixed_files: list[str] = Field(default_factory=list)
+    report: QAReport | None = None
 
 
 def qa_file_for(source: str) -> str:
@@ -30,12 +43,6 @@ def qa_file_for(source: str) -> str:
     stem = PurePosixPath(source).with_suffix("").as_posix()
     stem = stem[4:] if stem.startswith("src/") else stem
     return f"tests/test_{stem.replace('/', '_')}.py"
-
-
-def module_name(source: str) -> str:
-    stem = PurePosixPath(source).with_suffix("").as_posix()
-    stem = stem[4:] if stem.startswith("src/") else stem
-    return stem.replace("/", ".").removesuffix(".__init__")
 
 
 def has_behaviour(text: str) -> bool:
@@ -48,8 +55,7 @@ def has_behaviour(text: str) -> bool:
 
 
 def testable_modules(ctx: StageContext, design: Design) -> list[FileSpec]:
-    return [f for f in design.files
-            if f.path.endswith(".py") and ctx.workspace.exists(f.path) and has_behaviour(ctx.workspace.read(f.path))]
+    return [f for f in design.files if f.path.endswith(".py") and ctx.exists(f.path) and has_behaviour(ctx.read(f.path))]
 
 
 def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
@@ -58,24 +64,45 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
 
     def ask(spec: FileSpec) -> tuple[str, str]:
         deps = [design.file(d) for d in spec.depends_on]
-        messages = ctx.messages(NAME, prd=prd, design=design, file=spec, module=module_name(spec.path),
-                                source=ctx.workspace.read(spec.path), dependencies=deps,
-                                test_path=qa_file_for(spec.path))
-        return qa_file_for(spec.path), ctx.gateway.ask_file(NAME, messages, qa_file_for(spec.path))
+        module, source = module_name(spec.path), ctx.read(spec.path)
+        messages = ctx.messages("qa", prd=prd, design=design, file=spec, module=module,
+                                source=source, dependencies=deps, test_path=qa_file_for(spec.path))
+        return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
+                                                            check=tests_check(module, source))
 
     with ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa") as pool:
         results = list(pool.map(ask, modules))
     written = []
     for path, content in results:
-        ctx.workspace.write(path, content)
+        ctx.write(path, content)
         written.append(path)
-    ctx.workspace.write("tests/conftest.py", ctx.render("templates/tests_conftest.py.j2"))
+    ctx.write("tests/conftest.py", ctx.render("templates/tests_conftest.py.j2"))
     return sorted(written)
 
 
-def check_fix(design: Design, test_files: list[str]):
-    """Fix replies may only replace design files or tests, and Python must parse."""
+def tests_check(module: str, source: str):
+    """QA's gate: the test file imports the module under test and calls only what it really defines."""
+
+    def check(content: str) -> str | None:
+        problems = problems_in_test_file(content, module, source)
+        return "; ".join(problems) + f". Use only what {module} defines, as shown in its source" if problems else None
+
+    return check
+
+
+def removed_tests(old: str, new: str, explanation: str) -> list[str]:
+    """Test functions a fix deletes without naming them in its explanation."""
+    return sorted(name for name in defined_tests(old) - defined_tests(new)
+                  if name.split(".")[-1] not in explanation)
+
+
+def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
+    """Fix replies may only replace design files or tests, Python must parse, code must pass the
+    engineer's gates, and a test may be deleted only when the explanation says why."""
+    from .engineer import code_check
+
     allowed = {f.path for f in design.files} | set(test_files)
+    current = current or {}
 
     def check(reply: FixReply) -> None:
         problems = []
@@ -84,6 +111,15 @@ def check_fix(design: Design, test_files: list[str]):
                 problems.append(f"{fixed.path} is not a design file or a test file")
             elif (error := check_syntax(fixed.path, fixed.content)):
                 problems.append(f"{fixed.path} {error}")
+            elif fixed.path.startswith("tests/") and fixed.path in current and \
+                    (gone := removed_tests(current[fixed.path], fixed.content, reply.explanation)):
+                problems.append(f"{fixed.path} deletes {', '.join(gone)}: keep every test, or say in "
+                                "'explanation' why each deleted one was wrong")
+            elif fixed.path.endswith(".py") and fixed.path in {f.path for f in design.files}:
+                written = {p: t for p, t in current.items() if p != fixed.path}
+                problem = code_check(design, design.file(fixed.path), written)(fixed.content)
+                if problem:
+                    problems.append(f"{fixed.path}: {problem}")
         if problems:
             raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems)
                              + "\nReply with the corrected JSON object only.")
@@ -93,11 +129,11 @@ def check_fix(design: Design, test_files: list[str]):
 
 def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str) -> list[dict[str, str]]:
     """The files a fix needs: tests and the sources named in tracebacks (else all sources), capped."""
-    sources = [f.path for f in design.files if ctx.workspace.exists(f.path)]
+    sources = [f.path for f in design.files if ctx.exists(f.path)]
     named = files_in_traceback(output, set(sources))
     chosen, used = [], 0
     for path in [*test_files, *(named or sources)]:
-        text = ctx.workspace.read(path) if ctx.workspace.exists(path) else ""
+        text = ctx.read(path) if ctx.exists(path) else ""
         if path in (c["path"] for c in chosen) or used + len(text) > MAX_FIX_CONTEXT_CHARS:
             continue
         chosen.append({"path": path, "content": text})
@@ -111,48 +147,71 @@ def report_for(counts: TestCounts, run, rounds: int, tests: list[str], fixed: li
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
                     errors=counts.errors, skipped=counts.skipped, rounds_used=rounds, timed_out=run.timed_out,
                     flooded=run.flooded, install_error=install_error,
-                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed)
+                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed,
+                    sandbox=run.sandbox)
 
 
 def run(ctx: StageContext) -> StageResult:
     if not ctx.settings.run_tests:
-        ctx.info(NAME, "QA skipped (--no-tests)")
+        ctx.info("QA skipped (--no-tests)")
         return StageResult(commit=False, status="skipped")
     prd, design = ctx.load_prd(), ctx.load_design()
-    progress = ctx.state.qa_progress
+    progress = ctx.progress(QAProgress)
     if not progress.tests_written:
         progress.test_files = write_tests(ctx, prd, design)
         progress.tests_written = True
-        ctx.checkpoint()
-    python, install_error = project_python(ctx.workspace.root, design.dependencies, ctx.settings.install_deps,
-                                           ctx.settings.test_timeout)
-    run_, counts = run_pytest(ctx.workspace.root, python, timeout=ctx.settings.test_timeout)
+        ctx.save_progress(progress)
+    mode = ctx.settings.sandbox
+    if (warning := sandbox_warning(mode)):
+        ctx.emit(Event("info", "", warning))  # a line of its own, in every output mode but --quiet
+    python, install_error = project_python(ctx.root, design.dependencies, ctx.settings.install_deps,
+                                           ctx.settings.test_timeout, mode=mode)
+    run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
     report = report_for(counts, run_, progress.rounds_done, progress.test_files, progress.fixed_files, install_error)
-    ctx.info(NAME, f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
+    ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
     while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
         n = progress.rounds_done + 1
         failure = trim_failures(run_.output)
         messages = ctx.messages("fix", schema=FixReply, prd=prd, design=design, failure=failure, round=n,
                                 files=fix_context(ctx, design, progress.test_files, run_.output))
-        reply = ctx.gateway.ask_model(NAME, messages, FixReply, label=f"fix round {n}",
-                                      check=check_fix(design, progress.test_files))
+        current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
+                   if ctx.exists(path)}
+        reply = ctx.gateway.ask_model(ctx.stage, messages, FixReply, label=f"fix round {n}",
+                                      check=check_fix(design, progress.test_files, current))
         for fixed in reply.files:
-            ctx.workspace.write(fixed.path, fixed.content)
+            ctx.write(fixed.path, fixed.content)
             if fixed.path not in progress.fixed_files:
                 progress.fixed_files.append(fixed.path)
             if fixed.path.startswith("tests/") and fixed.path not in progress.test_files:
                 progress.test_files.append(fixed.path)  # a new test file joins the next rounds' context
-        ctx.commit(FIX_COMMIT_STAGE, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
+        ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         progress.rounds_done = n
-        ctx.checkpoint()
-        run_, counts = run_pytest(ctx.workspace.root, python, timeout=ctx.settings.test_timeout)
+        ctx.save_progress(progress)
+        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
         report = report_for(counts, run_, n, progress.test_files, progress.fixed_files, install_error)
-        ctx.info(NAME, f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
+        ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
-    ctx.state.qa = report
+    progress.report = ctx.state.tests = report
+    ctx.save_progress(progress)
     files = {REPORT_JSON: report.model_dump_json(indent=2) + "\n",
              REPORT_MD: ctx.render("templates/qa_report.md.j2", report=report, prd=prd)}
     summary = f"{report.passed} passed, {report.failed} failed, {report.errors} errors"
     return StageResult(files=files, message=f"qa: {report.verdict}: {summary}\n\nfix rounds used: {report.rounds_used}",
                        exit_code=0 if report.verdict == "passed" else EXIT_TESTS_FAILED)
+
+
+def plans(settings: Settings) -> list[CallPlan]:
+    if not settings.run_tests:
+        return []
+    return [CallPlan("test files", (2, settings.max_files), (1_500, 5_000), (400, 2_000)),
+            CallPlan("fix rounds", (0, settings.fix_rounds), (3_000, 15_000), (1_000, 5_000))]
+
+
+STAGE = BuiltinStage(
+    name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
+    templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
+               **prompt_templates("fix", {"schema", "prd", "design", "failure", "round", "files"}),
+               "templates/qa_report.md.j2": frozenset({"report", "prd"}),
+               "templates/tests_conftest.py.j2": frozenset()},
+)

@@ -1,0 +1,160 @@
+"""The quality gates, on the shapes a real 1.5B coder model produced."""
+
+from __future__ import annotations
+
+import pytest
+
+from swcompany.artifacts import PRD, Design
+from swcompany.code_checks import (
+    interface_bodies, missing_local_modules, module_name, stub_functions, problems_in_test_file, undefined_imports,
+)
+from swcompany.stages.architect import complete_dependencies, review_design
+from swcompany.stages.engineer import code_check
+from swcompany.stages.qa import removed_tests
+from swcompany.structured import ReplyError, expected_shape, parse_model
+
+CONVERT = '''
+def to_roman(number: int) -> str:
+    """Convert."""
+    values = [(10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    out = ""
+    for value, letters in values:
+        while number >= value:
+            out += letters
+            number -= value
+    return out
+
+
+def to_decimal(text: str, strict: bool = True) -> int:
+    return 0 if not text else 1
+'''
+
+
+def roman_design(**cli) -> Design:
+    files = [
+        {"path": "roman/__init__.py", "purpose": "package"},
+        {"path": "roman/convert.py", "purpose": "conversions",
+         "interface": "def to_roman(number: int) -> str:\n    pass\n\ndef to_decimal(text: str) -> int:\n    pass\n"},
+        {"path": "roman/cli.py", "purpose": "the command line", "interface": "def main(argv=None) -> int: ...", **cli},
+    ]
+    return Design(summary="s", how_to_run="python -m roman.cli 10", files=files)
+
+
+def test_pass_bodies_in_an_interface_become_ellipsis_and_real_code_is_refused():
+    text, bodies = interface_bodies("def f(x: int) -> int:\n    pass\n")
+    assert bodies == [] and "pass" not in text and "..." in text
+    _, bodies = interface_bodies("def f(x):\n    return x + 1\n")
+    assert bodies == ["f"]
+    assert interface_bodies("f(x) -> int: adds one") == ("f(x) -> int: adds one", [])
+
+
+def test_a_cli_depends_on_the_modules_of_its_package():
+    design = roman_design()
+    review_design(design, max_files=8)
+    assert design.file("roman/cli.py").depends_on == ["roman/convert.py"]
+    assert "pass" not in design.file("roman/convert.py").interface
+
+
+def test_dependencies_are_derived_from_references_without_making_cycles():
+    design = Design(summary="s", how_to_run="x", files=[
+        {"path": "a.py", "purpose": "uses b.helper() to work", "depends_on": []},
+        {"path": "b.py", "purpose": "helpers; see a.run", "depends_on": ["a.py"]},
+    ])
+    complete_dependencies(design)
+    assert design.file("b.py").depends_on == ["a.py"] and design.file("a.py").depends_on == []
+
+
+def test_design_gates_name_the_exact_problem():
+    design = roman_design(interface="from roman.convert_utils import x\ndef main() -> int: ...")
+    with pytest.raises(ReplyError, match="roman.convert_utils, which no file of the design provides"):
+        review_design(design, max_files=8)
+    with pytest.raises(ReplyError, match="lists 3 files; use at most 2"):
+        review_design(roman_design(), max_files=2)
+
+
+def test_local_imports_must_exist():
+    modules = {"roman.convert": "roman/convert.py", "roman": "roman/__init__.py"}
+    assert missing_local_modules("import roman.convert\nfrom roman.convert import to_roman", modules, {"roman"}) == []
+    assert missing_local_modules("from roman_numeral_converter import convert", modules, {"roman"}) == []
+    assert missing_local_modules("from roman.conversion import x", modules, {"roman"}) == ["roman.conversion"]
+
+
+def test_engineer_refuses_stubs_phantom_modules_and_missing_names():
+    design = roman_design()
+    review_design(design, 8)
+    check = code_check(design, design.file("roman/convert.py"), {})
+    stub = "def to_roman(number):\n    # Implementation goes here\n    pass\n\ndef to_decimal(text):\n    raise NotImplementedError\n"
+    assert "to_decimal, to_roman have no real body" in check(stub)
+    assert check(CONVERT) is None
+    cli_check = code_check(design, design.file("roman/cli.py"), {"roman/convert.py": CONVERT})
+    problem = cli_check("from roman.convert import from_roman\n\ndef main(argv=None):\n    return 0\n")
+    assert "roman.convert has no 'from_roman'" in problem and "to_decimal, to_roman" in problem
+    assert "no file of the design provides" in cli_check("import roman.parse\n\ndef main(argv=None):\n    return 0\n")
+
+
+def test_protocol_and_abstract_methods_may_be_stubs():
+    code = ("from typing import Protocol\nimport abc\n\nclass Store(Protocol):\n    def get(self) -> int: ...\n\n"
+            "class Base(abc.ABC):\n    @abc.abstractmethod\n    def run(self):\n        pass\n")
+    assert stub_functions(code, {"get", "run"}) == []
+
+
+def test_test_files_must_import_and_call_the_real_interface():
+    ok = "from roman.convert import to_roman\n\ndef test_x():\n    assert to_roman(4) == 'IV'\n"
+    assert problems_in_test_file(ok, "roman.convert", CONVERT) == []
+    assert "does not import the module under test" in problems_in_test_file("def test_x():\n    assert 1\n", "roman.convert", CONVERT)[0]
+    wrong = ("from roman import convert\n\ndef test_x():\n    assert convert.to_roman(number=4, base=10)\n"
+             "    assert convert.main(input='10')\n    assert convert.to_decimal()\n")
+    problems = problems_in_test_file(wrong, "roman.convert", CONVERT)
+    assert "to_roman() has no parameter 'base'" in problems
+    assert "roman.convert has no 'main'" in problems
+    assert "to_decimal() needs 1 arguments, the test passes 0" in problems
+    copy = "from roman.convert import to_decimal\n\ndef to_roman(n):\n    return 'I'\n\ndef test_x():\n    assert to_roman(1)\n"
+    assert any("defines its own to_roman" in p for p in problems_in_test_file(copy, "roman.convert", CONVERT))
+
+
+def test_undefined_imports_list_what_exists():
+    assert undefined_imports("from roman.convert import nope", {"roman.convert": CONVERT}) == [
+        "roman.convert has no 'nope' (it defines: to_decimal, to_roman)"]
+
+
+def test_a_fix_may_delete_a_test_only_when_it_says_why():
+    old = "def test_a():\n    pass\n\ndef test_b():\n    pass\n"
+    assert removed_tests(old, "def test_a():\n    pass\n", "fixed") == ["test_b"]
+    assert removed_tests(old, "def test_a():\n    pass\n", "test_b checked the wrong rounding") == []
+
+
+def test_module_names():
+    assert module_name("src/app/__init__.py") == "app" and module_name("roman/cli.py") == "roman.cli"
+
+
+def test_prd_shapes_small_models_write_are_accepted():
+    prd = PRD.model_validate({
+        "title": "t", "summary": "s", "goals": [{"id": "G1", "description": "convert"}],
+        "user_stories": ["As a user I want numerals"],
+        "requirements": ["convert both ways", {"id": "R9", "description": "cli", "priority": "High"}],
+        "acceptance_criteria": [{"id": "AC1", "description": "10 -> X", "priority": "must"}, "X -> 10"],
+    })
+    assert prd.goals == ["convert"] and prd.requirements[1].priority == "must"
+    assert [str(a) for a in prd.acceptance_criteria] == ["AC1: 10 -> X", "AC2: X -> 10"]
+    assert prd.requirements[0].id == "R1"
+
+
+def test_schema_errors_have_a_reason_and_the_expected_shape():
+    with pytest.raises(ReplyError) as info:
+        parse_model('{"title": "t", "summary": "s", "goals": [], "user_stories": [], "requirements": [], '
+                    '"acceptance_criteria": [7]}', PRD)
+    assert info.value.reason.startswith("the JSON does not match the schema: goals")
+    assert "acceptance_criteria.[] must match" in expected_shape(PRD.model_json_schema(), ("acceptance_criteria", 0))
+
+
+def test_every_array_in_the_schemas_has_max_items():
+    def arrays(node, path=""):
+        if isinstance(node, dict):
+            if node.get("type") == "array":
+                yield path, node
+            for key, value in node.items():
+                yield from arrays(value, f"{path}.{key}")
+
+    for model in (PRD, Design):
+        for path, node in arrays(model.model_json_schema()):
+            assert "maxItems" in node, f"{model.__name__}{path}"
