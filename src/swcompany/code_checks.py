@@ -13,6 +13,12 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Callable
+
+from .structured import undeclared_imports
+
+if TYPE_CHECKING:
+    from .artifacts import Design, FileSpec
 
 _STUB_COMMENT = re.compile(r"#\s*(todo|implement|implementation|your code|placeholder|fixme)", re.I)
 
@@ -195,6 +201,49 @@ def undefined_imports(code: str, written: dict[str, str]) -> list[str]:
                     problems.append(f"{node.module} has no {alias.name!r} (it defines: "
                                     f"{', '.join(sorted(n for n in have if not n.startswith('_'))) or 'nothing public'})")
     return problems
+
+
+def local_modules(design: "Design") -> set[str]:
+    """Top-level import names the design itself provides (``src/`` layouts included)."""
+    names = set()
+    for spec in design.files:
+        parts = spec.path.split("/")
+        parts = parts[1:] if parts[0] == "src" and len(parts) > 1 else parts
+        names.add(parts[0].removesuffix(".py"))
+    return names
+
+
+def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str]) -> Callable[[str], str | None]:
+    """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
+
+    Refused (and re-prompted with the list of what does exist): a third-party import the design
+    does not declare, an import of a local module no design file provides, ``from mod import x``
+    where the written ``mod`` has no ``x``, and a stub body (``pass``, ``...``,
+    ``raise NotImplementedError``) for a function the interface names. ``written`` is a snapshot.
+    """
+    local = local_modules(design)
+    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
+    promised = interface_names(spec.interface) if spec else set()
+
+    def check(content: str) -> str | None:
+        problems = []
+        missing = undeclared_imports(content, local, design.dependencies)
+        if missing:
+            problems.append(f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
+                            f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
+        phantom = missing_local_modules(content, modules, {m.split(".")[0] for m in modules})
+        if phantom:
+            problems.append(f"it imports {', '.join(phantom)}, which no file of the design provides; "
+                            f"the project's modules are: {', '.join(sorted(modules))}")
+        problems += undefined_imports(content, written_modules)
+        stubs = stub_functions(content, promised)
+        if stubs:
+            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
+                            "NotImplementedError): implement every function of the interface completely")
+        return "; ".join(problems) or None
+
+    return check
 
 
 # --- QA ------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ instead of downloading one, so the tool talks to no host but the configured prov
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -24,7 +23,7 @@ from pydantic import BaseModel
 
 from .artifacts import Usage, utcnow
 from .config import Settings
-from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
+from .errors import BudgetExhausted, ModelOutputError, ProviderError
 from .providers import (  # noqa: F401 - re-exported for callers of the gateway
     _OPENAI_COMPATIBLE, NO_KEY_PLACEHOLDER, api_key_for, key_hint, load_litellm, preflight,
 )
@@ -37,8 +36,7 @@ from .workspace import atomic_write
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
-NO_KEY_PLACEHOLDER = "not-needed"
-MAX_REJECT_CHARS = 200_000  # OpenAI-compatible servers without auth still want a header
+MAX_REJECT_CHARS = 200_000  # a kept reply is for a person to read, not a second copy of a flood
 
 
 # --- the gateway -----------------------------------------------------------------------
@@ -350,9 +348,9 @@ class Gateway:
             if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
                 self.cache.forget([keys.pop()])
                 reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
-                self._keep_reject(stage, label, attempt, reason, reply.text)
+                self._keep_reject(stage, label, attempt, reason, "(not kept: over max_reply_chars)")
                 convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
-                         {"role": "user", "content": f"The {reason}. Reply again with only what was asked, much shorter."}]
+                         {"role": "user", "content": f"The {reason[4:]}. Reply again with only what was asked, much shorter."}]
                 continue
             try:
                 return parse(reply.text)

@@ -73,7 +73,7 @@ def template_variables(stages: list) -> dict[str, frozenset[str]]:
     return out
 
 
-def check_templates(override_dir: Path | None, stages: list | None = None, *, packaged: bool = False) -> None:
+def check_templates(override_dir: Path | None, stages: list, *, packaged: bool = False) -> None:
     """Fail before any LLM call if an overridden template uses a variable its stage lacks.
 
     Only the user's override files are checked on each run (the packaged ones are checked by
@@ -82,10 +82,6 @@ def check_templates(override_dir: Path | None, stages: list | None = None, *, pa
     import jinja2
     from jinja2 import meta
 
-    if stages is None:
-        from .stages.registry import BUILTIN
-
-        stages = list(BUILTIN.values())
     root = Path(override_dir).expanduser() if override_dir else None
     if root is not None and not root.is_dir():  # a typo must not silently fall back to the packaged prompts
         raise ConfigError(f"prompts folder {override_dir} {'is not a folder' if root.exists() else 'does not exist'}",

@@ -17,6 +17,7 @@ from typing import Any
 from .display import terminal_safe
 from .events import Event
 
+PLAIN_PROGRESS_EVERY_S = 30.0
 MARKS = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]–[/]", "pending": "[dim]·[/]"}
 
 
@@ -32,6 +33,7 @@ class ConsoleUI:
         self.verbose = verbose
         self.console = self._console(stderr=not to_stdout)
         self._lock = threading.Lock()
+        self._progress_printed: dict[str, float] = {}
         self._titles: dict[str, str] = {}  # stage -> title, in order, from the run_started event
         self._status: dict[str, str] = {}
         self._detail: dict[str, str] = {}
@@ -89,9 +91,16 @@ class ConsoleUI:
                     self._line(f"  {note}")
                 if self.mode == "rich" and e.stage in self._detail:
                     self._detail[e.stage] = note
-            elif self.mode == "rich" and e.stage in self._detail and p.tokens:
+            elif p.tokens:
                 rate = p.tokens / p.seconds if p.seconds > 0 else 0.0
-                self._detail[e.stage] = f"{p.label}: {p.tokens:,} tokens, {rate:.1f} tok/s"
+                note = f"{p.label}: {p.tokens:,} tokens, {rate:.1f} tok/s"
+                if self.mode == "rich" and e.stage in self._detail:
+                    self._detail[e.stage] = note
+                elif self.mode == "plain" and self.verbose:  # a slow model in a log: a line every 30 s
+                    key = f"{e.stage}/{p.label}"
+                    if p.seconds - self._progress_printed.get(key, 0.0) >= PLAIN_PROGRESS_EVERY_S:
+                        self._progress_printed[key] = p.seconds
+                        self._line(f"  {e.stage} {note} ({p.seconds:.0f}s)")
         elif e.kind == "run_started":
             self._titles = dict(e.data.get("stages", []))
             self._status = {name: "pending" for name in self._titles}

@@ -9,6 +9,7 @@ the engineer writes a file after the modules it uses and sees their code.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
@@ -79,10 +80,23 @@ def review_design(design: Design, max_files: int) -> None:
         if missing:
             problems.append(f"{spec.path}: the interface imports {', '.join(missing)}, which no file of the design "
                             f"provides (the design's modules: {', '.join(sorted(modules))})")
+    design.how_to_run = runnable_command(design)
     if problems:
         raise ReplyError("The design needs changes:\n" + "\n".join(f"- {p}" for p in problems)
                          + "\nReply with the corrected complete JSON object only.")
     complete_dependencies(design)
+
+
+_SCRIPT_RUN = re.compile(r"^(python3?)\s+((?:[\w.-]+/)+[\w.-]+)\.py\b")
+
+
+def runnable_command(design: Design) -> str:
+    """``python pkg/cli.py 10`` -> ``python -m pkg.cli 10``: run as a script, a module of a package
+    cannot import its siblings (``sys.path[0]`` is the package folder), as a module it can."""
+    match = _SCRIPT_RUN.match(design.how_to_run.strip())
+    if not match or f"{match.group(2)}.py" not in {f.path for f in design.files}:
+        return design.how_to_run
+    return f"{match.group(1)} -m {module_name(match.group(2) + '.py')}{design.how_to_run.strip()[match.end():]}"
 
 
 def design_schema(max_files: int) -> dict:

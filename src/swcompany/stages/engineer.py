@@ -12,10 +12,9 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
-from ..code_checks import interface_names, missing_local_modules, module_name, stub_functions, undefined_imports
+from ..code_checks import code_check
 from ..config import Settings
 from ..events import Event
-from ..structured import undeclared_imports
 from ..workspace import sha256_text
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
@@ -30,49 +29,6 @@ def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, w
     """The prompt for one file: only its own dependencies' text goes in."""
     deps = [{"path": d, "purpose": design.file(d).purpose, "content": written[d]} for d in spec.depends_on]
     return ctx.messages("engineer", prd=prd, design=design, file=spec, dependencies=deps)
-
-
-def local_modules(design: Design) -> set[str]:
-    """Top-level import names the design itself provides (``src/`` layouts included)."""
-    names = set()
-    for spec in design.files:
-        parts = spec.path.split("/")
-        parts = parts[1:] if parts[0] == "src" and len(parts) > 1 else parts
-        names.add(parts[0].removesuffix(".py"))
-    return names
-
-
-def code_check(design: Design, spec: FileSpec | None, written: dict[str, str]):
-    """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
-
-    Refused (and re-prompted with the list of what does exist): a third-party import the design
-    does not declare, an import of a local module no design file provides, ``from mod import x``
-    where the written ``mod`` has no ``x``, and a stub body (``pass``, ``...``,
-    ``raise NotImplementedError``) for a function the interface names. ``written`` is a snapshot.
-    """
-    local = local_modules(design)
-    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
-    written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
-    promised = interface_names(spec.interface) if spec else set()
-
-    def check(content: str) -> str | None:
-        problems = []
-        missing = undeclared_imports(content, local, design.dependencies)
-        if missing:
-            problems.append(f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
-                            f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
-        phantom = missing_local_modules(content, modules, {m.split(".")[0] for m in modules})
-        if phantom:
-            problems.append(f"it imports {', '.join(phantom)}, which no file of the design provides; "
-                            f"the project's modules are: {', '.join(sorted(modules))}")
-        problems += undefined_imports(content, written_modules)
-        stubs = stub_functions(content, promised)
-        if stubs:
-            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
-                            "NotImplementedError): implement every function of the interface completely")
-        return "; ".join(problems) or None
-
-    return check
 
 
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:

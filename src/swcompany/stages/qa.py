@@ -35,6 +35,7 @@ class QAProgress(BaseModel):
     test_files: list[str] = Field(default_factory=list)
     rounds_done: int = 0
     fixed_files: list[str] = Field(default_factory=list)
+    fix_notes: list[str] = Field(default_factory=list)
     report: QAReport | None = None
 
 
@@ -99,7 +100,7 @@ def removed_tests(old: str, new: str, explanation: str) -> list[str]:
 def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
     """Fix replies may only replace design files or tests, Python must parse, code must pass the
     engineer's gates, and a test may be deleted only when the explanation says why."""
-    from .engineer import code_check
+    from ..code_checks import code_check
 
     allowed = {f.path for f in design.files} | set(test_files)
     current = current or {}
@@ -141,14 +142,14 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     return chosen
 
 
-def report_for(counts: TestCounts, run, rounds: int, tests: list[str], fixed: list[str], install_error: str | None) -> QAReport:
+def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
     verdict = "passed" if green else "error" if counts.tests == 0 else "failed"
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
-                    errors=counts.errors, skipped=counts.skipped, rounds_used=rounds, timed_out=run.timed_out,
-                    flooded=run.flooded, install_error=install_error,
-                    last_output="" if green else trim_failures(run.output), test_files=tests, fixed_files=fixed,
-                    sandbox=run.sandbox)
+                    errors=counts.errors, skipped=counts.skipped, rounds_used=progress.rounds_done,
+                    timed_out=run.timed_out, flooded=run.flooded, install_error=install_error,
+                    last_output="" if green else trim_failures(run.output), test_files=list(progress.test_files),
+                    fixed_files=list(progress.fixed_files), fix_notes=list(progress.fix_notes), sandbox=run.sandbox)
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -167,7 +168,7 @@ def run(ctx: StageContext) -> StageResult:
     python, install_error = project_python(ctx.root, design.dependencies, ctx.settings.install_deps,
                                            ctx.settings.test_timeout, mode=mode)
     run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
-    report = report_for(counts, run_, progress.rounds_done, progress.test_files, progress.fixed_files, install_error)
+    report = report_for(counts, run_, progress, install_error)
     ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
     while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
@@ -187,9 +188,11 @@ def run(ctx: StageContext) -> StageResult:
                 progress.test_files.append(fixed.path)  # a new test file joins the next rounds' context
         ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         progress.rounds_done = n
+        changed = ", ".join(f.path for f in reply.files)
+        progress.fix_notes.append(f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
         ctx.save_progress(progress)
         run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
-        report = report_for(counts, run_, n, progress.test_files, progress.fixed_files, install_error)
+        report = report_for(counts, run_, progress, install_error)
         ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
     progress.report = ctx.state.tests = report
