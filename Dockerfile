@@ -11,9 +11,12 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY prompts ./prompts
 COPY templates ./templates
-RUN pip install --no-cache-dir . && rm -rf /src
+# EXTRAS="[serve]" for the API and workers of docker-compose.yml.
+ARG EXTRAS=""
+RUN pip install --no-cache-dir ".${EXTRAS}" && rm -rf /src
 
-RUN useradd --create-home --uid 10001 swcompany
+RUN useradd --create-home --uid 10001 swcompany \
+    && mkdir -p /data/workspaces && chown swcompany /data/workspaces
 USER swcompany
 WORKDIR /work
 ENTRYPOINT ["swcompany"]

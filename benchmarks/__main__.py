@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import harness, orchestration, overhead, prompt_growth, quality, resume_waste, sandbox_overhead, soak, startup
+from . import (harness, orchestration, overhead, prompt_growth, quality, resume_waste, sandbox_overhead, serve_load,
+               soak, startup)
 from .quality_store import QualityError
 
 BENCHMARKS = {
@@ -23,6 +24,7 @@ BENCHMARKS = {
     "overhead": overhead.run,
     "startup": startup.run,
     "soak": soak.run,
+    "serve_load": serve_load.run,
     "quality": quality.run,
     "sandbox_overhead": sandbox_overhead.run,
 }

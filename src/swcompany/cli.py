@@ -330,6 +330,66 @@ def company_show(
     typer.echo(f"# stages: {', '.join(s.name for s in stages)}")
 
 
+def _serve_extra() -> None:
+    """fastapi, rq and redis come with the optional ``serve`` extra."""
+    import importlib.util
+
+    missing = [m for m in ("fastapi", "uvicorn", "rq", "redis", "prometheus_client") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"the serve extra is not installed (missing: {', '.join(missing)})",
+                         hint="pip install 'swcompany[serve]'")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port")] = 8000,
+    redis_url: Annotated[Optional[str], typer.Option("--redis-url", help="Redis for jobs [default: $REDIS_URL, else a private redis-server]")] = None,
+    cleanup_interval: Annotated[float, typer.Option("--cleanup-interval", help="seconds between checks for jobs of dead workers")] = 5.0,
+    debug: Debug = False,
+) -> None:
+    """Serve the HTTP API for teams (jobs run on `swcompany worker`s over Redis). Needs `swcompany[serve]`.
+
+    Examples:
+
+      REDIS_URL=redis://localhost:6379/0 SWCOMPANY_SERVE_TOKENS=team-a:$(openssl rand -hex 16) swcompany serve --port 8000
+
+      swcompany serve            # one machine: starts a private redis-server and prints a token
+    """
+    with _errors(debug):
+        _serve_extra()
+        from .serve.server import run_server
+
+        run_server(host, port, redis_url, say=lambda line: typer.echo(line, err=True), cleanup_interval=cleanup_interval)
+
+
+@app.command()
+def worker(
+    redis_url: Annotated[Optional[str], typer.Option("--redis-url", help="Redis holding the queue [default: $REDIS_URL]")] = None,
+    burst: Annotated[bool, typer.Option("--burst", help="exit when the queue is empty")] = False,
+    monitor_interval: Annotated[int, typer.Option("--monitor-interval", min=1, help="seconds between heartbeats; a dead worker's job is retried after 2x this + 5 s")] = 10,
+    name: Annotated[Optional[str], typer.Option("--name", help="worker name [default: random]")] = None,
+    nice: Annotated[int, typer.Option("--nice", min=0, max=19, help="lower CPU priority, so an API on the same machine stays fast")] = 0,
+    debug: Debug = False,
+) -> None:
+    """Run queued projects (an RQ worker). Provider keys belong in this process's environment only.
+
+    Examples:
+
+      REDIS_URL=redis://localhost:6379/0 OPENAI_API_KEY=sk-... swcompany worker
+
+      swcompany worker --redis-url redis://redis:6379/0 --burst
+    """
+    with _errors(debug):
+        _serve_extra()
+        url = redis_url or os.environ.get("REDIS_URL")
+        if not url:
+            raise UsageError("no Redis to take jobs from", hint="set REDIS_URL=redis://host:6379/0 or pass --redis-url")
+        from .serve.worker import run_worker
+
+        run_worker(url, burst=burst, monitor_interval=monitor_interval, name=name, nice=nice, say=lambda line: typer.echo(line, err=True))
+
+
 @config_app.command("show")
 def config_show(debug: Debug = False) -> None:
     """Print the effective settings (file < env < defaults); keys are never shown."""
