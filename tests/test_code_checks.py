@@ -6,7 +6,8 @@ import pytest
 
 from swcompany.artifacts import PRD, Design
 from swcompany.code_checks import (
-    interface_bodies, missing_local_modules, module_name, stub_functions, problems_in_test_file, undefined_imports,
+    interface_bodies, missing_local_modules, module_name, problems_in_test_file, prune_tests, stub_functions,
+    undefined_imports,
 )
 from swcompany.stages.architect import complete_dependencies, review_design
 from swcompany.code_checks import code_check
@@ -167,3 +168,15 @@ def test_a_script_path_in_how_to_run_becomes_a_module_run():
     assert design.how_to_run == "python -m roman.cli 10"
     design.how_to_run = "python tool.py"
     assert review_design(design, 8) is None and design.how_to_run == "python tool.py"
+
+
+def test_bogus_tests_are_dropped_and_named_when_good_ones_remain():
+    tests = ("import sys\nimport pytest\nfrom roman.convert import to_roman, to_decimal\n\n\n"
+             "def test_ac1_roman():\n    assert to_roman(4) == 'IV'\n\n\n"
+             "@pytest.mark.parametrize('x', ['1'])\ndef test_ac3_cli(x):\n    sys.argv = ['p', x]\n    to_decimal()\n")
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert "def test_ac1_roman" in pruned and "def test_ac3_cli" not in pruned and "parametrize" not in pruned
+    assert pruned.startswith("# swcompany dropped test_ac3_cli: to_decimal() needs 1 arguments")
+    assert problems_in_test_file(pruned, "roman.convert", CONVERT) == []
+    only_bad = "from roman.convert import to_decimal\n\ndef test_x():\n    to_decimal()\n"
+    assert prune_tests(only_bad, "roman.convert", CONVERT) == only_bad  # nothing would remain: re-prompt instead

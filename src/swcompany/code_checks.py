@@ -304,6 +304,54 @@ def _call_problem(call: ast.Call, sig: Signature) -> str | None:
     return None
 
 
+@dataclass
+class _TestView:
+    """What a test file binds to the module under test."""
+
+    imports_it: bool
+    aliases: set[str]  # local names bound to the module
+    direct: dict[str, str]  # local name -> module attribute
+
+
+def _bindings(tree: ast.Module, module: str) -> _TestView:
+    view = _TestView(False, set(), {})
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == module:
+                    view.imports_it = True
+                    view.aliases.add(a.asname or a.name)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            if node.module == module:
+                view.imports_it = True
+                view.direct.update({a.asname or a.name: a.name for a in node.names if a.name != "*"})
+            elif node.module and module.startswith(node.module + ".") and \
+                    any(a.name == module.rsplit(".", 1)[1] for a in node.names):
+                view.imports_it = True
+                view.aliases.update(a.asname or a.name for a in node.names if a.name == module.rsplit(".", 1)[1])
+    return view
+
+
+def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str],
+                  signatures: dict[str, Signature]) -> list[str]:
+    """Uses of the module under ``node`` that its source does not support."""
+    problems = []
+    for sub in ast.walk(node):
+        target: str | None = None
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in view.aliases:
+            if sub.attr not in defined and not sub.attr.startswith("__"):
+                problems.append(f"{module} has no {sub.attr!r}")
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if isinstance(func, ast.Name) and func.id in view.direct:
+                target = view.direct[func.id]
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases:
+                target = func.attr
+            if target in signatures and (problem := _call_problem(sub, signatures[target])):
+                problems.append(problem)
+    return problems
+
+
 def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
     """A test file must import the module under test, use only names it defines, with their signatures,
     and must not define its own copy of the code under test."""
@@ -312,53 +360,43 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
         return []
     defined = defined_names(source)
     signatures = public_signatures(source)
-    aliases: set[str] = set()  # local names bound to the module
-    direct: dict[str, str] = {}  # local name -> module attribute
-    imports_it = False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name == module:
-                    imports_it = True
-                    aliases.add(a.asname or a.name)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            if node.module == module:
-                imports_it = True
-                for a in node.names:
-                    if a.name != "*":
-                        direct[a.asname or a.name] = a.name
-            elif node.module and module.startswith(node.module + ".") and \
-                    any(a.name == module.rsplit(".", 1)[1] for a in node.names):
-                imports_it = True
-                aliases.update(a.asname or a.name for a in node.names if a.name == module.rsplit(".", 1)[1])
-    problems = []
-    if not imports_it:
+    view = _bindings(tree, module)
+    if not view.imports_it:
         return [f"it does not import the module under test ({module}); import it and test its real code"]
-    for local, name in direct.items():
-        if name not in defined:
-            problems.append(f"{module} has no {name!r}")
+    problems = [f"{module} has no {name!r}" for name in view.direct.values() if name not in defined]
     test_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    copies = sorted((test_defs & set(signatures)) - set(direct))
+    copies = sorted((test_defs & set(signatures)) - set(view.direct))
     if copies:
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
-    for node in ast.walk(tree):
-        target: str | None = None
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
-            if node.attr not in defined and not node.attr.startswith("__"):
-                problems.append(f"{module} has no {node.attr!r}")
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Name) and func.id in direct:
-                target = direct[func.id]
-            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in aliases:
-                target = func.attr
-            if target in signatures and (problem := _call_problem(node, signatures[target])):
-                problems.append(problem)
-    seen: list[str] = []
-    for p in problems:
-        if p not in seen:
-            seen.append(p)
-    return seen[:8]
+    problems += _use_problems(tree, view, module, defined, signatures)
+    return list(dict.fromkeys(problems))[:8]
+
+
+def prune_tests(test_code: str, module: str, source: str) -> str:
+    """Drop the test functions that call what the module does not define (or with wrong arguments).
+
+    A small model often writes ten good tests and two that call an invented signature; re-asking
+    for the whole file rarely fixes only those two. Dropped tests are named in a comment at the
+    top, so the report and a reader see what was removed and why. Left alone when nothing would
+    remain, or when the file's problem is not per test (no import, a copy of the code).
+    """
+    tree = _parse(test_code)
+    if tree is None:
+        return test_code
+    view = _bindings(tree, module)
+    if not view.imports_it:
+        return test_code
+    defined, signatures = defined_names(source), public_signatures(source)
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+    bad = {f.name: problems for f in functions if (problems := _use_problems(f, view, module, defined, signatures))}
+    if not bad or len(bad) == len(functions):
+        return test_code
+    lines = test_code.splitlines()
+    for func in sorted((f for f in functions if f.name in bad), key=lambda f: f.lineno, reverse=True):
+        start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
+        del lines[start:func.end_lineno]
+    note = [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()]
+    return "\n".join([*note, *lines]).rstrip() + "\n"
 
 
 def defined_tests(code: str) -> set[str]:

@@ -425,11 +425,15 @@ class Gateway:
                                  label=label or model.__name__, what=f"{model.__name__} JSON")
 
     def ask_file(self, stage: str, messages: Messages, path: str,
-                 check: Callable[[str], str | None] | None = None) -> str:
-        """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass."""
+                 check: Callable[[str], str | None] | None = None,
+                 transform: Callable[[str], str] | None = None) -> str:
+        """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass
+        on the content after ``transform`` (a deterministic repair, e.g. dropping bogus tests)."""
 
         def parse(text: str) -> str:
             content = extract_code(text, path)
+            if transform is not None and check_syntax(path, content) is None:
+                content = transform(content)
             problem = check_syntax(path, content) or (check(content) if check else None)
             if problem:
                 raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.",

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from pydantic import BaseModel, Field
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..code_checks import defined_tests, module_name, problems_in_test_file
+from ..code_checks import defined_tests, module_name, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED
 from ..events import Event
@@ -69,7 +69,8 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
         messages = ctx.messages("qa", prd=prd, design=design, file=spec, module=module,
                                 source=source, dependencies=deps, test_path=qa_file_for(spec.path))
         return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
-                                                            check=tests_check(module, source))
+                                                            check=tests_check(module, source),
+                                                            transform=lambda text: prune_tests(text, module, source))
 
     with ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa") as pool:
         results = list(pool.map(ask, modules))
