@@ -48,7 +48,7 @@ class StageSummary(BaseModel):
 class RunResult(BaseModel):
     """What a run produced; the same shape ``status --json`` prints."""
 
-    workspace: str
+    workspace: str | None = Field(description="null when the run stopped before a workspace existed")
     name: str
     exit_code: int | None
     stop_reason: str
@@ -77,11 +77,19 @@ def clean_idea(idea: str) -> str:
     return text
 
 
-def _next_command(workspace: Workspace) -> str | None:
-    """``cd <workspace> && <how to run>`` from the design, when there is one."""
+def _next_command(workspace: Workspace, state: RunState) -> str | None:
+    """What to type next: the generated app's run command once the code exists, else the resume command.
+
+    A stopped run (budget, provider, interrupt...) has no working code yet, so pointing at the
+    design's run command would mislead; a running workspace has no next command.
+    """
     import json
     import shlex
 
+    if state.stop_reason == "running":
+        return None
+    if state.stop_reason not in ("done", "tests_failed"):
+        return f"swcompany resume {shlex.quote(str(workspace.root))}"
     try:
         how = json.loads(workspace.read("docs/design.json")).get("how_to_run", "").strip()
     except (OSError, ValueError):
@@ -103,13 +111,20 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
     rejects = workspace.meta / REJECTS_DIR
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
                      stop_reason=state.stop_reason, stages=stages, files=sorted(state.files),
-                     qa=state.tests, usage=state.usage, next_command=_next_command(workspace),
+                     qa=state.tests, usage=state.usage, next_command=_next_command(workspace, state),
                      error=error, hint=hint, rejects=str(rejects) if rejects.is_dir() and any(rejects.iterdir()) else None)
 
 
+def error_result(exc: SwcompanyError) -> RunResult:
+    """The result document for a run that stopped before a workspace existed (``--json`` prints it)."""
+    return RunResult(workspace=None, name="", exit_code=exc.exit_code, stop_reason=exc.stop_reason, stages={},
+                     files=[], usage=Usage(), error=exc.message, hint=exc.hint)
+
+
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
+    """The folder for a new workspace; an unused one (a run that failed on its first call) is reused."""
     candidate = parent / name
-    if force or not candidate.exists():
+    if force or not candidate.exists() or Workspace.unused(candidate):
         return candidate
     if explicit:
         raise UsageError(f"workspace {candidate} already exists", hint="choose another --name, or pass --force")
@@ -154,6 +169,20 @@ def _refuse_without_containment(settings: "Settings") -> None:
         from .sandbox import contained
 
         contained("strict")
+
+
+def _warn_unpriced_budget(settings: "Settings", stages: list[str], on_event: EventSink) -> None:
+    """``--budget`` counts dollars; with a model whose price is unknown it could never stop the run."""
+    if settings.budget is None:
+        return
+    from .estimate import lookup_prices
+
+    unpriced = sorted(m for m, p in lookup_prices(settings, sorted({settings.model_for(s) for s in stages})).items()
+                      if not p.known)
+    if unpriced:
+        on_event(Event("warning", "", f"warning: the price of {', '.join(unpriced)} is unknown, so --budget cannot "
+                                      "stop this run; cap it with --max-tokens, or set input_cost_per_token and "
+                                      "output_cost_per_token in the config"))
 
 
 def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") -> str:
@@ -232,13 +261,14 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     _refuse_without_containment(effective)
     check_templates(effective.prompts_dir, stages)
     preflight(effective, [s.name for s in stages])
+    _warn_unpriced_budget(effective, [s.name for s in stages], on_event)
     if name is not None and not _SIMPLE_NAME.match(name):
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
     parent = Path(effective.output_dir)
     if parent.exists() and not parent.is_dir():
         raise UsageError(f"output path {parent} is not a folder")
     folder = _unique_folder(parent, name or slugify(text), name is not None, force)
-    workspace = Workspace.create(folder, force=force)
+    workspace = Workspace.create(folder, force=force or Workspace.unused(folder))
     with _storage_errors(workspace.root), workspace.lock():
         state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump(),
                          stages={s.name: StageRecord() for s in stages})
@@ -275,6 +305,7 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
         _refuse_without_containment(effective)
         check_templates(effective.prompts_dir, stages)
         preflight(effective, pending)
+        _warn_unpriced_budget(effective, pending, on_event)
         state.settings = effective.public_dump()
         return _execute(workspace, state, effective, on_event, stages)
 

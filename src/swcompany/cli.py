@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, SwcompanyError, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Interrupted, SwcompanyError, UsageError
 
 app = typer.Typer(
     help="A software company in a box: one-line idea -> PRD, design, code and tests in a git repository.\n\n"
@@ -167,7 +167,7 @@ def new(
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
                            no_install=no_install, no_cache=no_cache, prompts_dir=prompts, company=company, review=review,
                            sandbox=sandbox)
-    with _errors(debug), ui.session():
+    with _errors(debug, json_out), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
             plan = api.dry_run(text, **overrides)
@@ -203,7 +203,7 @@ def resume(
     from . import api
 
     ui = _ui(json_out, quiet, verbose)
-    with _errors(debug), ui.session():
+    with _errors(debug, json_out), ui.session():
         result = api.resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
@@ -224,7 +224,7 @@ def status(
     """
     from . import api
 
-    with _errors(debug):
+    with _errors(debug, json_out):
         result = api.status(directory)
     if json_out:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
@@ -241,6 +241,8 @@ def status(
         from .display import terminal_safe
 
         typer.echo(f"last error: {terminal_safe(result.error)}")
+        if result.next_command:  # the summary shows it only for runs without an error
+            typer.echo(f"next: {terminal_safe(result.next_command)}")
     if result.rejects:
         typer.echo(f"refused model replies (with reasons): {result.rejects}")
 
@@ -367,34 +369,50 @@ def config_init(
 
 
 class _errors:
-    """Turn ``SwcompanyError`` into ``error: ...`` + exit code; tracebacks only with --debug."""
+    """Turn errors into ``error: ...`` + exit code; tracebacks only with --debug.
 
-    def __init__(self, debug: bool):
+    With ``--json`` the same stop is also one JSON document on stdout (``workspace: null``),
+    so a CI job piping stdout to ``jq`` always gets something to parse.
+    """
+
+    def __init__(self, debug: bool, json_out: bool = False):
         self.debug = debug
+        self.json_out = json_out
 
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
         if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
             return False
         if self.debug:
             return False
-        if isinstance(exc, SwcompanyError):
-            _error_line(exc.message, exc.hint)
-            raise typer.Exit(exc.exit_code)
-        if isinstance(exc, KeyboardInterrupt):
-            _error_line("interrupted", None)
-            raise typer.Exit(EXIT_INTERRUPTED)
-        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path the user typed, not a bug
-            name = str(exc.filename or "")
-            _error_line(f"path too long for the filesystem: {name[:60]}{'...' if len(name) > 60 else ''}",
-                        "use shorter folder names (at most 255 bytes each)")
-            raise typer.Exit(EXIT_USAGE)
-        from .redact import scrub
+        error = _as_error(exc)
+        _error_line(error.message, error.hint)
+        if self.json_out:
+            from .api import error_result
 
-        _error_line(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")
-        raise typer.Exit(1)
+            typer.echo(json.dumps(error_result(error).model_dump(mode="json"), indent=2))
+        raise typer.Exit(error.exit_code)
+
+
+def _as_error(exc: BaseException) -> SwcompanyError:
+    """Our error for anything escaping a command; unknown exceptions are bugs (exit 1)."""
+    from .errors import known_error
+
+    error = known_error(exc)
+    if error is not None:
+        return error
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted("interrupted")
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path the user typed, not a bug
+        name = str(exc.filename or "")
+        return UsageError(f"path too long for the filesystem: {name[:60]}{'...' if len(name) > 60 else ''}",
+                          hint="use shorter folder names (at most 255 bytes each)")
+    from .redact import scrub
+
+    error = SwcompanyError(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")
+    return error
 
 
 def main() -> None:

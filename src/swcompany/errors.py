@@ -52,6 +52,12 @@ class StorageError(UsageError):
     stop_reason = "storage"
 
 
+class UnsafePathRefused(UsageError):
+    """A write refused because its path would leave or clobber the workspace (e.g. a planted symlink)."""
+
+    stop_reason = "unsafe_path"
+
+
 class BudgetExhausted(SwcompanyError):
     """The cost or token budget is spent; the run is resumable."""
 
@@ -84,4 +90,24 @@ def storage_error(exc: BaseException, root: object) -> StorageError | None:
     if isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError)):
         return StorageError(f"cannot write the workspace {root}: {exc.strerror or exc}",
                             hint=f"free space or fix permissions, then: swcompany resume {root}")
+    return None
+
+
+def known_error(exc: BaseException) -> SwcompanyError | None:
+    """Our error for exceptions a user can meet that are not ``SwcompanyError`` (else None).
+
+    A path refused as unsafe is a safe refusal (exit 2: fix the workspace, then resume) and a
+    reply refused outside the repair loop is unusable model output (exit 4); neither is a bug.
+    """
+    if isinstance(exc, SwcompanyError):
+        return exc
+    from .paths import UnsafePathError
+    from .structured import ReplyError
+
+    if isinstance(exc, UnsafePathError):
+        return UnsafePathRefused(f"refused to write outside the workspace: {exc}",
+                                 hint="remove the symlink or file in the way, then resume")
+    if isinstance(exc, ReplyError):
+        return ModelOutputError(f"unusable model output: {exc.reason}",
+                                hint="resume to try again, or use a stronger model for this stage")
     return None

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 @dataclass
 class Event:
-    kind: str  # run_started, stage_started, stage_skipped, stage_finished, stage_failed, file_done, llm_call, info, run_finished
+    kind: str  # run_started, stage_started, stage_skipped, stage_finished, stage_failed, file_done, llm_call, info, warning, run_finished
     stage: str = ""
     message: str = ""
     data: dict[str, Any] = field(default_factory=dict)

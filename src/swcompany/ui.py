@@ -128,6 +128,12 @@ class ConsoleUI:
                 self._detail[e.stage] = e.message
             else:
                 self._line(e.message)
+        elif e.kind == "warning":  # shown in every mode but json's stdout: it changes what the run will do
+            text = terminal_safe(e.message)
+            if self.mode == "rich":
+                self.console.print(text, markup=False)
+            else:
+                print(text, file=sys.stderr, flush=True)
         elif e.kind == "run_finished":
             self._stop_live()
 

@@ -147,6 +147,20 @@ class Workspace:
             raise UsageError(f"{root} is not a swcompany workspace (no {META_DIR}/{STATE_FILE})")
         return ws
 
+    @classmethod
+    def unused(cls, root: Path) -> bool:
+        """A workspace whose run failed before its first commit: only .git and run data, no history.
+
+        Running the same command again reuses it rather than leaving it behind and adding ``-2``.
+        """
+        try:
+            names = {p.name for p in Path(root).iterdir()}
+        except OSError:
+            return False
+        if names - {".git", META_DIR} or not (Path(root) / META_DIR / STATE_FILE).is_file():
+            return False
+        return not cls(root)._head_valid()
+
     def _init_git(self) -> None:
         if not (self.root / ".git").exists():
             self.git("init", "-q")
