@@ -11,7 +11,6 @@ instead of downloading one, so the tool talks to no host but the configured prov
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -24,7 +23,7 @@ from pydantic import BaseModel
 
 from .artifacts import Usage, utcnow
 from .config import Settings
-from .errors import BudgetExhausted, ConfigError, ModelOutputError, ProviderError
+from .errors import BudgetExhausted, ModelOutputError, ProviderError
 from .providers import (  # noqa: F401 - re-exported for callers of the gateway
     _OPENAI_COMPATIBLE, NO_KEY_PLACEHOLDER, api_key_for, key_hint, load_litellm, preflight,
 )
@@ -37,8 +36,7 @@ from .workspace import atomic_write
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
-NO_KEY_PLACEHOLDER = "not-needed"
-MAX_REJECT_CHARS = 200_000  # OpenAI-compatible servers without auth still want a header
+MAX_REJECT_CHARS = 200_000
 
 
 # --- the gateway -----------------------------------------------------------------------
@@ -119,7 +117,7 @@ def _clean_detail(text: str) -> str:
     return scrub(text)[:300] or "no detail"
 
 
-def _retry_after(exc: BaseException) -> float | None:
+def _retry_after(exc: BaseException | None) -> float | None:
     headers = getattr(exc, "litellm_response_headers", None) or getattr(getattr(exc, "response", None), "headers", None)
     value = headers.get("retry-after") if headers is not None else None
     try:
@@ -128,13 +126,25 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+Transport = Callable[..., Any]  # litellm.completion's signature and non-streamed response shape
+
+
 class Gateway:
-    """LLM calls for one run. Thread-safe: the engineer calls it from a pool."""
+    """LLM calls for one run. Thread-safe: the engineer calls it from a pool.
+
+    ``transport`` replaces ``litellm.completion`` (never streamed): the seam for an in-process
+    fake model, so unit tests of stages and pipeline need no HTTP server. ``default_transport``
+    is the same for gateways the API builds itself (a test fixture sets it).
+    """
+
+    default_transport: Transport | None = None
 
     def __init__(self, settings: Settings, *, cache_dir: Path | None, log: Callable[[dict], None],
                  spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None,
-                 rejects_dir: Path | None = None, on_progress: Callable[[Progress], None] | None = None):
+                 rejects_dir: Path | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 transport: Transport | None = None):
         self.settings = settings
+        self._transport = transport or Gateway.default_transport
         self.rejects_dir = rejects_dir
         self._on_progress = on_progress or (lambda progress: None)
         self.cache = ResponseCache(cache_dir if settings.cache else None)
@@ -297,6 +307,8 @@ class Gateway:
 
     def _completion(self, kwargs: dict[str, Any], streaming: bool, stage: str, label: str) -> Any:
         """One request; streamed replies are read to the end and assembled into one response."""
+        if self._transport is not None:
+            return self._transport(**kwargs)
         if not streaming:
             return self._litellm.completion(**kwargs)
         started = time.monotonic()
