@@ -205,3 +205,11 @@ def test_unsafe_path_and_reply_errors_escaping_to_the_cli_exit_cleanly(make, cod
             raise make()
     assert exit_.value.exit_code == code
     assert capsys.readouterr().err.splitlines()[0] == message
+
+
+def test_api_keyword_types_name_every_setting():
+    """The typed keyword arguments of generate_repo/resume/dry_run cannot drift from Settings."""
+    from swcompany.config import Settings
+    from swcompany.overrides import SettingsOverrides
+
+    assert set(SettingsOverrides.__annotations__) == set(Settings.model_fields) - {"output_dir"}

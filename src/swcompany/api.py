@@ -13,15 +13,17 @@ import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Unpack
+from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
 from .config import STICKY_ON_RESUME, load_settings
-from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
+from .errors import EXIT_OK, BudgetExhausted, StageStatus, StopReason, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
 from .events import Event, EventSink, ignore
+from .overrides import SettingsOverrides
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -37,7 +39,7 @@ _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class StageSummary(BaseModel):
-    status: str
+    status: StageStatus
     commit: str | None = None
     model: str | None = None
     usage: Usage = Field(default_factory=Usage)
@@ -51,7 +53,7 @@ class RunResult(BaseModel):
     workspace: str | None = Field(description="null when the run stopped before a workspace existed")
     name: str
     exit_code: int | None
-    stop_reason: str
+    stop_reason: StopReason
     stages: dict[str, StageSummary]
     files: list[str]
     qa: QAReport | None = None
@@ -118,7 +120,7 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
 def error_result(exc: SwcompanyError) -> RunResult:
     """The result document for a run that stopped before a workspace existed (``--json`` prints it)."""
     return RunResult(workspace=None, name="", exit_code=exc.exit_code, stop_reason=exc.stop_reason, stages={},
-                     files=[], usage=Usage(), error=exc.message, hint=exc.hint)
+                     files=[], usage=Usage(), error=exc.message, hint=exc.hint, rejects=None)
 
 
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
@@ -211,7 +213,8 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
         try:
             gateway = Gateway(settings, cache_dir=workspace.meta / "cache", log=workspace.append_log,
                               spent=state.usage, rejects_dir=workspace.meta / REJECTS_DIR,
-                              on_progress=lambda p: on_event(Event("llm_progress", p.stage, p.label, {"progress": p})), on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
+                              on_progress=lambda p: on_event(Event("llm_progress", p.stage, p.label, {"progress": p})),
+                              on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
             on_event(Event("run_started", "", str(workspace.root),
                            {"state": state, "stages": [(s.name, s.title) for s in stages]}))
             run_pipeline(workspace, state, settings, gateway, on_event, stages, docs_routing(settings))
@@ -243,7 +246,7 @@ def _company(settings: "Settings") -> list["Stage"]:
 def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path | None = None, force: bool = False,
                   on_event: EventSink = ignore, config_path: Path | None = None,
                   investment: float | None = None, n_round: int | None = None, code_review: bool | None = None,
-                  project_name: str | None = None, **settings: Any) -> RunResult:
+                  project_name: str | None = None, **settings: Unpack[SettingsOverrides]) -> RunResult:
     """Turn an idea into a git workspace with a PRD, a design, code and tests.
 
     ``settings`` are any ``Settings`` fields (model, base_url, jobs, budget, review, company...).
@@ -253,10 +256,10 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     from .llm import preflight
 
     aliases = {"budget": investment, "fix_rounds": n_round, "review": code_review}
-    settings = {**{k: v for k, v in aliases.items() if v is not None}, **settings}
+    given: dict[str, Any] = {**{k: v for k, v in aliases.items() if v is not None}, **settings}
     name = name if name is not None else project_name
     text = clean_idea(idea)
-    effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
+    effective = load_settings({**given, "output_dir": output_dir}, path=config_path)
     stages = _company(effective)
     _refuse_without_containment(effective)
     check_templates(effective.prompts_dir, stages)
@@ -277,7 +280,7 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
 
 
 def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSink = ignore,
-           config_path: Path | None = None, **settings: Any) -> RunResult:
+           config_path: Path | None = None, **settings: Unpack[SettingsOverrides]) -> RunResult:
     """Continue a stopped run: finished stages and cached calls cost nothing."""
     from .llm import preflight
     from .pipeline import reconcile, reset_from
@@ -286,7 +289,7 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
     with _storage_errors(workspace.root), workspace.lock():  # lock before reading state: no race
         state = workspace.load_state()
         saved = {k: v for k, v in state.settings.items() if k in STICKY_ON_RESUME}
-        effective = load_settings(settings, path=config_path, saved=saved)
+        effective = load_settings(dict(settings), path=config_path, saved=saved)
         stages = _company(effective)
         for stage in stages:  # a company file may have gained stages since the run began
             state.stages.setdefault(stage.name, StageRecord())
@@ -326,21 +329,22 @@ class DryRun(BaseModel):
     cost: tuple[float, float] | None
 
 
-def dry_run(idea: str, *, config_path: Path | None = None, **settings: Any) -> DryRun:
+def dry_run(idea: str, *, config_path: Path | None = None, **settings: Unpack[SettingsOverrides]) -> DryRun:
     """Render the first stage's prompt and estimate the run's tokens and cost, without any LLM call."""
     from .estimate import count_tokens, estimate_run, lookup_prices
 
     text = clean_idea(idea)
-    effective = load_settings(settings, path=config_path)
+    effective = load_settings(dict(settings), path=config_path)
     stages = _company(effective)
     check_templates(effective.prompts_dir, stages)
     first = next((s for s in stages if getattr(s, "preview", None) is not None), None)
-    messages = first.preview(effective, text) if first is not None else []
+    preview = getattr(first, "preview", None)  # only stages that speak first can show their prompt
+    messages: list[dict[str, str]] = preview(effective, text) if preview is not None else []
     models = {stage.name: effective.model_for(stage.name) for stage in stages}
     first_tokens = count_tokens(models[first.name], messages) if first is not None and messages else 0
     estimates = estimate_run(stages, effective, models, lookup_prices(effective, sorted(set(models.values()))),
                              first_stage=first.name if first is not None else "", first_prompt_tokens=first_tokens)
     tokens = (sum(e.tokens[0] for e in estimates), sum(e.tokens[1] for e in estimates))
-    costs = [e.cost for e in estimates]
-    cost = None if any(c is None for c in costs) else (sum(c[0] for c in costs), sum(c[1] for c in costs))
+    costs = [e.cost for e in estimates if e.cost is not None]
+    cost = None if len(costs) < len(estimates) else (sum(c[0] for c in costs), sum(c[1] for c in costs))
     return DryRun(models=models, pm_prompt=messages, estimate=estimates, tokens=tokens, cost=cost)

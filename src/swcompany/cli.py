@@ -11,11 +11,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, cast
 
 import typer
 
 from . import __version__
+if TYPE_CHECKING:
+    from .overrides import SettingsOverrides
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Interrupted, SwcompanyError, UsageError
 
 app = typer.Typer(
@@ -33,7 +35,8 @@ app.add_typer(config_app, name="config")
 prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
 
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, anthropic/claude-3-5-sonnet-latest, ollama/qwen2.5-coder")]
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, "
+                                                                                      "anthropic/claude-3-5-sonnet-latest, ollama/qwen2.5-coder")]
 BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint; use with --model openai/<name>")]
 Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", help="engineer files generated in parallel [default: 4]")]
 Budget = Annotated[Optional[float], typer.Option("--budget", "--investment", help="USD cap on the workspace's total spend (exit 3 when reached)")]
@@ -43,7 +46,8 @@ TestTimeout = Annotated[Optional[float], typer.Option("--test-timeout", help="se
 NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
-Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; strict: refuse without it; none: no containment [default: auto]")]
+Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; "
+                                                                      "strict: refuse without it; none: no containment [default: auto]")]
 Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
 Company = Annotated[Optional[Path], typer.Option("--company", help="company file (YAML) declaring the stages; see `swcompany company show`")]
 Review = Annotated[Optional[bool], typer.Option("--review/--no-review", help="run the code reviewer between engineer and QA [default: off]")]
@@ -64,14 +68,14 @@ def root(version: Annotated[bool, typer.Option("--version", callback=_version, i
     """swcompany"""
 
 
-def _overrides(**flags: object) -> dict[str, object]:
+def _overrides(**flags: object) -> "SettingsOverrides":
     """Flag values that were given (None means 'not given', so config and env still apply)."""
-    out = {k: v for k, v in flags.items() if v is not None}
+    out: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     for flag, field in (("no_tests", "run_tests"), ("no_install", "install_deps"), ("no_cache", "cache")):
         if out.pop(flag, False):
             out[field] = False
         out.pop(flag, None)
-    return out
+    return cast("SettingsOverrides", out)  # typer typed each flag; Settings validates the values
 
 
 def _ui(json_out: bool, quiet: bool, verbose: bool):
@@ -183,7 +187,8 @@ def new(
 @app.command()
 def resume(
     directory: Annotated[Path, typer.Argument(help="the workspace to continue")],
-    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (a name from `swcompany status`, e.g. architect) using the files on disk")] = None,
+    from_stage: Annotated[Optional[str], typer.Option(
+        "--from", help="re-run from this stage (a name from `swcompany status`, e.g. architect) using the files on disk")] = None,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, company: Company = None,
@@ -382,7 +387,7 @@ class _errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> Literal[False]:
         if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
             return False
         if self.debug:

@@ -36,8 +36,8 @@ def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
         return body[1:]
     return body
 
@@ -141,7 +141,7 @@ def stub_functions(code: str, names: set[str]) -> list[str]:
     tree = _parse(code)
     if tree is None:
         return []
-    abstract = set()
+    abstract: set[int] = set()  # id() of methods of protocols and ABCs
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         bases = {getattr(b, "id", getattr(b, "attr", "")) for b in cls.bases}
         if bases & {"Protocol", "ABC"}:
@@ -285,7 +285,7 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     problems = []
     if not imports_it:
         return [f"it does not import the module under test ({module}); import it and test its real code"]
-    for local, name in direct.items():
+    for name in direct.values():
         if name not in defined:
             problems.append(f"{module} has no {name!r}")
     test_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}

@@ -7,6 +7,7 @@ dumping settings into state or logs can never leak one.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -137,7 +138,7 @@ def read_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """``SWCOMPANY_<FIELD>`` variables for scalar fields (strings; pydantic coerces)."""
     env = os.environ if environ is None else environ
     out: dict[str, Any] = {}
-    for name, field in Settings.model_fields.items():
+    for name in Settings.model_fields:
         if name == "stage_models":
             continue
         value = env.get(f"SWCOMPANY_{name.upper()}")
@@ -146,7 +147,7 @@ def read_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None,
+def load_settings(overrides: Mapping[str, Any] | None = None, *, path: Path | None = None,
                   environ: dict[str, str] | None = None, saved: dict[str, Any] | None = None) -> Settings:
     """Merge the layers into validated settings.
 

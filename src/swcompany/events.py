@@ -6,7 +6,8 @@ Plain data so the pipeline never imports rich and the UI never imports litellm.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 @dataclass

@@ -34,7 +34,7 @@ def load_litellm():
     # litellm aborts a stream of 100 identical chunks as a provider error; a degenerate reply is
     # the model's output problem instead (bounded by max_tokens, max_reply_chars, reply_timeout)
     # and gets a re-prompt that says what was wrong, not a blind retry.
-    litellm.REPEATED_STREAMING_CHUNK_LIMIT = 10**9
+    litellm.REPEATED_STREAMING_CHUNK_LIMIT = 10**9  # type: ignore[misc]  # Final in litellm, meant to be tuned
     import logging
 
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):

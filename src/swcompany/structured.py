@@ -238,7 +238,7 @@ def undeclared_imports(content: str, local_modules: set[str], dependencies: list
         tree = ast.parse(content)
     except (SyntaxError, *_TOO_DEEP):
         return []
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
