@@ -56,6 +56,19 @@ class FakeModel:
             usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         )
 
+    def __enter__(self) -> FakeModel:
+        """Answer every gateway's calls until exit (like ``with FakeLLMServer(...)``, without a server)."""
+        from swcompany.llm import Gateway
+
+        self._previous = Gateway.default_transport
+        Gateway.default_transport = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        from swcompany.llm import Gateway
+
+        Gateway.default_transport = self._previous
+
     def calls(self, path_part: str = "") -> list[Request]:
         with self._lock:
             return [r for r in self.requests if path_part in r.path]

@@ -11,6 +11,7 @@ import typer
 
 from conftest import cli_args, run_cli
 from fake_llm_server import FakeLLMServer, Reply
+from fake_model import FakeModel
 from scenario import Scenario
 
 
@@ -76,20 +77,20 @@ def test_doctor_reports_an_empty_key_as_exit_2(monkeypatch):
     assert proc.stderr.startswith("error: no credentials for gpt-4o-mini: OPENAI_API_KEY is empty\n")
 
 
-def test_empty_api_key_env_stops_before_a_workspace(monkeypatch, fake_server):
+def test_empty_api_key_env_stops_before_a_workspace(monkeypatch, fake_model):
     monkeypatch.setenv("MY_KEY", "")
     monkeypatch.setenv("SWCOMPANY_API_KEY_ENV", "MY_KEY")
-    proc = run_cli("new", "todo", *cli_args(fake_server))
+    proc = run_cli("new", "todo", *cli_args(fake_model))
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: api_key_env names $MY_KEY, but it is empty\n")
-    assert _no_workspace() and fake_server.calls() == []
+    assert _no_workspace() and fake_model.calls() == []
 
 
 # --- 3. a budget that cannot count is said to be so -----------------------------------------
 
 
-def test_budget_with_an_unknown_price_warns_once_at_the_start(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", "--model", "openai/my-local-model", "--base-url", fake_server.base_url,
+def test_budget_with_an_unknown_price_warns_once_at_the_start(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", "--model", "openai/my-local-model",
                    "--budget", "1", "--no-tests")
     assert proc.returncode == 0, proc.stderr
     warning = ("warning: the price of openai/my-local-model is unknown, so --budget cannot stop this run; cap it with "
@@ -98,16 +99,16 @@ def test_budget_with_an_unknown_price_warns_once_at_the_start(fake_server):
     assert lines.count(warning) == 1 and lines.index(warning) == 0
 
 
-def test_budget_with_a_known_price_does_not_warn(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--budget", "1", "--no-tests")
+def test_budget_with_a_known_price_does_not_warn(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--budget", "1", "--no-tests")
     assert proc.returncode == 0 and "warning:" not in proc.stderr
 
 
 # --- 4. next_command and status after a stop -------------------------------------------------
 
 
-def test_budget_stop_points_at_resume_not_at_code_that_does_not_exist(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--max-tokens", "1", "--json")
+def test_budget_stop_points_at_resume_not_at_code_that_does_not_exist(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--max-tokens", "1", "--json")
     assert proc.returncode == 3
     data = json.loads(proc.stdout)
     ws = Path("workspace/t").resolve()
@@ -117,8 +118,8 @@ def test_budget_stop_points_at_resume_not_at_code_that_does_not_exist(fake_serve
     assert "python -m" not in status.stdout
 
 
-def test_status_of_a_running_workspace_suggests_nothing(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_status_of_a_running_workspace_suggests_nothing(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     state_file = Path("workspace/t/.swcompany/state.json")
     state = json.loads(state_file.read_text())
     state_file.write_text(json.dumps({**state, "stop_reason": "running", "exit_code": None}))
@@ -160,17 +161,17 @@ def test_same_command_after_a_first_call_failure_reuses_the_empty_workspace(monk
     assert state["runs"] == 1 and state["stop_reason"] == "provider"
 
 
-def test_a_workspace_with_a_commit_is_never_reused(fake_server):
-    assert run_cli("new", "todo", *cli_args(fake_server), "--no-tests").returncode == 0
-    assert run_cli("new", "todo", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_a_workspace_with_a_commit_is_never_reused(fake_model):
+    assert run_cli("new", "todo", *cli_args(fake_model), "--no-tests").returncode == 0
+    assert run_cli("new", "todo", *cli_args(fake_model), "--no-tests").returncode == 0
     assert sorted(p.name for p in Path("workspace").iterdir()) == ["todo", "todo-2"]
 
 
 # --- 7. unusable model output is explained to a person ---------------------------------------
 
 
-def test_unusable_output_error_says_what_was_wrong_not_what_the_model_was_told(fake_server):
-    with FakeLLMServer(Scenario(overrides={"pm": lambda req: "No JSON today."})) as server:
+def test_unusable_output_error_says_what_was_wrong_not_what_the_model_was_told():
+    with FakeModel(Scenario(overrides={"pm": lambda req: "No JSON today."})) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--json")
     assert proc.returncode == 4
     error = json.loads(proc.stdout)["error"]
