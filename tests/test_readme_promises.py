@@ -33,8 +33,8 @@ def _no_workspace() -> bool:
     (["new", "todo", "--model", "no-such-model-xyz"], "config", "litellm cannot map model 'no-such-model-xyz' to a provider"),
     (["new", "todo", "--model", "anthropic/claude-3-5-sonnet-latest"], "config",
      "no credentials for anthropic/claude-3-5-sonnet-latest: ANTHROPIC_API_KEY is not set"),
-    (["resume", "nowhere"], "usage", "nowhere is not a swcompany workspace (no .swcompany/state.json)"),
-    (["status", "nowhere"], "usage", "nowhere is not a swcompany workspace (no .swcompany/state.json)"),
+    (["resume", "nowhere"], "usage", "nowhere does not exist"),
+    (["status", "nowhere"], "usage", "nowhere does not exist"),
 ], ids=["empty idea", "unknown model", "missing key", "resume of no workspace", "status of no workspace"])
 def test_json_stop_before_a_workspace_is_one_document(args, stop_reason, error, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)

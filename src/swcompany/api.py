@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
 from .config import STICKY_ON_RESUME, load_settings
-from .errors import EXIT_OK, BudgetExhausted, StageStatus, StopReason, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
+from .errors import did_you_mean, EXIT_OK, BudgetExhausted, StageStatus, StopReason, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
 from .events import Event, EventSink, ignore
 from .overrides import SettingsOverrides
 
@@ -270,6 +270,10 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     parent = Path(effective.output_dir)
     if parent.exists() and not parent.is_dir():
         raise UsageError(f"output path {parent} is not a folder")
+    outer = Workspace.enclosing(parent)
+    if outer is not None:
+        on_event(Event("warning", "", f"warning: {parent} is inside the workspace {outer}: the new workspace's "
+                                      "repository will be nested in its repository (use -o to put it elsewhere)"))
     folder = _unique_folder(parent, name or slugify(text), name is not None, force)
     workspace = Workspace.create(folder, force=force or Workspace.unused(folder))
     with _storage_errors(workspace.root), workspace.lock():
@@ -296,7 +300,8 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
         state.stages = {s.name: state.stages[s.name] for s in stages}
         if from_stage is not None:
             if from_stage not in state.stages:
-                raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(state.stages)}")
+                raise UsageError(f"unknown stage {from_stage!r}{did_you_mean(from_stage, state.stages)}",
+                                 hint=f"choose one of {', '.join(state.stages)}")
             reset_from(state, from_stage)
         note = reconcile(state, workspace)
         if note:
@@ -317,6 +322,20 @@ def status(path: str | Path) -> RunResult:
     """The state of a workspace, without importing litellm."""
     workspace = Workspace.open(Path(path))
     return result_from_state(workspace, workspace.load_state())
+
+
+def workspaces_in(folder: str | Path) -> list[RunResult]:
+    """The workspaces directly inside ``folder`` (e.g. ./workspace), for ``status`` on their parent."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    found = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            found.append(status(child))
+        except SwcompanyError:
+            continue  # not a workspace, or an unreadable one: status on it says why
+    return found
 
 
 class DryRun(BaseModel):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .overrides import SettingsOverrides
 from .errors import EXIT_INTERRUPTED, EXIT_USAGE, Interrupted, SwcompanyError, UsageError
 
+HELP = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 app = typer.Typer(
     help="A software company in a box: one-line idea -> PRD, design, code and tests in a git repository.\n\n"
     'Example: swcompany new "a CLI todo app with SQLite storage"',
@@ -27,12 +28,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # never print locals (they can hold secrets)
     add_completion=True,
     rich_markup_mode=None,
+    context_settings=HELP,
 )
-config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True)
-company_app = typer.Typer(help="The company file: which stages run, in which order (custom roles too).", no_args_is_help=True)
+config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True, context_settings=HELP)
+company_app = typer.Typer(help="The company file: which stages run, in which order (custom roles too).", no_args_is_help=True, context_settings=HELP)
 app.add_typer(company_app, name="company")
 app.add_typer(config_app, name="config")
-prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True)
+prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True, context_settings=HELP)
 app.add_typer(prompts_app, name="prompts")
 
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, "
@@ -66,6 +68,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="show the version")] = False) -> None:
     """swcompany"""
+    from .config import unknown_env_vars
+
+    for problem in unknown_env_vars():  # a typo in a variable would otherwise be silently ignored
+        typer.echo(f"warning: {problem}", err=True)
 
 
 def _overrides(**flags: object) -> "SettingsOverrides":
@@ -135,6 +141,10 @@ def _read_idea(idea: str | None, idea_file: str | None) -> str:
                              f"at most {MAX_IDEA_CHARS:,} are accepted",
                              hint="summarise the specification, or keep details for a hand-edited docs/prd.md")
         return text
+    if idea is None and not sys.stdin.isatty():  # `echo idea | swcompany new`
+        from .api import MAX_IDEA_CHARS
+
+        idea = sys.stdin.read(MAX_IDEA_CHARS + 1) or None
     if idea is None:
         raise UsageError("no idea given", hint='swcompany new "a CLI todo app with SQLite storage"')
     return idea
@@ -160,7 +170,9 @@ def new(
 
       swcompany new "a CLI todo app with SQLite storage"
 
-      swcompany new "a URL shortener" --model openai/qwen2.5-coder --base-url http://localhost:8000/v1
+      swcompany new "a URL shortener" -m ollama/qwen2.5-coder
+
+      echo "a todo app" | swcompany new --json
 
       swcompany new --idea-file spec.md --budget 2 --json
     """
@@ -230,6 +242,10 @@ def status(
     from . import api
 
     with _errors(debug, json_out):
+        listed = api.workspaces_in(directory) if not (directory / ".swcompany").is_dir() else []
+        if listed:
+            _list_workspaces(listed, json_out)
+            return
         result = api.status(directory)
     if json_out:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
@@ -238,9 +254,7 @@ def status(
 
     ui = ConsoleUI("rich" if sys.stdout.isatty() else "plain", to_stdout=True)
     ui.summary(result)
-    typer.echo(f"files: {len(result.files)} written")
-    if result.qa is not None:
-        typer.echo(f"tests: {result.qa.passed} passed, {result.qa.failed} failed, {result.qa.errors} errors ({result.qa.verdict})")
+    typer.echo(f"files: {len(result.files)} written")  # the summary above printed the tests line
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
         from .display import terminal_safe
@@ -250,6 +264,19 @@ def status(
             typer.echo(f"next: {terminal_safe(result.next_command)}")
     if result.rejects:
         typer.echo(f"refused model replies (with reasons): {result.rejects}")
+
+
+def _list_workspaces(results: list, json_out: bool) -> None:
+    """``status`` on a folder of workspaces: one line each, the next command where there is one."""
+    if json_out:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
+        return
+    from .display import terminal_safe
+
+    for r in results:
+        code = f" (exit {r.exit_code})" if r.exit_code is not None else ""
+        typer.echo(terminal_safe(f"{r.name}: {r.stop_reason}{code}, {r.usage.tokens:,} tokens, ${r.usage.cost:.4f}"
+                                 + (f"; next: {r.next_command}" if r.next_command else "")))
 
 
 @app.command()
@@ -264,7 +291,7 @@ def doctor(
 
       swcompany doctor --model ollama/qwen2.5-coder
 
-      swcompany doctor --model openai/my-model --base-url http://localhost:8000/v1
+      swcompany doctor -m openai/my-model --base-url http://localhost:8000/v1
     """
     from .config import load_settings
     from .doctor import probe_models
@@ -284,8 +311,9 @@ def doctor(
     raise typer.Exit(max((r.exit_code for r in results), default=0))
 
 
-app.command("models", help="Alias of `doctor`: check each configured model with one tiny call.")(doctor)
-config_app.command("doctor", help="Alias of `swcompany doctor`.")(doctor)
+app.command("models", help="Alias of `doctor`: check each configured model with one tiny call.\n\n"
+            "Example: swcompany models --model gpt-4o-mini")(doctor)
+config_app.command("doctor", help="Alias of `swcompany doctor`.\n\nExample: swcompany config doctor --json")(doctor)
 
 
 @prompts_app.command("export")
@@ -296,7 +324,11 @@ def prompts_export(
 ) -> None:
     """Copy the packaged prompts and templates for editing; use them with --prompts DIR.
 
-    Example: swcompany prompts export my-prompts && swcompany new "..." --prompts my-prompts
+    Examples:
+
+      swcompany prompts export my-prompts
+
+      swcompany new "a todo app" --prompts my-prompts
     """
     from .prompts import export_templates
 
@@ -307,7 +339,10 @@ def prompts_export(
 
 @prompts_app.command("list")
 def prompts_list() -> None:
-    """List the packaged prompt and template names."""
+    """List the packaged prompt and template names.
+
+    Example: swcompany prompts list
+    """
     from .prompts import template_names
 
     for name in template_names("prompts") + template_names("templates"):
@@ -339,7 +374,12 @@ def company_show(
 
 @config_app.command("show")
 def config_show(debug: Debug = False) -> None:
-    """Print the effective settings (file < env < defaults); keys are never shown."""
+    """Print the effective settings; keys are never shown.
+
+    Later layers win: defaults, then the config file, then SWCOMPANY_* variables, then flags.
+
+    Example: swcompany config show
+    """
     from .config import config_path, load_settings
 
     with _errors(debug):
@@ -358,7 +398,10 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
     print_only: Annotated[bool, typer.Option("--print", help="print the starter file instead of writing it")] = False,
 ) -> None:
-    """Write a commented starter config to ~/.swcompany/config.yaml (or $SWCOMPANY_CONFIG)."""
+    """Write a commented starter config to ~/.swcompany/config.yaml (or $SWCOMPANY_CONFIG).
+
+    Example: swcompany config init --print > my-config.yaml
+    """
     from .config import STARTER_CONFIG, config_path
 
     if print_only:

@@ -6,6 +6,7 @@ CLI returns (documented in the README). Anything else escaping is a bug (exit 1)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar, Literal
 
 # Why a run stopped, as state.json, ``--json`` and ``status`` say it; one per error class below.
@@ -100,6 +101,14 @@ def storage_error(exc: BaseException, root: object) -> StorageError | None:
         return StorageError(f"cannot write the workspace {root}: {exc.strerror or exc}",
                             hint=f"free space or fix permissions, then: swcompany resume {root}")
     return None
+
+
+def did_you_mean(word: str, choices: "Iterable[str]") -> str:
+    """``; did you mean 'x'?`` for a near miss (a typo in a key, stage or model name), else ``''``."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def known_error(exc: BaseException) -> SwcompanyError | None:

@@ -111,8 +111,10 @@ def preflight(settings: Settings, stages: list[str]) -> None:
         try:
             _, provider, _, _ = litellm.get_llm_provider(model)
         except Exception:  # noqa: BLE001 - litellm raises several types here
+            from .errors import did_you_mean
+
             raise ConfigError(
-                f"litellm cannot map model {model!r} to a provider",
+                f"litellm cannot map model {model!r} to a provider{did_you_mean(model, litellm.model_list)}",
                 hint="use a provider prefix: openai/<name> (with --base-url), anthropic/<name>, ollama/<name>, azure/<deployment>",
             ) from None
         if settings.base_url or settings.api_key_env or provider in ("ollama", "ollama_chat"):

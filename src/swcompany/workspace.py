@@ -143,6 +143,8 @@ class Workspace:
     def open(cls, root: Path) -> "Workspace":
         """Open an existing workspace made by swcompany."""
         ws = cls(root)
+        if not Path(root).exists():
+            raise UsageError(f"{root} does not exist", hint="`swcompany status FOLDER` lists the workspaces in a folder")
         if not (ws.meta / STATE_FILE).is_file():
             raise UsageError(f"{root} is not a swcompany workspace (no {META_DIR}/{STATE_FILE})")
         return ws
@@ -160,6 +162,14 @@ class Workspace:
         if names - {".git", META_DIR} or not (Path(root) / META_DIR / STATE_FILE).is_file():
             return False
         return not cls(root)._head_valid()
+
+    @classmethod
+    def enclosing(cls, folder: Path) -> Path | None:
+        """The workspace ``folder`` is in (or is), if any: a new one there would nest a repository."""
+        for candidate in [Path(folder).resolve(), *Path(folder).resolve().parents]:
+            if (candidate / META_DIR / STATE_FILE).is_file():
+                return candidate
+        return None
 
     def _init_git(self) -> None:
         if not (self.root / ".git").exists():

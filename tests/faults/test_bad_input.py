@@ -23,7 +23,8 @@ from fault_cases import no_traceback, read_state
     (["new", "todo", "--output", "a-file.txt"], "is not a folder"),
     (["new", "--idea-file", "missing.md"], "cannot read --idea-file"),
     (["new", "todo", "--jobs", "0"], "invalid setting jobs"),
-    (["resume", "not-a-workspace"], "not a swcompany workspace"),
+    (["resume", "not-a-workspace"], "not-a-workspace does not exist"),
+    (["resume", "a-file.txt"], "a-file.txt is not a swcompany workspace"),
     (["resume", "WS", "--from", "deploy"], "unknown stage 'deploy'"),
 ])
 def test_bad_input_is_one_line_exit_2(fake_model, args, message):
