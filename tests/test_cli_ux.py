@@ -14,8 +14,9 @@ import pytest
 from conftest import cli_args, run_cli
 
 
-def test_non_tty_output_has_no_escape_codes(fake_server):
-    proc = run_cli("new", "todo app", "--name", "t", *cli_args(fake_server), "-v", subprocess_=True)
+def test_non_tty_output_has_no_escape_codes(fake_model):
+    # In-process (stderr is not a terminal there either); start-up output is test_quiet_prints_only_the_path's.
+    proc = run_cli("new", "todo app", "--name", "t", *cli_args(fake_model), "-v")
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "\x1b" not in proc.stderr
     assert "Engineer" in proc.stderr and "llm engineer" in proc.stderr  # -v shows each call
