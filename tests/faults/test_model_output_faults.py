@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import cli_args, run_cli
-from fake_llm_server import FakeLLMServer, Reply
+from fake_llm_server import Reply
+from fake_model import FakeModel
 from fault_cases import Case, no_traceback, read_state, scripted
 from scenario import CODE, DESIGN, PRD, fenced
 
@@ -63,7 +64,7 @@ def small_limits(monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_model_output_fault(case: Case):
     scenario = scripted(case)
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
         repair_prompts = [r.body["messages"] for r in server.calls()]
     assert proc.returncode == case.exit_code, proc.stderr
@@ -91,16 +92,16 @@ def test_model_output_fault(case: Case):
 
 def test_repair_prompt_quotes_the_exact_design_error():
     case = Case("cycle", [BAD_DESIGNS["dependency cycle"]], OK, role="architect")
-    with FakeLLMServer(scripted(case)) as server:
+    with FakeModel(scripted(case)) as server:
         assert run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests").returncode == 0
         architect = [r for r in server.calls() if "software architect" in r.system]
     assert "dependency cycle among: a.py, b.py" in architect[1].body["messages"][-1]["content"]
 
 
-def test_symlink_in_workspace_cannot_redirect_writes(fake_server, tmp_path):
+def test_symlink_in_workspace_cannot_redirect_writes(fake_model, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     ws = Path("workspace/t")
     import shutil
 
@@ -117,7 +118,7 @@ def test_undeclared_import_is_repaired():
     bad = CODE["todo/cli.py"].replace("import argparse", "import argparse\nimport requests")
     case = Case("undeclared import", [fenced(bad)], OK, role="engineer")
     scenario = scripted(case)
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
         prompts = [r.body["messages"][-1]["content"] for r in server.calls() if "senior software engineer" in r.system]
     assert proc.returncode == 0, proc.stderr
