@@ -214,3 +214,16 @@ def test_api_keyword_types_name_every_setting():
     from swcompany.overrides import SettingsOverrides
 
     assert set(SettingsOverrides.__annotations__) == set(Settings.model_fields) - {"output_dir"}
+
+
+def test_the_live_view_notes_a_retry_on_its_stage_line():
+    from swcompany.events import Event
+    from swcompany.llm import Progress
+    from swcompany.ui import ConsoleUI
+
+    ui = ConsoleUI("rich")
+    ui._start_live = lambda: None  # the table's state, not a terminal, is under test
+    ui(Event("run_started", "", "ws", {"stages": [("pm", "Product manager")]}))
+    ui(Event("stage_started", "pm", "Product manager", {"model": "m"}))
+    ui(Event("llm_progress", "pm", "PRD", {"progress": Progress("pm", "PRD", retry=1, reason="HTTP 429", wait=2.0)}))
+    assert ui._detail["pm"] == "retrying PRD (HTTP 429; attempt 1 failed), waiting 2.0s"
