@@ -227,3 +227,13 @@ def test_the_live_view_notes_a_retry_on_its_stage_line():
     ui(Event("stage_started", "pm", "Product manager", {"model": "m"}))
     ui(Event("llm_progress", "pm", "PRD", {"progress": Progress("pm", "PRD", retry=1, reason="HTTP 429", wait=2.0)}))
     assert ui._detail["pm"] == "retrying PRD (HTTP 429; attempt 1 failed), waiting 2.0s"
+
+
+def test_doctor_json_stop_before_any_call_is_one_document(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    monkeypatch.setenv("SWCOMPANY_JOBS", "0")  # an invalid setting: doctor stops before probing
+    proc = run_cli("doctor", "--json")
+    assert proc.returncode == 2
+    data = json.loads(proc.stdout)
+    assert (data["stop_reason"], data["workspace"]) == ("config", None)
+    assert data["error"].startswith("invalid setting jobs (from $SWCOMPANY_JOBS): ")

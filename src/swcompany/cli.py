@@ -244,7 +244,7 @@ def doctor(
     from .doctor import probe_models
     from .stages.registry import company_stages
 
-    with _errors(debug):
+    with _errors(debug, json_out):
         settings = load_settings(_overrides(model=model, base_url=base_url))
         results = probe_models(settings, [s.name for s in company_stages(settings)])
     if json_out:
