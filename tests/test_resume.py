@@ -175,6 +175,7 @@ def test_second_run_on_a_busy_workspace_fails_clearly(tmp_path):
         assert second.returncode == 2
         assert "in use by another swcompany run" in second.stderr
         assert "Traceback" not in second.stderr
+        scenario.delay = 0.0  # the lock is proven; let the first run finish at full speed
         out, err = first.communicate(timeout=60)
         assert first.returncode == 0, err
 
@@ -190,6 +191,7 @@ def test_sigterm_saves_state_and_resume_finishes(tmp_path):
         assert "Traceback" not in err
         state = json.loads(Path("workspace/w/.swcompany/state.json").read_text())
         assert state["stop_reason"] == "interrupted"
+        scenario.delay = 0.0
         proc = run_cli("resume", "workspace/w")
         assert proc.returncode == 0, proc.stderr
         assert stage_subjects(Path("workspace/w"))[-1].startswith("engineer:")
