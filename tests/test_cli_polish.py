@@ -140,3 +140,11 @@ def test_summary_totals_are_workspace_totals_and_numbers_survive_a_narrow_termin
         for st in result.stages.values():
             assert f"{st.usage.tokens:,}" in text
         assert "workspace" in text and "…" not in text
+
+
+def test_stage_models_typo_suggests_the_stage(tmp_path):
+    (tmp_path / "home" / "config.yaml").write_text("model: gpt-4o-mini\nstage_models: {enginer: gpt-4o}\n")
+    proc = run_cli("new", "todo")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: stage_models names 'enginer', which is not a stage of this company; "
+                                  "did you mean 'engineer'?\n")
