@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from . import quality_apps as apps_part
 from . import quality_humaneval as he
@@ -87,10 +88,12 @@ def run(quick: bool = False, model: str | None = None, base_url: str | None = No
         for problem in selected:
             folder = workdir / problem_set / problem["task_id"].replace("/", "_")
             _do(store, he.key(problem_set, problem, "single"),
-                lambda: {"set": problem_set, **he.single_completion(problem, settings, folder / "single")}, "single")
+                lambda problem=problem, folder=folder: {"set": problem_set, **he.single_completion(problem, settings, folder / "single")},
+                "single")
             _do(store, he.key(problem_set, problem, "loop"),
-                lambda: {"set": problem_set, **he.engineer_qa_loop(problem, settings, folder / "loop")}, "loop")
+                lambda problem=problem, folder=folder: {"set": problem_set, **he.engineer_qa_loop(problem, settings, folder / "loop")},
+                "loop")
     for index in chosen_ideas:
-        _do(store, apps_part.key(index), lambda: apps_part.run_idea(index, settings, workdir), "app")
+        _do(store, apps_part.key(index), lambda index=index: apps_part.run_idea(index, settings, workdir), "app")
     print_summary(store.data)
     return store.data

@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fake_llm_server import FakeLLMServer  # noqa: E402
+from fake_model import FakeModel  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
 FAKE_KEY = "sk-test-FAKEKEY0123456789abcdefSECRET"
@@ -22,6 +23,16 @@ def fake_server():
     server = FakeLLMServer(Scenario()).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """The Scenario answered in-process at the gateway seam: for everything but the wire itself."""
+    from swcompany.llm import Gateway
+
+    model = FakeModel(Scenario())
+    monkeypatch.setattr(Gateway, "default_transport", model)
+    return model
 
 
 @pytest.fixture(autouse=True)
@@ -41,9 +52,10 @@ def isolated_env(tmp_path, monkeypatch):
     yield
 
 
-def cli_args(server: FakeLLMServer, *extra: str) -> list[str]:
-    """Common flags pointing a run at the fake server."""
-    return ["--model", "openai/gpt-4o-mini", "--base-url", server.base_url, *extra]
+def cli_args(server: FakeLLMServer | FakeModel, *extra: str) -> list[str]:
+    """Common flags pointing a run at the fake server (or, for the in-process fake model, just the model)."""
+    where = ["--base-url", server.base_url] if server.base_url else []
+    return ["--model", "openai/gpt-4o-mini", *where, *extra]
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120,

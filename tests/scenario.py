@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from fake_llm_server import Reply, Request
 

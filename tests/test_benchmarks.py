@@ -15,6 +15,7 @@ from benchmarks import harness, prompt_growth, quality, quality_apps, quality_hu
 from benchmarks.quality_store import QualityError, base_url_host  # noqa: E402
 from conftest import FAKE_KEY  # noqa: E402
 from fake_llm_server import FakeLLMServer, Reply  # noqa: E402
+from fake_model import FakeModel
 from scenario import Scenario, fenced, role_of  # noqa: E402
 
 MODEL = "openai/gpt-4o-mini"
@@ -37,7 +38,7 @@ def smoke(server: FakeLLMServer, tmp_path: Path, **options):
 
 
 def test_embedded_smoke_set_runs_both_approaches_and_is_never_called_humaneval(tmp_path, capsys):
-    with FakeLLMServer(solver) as server:
+    with FakeModel(solver) as server:
         data = smoke(server, tmp_path)
     keys = sorted(data["items"])
     assert keys == [f"embedded/Embedded/{i}/{a}" for i in (0, 1) for a in ("loop", "single")]
@@ -49,7 +50,7 @@ def test_embedded_smoke_set_runs_both_approaches_and_is_never_called_humaneval(t
 
 
 def test_resume_skips_finished_items_and_fresh_starts_over(tmp_path):
-    with FakeLLMServer(solver) as server:
+    with FakeModel(solver) as server:
         smoke(server, tmp_path)
         first = len(server.calls())
         data = smoke(server, tmp_path)  # everything done: no call at all
@@ -66,7 +67,7 @@ def test_resume_skips_finished_items_and_fresh_starts_over(tmp_path):
 
 
 def test_results_of_another_model_are_not_mixed_or_discarded(tmp_path):
-    with FakeLLMServer(solver) as server:
+    with FakeModel(solver) as server:
         smoke(server, tmp_path)
         with pytest.raises(QualityError, match="--fresh"):
             quality.run(model="openai/other", base_url=server.base_url, part="humaneval", problems="embedded",

@@ -41,15 +41,15 @@ def test_bad_config_file_exits_2(tmp_path, monkeypatch):
     assert proc.returncode == 2 and "YAML syntax error at line" in proc.stderr
 
 
-def test_existing_name_needs_force(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests")
+def test_existing_name_needs_force(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests")
     assert proc.returncode == 2 and "already exists" in proc.stderr
 
 
-def test_derived_names_never_collide(fake_server):
+def test_derived_names_never_collide(fake_model):
     for _ in range(2):
-        assert run_cli("new", "todo", *cli_args(fake_server), "--no-tests").returncode == 0
+        assert run_cli("new", "todo", *cli_args(fake_model), "--no-tests").returncode == 0
     assert sorted(p.name for p in Path("workspace").iterdir()) == ["todo", "todo-2"]
 
 
@@ -63,6 +63,6 @@ def test_config_show_masks_and_init_writes(monkeypatch):
     assert run_cli("config", "show").returncode == 0
 
 
-def test_simple_names_with_underscores_and_dots_are_fine(fake_server):
-    assert run_cli("new", "todo", "--name", "todo_cli.v2", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_simple_names_with_underscores_and_dots_are_fine(fake_model):
+    assert run_cli("new", "todo", "--name", "todo_cli.v2", *cli_args(fake_model), "--no-tests").returncode == 0
     assert Path("workspace/todo_cli.v2/todo/cli.py").exists()

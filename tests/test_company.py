@@ -11,6 +11,7 @@ import pytest
 
 from conftest import cli_args, run_cli
 from fake_llm_server import FakeLLMServer, Reply, Request
+from fake_model import FakeModel
 from scenario import CODE, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,18 +56,18 @@ def test_company_show_prints_the_default_and_validates():
     ("stages:\n  - builtin: pm\n    colour: blue\n", 3, "Extra inputs are not permitted"),
     ("stages: [\n", 2, "YAML syntax error"),
 ])
-def test_a_broken_company_file_is_exit_2_with_its_line(tmp_path, fake_server, text, line, message):
+def test_a_broken_company_file_is_exit_2_with_its_line(tmp_path, fake_model, text, line, message):
     company = tmp_path / "company.yaml"
     company.write_text(text)
-    proc = run_cli("new", "todo", "--company", str(company), *cli_args(fake_server))
+    proc = run_cli("new", "todo", "--company", str(company), *cli_args(fake_model))
     assert proc.returncode == 2, proc.stderr
     assert f"line {line}" in proc.stderr and message in proc.stderr and "Traceback" not in proc.stderr
-    assert fake_server.calls() == [] and not Path("workspace").exists()
+    assert fake_model.calls() == [] and not Path("workspace").exists()
 
 
 def test_analyst_example_runs_before_the_pm_with_its_own_commit_and_resumes():
     scenario = Company()
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", "--company", str(ANALYST), *cli_args(server), "--json")
         assert proc.returncode == 0, proc.stderr
         result = json.loads(proc.stdout)
@@ -87,7 +88,7 @@ def test_analyst_example_runs_before_the_pm_with_its_own_commit_and_resumes():
 
 def test_a_custom_stage_stops_on_budget_and_resume_finishes():
     scenario = Company()
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", "--company", str(ANALYST), *cli_args(server), "--max-tokens", "1")
         assert proc.returncode == 3, proc.stderr
         state = json.loads(Path("workspace/t/.swcompany/state.json").read_text())
@@ -131,7 +132,7 @@ def test_invalid_json_from_a_custom_stage_is_re_prompted_with_the_schema_error()
             return Reply(content=replies.pop())
         return original(req)
 
-    with FakeLLMServer(serve) as server:
+    with FakeModel(serve) as server:
         proc = run_cli("new", "todo", "--name", "t", "--company", str(SECURITY), *cli_args(server), "--no-tests")
         assert proc.returncode == 0, proc.stderr
         repair = [r for r in server.calls() if "security reviewer" in r.system][1].body["messages"][-1]["content"]
@@ -146,7 +147,7 @@ def test_review_fixes_a_bug_before_qa_and_writes_findings():
         "fixes": [{"path": "todo/storage.py", "content": CODE["todo/storage.py"]}]}
     scenario = Scenario(code={**CODE, "todo/storage.py": buggy})
     scenario.overrides["unknown"] = lambda req: json.dumps(review) if "code reviewer" in req.system else "OK"
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", "--review", *cli_args(server))
     assert proc.returncode == 0, proc.stderr
     ws = Path("workspace/t")

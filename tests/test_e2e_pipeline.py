@@ -50,10 +50,10 @@ def test_new_writes_prd_design_code_with_stage_commits(fake_server, tmp_path):
     assert state["stop_reason"] == "done" and state["stages"]["engineer"]["status"] == "done"
 
 
-def test_engineer_prompt_holds_only_dependency_text(fake_server):
-    proc = run_cli("new", "todo app", *cli_args(fake_server), "--no-tests")
+def test_engineer_prompt_holds_only_dependency_text(fake_model):
+    proc = run_cli("new", "todo app", *cli_args(fake_model), "--no-tests")
     assert proc.returncode == 0, proc.stderr
-    prompts = {r.text.split("Now write ")[-1].split(".\n")[0]: r.text for r in fake_server.calls()
+    prompts = {r.text.split("Now write ")[-1].split(".\n")[0]: r.text for r in fake_model.calls()
                if "Now write" in r.text}
     assert "def add_task" in prompts["todo/cli.py"]  # its dependency's full text
     assert "def main" not in prompts["todo/storage.py"]  # never a non-dependency's text

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from fake_llm_server import FakeLLMServer, Reply
+from fake_model import FakeModel
 from swcompany.artifacts import PRD
 from swcompany.config import load_settings
 from swcompany.errors import ModelOutputError
@@ -13,7 +14,7 @@ from scenario import PRD as PRD_DATA
 
 
 def gateway(server, tmp_path, **overrides):
-    settings = load_settings({"model": "openai/gpt-4o-mini", "base_url": server.base_url, "retry_base_delay": 0.01,
+    settings = load_settings({"model": "openai/gpt-4o-mini", "base_url": server.base_url or None, "retry_base_delay": 0.01,
                               **overrides}, path=tmp_path / "none.yaml", environ={})
     log = []
     return Gateway(settings, cache_dir=tmp_path / "cache", log=log.append), log
@@ -25,7 +26,7 @@ def scripted(*replies):
 
 
 def test_repair_reprompt_carries_the_exact_error(tmp_path):
-    with FakeLLMServer(scripted("Here is my plan, in prose.", json.dumps(PRD_DATA))) as server:
+    with FakeModel(scripted("Here is my plan, in prose.", json.dumps(PRD_DATA))) as server:
         gw, log = gateway(server, tmp_path)
         prd = gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD)
         assert prd.title == "Todo CLI"
@@ -36,7 +37,7 @@ def test_repair_reprompt_carries_the_exact_error(tmp_path):
 
 
 def test_schema_sent_as_response_format_when_supported(tmp_path):
-    with FakeLLMServer(scripted(json.dumps(PRD_DATA))) as server:
+    with FakeModel(scripted(json.dumps(PRD_DATA))) as server:
         gw, _ = gateway(server, tmp_path, structured_output="schema")
         gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD)
         fmt = server.calls()[0].body["response_format"]
@@ -51,7 +52,7 @@ def test_schema_refused_by_server_falls_back_to_prompt(tmp_path):
 
 
 def test_truncated_reply_is_re_requested_with_more_room(tmp_path):
-    with FakeLLMServer(scripted(Reply(content='{"title": "To', finish_reason="length"), json.dumps(PRD_DATA))) as server:
+    with FakeModel(scripted(Reply(content='{"title": "To', finish_reason="length"), json.dumps(PRD_DATA))) as server:
         gw, _ = gateway(server, tmp_path, max_output_tokens=1000)
         gw.ask_model("pm", [{"role": "user", "content": "idea"}], PRD)
         assert [c.body["max_tokens"] for c in server.calls()] == [1000, 2000]
@@ -59,7 +60,7 @@ def test_truncated_reply_is_re_requested_with_more_room(tmp_path):
 
 def test_unparseable_code_is_repaired_then_given_up(tmp_path):
     bad = "```python\ndef f(:\n```"
-    with FakeLLMServer(lambda req: bad) as server:
+    with FakeModel(lambda req: bad) as server:
         gw, _ = gateway(server, tmp_path, repair_attempts=2)
         with pytest.raises(ModelOutputError, match="a.py"):
             gw.ask_file("engineer", [{"role": "user", "content": "write a.py"}], "a.py")
@@ -69,7 +70,7 @@ def test_unparseable_code_is_repaired_then_given_up(tmp_path):
 
 
 def test_cache_serves_repeat_calls(tmp_path):
-    with FakeLLMServer(scripted(json.dumps(PRD_DATA))) as server:
+    with FakeModel(scripted(json.dumps(PRD_DATA))) as server:
         gw, log = gateway(server, tmp_path)
         msgs = [{"role": "user", "content": "idea"}]
         gw.ask_model("pm", msgs, PRD)

@@ -8,7 +8,7 @@ from pathlib import Path
 import git
 
 from conftest import cli_args, run_cli
-from fake_llm_server import FakeLLMServer
+from fake_model import FakeModel
 from scenario import CODE, Scenario
 
 BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
@@ -27,8 +27,8 @@ def fix_storage(req):
                        "explanation": "list_tasks must return titles unchanged"})
 
 
-def test_tests_pass_first_time(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server))
+def test_tests_pass_first_time(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model))
     assert proc.returncode == 0, proc.stderr
     ws = Path("workspace/t")
     r = report(ws)
@@ -41,7 +41,7 @@ def test_tests_pass_first_time(fake_server):
 
 def test_a_fix_round_repairs_a_bug():
     scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": fix_storage})
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
         assert proc.returncode == 0, proc.stderr
         assert scenario.counts["fix"] == 1
@@ -55,7 +55,7 @@ def test_a_fix_round_repairs_a_bug():
 
 def test_a_fix_that_never_works_exits_5_after_the_rounds():
     scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE})  # default fix changes nothing useful
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
     assert proc.returncode == 5, proc.stderr
     assert "error: the generated tests still fail after 2 fix rounds" in proc.stderr and "--from qa" in proc.stderr
@@ -74,7 +74,7 @@ def test_a_fix_that_never_works_exits_5_after_the_rounds():
 def test_a_hanging_test_is_killed_by_the_timeout():
     hang = "import time\n\nfrom todo import storage\n\n\ndef test_hangs():\n    time.sleep(3600)\n"
     scenario = Scenario(tests={"tests/test_todo_storage.py": hang})
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0", "--test-timeout", "3")
     assert proc.returncode == 5, proc.stderr
     r = report(Path("workspace/t"))
@@ -88,7 +88,7 @@ def test_generated_tests_cannot_see_api_keys(monkeypatch):
     spy = ("import os\n\nfrom todo import storage\n\n\ndef test_env(tmp_path):\n"
            "    open('env_seen.txt', 'w').write('\\n'.join(f'{k}={v}' for k, v in os.environ.items()))\n")
     scenario = Scenario(tests={"tests/test_todo_storage.py": spy})
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
     assert proc.returncode == 0, proc.stderr
     seen = Path("workspace/t/env_seen.txt").read_text()
@@ -97,22 +97,22 @@ def test_generated_tests_cannot_see_api_keys(monkeypatch):
         assert leaked not in seen
 
 
-def test_no_tests_skips_qa(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests")
+def test_no_tests_skips_qa(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests")
     assert proc.returncode == 0
     assert not Path("workspace/t/docs/qa_report.json").exists()
 
 
-def test_resume_after_tests_written_does_not_rewrite_them(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server))
+def test_resume_after_tests_written_does_not_rewrite_them(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model))
     assert proc.returncode == 0
-    qa_calls = len([r for r in fake_server.calls() if "QA engineer" in r.system])
+    qa_calls = len([r for r in fake_model.calls() if "QA engineer" in r.system])
     state_path = Path("workspace/t/.swcompany/state.json")
     state = json.loads(state_path.read_text())
     state["stages"]["qa"]["status"] = "pending"  # as if killed after the tests were written
     state_path.write_text(json.dumps(state))
     assert run_cli("resume", "workspace/t", "--no-cache").returncode == 0
-    assert len([r for r in fake_server.calls() if "QA engineer" in r.system]) == qa_calls
+    assert len([r for r in fake_model.calls() if "QA engineer" in r.system]) == qa_calls
 
 
 def test_python_api_reports_tests(fake_server, tmp_path):

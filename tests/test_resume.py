@@ -14,6 +14,7 @@ import pytest
 
 from conftest import cli_args, run_cli
 from fake_llm_server import FakeLLMServer
+from fake_model import FakeModel
 from scenario import DESIGN, Scenario
 
 WIDE_DESIGN = {
@@ -90,24 +91,24 @@ def test_kill_9_mid_engineer_then_resume_matches_uninterrupted_run(tmp_path):
     assert total_calls <= reference_calls + in_flight, (first_calls, total_calls, reference_calls, in_flight)
 
 
-def test_resume_of_finished_run_makes_no_calls(fake_server, tmp_path):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
-    before = chat_calls(fake_server)
+def test_resume_of_finished_run_makes_no_calls(fake_model, tmp_path):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
+    before = chat_calls(fake_model)
     proc = run_cli("resume", "workspace/t")
     assert proc.returncode == 0, proc.stderr
     assert "nothing to do" in proc.stderr
-    assert chat_calls(fake_server) == before
+    assert chat_calls(fake_model) == before
 
 
-def test_rerun_from_pm_is_served_by_the_cache(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
-    before = chat_calls(fake_server)
+def test_rerun_from_pm_is_served_by_the_cache(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
+    before = chat_calls(fake_model)
     proc = run_cli("resume", "workspace/t", "--from", "pm")
     assert proc.returncode == 0, proc.stderr
-    assert chat_calls(fake_server) == before  # every reply came from the cache
+    assert chat_calls(fake_model) == before  # every reply came from the cache
     proc = run_cli("resume", "workspace/t", "--from", "pm", "--no-cache")
     assert proc.returncode == 0, proc.stderr
-    assert chat_calls(fake_server) > before
+    assert chat_calls(fake_model) > before
 
 
 def test_budget_exhausted_during_architect_then_resume_with_more(tmp_path, monkeypatch):
@@ -115,7 +116,7 @@ def test_budget_exhausted_during_architect_then_resume_with_more(tmp_path, monke
     monkeypatch.setenv("SWCOMPANY_OUTPUT_COST_PER_TOKEN", "0.001")
     replies = iter(["I think the design should be simple."])  # first architect reply needs a repair call
     scenario = Scenario(overrides={"architect": lambda req: next(replies, None) or json.dumps(DESIGN)})
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         # The PM call costs ~$0.7 with these prices; the budget allows one more call, not two.
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests", "--budget", "1.2")
         assert proc.returncode == 3, proc.stderr
@@ -135,31 +136,31 @@ def test_budget_exhausted_during_architect_then_resume_with_more(tmp_path, monke
         assert scenario.counts["architect"] == 2  # the cached first reply was not paid again
 
 
-def test_max_tokens_budget_stops_with_exit_3(fake_server):
-    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests", "--max-tokens", "10")
+def test_max_tokens_budget_stops_with_exit_3(fake_model):
+    proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests", "--max-tokens", "10")
     assert proc.returncode == 3
     assert "--max-tokens" in proc.stderr
 
 
-def test_hand_edited_prd_json_reaches_the_design_prompt(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_hand_edited_prd_json_reaches_the_design_prompt(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     prd_path = Path("workspace/t/docs/prd.json")
     prd = json.loads(prd_path.read_text())
     prd["title"] = "Galactic Task Ledger"
     prd_path.write_text(json.dumps(prd))
     proc = run_cli("resume", "workspace/t", "--from", "architect")
     assert proc.returncode == 0, proc.stderr
-    architect_prompts = [r.text for r in fake_server.calls() if "software architect" in r.system]
+    architect_prompts = [r.text for r in fake_model.calls() if "software architect" in r.system]
     assert "Galactic Task Ledger" in architect_prompts[-1]
     assert "Galactic Task Ledger" in Path("workspace/t/docs/prd.json").read_text()
 
 
-def test_hand_edited_prd_markdown_is_authoritative(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_hand_edited_prd_markdown_is_authoritative(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     md = Path("workspace/t/docs/prd.md")
     md.write_text(md.read_text() + "\n- [ ] Tasks can be tagged with #labels\n")
     assert run_cli("resume", "workspace/t", "--from", "architect").returncode == 0
-    architect_prompts = [r.text for r in fake_server.calls() if "software architect" in r.system]
+    architect_prompts = [r.text for r in fake_model.calls() if "software architect" in r.system]
     assert "#labels" in architect_prompts[-1]
 
 
@@ -174,6 +175,7 @@ def test_second_run_on_a_busy_workspace_fails_clearly(tmp_path):
         assert second.returncode == 2
         assert "in use by another swcompany run" in second.stderr
         assert "Traceback" not in second.stderr
+        scenario.delay = 0.0  # the lock is proven; let the first run finish at full speed
         out, err = first.communicate(timeout=60)
         assert first.returncode == 0, err
 
@@ -189,15 +191,16 @@ def test_sigterm_saves_state_and_resume_finishes(tmp_path):
         assert "Traceback" not in err
         state = json.loads(Path("workspace/w/.swcompany/state.json").read_text())
         assert state["stop_reason"] == "interrupted"
+        scenario.delay = 0.0
         proc = run_cli("resume", "workspace/w")
         assert proc.returncode == 0, proc.stderr
         assert stage_subjects(Path("workspace/w"))[-1].startswith("engineer:")
 
 
-def test_cost_is_summed_per_stage_into_log_state_and_trailers(fake_server, monkeypatch):
+def test_cost_is_summed_per_stage_into_log_state_and_trailers(fake_model, monkeypatch):
     monkeypatch.setenv("SWCOMPANY_INPUT_COST_PER_TOKEN", "0.000001")
     monkeypatch.setenv("SWCOMPANY_OUTPUT_COST_PER_TOKEN", "0.000002")
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     ws = Path("workspace/t")
     log = [json.loads(l) for l in (ws / ".swcompany/llm.jsonl").read_text().splitlines()]
     for line in log:
@@ -212,8 +215,8 @@ def test_cost_is_summed_per_stage_into_log_state_and_trailers(fake_server, monke
     assert state["usage"]["cost"] == pytest.approx(sum(l["cost"] for l in log), abs=1e-6)
 
 
-def test_status_table_and_json(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_status_table_and_json(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     proc = run_cli("status", "workspace/t", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -224,17 +227,17 @@ def test_status_table_and_json(fake_server):
     assert run_cli("status", "nowhere").returncode == 2
 
 
-def test_crash_between_commit_and_state_save_is_reconciled(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_crash_between_commit_and_state_save_is_reconciled(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     state_path = Path("workspace/t/.swcompany/state.json")
     state = json.loads(state_path.read_text())
     state["stages"]["engineer"]["status"] = "running"  # as if killed right after the commit
     state["stages"]["qa"]["status"] = "pending"
     state_path.write_text(json.dumps(state))
-    before = chat_calls(fake_server)
+    before = chat_calls(fake_model)
     proc = run_cli("resume", "workspace/t")
     assert proc.returncode == 0, proc.stderr
-    assert chat_calls(fake_server) == before
+    assert chat_calls(fake_model) == before
     subjects = stage_subjects(Path("workspace/t"))
     assert [s.split(":")[0] for s in subjects] == ["pm", "architect", "engineer"]
 
@@ -249,8 +252,8 @@ def test_python_api_returns_a_result(fake_server, tmp_path):
     assert again.ok and again.usage.calls == result.usage.calls
 
 
-def test_stale_git_index_lock_from_a_killed_commit_is_cleared(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_stale_git_index_lock_from_a_killed_commit_is_cleared(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     Path("workspace/t/.git/index.lock").write_text("")
     proc = run_cli("resume", "workspace/t", "--from", "engineer")
     assert proc.returncode == 0, proc.stderr

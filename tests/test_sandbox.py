@@ -58,7 +58,7 @@ def test_files_in_traceback():
 @pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", "C:\\\\x.py", ".git/hooks/pre-commit"])
 def test_fix_reply_with_unsafe_path_is_refused(path):
     with pytest.raises(ReplyError):
-        parse_model('{"files": [{"path": "%s", "content": "x"}]}' % path, FixReply)
+        parse_model(f'{{"files": [{{"path": "{path}", "content": "x"}}]}}', FixReply)
 
 
 def test_fix_reply_outside_design_or_with_syntax_error_is_refused():

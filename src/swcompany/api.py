@@ -13,15 +13,17 @@ import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Unpack
+from collections.abc import Iterator
 
 from pydantic import BaseModel, Field
 
 from . import __version__
 from .artifacts import QAReport, RunState, StageRecord, Usage
 from .config import STICKY_ON_RESUME, load_settings
-from .errors import EXIT_OK, BudgetExhausted, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
+from .errors import did_you_mean, EXIT_OK, BudgetExhausted, StageStatus, StopReason, Interrupted, ProviderError, SwcompanyError, UsageError, storage_error
 from .events import Event, EventSink, ignore
+from .overrides import SettingsOverrides
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -37,7 +39,7 @@ _SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class StageSummary(BaseModel):
-    status: str
+    status: StageStatus
     commit: str | None = None
     model: str | None = None
     usage: Usage = Field(default_factory=Usage)
@@ -48,10 +50,10 @@ class StageSummary(BaseModel):
 class RunResult(BaseModel):
     """What a run produced; the same shape ``status --json`` prints."""
 
-    workspace: str
+    workspace: str | None = Field(description="null when the run stopped before a workspace existed")
     name: str
     exit_code: int | None
-    stop_reason: str
+    stop_reason: StopReason
     stages: dict[str, StageSummary]
     files: list[str]
     qa: QAReport | None = None
@@ -77,11 +79,19 @@ def clean_idea(idea: str) -> str:
     return text
 
 
-def _next_command(workspace: Workspace) -> str | None:
-    """``cd <workspace> && <how to run>`` from the design, when there is one."""
+def _next_command(workspace: Workspace, state: RunState) -> str | None:
+    """What to type next: the generated app's run command once the code exists, else the resume command.
+
+    A stopped run (budget, provider, interrupt...) has no working code yet, so pointing at the
+    design's run command would mislead; a running workspace has no next command.
+    """
     import json
     import shlex
 
+    if state.stop_reason == "running":
+        return None
+    if state.stop_reason not in ("done", "tests_failed"):
+        return f"swcompany resume {shlex.quote(str(workspace.root))}"
     try:
         how = json.loads(workspace.read("docs/design.json")).get("how_to_run", "").strip()
     except (OSError, ValueError):
@@ -103,13 +113,20 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
     rejects = workspace.meta / REJECTS_DIR
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,
                      stop_reason=state.stop_reason, stages=stages, files=sorted(state.files),
-                     qa=state.tests, usage=state.usage, next_command=_next_command(workspace),
+                     qa=state.tests, usage=state.usage, next_command=_next_command(workspace, state),
                      error=error, hint=hint, rejects=str(rejects) if rejects.is_dir() and any(rejects.iterdir()) else None)
 
 
+def error_result(exc: SwcompanyError) -> RunResult:
+    """The result document for a run that stopped before a workspace existed (``--json`` prints it)."""
+    return RunResult(workspace=None, name="", exit_code=exc.exit_code, stop_reason=exc.stop_reason, stages={},
+                     files=[], usage=Usage(), error=exc.message, hint=exc.hint, rejects=None)
+
+
 def _unique_folder(parent: Path, name: str, explicit: bool, force: bool) -> Path:
+    """The folder for a new workspace; an unused one (a run that failed on its first call) is reused."""
     candidate = parent / name
-    if force or not candidate.exists():
+    if force or not candidate.exists() or Workspace.unused(candidate):
         return candidate
     if explicit:
         raise UsageError(f"workspace {candidate} already exists", hint="choose another --name, or pass --force")
@@ -156,6 +173,20 @@ def _refuse_without_containment(settings: "Settings") -> None:
         contained("strict")
 
 
+def _warn_unpriced_budget(settings: "Settings", stages: list[str], on_event: EventSink) -> None:
+    """``--budget`` counts dollars; with a model whose price is unknown it could never stop the run."""
+    if settings.budget is None:
+        return
+    from .estimate import lookup_prices
+
+    unpriced = sorted(m for m, p in lookup_prices(settings, sorted({settings.model_for(s) for s in stages})).items()
+                      if not p.known)
+    if unpriced:
+        on_event(Event("warning", "", f"warning: the price of {', '.join(unpriced)} is unknown, so --budget cannot "
+                                      "stop this run; cap it with --max-tokens, or set input_cost_per_token and "
+                                      "output_cost_per_token in the config"))
+
+
 def _budget_hint(workspace: Workspace, state: RunState, settings: "Settings") -> str:
     """How much was spent and the exact command that continues with more room."""
     u = state.usage
@@ -182,7 +213,8 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
         try:
             gateway = Gateway(settings, cache_dir=workspace.meta / "cache", log=workspace.append_log,
                               spent=state.usage, rejects_dir=workspace.meta / REJECTS_DIR,
-                              on_progress=lambda p: on_event(Event("llm_progress", p.stage, p.label, {"progress": p})), on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
+                              on_progress=lambda p: on_event(Event("llm_progress", p.stage, p.label, {"progress": p})),
+                              on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
             on_event(Event("run_started", "", str(workspace.root),
                            {"state": state, "stages": [(s.name, s.title) for s in stages]}))
             run_pipeline(workspace, state, settings, gateway, on_event, stages, docs_routing(settings))
@@ -214,7 +246,7 @@ def _company(settings: "Settings") -> list["Stage"]:
 def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path | None = None, force: bool = False,
                   on_event: EventSink = ignore, config_path: Path | None = None,
                   investment: float | None = None, n_round: int | None = None, code_review: bool | None = None,
-                  project_name: str | None = None, **settings: Any) -> RunResult:
+                  project_name: str | None = None, **settings: Unpack[SettingsOverrides]) -> RunResult:
     """Turn an idea into a git workspace with a PRD, a design, code and tests.
 
     ``settings`` are any ``Settings`` fields (model, base_url, jobs, budget, review, company...).
@@ -224,21 +256,26 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     from .llm import preflight
 
     aliases = {"budget": investment, "fix_rounds": n_round, "review": code_review}
-    settings = {**{k: v for k, v in aliases.items() if v is not None}, **settings}
+    given: dict[str, Any] = {**{k: v for k, v in aliases.items() if v is not None}, **settings}
     name = name if name is not None else project_name
     text = clean_idea(idea)
-    effective = load_settings({**settings, "output_dir": output_dir}, path=config_path)
+    effective = load_settings({**given, "output_dir": output_dir}, path=config_path)
     stages = _company(effective)
     _refuse_without_containment(effective)
     check_templates(effective.prompts_dir, stages)
     preflight(effective, [s.name for s in stages])
+    _warn_unpriced_budget(effective, [s.name for s in stages], on_event)
     if name is not None and not _SIMPLE_NAME.match(name):
         raise UsageError(f"project name {name!r} must be a simple folder name", hint=f"for example --name {slugify(name)}")
     parent = Path(effective.output_dir)
     if parent.exists() and not parent.is_dir():
         raise UsageError(f"output path {parent} is not a folder")
+    outer = Workspace.enclosing(parent)
+    if outer is not None:
+        on_event(Event("warning", "", f"warning: {parent} is inside the workspace {outer}: the new workspace's "
+                                      "repository will be nested in its repository (use -o to put it elsewhere)"))
     folder = _unique_folder(parent, name or slugify(text), name is not None, force)
-    workspace = Workspace.create(folder, force=force)
+    workspace = Workspace.create(folder, force=force or Workspace.unused(folder))
     with _storage_errors(workspace.root), workspace.lock():
         state = RunState(tool_version=__version__, name=folder.name, idea=text, settings=effective.public_dump(),
                          stages={s.name: StageRecord() for s in stages})
@@ -247,7 +284,7 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
 
 
 def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSink = ignore,
-           config_path: Path | None = None, **settings: Any) -> RunResult:
+           config_path: Path | None = None, **settings: Unpack[SettingsOverrides]) -> RunResult:
     """Continue a stopped run: finished stages and cached calls cost nothing."""
     from .llm import preflight
     from .pipeline import reconcile, reset_from
@@ -256,14 +293,15 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
     with _storage_errors(workspace.root), workspace.lock():  # lock before reading state: no race
         state = workspace.load_state()
         saved = {k: v for k, v in state.settings.items() if k in STICKY_ON_RESUME}
-        effective = load_settings(settings, path=config_path, saved=saved)
+        effective = load_settings(dict(settings), path=config_path, saved=saved)
         stages = _company(effective)
         for stage in stages:  # a company file may have gained stages since the run began
             state.stages.setdefault(stage.name, StageRecord())
         state.stages = {s.name: state.stages[s.name] for s in stages}
         if from_stage is not None:
             if from_stage not in state.stages:
-                raise UsageError(f"unknown stage {from_stage!r}; choose one of {', '.join(state.stages)}")
+                raise UsageError(f"unknown stage {from_stage!r}{did_you_mean(from_stage, state.stages)}",
+                                 hint=f"choose one of {', '.join(state.stages)}")
             reset_from(state, from_stage)
         note = reconcile(state, workspace)
         if note:
@@ -275,6 +313,7 @@ def resume(path: str | Path, *, from_stage: str | None = None, on_event: EventSi
         _refuse_without_containment(effective)
         check_templates(effective.prompts_dir, stages)
         preflight(effective, pending)
+        _warn_unpriced_budget(effective, pending, on_event)
         state.settings = effective.public_dump()
         return _execute(workspace, state, effective, on_event, stages)
 
@@ -283,6 +322,20 @@ def status(path: str | Path) -> RunResult:
     """The state of a workspace, without importing litellm."""
     workspace = Workspace.open(Path(path))
     return result_from_state(workspace, workspace.load_state())
+
+
+def workspaces_in(folder: str | Path) -> list[RunResult]:
+    """The workspaces directly inside ``folder`` (e.g. ./workspace), for ``status`` on their parent."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    found = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            found.append(status(child))
+        except SwcompanyError:
+            continue  # not a workspace, or an unreadable one: status on it says why
+    return found
 
 
 class DryRun(BaseModel):
@@ -295,21 +348,22 @@ class DryRun(BaseModel):
     cost: tuple[float, float] | None
 
 
-def dry_run(idea: str, *, config_path: Path | None = None, **settings: Any) -> DryRun:
+def dry_run(idea: str, *, config_path: Path | None = None, **settings: Unpack[SettingsOverrides]) -> DryRun:
     """Render the first stage's prompt and estimate the run's tokens and cost, without any LLM call."""
     from .estimate import count_tokens, estimate_run, lookup_prices
 
     text = clean_idea(idea)
-    effective = load_settings(settings, path=config_path)
+    effective = load_settings(dict(settings), path=config_path)
     stages = _company(effective)
     check_templates(effective.prompts_dir, stages)
     first = next((s for s in stages if getattr(s, "preview", None) is not None), None)
-    messages = first.preview(effective, text) if first is not None else []
+    preview = getattr(first, "preview", None)  # only stages that speak first can show their prompt
+    messages: list[dict[str, str]] = preview(effective, text) if preview is not None else []
     models = {stage.name: effective.model_for(stage.name) for stage in stages}
     first_tokens = count_tokens(models[first.name], messages) if first is not None and messages else 0
     estimates = estimate_run(stages, effective, models, lookup_prices(effective, sorted(set(models.values()))),
                              first_stage=first.name if first is not None else "", first_prompt_tokens=first_tokens)
     tokens = (sum(e.tokens[0] for e in estimates), sum(e.tokens[1] for e in estimates))
-    costs = [e.cost for e in estimates]
-    cost = None if any(c is None for c in costs) else (sum(c[0] for c in costs), sum(c[1] for c in costs))
+    costs = [e.cost for e in estimates if e.cost is not None]
+    cost = None if len(costs) < len(estimates) else (sum(c[0] for c in costs), sum(c[1] for c in costs))
     return DryRun(models=models, pm_prompt=messages, estimate=estimates, tokens=tokens, cost=cost)

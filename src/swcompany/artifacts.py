@@ -6,12 +6,13 @@ model reply is rejected with an exact error message we can send back for repair.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from .display import strip_control
+from .errors import StageStatus, StopReason  # re-exported: defined beside the errors that carry them
 from .paths import MAX_COMPONENT_BYTES, UnsafePathError, layout_problems, owned_path_problem, safe_relpath
 
 MAX_DESIGN_FILES = 300
@@ -270,15 +271,10 @@ class QAReport(BaseModel):
 
 # --- run state ---------------------------------------------------------------------
 
-StageStatus = Literal["pending", "running", "done", "failed", "skipped"]
-StopReason = Literal[
-    "running", "done", "budget", "provider", "model_output", "interrupted", "error",
-    "tests_failed", "usage", "config", "busy", "storage",
-]
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Usage(BaseModel):

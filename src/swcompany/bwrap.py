@@ -76,7 +76,7 @@ def availability() -> Availability:
     return _probe(binary)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _probe(binary: str) -> Availability:
     cmd = [binary, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]

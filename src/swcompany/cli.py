@@ -6,18 +6,22 @@ Heavy modules (litellm, the pipeline) are imported inside commands so ``--help``
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional, cast
 
 import typer
 
 from . import __version__
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, SwcompanyError, UsageError
+from .cli_support import _error_line, _errors, _list_workspaces, _read_idea
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE
 
+if TYPE_CHECKING:
+    from .overrides import SettingsOverrides
+
+HELP = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 app = typer.Typer(
     help="A software company in a box: one-line idea -> PRD, design, code and tests in a git repository.\n\n"
     'Example: swcompany new "a CLI todo app with SQLite storage"',
@@ -25,15 +29,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,  # never print locals (they can hold secrets)
     add_completion=True,
     rich_markup_mode=None,
+    context_settings=HELP,
 )
-config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True)
-company_app = typer.Typer(help="The company file: which stages run, in which order (custom roles too).", no_args_is_help=True)
+config_app = typer.Typer(help="Show, create or check the configuration.", no_args_is_help=True, context_settings=HELP)
+company_app = typer.Typer(help="The company file: which stages run, in which order (custom roles too).", no_args_is_help=True, context_settings=HELP)
 app.add_typer(company_app, name="company")
 app.add_typer(config_app, name="config")
-prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True)
+prompts_app = typer.Typer(help="Export the packaged prompts and templates to customise them.", no_args_is_help=True, context_settings=HELP)
 app.add_typer(prompts_app, name="prompts")
 
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, anthropic/claude-3-5-sonnet-latest, ollama/qwen2.5-coder")]
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="litellm model string, e.g. gpt-4o-mini, "
+                                                                                      "anthropic/claude-3-5-sonnet-latest, ollama/qwen2.5-coder")]
 BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible endpoint; use with --model openai/<name>")]
 Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", help="engineer files generated in parallel [default: 4]")]
 Budget = Annotated[Optional[float], typer.Option("--budget", "--investment", help="USD cap on the workspace's total spend (exit 3 when reached)")]
@@ -43,7 +49,8 @@ TestTimeout = Annotated[Optional[float], typer.Option("--test-timeout", help="se
 NoTests = Annotated[bool, typer.Option("--no-tests", help="skip the QA stage")]
 NoInstall = Annotated[bool, typer.Option("--no-install", help="do not create a venv for the generated project's dependencies")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="do not reuse cached LLM replies")]
-Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; strict: refuse without it; none: no containment [default: auto]")]
+Sandbox = Annotated[Optional[str], typer.Option("--sandbox", help="auto: bubblewrap when available, else warn; "
+                                                                      "strict: refuse without it; none: no containment [default: auto]")]
 Prompts = Annotated[Optional[Path], typer.Option("--prompts", help="folder with prompt/template overrides")]
 Company = Annotated[Optional[Path], typer.Option("--company", help="company file (YAML) declaring the stages; see `swcompany company show`")]
 Review = Annotated[Optional[bool], typer.Option("--review/--no-review", help="run the code reviewer between engineer and QA [default: off]")]
@@ -62,16 +69,20 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="show the version")] = False) -> None:
     """swcompany"""
+    from .config import unknown_env_vars
+
+    for problem in unknown_env_vars():  # a typo in a variable would otherwise be silently ignored
+        typer.echo(f"warning: {problem}", err=True)
 
 
-def _overrides(**flags: object) -> dict[str, object]:
+def _overrides(**flags: object) -> "SettingsOverrides":
     """Flag values that were given (None means 'not given', so config and env still apply)."""
-    out = {k: v for k, v in flags.items() if v is not None}
+    out: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
     for flag, field in (("no_tests", "run_tests"), ("no_install", "install_deps"), ("no_cache", "cache")):
         if out.pop(flag, False):
             out[field] = False
         out.pop(flag, None)
-    return out
+    return cast("SettingsOverrides", out)  # typer typed each flag; Settings validates the values
 
 
 def _ui(json_out: bool, quiet: bool, verbose: bool):
@@ -99,43 +110,6 @@ def _finish(result, ui, json_out: bool) -> None:
     raise typer.Exit(code)
 
 
-def _error_line(message: str, hint: str | None) -> None:
-    """``error:`` and ``hint:`` lines; they can quote model output and provider errors, so both are cleaned."""
-    from .display import terminal_safe
-    from .redact import scrub
-
-    first = message.splitlines()[0] if message else "unknown error"
-    typer.echo(f"error: {terminal_safe(scrub(first))}", err=True)
-    if hint:
-        typer.echo(f"hint: {terminal_safe(scrub(hint))}", err=True)
-
-
-def _read_idea(idea: str | None, idea_file: str | None) -> str:
-    """The idea text; a file or stdin is read with a bound (``/dev/zero`` must not fill memory)."""
-    if idea_file is not None:
-        from .api import MAX_IDEA_CHARS
-
-        if idea is not None:
-            raise UsageError("give the idea as an argument or with --idea-file, not both")
-        limit = MAX_IDEA_CHARS + 1
-        try:
-            if idea_file == "-":
-                text = sys.stdin.read(limit)
-            else:
-                with open(idea_file, encoding="utf-8") as fh:
-                    text = fh.read(limit)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read --idea-file {idea_file}: {exc}") from None
-        if len(text) >= limit:
-            raise UsageError(f"the idea is too long: {idea_file} has over {MAX_IDEA_CHARS:,} characters; "
-                             f"at most {MAX_IDEA_CHARS:,} are accepted",
-                             hint="summarise the specification, or keep details for a hand-edited docs/prd.md")
-        return text
-    if idea is None:
-        raise UsageError("no idea given", hint='swcompany new "a CLI todo app with SQLite storage"')
-    return idea
-
-
 @app.command()
 def new(
     idea: Annotated[Optional[str], typer.Argument(help="the project idea, in one line or more")] = None,
@@ -156,7 +130,9 @@ def new(
 
       swcompany new "a CLI todo app with SQLite storage"
 
-      swcompany new "a URL shortener" --model openai/qwen2.5-coder --base-url http://localhost:8000/v1
+      swcompany new "a URL shortener" -m ollama/qwen2.5-coder
+
+      echo "a todo app" | swcompany new --json
 
       swcompany new --idea-file spec.md --budget 2 --json
     """
@@ -167,7 +143,7 @@ def new(
                            fix_rounds=fix_rounds, test_timeout=test_timeout, no_tests=no_tests,
                            no_install=no_install, no_cache=no_cache, prompts_dir=prompts, company=company, review=review,
                            sandbox=sandbox)
-    with _errors(debug), ui.session():
+    with _errors(debug, json_out), ui.session():
         text = _read_idea(idea, idea_file)
         if dry_run:
             plan = api.dry_run(text, **overrides)
@@ -183,7 +159,8 @@ def new(
 @app.command()
 def resume(
     directory: Annotated[Path, typer.Argument(help="the workspace to continue")],
-    from_stage: Annotated[Optional[str], typer.Option("--from", help="re-run from this stage (a name from `swcompany status`, e.g. architect) using the files on disk")] = None,
+    from_stage: Annotated[Optional[str], typer.Option(
+        "--from", help="re-run from this stage (a name from `swcompany status`, e.g. architect) using the files on disk")] = None,
     model: Model = None, base_url: BaseUrl = None, jobs: Jobs = None, budget: Budget = None,
     max_tokens: MaxTokens = None, fix_rounds: FixRounds = None, test_timeout: TestTimeout = None, no_tests: NoTests = False,
     no_install: NoInstall = False, no_cache: NoCache = False, prompts: Prompts = None, company: Company = None,
@@ -203,7 +180,7 @@ def resume(
     from . import api
 
     ui = _ui(json_out, quiet, verbose)
-    with _errors(debug), ui.session():
+    with _errors(debug, json_out), ui.session():
         result = api.resume(
             directory, from_stage=from_stage, on_event=ui,
             **_overrides(model=model, base_url=base_url, jobs=jobs, budget=budget, max_tokens=max_tokens,
@@ -224,7 +201,11 @@ def status(
     """
     from . import api
 
-    with _errors(debug):
+    with _errors(debug, json_out):
+        listed = api.workspaces_in(directory) if not (directory / ".swcompany").is_dir() else []
+        if listed:
+            _list_workspaces(listed, json_out)
+            return
         result = api.status(directory)
     if json_out:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
@@ -233,14 +214,14 @@ def status(
 
     ui = ConsoleUI("rich" if sys.stdout.isatty() else "plain", to_stdout=True)
     ui.summary(result)
-    typer.echo(f"files: {len(result.files)} written")
-    if result.qa is not None:
-        typer.echo(f"tests: {result.qa.passed} passed, {result.qa.failed} failed, {result.qa.errors} errors ({result.qa.verdict})")
+    typer.echo(f"files: {len(result.files)} written")  # the summary above printed the tests line
     typer.echo(f"stop reason: {result.stop_reason}" + (f" (exit {result.exit_code})" if result.exit_code is not None else ""))
     if result.error:
         from .display import terminal_safe
 
         typer.echo(f"last error: {terminal_safe(result.error)}")
+        if result.next_command:  # the summary shows it only for runs without an error
+            typer.echo(f"next: {terminal_safe(result.next_command)}")
     if result.rejects:
         typer.echo(f"refused model replies (with reasons): {result.rejects}")
 
@@ -257,13 +238,13 @@ def doctor(
 
       swcompany doctor --model ollama/qwen2.5-coder
 
-      swcompany doctor --model openai/my-model --base-url http://localhost:8000/v1
+      swcompany doctor -m openai/my-model --base-url http://localhost:8000/v1
     """
     from .config import load_settings
     from .doctor import probe_models
     from .stages.registry import company_stages
 
-    with _errors(debug):
+    with _errors(debug, json_out):
         settings = load_settings(_overrides(model=model, base_url=base_url))
         results = probe_models(settings, [s.name for s in company_stages(settings)])
     if json_out:
@@ -277,8 +258,9 @@ def doctor(
     raise typer.Exit(max((r.exit_code for r in results), default=0))
 
 
-app.command("models", help="Alias of `doctor`: check each configured model with one tiny call.")(doctor)
-config_app.command("doctor", help="Alias of `swcompany doctor`.")(doctor)
+app.command("models", help="Alias of `doctor`: check each configured model with one tiny call.\n\n"
+            "Example: swcompany models --model gpt-4o-mini")(doctor)
+config_app.command("doctor", help="Alias of `swcompany doctor`.\n\nExample: swcompany config doctor --json")(doctor)
 
 
 @prompts_app.command("export")
@@ -289,7 +271,11 @@ def prompts_export(
 ) -> None:
     """Copy the packaged prompts and templates for editing; use them with --prompts DIR.
 
-    Example: swcompany prompts export my-prompts && swcompany new "..." --prompts my-prompts
+    Examples:
+
+      swcompany prompts export my-prompts
+
+      swcompany new "a todo app" --prompts my-prompts
     """
     from .prompts import export_templates
 
@@ -300,7 +286,10 @@ def prompts_export(
 
 @prompts_app.command("list")
 def prompts_list() -> None:
-    """List the packaged prompt and template names."""
+    """List the packaged prompt and template names.
+
+    Example: swcompany prompts list
+    """
     from .prompts import template_names
 
     for name in template_names("prompts") + template_names("templates"):
@@ -392,7 +381,12 @@ def worker(
 
 @config_app.command("show")
 def config_show(debug: Debug = False) -> None:
-    """Print the effective settings (file < env < defaults); keys are never shown."""
+    """Print the effective settings; keys are never shown.
+
+    Later layers win: defaults, then the config file, then SWCOMPANY_* variables, then flags.
+
+    Example: swcompany config show
+    """
     from .config import config_path, load_settings
 
     with _errors(debug):
@@ -411,7 +405,10 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
     print_only: Annotated[bool, typer.Option("--print", help="print the starter file instead of writing it")] = False,
 ) -> None:
-    """Write a commented starter config to ~/.swcompany/config.yaml (or $SWCOMPANY_CONFIG)."""
+    """Write a commented starter config to ~/.swcompany/config.yaml (or $SWCOMPANY_CONFIG).
+
+    Example: swcompany config init --print > my-config.yaml
+    """
     from .config import STARTER_CONFIG, config_path
 
     if print_only:
@@ -424,37 +421,6 @@ def config_init(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(STARTER_CONFIG, encoding="utf-8")
     typer.echo(f"wrote {path}")
-
-
-class _errors:
-    """Turn ``SwcompanyError`` into ``error: ...`` + exit code; tracebacks only with --debug."""
-
-    def __init__(self, debug: bool):
-        self.debug = debug
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
-            return False
-        if self.debug:
-            return False
-        if isinstance(exc, SwcompanyError):
-            _error_line(exc.message, exc.hint)
-            raise typer.Exit(exc.exit_code)
-        if isinstance(exc, KeyboardInterrupt):
-            _error_line("interrupted", None)
-            raise typer.Exit(EXIT_INTERRUPTED)
-        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a path the user typed, not a bug
-            name = str(exc.filename or "")
-            _error_line(f"path too long for the filesystem: {name[:60]}{'...' if len(name) > 60 else ''}",
-                        "use shorter folder names (at most 255 bytes each)")
-            raise typer.Exit(EXIT_USAGE)
-        from .redact import scrub
-
-        _error_line(f"unexpected {type(exc).__name__}: {scrub(str(exc))}", "re-run with --debug for the traceback")
-        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -42,8 +42,8 @@ def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
 
 
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
         return body[1:]
     return body
 
@@ -147,7 +147,7 @@ def stub_functions(code: str, names: set[str]) -> list[str]:
     tree = _parse(code)
     if tree is None:
         return []
-    abstract = set()
+    abstract: set[int] = set()  # id() of methods of protocols and ABCs
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         bases = {getattr(b, "id", getattr(b, "attr", "")) for b in cls.bases}
         if bases & {"Protocol", "ABC"}:

@@ -7,12 +7,13 @@ dumping settings into state or logs can never leak one.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .redact import remember_secret
 
 DEFAULT_CONFIG_PATH = Path("~/.swcompany/config.yaml")
@@ -129,17 +130,37 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key in data:
         if key not in Settings.model_fields:
             raise ConfigError(
-                f"config file {path}, line {lines.get(str(key), '?')}: unknown key {key!r}",
+                f"config file {path}, line {lines.get(str(key), '?')}: unknown key {key!r}{did_you_mean(str(key), Settings.model_fields)}",
                 hint="run `swcompany config init --print` to see every key",
             )
     return data
+
+
+ENV_PREFIX = "SWCOMPANY_"
+# SWCOMPANY_ variables that are not settings: the config file's path, and switches of their own.
+_OTHER_VARIABLES = {"CONFIG", "REMOTE_PRICES", "BWRAP"}
+
+
+def unknown_env_vars(environ: Mapping[str, str] | None = None) -> list[str]:
+    """``SWCOMPANY_*`` variables that set nothing (a typo silently ignored otherwise), with a suggestion."""
+    env = os.environ if environ is None else environ
+    known = {f"{ENV_PREFIX}{n.upper()}" for n in Settings.model_fields} | {ENV_PREFIX + n for n in _OTHER_VARIABLES}
+    return [f"{name} is not a setting and is ignored{did_you_mean(name, known)}"
+            for name in sorted(env) if name.startswith(ENV_PREFIX) and name not in known]
+
+
+def _line_of(file: Path, key: str) -> str:
+    try:
+        return str(_key_lines(file.read_text(encoding="utf-8")).get(key, "?"))
+    except Exception:  # noqa: BLE001 - a line number must never hide the error itself
+        return "?"
 
 
 def read_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     """``SWCOMPANY_<FIELD>`` variables for scalar fields (strings; pydantic coerces)."""
     env = os.environ if environ is None else environ
     out: dict[str, Any] = {}
-    for name, field in Settings.model_fields.items():
+    for name in Settings.model_fields:
         if name == "stage_models":
             continue
         value = env.get(f"SWCOMPANY_{name.upper()}")
@@ -148,23 +169,29 @@ def read_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def load_settings(overrides: dict[str, Any] | None = None, *, path: Path | None = None,
+def load_settings(overrides: Mapping[str, Any] | None = None, *, path: Path | None = None,
                   environ: dict[str, str] | None = None, saved: dict[str, Any] | None = None) -> Settings:
     """Merge the layers into validated settings.
 
     ``saved`` is a resumed run's own settings: they beat the config file and env (the run
     keeps the model it started with) but not flags given to ``resume``.
     """
-    layers: dict[str, Any] = read_config_file(path or config_path())
-    layers.update(read_env(environ))
+    file = path or config_path()
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    env = read_env(environ)
+    layers: dict[str, Any] = read_config_file(file)
+    layers.update(env)
     layers.update(saved or {})
-    layers.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    layers.update(given)
     try:
         settings = Settings.model_validate(layers)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(f"invalid setting {loc}: {first['msg'].removeprefix('Value error, ')}") from None
+        key = str(first["loc"][0]) if first["loc"] else ""
+        where = ("the command line" if key in given else "the workspace's saved settings" if key in (saved or {})
+                 else f"${ENV_PREFIX}{key.upper()}" if key in env else f"config file {file}, line {_line_of(file, key)}")
+        raise ConfigError(f"invalid setting {loc} (from {where}): {first['msg'].removeprefix('Value error, ')}") from None
     if settings.api_key_env:  # its name may look harmless (MY_VAR): scrub its value by value
         remember_secret((os.environ if environ is None else environ).get(settings.api_key_env))
     return settings

@@ -28,7 +28,7 @@ def probe_models(settings: Settings, stages: list[str]) -> list[ProbeResult]:
     """Check every distinct model the stages use; never raises for provider failures."""
     from .llm import Gateway, preflight
 
-    results = []
+    results: list[ProbeResult] = []
     quick = settings.model_copy(update={"max_retries": 0, "cache": False, "timeout": min(settings.timeout, 20.0)})
     for stage in stages:
         model = settings.model_for(stage)

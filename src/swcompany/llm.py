@@ -117,7 +117,7 @@ def _clean_detail(text: str) -> str:
     return scrub(text)[:300] or "no detail"
 
 
-def _retry_after(exc: BaseException) -> float | None:
+def _retry_after(exc: BaseException | None) -> float | None:
     headers = getattr(exc, "litellm_response_headers", None) or getattr(getattr(exc, "response", None), "headers", None)
     value = headers.get("retry-after") if headers is not None else None
     try:
@@ -126,13 +126,25 @@ def _retry_after(exc: BaseException) -> float | None:
         return None
 
 
+Transport = Callable[..., Any]  # litellm.completion's signature and non-streamed response shape
+
+
 class Gateway:
-    """LLM calls for one run. Thread-safe: the engineer calls it from a pool."""
+    """LLM calls for one run. Thread-safe: the engineer calls it from a pool.
+
+    ``transport`` replaces ``litellm.completion`` (never streamed): the seam for an in-process
+    fake model, so unit tests of stages and pipeline need no HTTP server. ``default_transport``
+    is the same for gateways the API builds itself (a test fixture sets it).
+    """
+
+    default_transport: Transport | None = None
 
     def __init__(self, settings: Settings, *, cache_dir: Path | None, log: Callable[[dict], None],
                  spent: Usage | None = None, on_call: Callable[[CallEvent], None] | None = None,
-                 rejects_dir: Path | None = None, on_progress: Callable[[Progress], None] | None = None):
+                 rejects_dir: Path | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 transport: Transport | None = None):
         self.settings = settings
+        self._transport = transport or Gateway.default_transport
         self.rejects_dir = rejects_dir
         self._on_progress = on_progress or (lambda progress: None)
         self.cache = ResponseCache(cache_dir if settings.cache else None)
@@ -310,6 +322,8 @@ class Gateway:
 
     def _completion(self, kwargs: dict[str, Any], streaming: bool, stage: str, label: str) -> Any:
         """One request; streamed replies are read to the end and assembled into one response."""
+        if self._transport is not None:
+            return self._transport(**kwargs)
         if not streaming:
             return self._litellm.completion(**kwargs)
         started = time.monotonic()

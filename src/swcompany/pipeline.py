@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .artifacts import FileRecord, RunState, StageRecord, Usage, utcnow
 from .config import Settings
-from .errors import EXIT_OK, Interrupted, SwcompanyError, storage_error
+from .errors import EXIT_OK, Interrupted, SwcompanyError, known_error, storage_error
 from .events import Event, EventSink
 from .llm import Gateway
 from .stages.base import Stage, StageContext, StageResult
@@ -50,9 +50,10 @@ def reconcile(state: RunState, workspace: Workspace) -> str | None:
 
 
 def as_swcompany_error(exc: BaseException, workspace: Workspace) -> SwcompanyError | None:
-    """Our error for a stop: Ctrl-C/SIGTERM and storage failures become resumable stops."""
-    if isinstance(exc, SwcompanyError):
-        return exc
+    """Our error for a stop: Ctrl-C/SIGTERM, storage failures and refused model output become resumable stops."""
+    error = known_error(exc)
+    if error is not None:
+        return error
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted("interrupted; the run is saved")
     return storage_error(exc, workspace.root)

@@ -7,6 +7,8 @@ configuration, before the first paid request.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .config import Settings
 from .errors import ConfigError
@@ -32,7 +34,7 @@ def load_litellm():
     # litellm aborts a stream of 100 identical chunks as a provider error; a degenerate reply is
     # the model's output problem instead (bounded by max_tokens, max_reply_chars, reply_timeout)
     # and gets a re-prompt that says what was wrong, not a blind retry.
-    litellm.REPEATED_STREAMING_CHUNK_LIMIT = 10**9
+    litellm.REPEATED_STREAMING_CHUNK_LIMIT = 10**9  # type: ignore[misc]  # Final in litellm, meant to be tuned
     import logging
 
     for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
@@ -82,23 +84,48 @@ def key_hint(settings: Settings, model: str) -> str:
     return f"check {variable}" + (f" (sent to {settings.base_url})" if settings.base_url else "")
 
 
+@contextmanager
+def _empty_keys_hidden() -> Iterator[list[str]]:
+    """Hide ``FOO_API_KEY=`` (set but empty) while litellm checks the environment.
+
+    litellm counts an empty variable as a key; the provider then refuses every call, five
+    retries later, after a workspace exists. An empty key is a missing key.
+    """
+    empty = {k: v for k, v in os.environ.items() if k.endswith(("_API_KEY", "_KEY", "_TOKEN")) and not v.strip()}
+    for name in empty:
+        del os.environ[name]
+    try:
+        yield sorted(empty)
+    finally:
+        os.environ.update(empty)
+
+
 def preflight(settings: Settings, stages: list[str]) -> None:
-    """Fail fast (exit 2) on unknown models or missing keys, before any workspace exists."""
+    """Fail fast (exit 2) on unknown models or missing (or empty) keys, before any workspace exists."""
     litellm = load_litellm()
+    if settings.api_key_env and not os.environ.get(settings.api_key_env, "").strip():
+        state = "empty" if settings.api_key_env in os.environ else "not set"
+        raise ConfigError(f"api_key_env names ${settings.api_key_env}, but it is {state}",
+                          hint=f"export {settings.api_key_env}=<your key>, or remove api_key_env from the config")
     for model in sorted({settings.model_for(s) for s in stages}):
         try:
             _, provider, _, _ = litellm.get_llm_provider(model)
         except Exception:  # noqa: BLE001 - litellm raises several types here
+            from .errors import did_you_mean
+
             raise ConfigError(
-                f"litellm cannot map model {model!r} to a provider",
+                f"litellm cannot map model {model!r} to a provider{did_you_mean(model, litellm.model_list)}",
                 hint="use a provider prefix: openai/<name> (with --base-url), anthropic/<name>, ollama/<name>, azure/<deployment>",
             ) from None
         if settings.base_url or settings.api_key_env or provider in ("ollama", "ollama_chat"):
             continue
-        env = litellm.validate_environment(model)
+        with _empty_keys_hidden() as empty:
+            env = litellm.validate_environment(model)
         if not env.get("keys_in_environment", True):
-            missing = ", ".join(env.get("missing_keys") or ["the provider's API key"])
+            keys = env.get("missing_keys") or ["the provider's API key"]
+            missing = ", ".join(keys)
+            state = "empty" if keys and all(k in empty for k in keys) else "not set"
             raise ConfigError(
-                f"no credentials for {model}: {missing} is not set",
+                f"no credentials for {model}: {missing} is {state}",
                 hint="export the key, set api_key_env in the config, or use --base-url for a local server",
             )

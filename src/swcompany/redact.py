@@ -50,7 +50,8 @@ def is_secret_name(name: str) -> bool:
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """Values of secret-looking variables worth scrubbing (long enough to be unique)."""
     env = os.environ if environ is None else environ
-    values = {v for k, v in env.items() if _SECRET_NAME.search(k.upper()) and len(v) >= 6}
+    # ``SWCOMPANY_API_KEY_ENV`` and the like hold the *name* of a key variable, which is no secret.
+    values = {v for k, v in env.items() if _SECRET_NAME.search(k.upper()) and not k.upper().endswith("_ENV") and len(v) >= 6}
     return sorted(values, key=len, reverse=True)
 
 

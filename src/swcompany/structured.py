@@ -37,10 +37,22 @@ class ReplyError(ValueError):
 def first_problem(text: str) -> str:
     """The first informative line of a repair instruction (never a bare heading ending in ':')."""
     lines = [ln.strip().lstrip("- ").strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not _TO_MODEL.match(ln)] or lines
     for i, line in enumerate(lines):
         if line.endswith(":") and i + 1 < len(lines):
-            return f"{line} {lines[i + 1]}"
-    return lines[0] if lines else "unusable reply"
+            return _without_instruction(f"{line} {lines[i + 1]}")
+    return _without_instruction(lines[0]) if lines else "unusable reply"
+
+
+# Sentences addressed to the model ("Reply with ...", "Keep every field short ..."): a person
+# reading why a run stopped needs what was wrong, not what the model was told to do next.
+_TO_MODEL = re.compile(r"^(Reply|Keep|Change it|Your reply was identical)\b")
+_INSTRUCTION_TAIL = re.compile(r"(?<=[.)])\s+(Reply|Keep)\b.*$", re.S)
+
+
+def _without_instruction(line: str) -> str:
+    """The problem part of one line of a repair instruction, without the trailing order to the model."""
+    return _INSTRUCTION_TAIL.sub("", line).rstrip(" .") or line
 
 
 MAX_JSON_ATTEMPTS = 1000  # object starts tried per chunk: each failure costs O(position) in json's error
@@ -226,7 +238,7 @@ def undeclared_imports(content: str, local_modules: set[str], dependencies: list
         tree = ast.parse(content)
     except (SyntaxError, *_TOO_DEEP):
         return []
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)

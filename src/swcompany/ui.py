@@ -137,6 +137,12 @@ class ConsoleUI:
                 self._detail[e.stage] = e.message
             else:
                 self._line(e.message)
+        elif e.kind == "warning":  # shown in every mode but json's stdout: it changes what the run will do
+            text = terminal_safe(e.message)
+            if self.mode == "rich":
+                self.console.print(text, markup=False)
+            else:
+                print(text, file=sys.stderr, flush=True)
         elif e.kind == "run_finished":
             self._stop_live()
 
@@ -205,15 +211,23 @@ class ConsoleUI:
         from rich.markup import escape
         from rich.table import Table
 
-        table = Table(show_edge=False, box=None if self.mode != "rich" else None, pad_edge=False)
-        for col in ("stage", "status", "model", "calls", "cached", "tokens", "cost", "time", "commit"):
-            table.add_column(col, justify="right" if col in ("calls", "cached", "tokens", "cost", "time") else "left")
+        rows = []
         for name, st in result.stages.items():
             seconds = f"{st.seconds:.1f}s" if st.seconds is not None else ""
-            table.add_row(name, st.status, escape(st.model or "-"), str(st.usage.calls), str(st.usage.cached_calls),
-                          f"{st.usage.tokens:,}", _money(st.usage.cost), seconds, (st.commit or "")[:8])
+            rows.append([name, st.status, escape(st.model or "-"), str(st.usage.calls), str(st.usage.cached_calls),
+                         f"{st.usage.tokens:,}", _money(st.usage.cost), seconds, (st.commit or "")[:8]])
         u = result.usage
-        table.add_row("total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "", "")
+        # The state's totals span every run of the workspace, finished stages of earlier runs included.
+        rows.append(["workspace total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "", ""])
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        numbers = ("calls", "cached", "tokens", "cost", "time")
+        for i, col in enumerate(("stage", "status", "model", "calls", "cached", "tokens", "cost", "time", "commit")):
+            if col in numbers:  # a narrow terminal folds names, never numbers
+                table.add_column(col, justify="right", no_wrap=True, min_width=max(len(col), *(len(r[i]) for r in rows)))
+            else:
+                table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
         self.console.print(table)
         if result.qa is not None:
             q = result.qa

@@ -143,9 +143,33 @@ class Workspace:
     def open(cls, root: Path) -> "Workspace":
         """Open an existing workspace made by swcompany."""
         ws = cls(root)
+        if not Path(root).exists():
+            raise UsageError(f"{root} does not exist", hint="`swcompany status FOLDER` lists the workspaces in a folder")
         if not (ws.meta / STATE_FILE).is_file():
             raise UsageError(f"{root} is not a swcompany workspace (no {META_DIR}/{STATE_FILE})")
         return ws
+
+    @classmethod
+    def unused(cls, root: Path) -> bool:
+        """A workspace whose run failed before its first commit: only .git and run data, no history.
+
+        Running the same command again reuses it rather than leaving it behind and adding ``-2``.
+        """
+        try:
+            names = {p.name for p in Path(root).iterdir()}
+        except OSError:
+            return False
+        if names - {".git", META_DIR} or not (Path(root) / META_DIR / STATE_FILE).is_file():
+            return False
+        return not cls(root)._head_valid()
+
+    @classmethod
+    def enclosing(cls, folder: Path) -> Path | None:
+        """The workspace ``folder`` is in (or is), if any: a new one there would nest a repository."""
+        for candidate in [Path(folder).resolve(), *Path(folder).resolve().parents]:
+            if (candidate / META_DIR / STATE_FILE).is_file():
+                return candidate
+        return None
 
     def _init_git(self) -> None:
         if not (self.root / ".git").exists():

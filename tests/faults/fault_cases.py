@@ -21,6 +21,7 @@ class Case:
     stderr_has: str = ""
     stop_reason: str | None = None
     env: dict[str, str] = field(default_factory=dict)  # extra settings for this case only
+    repair_has: str = ""  # text every re-prompt of the targeted role must quote
 
     def __str__(self) -> str:
         return self.name

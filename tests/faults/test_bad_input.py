@@ -23,23 +23,24 @@ from fault_cases import no_traceback, read_state
     (["new", "todo", "--output", "a-file.txt"], "is not a folder"),
     (["new", "--idea-file", "missing.md"], "cannot read --idea-file"),
     (["new", "todo", "--jobs", "0"], "invalid setting jobs"),
-    (["resume", "not-a-workspace"], "not a swcompany workspace"),
+    (["resume", "not-a-workspace"], "not-a-workspace does not exist"),
+    (["resume", "a-file.txt"], "a-file.txt is not a swcompany workspace"),
     (["resume", "WS", "--from", "deploy"], "unknown stage 'deploy'"),
 ])
-def test_bad_input_is_one_line_exit_2(fake_server, args, message):
+def test_bad_input_is_one_line_exit_2(fake_model, args, message):
     Path("a-file.txt").write_text("x")
     if "WS" in args:
-        assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+        assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
         args = ["workspace/t" if a == "WS" else a for a in args]
-    extra = cli_args(fake_server) if args[0] == "new" else []
+    extra = cli_args(fake_model) if args[0] == "new" else []
     proc = run_cli(*args, *extra)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and no_traceback(proc.stderr)
     assert proc.stderr.startswith("error: ") and len(proc.stderr.splitlines()) <= 2
 
 
-def test_control_characters_and_rtl_marks_are_cleaned(fake_server):
-    proc = run_cli("new", "a \u202etodo\u200f app\x07", "--name", "t", *cli_args(fake_server), "--no-tests")
+def test_control_characters_and_rtl_marks_are_cleaned(fake_model):
+    proc = run_cli("new", "a \u202etodo\u200f app\x07", "--name", "t", *cli_args(fake_model), "--no-tests")
     assert proc.returncode == 0, proc.stderr
     assert read_state(Path("workspace/t"))["idea"] == "a todo app"
 
@@ -54,8 +55,8 @@ def test_config_errors_name_the_line(tmp_path):
     assert proc.returncode == 2 and "YAML syntax error at line" in proc.stderr and no_traceback(proc.stderr)
 
 
-def test_corrupt_state_is_a_clear_error(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_corrupt_state_is_a_clear_error(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     Path("workspace/t/.swcompany/state.json").write_text("{not json")
     for command in ("resume", "status"):
         proc = run_cli(command, "workspace/t")
@@ -63,15 +64,15 @@ def test_corrupt_state_is_a_clear_error(fake_server):
     assert Path("workspace/t/todo/cli.py").exists()  # nothing lost
 
 
-def test_rewritten_git_history_is_repaired_for_free(fake_server):
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+def test_rewritten_git_history_is_repaired_for_free(fake_model):
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     repo = git.Repo("workspace/t")
     repo.git.reset("--hard", "HEAD~1")  # a person dropped the engineer commit
-    calls = len(fake_server.calls())
+    calls = len(fake_model.calls())
     proc = run_cli("resume", "workspace/t")
     assert proc.returncode == 0, proc.stderr
     assert "history was rewritten" in proc.stderr
-    assert len(fake_server.calls()) == calls  # cache
+    assert len(fake_model.calls()) == calls  # cache
     assert repo.head.commit.message.startswith("engineer:")
     assert Path("workspace/t/todo/cli.py").exists()
 
@@ -82,12 +83,12 @@ def _mount_tmpfs(path: Path, options: str) -> bool:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a tmpfs")
-def test_full_disk_stops_cleanly_and_resumes_elsewhere(fake_server, tmp_path):
+def test_full_disk_stops_cleanly_and_resumes_elsewhere(fake_model, tmp_path):
     small = tmp_path / "small"
     if not _mount_tmpfs(small, "size=2m"):
         pytest.skip("cannot mount tmpfs here")
     try:
-        proc = run_cli("new", "todo", "--name", "t", "-o", str(small), *cli_args(fake_server), "--no-tests")
+        proc = run_cli("new", "todo", "--name", "t", "-o", str(small), *cli_args(fake_model), "--no-tests")
         assert proc.returncode == 0, proc.stderr
         filler = small / "filler"
         with open(filler, "wb") as fh:  # fill the disk to the last byte
@@ -108,12 +109,12 @@ def test_full_disk_stops_cleanly_and_resumes_elsewhere(fake_server, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a tmpfs")
-def test_read_only_output_directory(fake_server, tmp_path):
+def test_read_only_output_directory(fake_model, tmp_path):
     ro = tmp_path / "ro"
     if not _mount_tmpfs(ro, "ro,size=64k"):
         pytest.skip("cannot mount tmpfs here")
     try:
-        proc = run_cli("new", "todo", "--name", "t", "-o", str(ro), *cli_args(fake_server))
+        proc = run_cli("new", "todo", "--name", "t", "-o", str(ro), *cli_args(fake_model))
         assert proc.returncode == 2 and "cannot create workspace" in proc.stderr and no_traceback(proc.stderr)
     finally:
         subprocess.run(["umount", str(ro)], capture_output=True)

@@ -188,7 +188,7 @@ def test_hostile_output_is_contained(case: Hostile, tmp_path, monkeypatch):
 @pytest.mark.parametrize("args,message", [
     (["new", "--idea-file", "/dev/zero"], "the idea is too long: /dev/zero has over 20,000 characters"),
     (["new", "--idea-file", "huge.md"], "the idea is too long: huge.md has over 20,000 characters"),
-    (["new", "todo", "-o", "x" * 300], "invalid setting output_dir: a folder name in it is longer than 255 bytes"),
+    (["new", "todo", "-o", "x" * 300], "invalid setting output_dir (from the command line): a folder name in it is longer than 255 bytes"),
     (["new", "todo", "-o", "y/" * 3000], "path too long for the filesystem"),
     (["new", "todo", "--name", "n" * 300], "must be a simple folder name"),
     (["new", "todo", "--prompts", "missing-dir"], "prompts folder missing-dir does not exist"),

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import cli_args, run_cli
-from fake_llm_server import FakeLLMServer, Reply
+from fake_llm_server import Reply
+from fake_model import FakeModel
 from fault_cases import Case, no_traceback, read_state, scripted
 from scenario import CODE, DESIGN, PRD, fenced
 
@@ -45,8 +46,10 @@ CASES = [
     Case("truncated forever", [Reply(content=PRD_JSON[:80], finish_reason="length")] * 10, 4,
          stderr_has="cut off", stop_reason="model_output"),
     *[Case(f"design names {name}, then a good one", [bad], OK, role="architect", calls=2) for name, bad in BAD_DESIGNS.items()],
-    *[Case(f"design names {name} forever", [bad] * 10, 4, role="architect", calls=3, stop_reason="model_output")
-      for name, bad in list(BAD_DESIGNS.items())[:2]],
+    Case("design names ../../etc/passwd forever", [BAD_DESIGNS["../../etc/passwd"]] * 10, 4, role="architect", calls=3,
+         stop_reason="model_output", repair_has="escapes the workspace"),
+    Case("design names /etc/hosts forever", [BAD_DESIGNS["/etc/hosts"]] * 10, 4, role="architect", calls=3,
+         stop_reason="model_output", repair_has="absolute path not allowed"),
     Case("code that does not parse, then good code", [fenced("def broken(:\n")], OK, role="engineer"),
     Case("truncated code is never written", [Reply(content=fenced("def f(:"), finish_reason="length")] * 10, 4,
          role="engineer", stop_reason="model_output"),
@@ -61,7 +64,7 @@ def small_limits(monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_model_output_fault(case: Case):
     scenario = scripted(case)
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
         repair_prompts = [r.body["messages"] for r in server.calls()]
     assert proc.returncode == case.exit_code, proc.stderr
@@ -81,31 +84,32 @@ def test_model_output_fault(case: Case):
     assert not Path("/etc/passwd.py").exists()
     for py in ws.rglob("*.py"):
         compile(py.read_text(), str(py), "exec")
-    if case.role != "pm":
-        assert any("does not" in m[-1]["content"] or "escapes" in m[-1]["content"] or "cycle" in m[-1]["content"]
-                   or "absolute" in m[-1]["content"] or "at most" in m[-1]["content"] or "longer" in m[-1]["content"]
-                   or m[-1]["content"] == repair_prompts[0][-1]["content"] for m in repair_prompts)
+    if case.repair_has:  # every re-prompt of the targeted role quotes the exact problem
+        marker = {"architect": "software architect", "engineer": "senior software engineer"}.get(case.role, "product manager")
+        repairs = [m[-1]["content"] for m in repair_prompts if marker in m[0]["content"]][1:]
+        assert len(repairs) == case.calls - 1 and all(case.repair_has in r for r in repairs), repairs
 
 
 def test_repair_prompt_quotes_the_exact_design_error():
     case = Case("cycle", [BAD_DESIGNS["dependency cycle"]], OK, role="architect")
-    with FakeLLMServer(scripted(case)) as server:
+    with FakeModel(scripted(case)) as server:
         assert run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests").returncode == 0
         architect = [r for r in server.calls() if "software architect" in r.system]
     assert "dependency cycle among: a.py, b.py" in architect[1].body["messages"][-1]["content"]
 
 
-def test_symlink_in_workspace_cannot_redirect_writes(fake_server, tmp_path):
+def test_symlink_in_workspace_cannot_redirect_writes(fake_model, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_server), "--no-tests").returncode == 0
+    assert run_cli("new", "todo", "--name", "t", *cli_args(fake_model), "--no-tests").returncode == 0
     ws = Path("workspace/t")
     import shutil
 
     shutil.rmtree(ws / "todo")
     (ws / "todo").symlink_to(outside)  # a trick: the design's folder now points outside
     proc = run_cli("resume", "workspace/t", "--from", "engineer")
-    assert proc.returncode != 0 and "escapes the workspace" in proc.stderr
+    assert proc.returncode == 2 and "escapes the workspace" in proc.stderr
+    assert read_state(ws)["stop_reason"] == "unsafe_path"
     assert no_traceback(proc.stderr)
     assert list(outside.iterdir()) == []
 
@@ -114,7 +118,7 @@ def test_undeclared_import_is_repaired():
     bad = CODE["todo/cli.py"].replace("import argparse", "import argparse\nimport requests")
     case = Case("undeclared import", [fenced(bad)], OK, role="engineer")
     scenario = scripted(case)
-    with FakeLLMServer(scenario) as server:
+    with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
         prompts = [r.body["messages"][-1]["content"] for r in server.calls() if "senior software engineer" in r.system]
     assert proc.returncode == 0, proc.stderr

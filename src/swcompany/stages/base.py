@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
 
 from pydantic import BaseModel, ValidationError
 
 from .. import prompts
 from ..artifacts import PRD, Design, FileRecord, RunState, StageRecord
 from ..config import Settings
-from ..errors import UsageError
+from ..errors import StageStatus, UsageError
 from ..events import Event, EventSink
 from ..llm import Gateway
 from ..structured import format_validation_error
@@ -39,7 +40,7 @@ class StageResult:
     message: str = ""
     commit: bool = True
     exit_code: int = 0
-    status: str = "done"
+    status: StageStatus = "done"
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,15 @@ class CallPlan:
 class Stage(Protocol):
     """One role of the company. The registry (``stages/registry.py``) is the only list of them."""
 
-    name: str
-    title: str
-    reads: tuple[str, ...]  # artifacts it reads: "idea", "code", or workspace paths
-    templates: dict[str, frozenset[str]]  # template -> the variables it is rendered with
+    # Read-only members, so frozen dataclasses (custom stages) qualify as well as plain classes.
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def reads(self) -> tuple[str, ...]: ...  # artifacts it reads: "idea", "code", or workspace paths
+    @property
+    def templates(self) -> dict[str, frozenset[str]]: ...  # template -> the variables it is rendered with
 
     def run(self, ctx: "StageContext") -> StageResult: ...
 

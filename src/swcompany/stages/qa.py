@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -133,7 +134,8 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     """The files a fix needs: tests and the sources named in tracebacks (else all sources), capped."""
     sources = [f.path for f in design.files if ctx.exists(f.path)]
     named = files_in_traceback(output, set(sources))
-    chosen, used = [], 0
+    chosen: list[dict[str, str]] = []
+    used = 0
     for path in [*test_files, *(named or sources)]:
         text = ctx.read(path) if ctx.exists(path) else ""
         if path in (c["path"] for c in chosen) or used + len(text) > MAX_FIX_CONTEXT_CHARS:
@@ -145,7 +147,7 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
 
 def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
-    verdict = "passed" if green else "error" if counts.tests == 0 else "failed"
+    verdict: Literal["passed", "failed", "error"] = "passed" if green else "error" if counts.tests == 0 else "failed"
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
                     errors=counts.errors, skipped=counts.skipped, rounds_used=progress.rounds_done,
                     timed_out=run.timed_out, flooded=run.flooded, install_error=install_error,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..company import load_company
 from ..config import Settings
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from . import architect, engineer, pm, qa, review
 from .base import Stage
 from .custom import CustomStage
@@ -52,7 +52,7 @@ def check_stage_names(settings: Settings, stages: list[Stage]) -> None:
     names = [s.name for s in stages]
     for key in settings.stage_models:
         if key not in names:
-            raise ConfigError(f"stage_models names {key!r}, which is not a stage of this company",
+            raise ConfigError(f"stage_models names {key!r}, which is not a stage of this company{did_you_mean(key, names)}",
                               hint=f"stages: {', '.join(names)}")
 
 
