@@ -16,7 +16,7 @@ import typer
 
 from . import __version__
 from .cli_support import _error_line, _errors, _list_workspaces, _read_idea
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
 if TYPE_CHECKING:
     from .overrides import SettingsOverrides
@@ -356,7 +356,8 @@ def serve(
 def worker(
     redis_url: Annotated[Optional[str], typer.Option("--redis-url", help="Redis holding the queue [default: $REDIS_URL]")] = None,
     burst: Annotated[bool, typer.Option("--burst", help="exit when the queue is empty")] = False,
-    monitor_interval: Annotated[int, typer.Option("--monitor-interval", min=1, help="seconds between heartbeats; a dead worker's job is retried after 2x this + 5 s")] = 10,
+    monitor_interval: Annotated[int, typer.Option(
+        "--monitor-interval", min=1, help="seconds between heartbeats; a dead worker's job is retried after 2x this + 5 s")] = 10,
     name: Annotated[Optional[str], typer.Option("--name", help="worker name [default: random]")] = None,
     nice: Annotated[int, typer.Option("--nice", min=0, max=19, help="lower CPU priority, so an API on the same machine stays fast")] = 0,
     debug: Debug = False,

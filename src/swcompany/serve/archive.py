@@ -9,7 +9,8 @@ from __future__ import annotations
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
+from collections.abc import Iterator
 
 EXCLUDED_TOP = frozenset({".swcompany"})
 CHUNK = 256 * 1024
@@ -30,7 +31,7 @@ def build_archive(workspace: Path) -> IO[bytes]:
     with tarfile.open(fileobj=spool, mode="w:gz") as tar:
         tar.add(str(workspace), arcname=workspace.name, filter=keep)
     spool.seek(0)
-    return spool  # type: ignore[return-value]
+    return spool  # type: ignore[return-value, unused-ignore]
 
 
 def chunks(spool: IO[bytes]) -> Iterator[bytes]:

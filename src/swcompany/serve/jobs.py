@@ -14,8 +14,9 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import datetime, UTC
+from typing import Any
+from collections.abc import Iterator
 
 from redis import Redis
 
@@ -83,7 +84,7 @@ def job_state(conn: Redis, job_id: str | None) -> dict[str, Any]:
         status = str(getattr(raw, "value", raw) or "unknown")
     except NoSuchJobError:
         return {"state": "unknown", "id": job_id}
-    stamp = lambda d: d.replace(tzinfo=timezone.utc).isoformat() if d else None  # noqa: E731
+    stamp = lambda d: d.replace(tzinfo=UTC).isoformat() if d else None  # noqa: E731
     return {"id": job_id, "state": JOB_STATES.get(status, status), "rq_status": status,
             "retries_left": job.retries_left, "enqueued_at": stamp(job.enqueued_at),
             "started_at": stamp(job.started_at), "ended_at": stamp(job.ended_at)}
@@ -196,8 +197,8 @@ def _run(project_id: str, project: dict[str, str], settings: ServeSettings, sink
 def _wait_seconds(job: Any) -> float | None:
     if job is None or job.enqueued_at is None:
         return None
-    enqueued = job.enqueued_at.replace(tzinfo=timezone.utc)
-    return max(0.0, (datetime.now(timezone.utc) - enqueued).total_seconds())
+    enqueued = job.enqueued_at.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - enqueued).total_seconds())
 
 
 def run_project(project_id: str) -> dict[str, Any]:

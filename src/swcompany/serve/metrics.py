@@ -9,7 +9,8 @@ renders counters and cumulative histograms, plus queue gauges read from RQ at sc
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from redis import Redis
 
@@ -107,5 +108,5 @@ def render(r: Redis, gauges: Any) -> tuple[bytes, str]:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(r, gauges))  # type: ignore[arg-type]
+    registry.register(RedisCollector(r, gauges))  # type: ignore[arg-type, unused-ignore]
     return generate_latest(registry), CONTENT_TYPE_LATEST

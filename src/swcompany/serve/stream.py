@@ -11,7 +11,8 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 from ..events import Event
 from ..redact import scrub

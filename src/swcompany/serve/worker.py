@@ -19,7 +19,8 @@ import ctypes
 import os
 import signal
 import sys
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..errors import ConfigError
 from .jobs import QUEUE_NAME, get_queue, rq_connection
