@@ -16,6 +16,7 @@ class SettingsOverrides(TypedDict, total=False):
     base_url: str | None
     api_key_env: str | None
     jobs: int
+    parallel_requests: int | None
     temperature: float
     max_output_tokens: int
     timeout: float
