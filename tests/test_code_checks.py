@@ -180,3 +180,13 @@ def test_bogus_tests_are_dropped_and_named_when_good_ones_remain():
     assert problems_in_test_file(pruned, "roman.convert", CONVERT) == []
     only_bad = "from roman.convert import to_decimal\n\ndef test_x():\n    to_decimal()\n"
     assert prune_tests(only_bad, "roman.convert", CONVERT) == only_bad  # nothing would remain: re-prompt instead
+
+
+def test_a_parametrize_naming_a_missing_argument_is_dropped_not_fatal():
+    tests = ("import pytest\nfrom roman.convert import to_roman\n\n\n"
+             "def test_ok():\n    assert to_roman(1) == 'I'\n\n\n"
+             "@pytest.mark.parametrize('n, expected', [(1, 'I')])\ndef test_bad(n):\n    assert to_roman(n)\n")
+    assert "test_bad is parametrized with 'expected' but takes no such argument" in \
+        problems_in_test_file(tests, "roman.convert", CONVERT)
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert "def test_bad" not in pruned and "def test_ok" in pruned

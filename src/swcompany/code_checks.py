@@ -353,6 +353,25 @@ def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str]
     return problems
 
 
+def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """``@pytest.mark.parametrize("a, b", ...)`` naming an argument the test does not take: pytest
+    refuses to collect the whole file, so one such test hides every other."""
+    params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+    problems = []
+    for deco in func.decorator_list:
+        if isinstance(deco, ast.Call) and ast.unparse(deco.func).endswith("parametrize") and deco.args:
+            names = deco.args[0]
+            if isinstance(names, ast.Constant) and isinstance(names.value, str):
+                wanted = [n.strip() for n in names.value.split(",") if n.strip()]
+            elif isinstance(names, (ast.List, ast.Tuple)):
+                wanted = [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            else:
+                continue
+            problems += [f"{func.name} is parametrized with {n!r} but takes no such argument"
+                         for n in wanted if n not in params]
+    return problems
+
+
 def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
     """A test file must import the module under test, use only names it defines, with their signatures,
     and must not define its own copy of the code under test."""
@@ -370,6 +389,8 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     if copies:
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
     problems += _use_problems(tree, view, module, defined, signatures)
+    for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        problems += _parametrize_problems(func)
     return list(dict.fromkeys(problems))[:8]
 
 
@@ -389,7 +410,8 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
         return test_code
     defined, signatures = defined_names(source), public_signatures(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
-    bad = {f.name: problems for f in functions if (problems := _use_problems(f, view, module, defined, signatures))}
+    bad = {f.name: problems for f in functions
+           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f))}
     if not bad or len(bad) == len(functions):
         return test_code
     lines = test_code.splitlines()
