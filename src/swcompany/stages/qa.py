@@ -183,7 +183,12 @@ def run(ctx: StageContext) -> StageResult:
                    if ctx.exists(path)}
         reply = ctx.gateway.ask_model(ctx.stage, messages, FixReply, label=f"fix round {n}",
                                       check=check_fix(design, progress.test_files, current))
+        tested = {qa_file_for(f.path): f.path for f in design.files}
         for fixed in reply.files:
+            if fixed.path in tested and ctx.exists(tested[fixed.path]):  # the same repair as for new test files
+                source = next((f.content for f in reply.files if f.path == tested[fixed.path]), None)
+                fixed.content = prune_tests(fixed.content, module_name(tested[fixed.path]),
+                                            source or ctx.read(tested[fixed.path]))
             ctx.write(fixed.path, fixed.content)
             if fixed.path not in progress.fixed_files:
                 progress.fixed_files.append(fixed.path)
