@@ -90,3 +90,13 @@ def test_a_local_server_gets_one_request_at_a_time_unless_configured(tmp_path):
     assert slots(model="openai/x", base_url="http://127.0.0.1:1/v1") == 1  # a queued request would only sit idle
     assert slots(model="openai/x", base_url="http://127.0.0.1:1/v1", parallel_requests=8) == 8
     assert slots(model="gpt-4o-mini", jobs=6) == 6
+
+
+def test_a_file_cut_off_twice_is_asked_shorter_instead_of_given_ever_more_room(tmp_path):
+    long = Reply(content="```python\nx = 1\n" * 50, finish_reason="length")
+    with FakeModel(scripted(long, long, "```python\nx = 1\n```")) as server:
+        gw, log = gateway(server, tmp_path, max_output_tokens=1000)
+        assert gw.ask_file("engineer", [{"role": "user", "content": "write x.py"}], "x.py") == "x = 1\n"
+        requests = server.calls()
+    assert [r.body["max_tokens"] for r in requests] == [1000, 2000, 2000]
+    assert "much shorter file" in requests[2].body["messages"][-1]["content"]

@@ -351,7 +351,7 @@ class Gateway:
     # --- structured helpers ---
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
-                     schema: dict[str, Any] | None, label: str, what: str) -> Any:
+                     schema: dict[str, Any] | None, label: str, what: str, max_doublings: int | None = None) -> Any:
         """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
 
         Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
@@ -363,6 +363,7 @@ class Gateway:
         keys: list[str] = []
         seen: set[str] = set()
         reason = "no reply"
+        doublings = 0
         attempts = self.settings.repair_attempts + 1
         for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
@@ -372,6 +373,14 @@ class Gateway:
                 self._keep_reject(stage, label, attempt, reason, reply.text)
                 if max_tokens >= MAX_OUTPUT_TOKENS_CAP:
                     break
+                if max_doublings is not None and doublings >= max_doublings:
+                    # A file this long is a model writing in circles, not one that needs room:
+                    # ask for a shorter one instead of paying minutes for more of the same.
+                    convo = [*convo, {"role": "assistant", "content": "(a reply cut off at the token limit, not shown)"},
+                             {"role": "user", "content": f"Your reply was cut off after {max_tokens} tokens. Write a "
+                              "much shorter file: the essentials only, no repetition."}]
+                    continue
+                doublings += 1
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
                 continue
             if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
@@ -454,7 +463,8 @@ class Gateway:
                                  reason=f"{path}: {problem}")
             return content
 
-        return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}")
+        return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}",
+                                 max_doublings=1)
 
     def ask_json(self, stage: str, messages: Messages, schema: dict[str, Any], label: str) -> Any:
         """A JSON value validated against a plain JSON schema (custom stages declare theirs in YAML)."""
