@@ -209,7 +209,10 @@ def test_process_cap_holds_as_root_by_cgroup_or_watchdog(tmp_path, monkeypatch, 
     run = run_sandboxed([sys.executable, "-c", code], tmp_path, timeout=30, limits=bwrap.Limits(processes=40))
     assert time.monotonic() - started < 15
     forked = int((tmp_path / "forked.txt").read_text()) if (tmp_path / "forked.txt").exists() else 0
-    assert forked < 300 and (run.exit_code is None or forked <= 40 + 4), run.output  # + bwrap, its init, python
+    if cap == "cgroup":  # prevention: fork fails past the cap
+        assert forked < 300 and (run.exit_code is None or forked <= 40 + 4), run.output  # + bwrap, its init, python
+    else:  # detection every 50 ms: a fast fork loop may finish first, but the whole sandbox is killed
+        assert run.exit_code is None and "more than 40 processes" in run.output, run.output
 
 
 @needs_bwrap

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
-from .structured import undeclared_imports
+from .structured import parse_python, undeclared_imports
 
 if TYPE_CHECKING:
     from .artifacts import Design, FileSpec
@@ -33,7 +33,7 @@ def module_name(path: str) -> str:
 
 def _parse(text: str) -> ast.Module | None:
     try:
-        return ast.parse(text)
+        return parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

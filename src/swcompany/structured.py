@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 import tomllib
 from typing import TypeVar
 
@@ -195,11 +196,25 @@ def extract_code(text: str, path: str) -> str:
     return code.strip("\n") + "\n"
 
 
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(text: str, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse`` one thread at a time.
+
+    CPython 3.11 keeps the AST constructor's recursion depth in shared state: two threads
+    parsing at once (the engineer's and QA's concurrent gates) can fail with ``SystemError:
+    AST constructor recursion depth mismatch``. Parsing a file takes milliseconds.
+    """
+    with _AST_LOCK:
+        return ast.parse(text, filename=filename)
+
+
 def check_syntax(path: str, content: str) -> str | None:
     """An error message if a file of a parseable kind does not parse, else None."""
     try:
         if path.endswith(".py"):
-            ast.parse(content, filename=path)
+            parse_python(content, filename=path)
         elif path.endswith(".json"):
             json.loads(content)
         elif path.endswith(".toml"):
@@ -235,8 +250,8 @@ def undeclared_imports(content: str, local_modules: set[str], dependencies: list
     import sys
 
     try:
-        tree = ast.parse(content)
-    except (SyntaxError, *_TOO_DEEP):
+        tree = parse_python(content)
+    except (SyntaxError, ValueError, *_TOO_DEEP):
         return []
     names: set[str] = set()
     for node in ast.walk(tree):

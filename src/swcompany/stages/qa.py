@@ -21,7 +21,7 @@ from ..errors import EXIT_TESTS_FAILED
 from ..events import Event
 from ..pytest_output import files_in_traceback, trim_failures
 from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
-from ..structured import ReplyError, check_syntax
+from ..structured import ReplyError, check_syntax, parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -50,8 +50,8 @@ def qa_file_for(source: str) -> str:
 def has_behaviour(text: str) -> bool:
     """A module worth testing defines at least one function or class."""
     try:
-        tree = ast.parse(text)
-    except SyntaxError:
+        tree = parse_python(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # let the tests say so
     return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in tree.body)
 
