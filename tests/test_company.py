@@ -146,7 +146,7 @@ def test_review_fixes_a_bug_before_qa_and_writes_findings():
         {"file": "todo/storage.py", "severity": "major", "why": "list_tasks upper-cases titles"}],
         "fixes": [{"path": "todo/storage.py", "content": CODE["todo/storage.py"]}]}
     scenario = Scenario(code={**CODE, "todo/storage.py": buggy})
-    scenario.overrides["unknown"] = lambda req: json.dumps(review) if "code reviewer" in req.system else "OK"
+    scenario.overrides["review"] = lambda req: json.dumps(review)
     with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", "--review", *cli_args(server))
     assert proc.returncode == 0, proc.stderr

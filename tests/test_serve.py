@@ -254,7 +254,7 @@ def test_review_is_passed_through_where_it_exists(service: Service) -> None:
 
     scenario = Scenario()
     review = {"summary": "fine", "findings": [], "fixes": []}
-    scenario.overrides["unknown"] = lambda req: json.dumps(review) if "code reviewer" in req.system else "OK"
+    scenario.overrides["review"] = lambda req: json.dumps(review)
     service.fake.responder = scenario
     response = service.http.post("/v1/projects", json={"idea": "a todo app", "review": True}, headers=A)
     assert response.status_code == 202
