@@ -168,3 +168,18 @@ def test_python_api_takes_the_metagpt_names(fake_server):
     assert state["settings"]["budget"] == 3.0 and state["settings"]["fix_rounds"] == 5 and state["settings"]["review"]
     assert "review" in result.stages
     assert any(e.kind == "stage_started" and e.stage == "review" for e in seen)
+
+
+def test_a_relative_company_path_is_saved_absolute_so_resume_works_from_anywhere(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(ANALYST.parent, tmp_path / "mine")
+    monkeypatch.chdir(tmp_path)
+    with FakeLLMServer(Company()) as server:
+        proc = run_cli("new", "todo", "--name", "t", "--company", "mine/company.yaml", *cli_args(server), "--no-tests")
+        assert proc.returncode == 0, proc.stderr
+        state = json.loads(Path("workspace/t/.swcompany/state.json").read_text())
+        assert state["settings"]["company"] == str(tmp_path / "mine" / "company.yaml")
+        monkeypatch.chdir(tmp_path / "workspace")
+        again = run_cli("resume", "t", "--from", "analyst")
+        assert again.returncode == 0, again.stderr

@@ -260,6 +260,8 @@ def generate_repo(idea: str, *, name: str | None = None, output_dir: str | Path 
     name = name if name is not None else project_name
     text = clean_idea(idea)
     effective = load_settings({**given, "output_dir": output_dir}, path=config_path)
+    if effective.company is not None:  # saved in state: a resume from another folder must find it
+        effective = effective.model_copy(update={"company": Path(effective.company).expanduser().resolve()})
     stages = _company(effective)
     _refuse_without_containment(effective)
     check_templates(effective.prompts_dir, stages)
