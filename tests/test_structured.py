@@ -4,7 +4,8 @@ import pytest
 from pydantic import BaseModel
 
 from swcompany.artifacts import PRD
-from swcompany.structured import ReplyError, check_syntax, extract_code, extract_json, parse_model
+from swcompany.streaming import runaway
+from swcompany.structured import ReplyError, check_syntax, extract_code, extract_json, parse_model, unfence
 
 
 class Point(BaseModel):
@@ -126,3 +127,41 @@ def test_json_extraction_is_linear_on_junk(text):
 def test_overlong_integer_is_a_reply_error():
     with pytest.raises(ReplyError, match="a number is too long"):
         extract_json('{"a": ' + "1" * 5000 + "}")
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("```python\nimport x\n```", "import x\n"),            # a file fenced inside a JSON string
+    ("```\nimport x\n```\n", "import x\n"),
+    ("import x\n", "import x\n"),                           # plain content untouched
+    ("```\na\n```\ntext\n```\nb\n```", "```\na\n```\ntext\n```\nb\n```"),  # fences that are the content
+])
+def test_unfence_strips_only_a_fence_around_everything(content, expected):
+    assert unfence(content) == expected
+
+
+def test_fix_reply_files_lose_their_fences():
+    from swcompany.artifacts import FixedFile
+
+    assert FixedFile(path="tests/test_a.py", content="```python\nimport a\n```").content == "import a\n"
+
+
+def _lines(make, n):
+    return "\n".join(make(i) for i in range(n)) + "\n"
+
+
+@pytest.mark.parametrize("text", [
+    _lines(lambda i: f"    assert f([{', '.join(map(str, range(i)))}]) == ({i}, {i * 7})", 60),  # ever larger inputs
+    _lines(lambda i: "    ([1.0, 2.0, 3.0], 0.000001, False),", 60),                            # one row forever
+    _lines(lambda i: f"def test_{i}():\\n    assert g({i}) == {i}", 30).replace("\n", "\\n"),  # inside a JSON string
+])
+def test_runaway_replies_are_recognised(text):
+    assert runaway(text)
+
+
+@pytest.mark.parametrize("text", [
+    _lines(lambda i: f"    assert f({i}) == {i}", 20),  # a short table is fine
+    _lines(lambda i: f"    '{chr(65 + i % 26)}{i}': lookup_{chr(97 + i % 26)}({i}),", 80),  # rows differing in names
+    "import os\n" * 5,
+])
+def test_ordinary_replies_are_not_runaway(text):
+    assert not runaway(text)

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from .display import strip_control
 from .errors import StageStatus, StopReason  # re-exported: defined beside the errors that carry them
+from .structured import unfence
 from .paths import MAX_COMPONENT_BYTES, UnsafePathError, layout_problems, owned_path_problem, safe_relpath
 
 MAX_DESIGN_FILES = 300
@@ -237,7 +238,7 @@ def dependency_levels(files: list[FileSpec]) -> list[list[str]]:
 
 class FixedFile(BaseModel):
     path: FixablePath
-    content: str
+    content: Annotated[str, AfterValidator(unfence)]  # small models fence file text even inside JSON
 
 
 class FixReply(BaseModel):

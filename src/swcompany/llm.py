@@ -29,7 +29,7 @@ from .providers import (  # noqa: F401 - re-exported for callers of the gateway
 )
 from .redact import scrub
 from .cache import ResponseCache
-from .streaming import BrokenStream, ReplyTooSlow, collect_stream
+from .streaming import RUNAWAY, RUNAWAY_LINES, BrokenStream, ReplyTooSlow, collect_stream
 from .structured import ReplyError, check_syntax, expected_shape, extract_code, extract_json, parse_model
 from .workspace import atomic_write
 
@@ -328,9 +328,12 @@ class Gateway:
             return self._litellm.completion(**kwargs)
         started = time.monotonic()
         stream = self._litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
-        chunks = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
-                                on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)))
-        return self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
+        chunks, ran_away = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
+                                          on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)))
+        response = self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
+        if ran_away and getattr(response, "choices", None):
+            response.choices[0].finish_reason = RUNAWAY
+        return response
 
     def _provider_error(self, model: str, exc: BaseException | None, attempts: int) -> ProviderError:
         name = type(exc).__name__ if exc else "Error"
@@ -368,6 +371,14 @@ class Gateway:
         for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
             keys.append(reply.cache_key)
+            if reply.finish_reason == RUNAWAY:
+                reason = (f"the reply repeated one line pattern {RUNAWAY_LINES} lines in a row "
+                          f"(a model writing in circles); it was stopped after {len(reply.text):,} characters")
+                self._keep_reject(stage, label, attempt, reason, reply.text)
+                convo = [*convo, {"role": "assistant", "content": "(a reply that repeated itself, not shown)"},
+                         {"role": "user", "content": "Your reply kept repeating the same kind of line. Write it again "
+                          "much shorter: a few distinct cases only, each written once, no long tables."}]
+                continue
             if reply.finish_reason == "length":
                 reason = "the reply was cut off at the output token limit"
                 self._keep_reject(stage, label, attempt, reason, reply.text)

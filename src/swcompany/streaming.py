@@ -9,12 +9,33 @@ progress (tokens so far, rate) so a slow model looks busy, not frozen.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 ProgressSink = Callable[[int, float], None]  # (tokens so far, seconds since the request)
 PROGRESS_EVERY_S = 0.5
+
+
+RUNAWAY_LINES = 40  # non-blank lines of at most two shapes in a row: a model writing in circles
+RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply's tail
+_SHAPE_NOISE = re.compile(r"[\d\s,.+\-]+")  # what a runaway changes from line to line
+_LINE_BREAK = re.compile(r"\n|\\n")  # real newlines, and escaped ones inside a JSON string
+RUNAWAY = "runaway"  # the finish reason of a reply stopped by the guard
+
+
+def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
+    """True when the reply's last ``lines`` complete non-blank lines have at most two shapes.
+
+    Seen on a 1.5B model writing tests: ``assert f([1, 2, ..., n]) == ...`` with n growing, or one
+    parametrize row repeated, until the token limit, minutes later. A line's shape is the line
+    without digits, spaces and number punctuation, so such rows all look alike while real code
+    (names, keywords, strings) does not.
+    """
+    tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
+    recent = [line for line in tail if line.strip()][-lines:]
+    return len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2
 
 
 class ReplyTooSlow(TimeoutError):
@@ -41,16 +62,25 @@ def _finish_reason(chunk: Any) -> str | None:
 
 
 def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: float,
-                   on_progress: ProgressSink | None = None) -> list[Any]:
-    """Every chunk of ``stream``, in order; raises ``ReplyTooSlow`` past the cap, ``BrokenStream``
-    when the stream stops without a finish reason."""
+                   on_progress: ProgressSink | None = None) -> tuple[list[Any], bool]:
+    """Every chunk of ``stream``, in order, and whether the runaway guard stopped it early.
+
+    Raises ``ReplyTooSlow`` past the cap, ``BrokenStream`` when the stream stops without a
+    finish reason. A reply that runs away (see ``runaway``) is closed at once: the caller
+    treats it like a cut-off reply, minutes sooner.
+    """
     chunks: list[Any] = []
     tokens, last_report, finished, usage_seen = 0, 0.0, False, False
+    text: list[str] = []
     try:
         for chunk in stream:
             chunks.append(chunk)
-            if _delta_text(chunk):
+            delta = _delta_text(chunk)
+            if delta:
                 tokens += 1  # one streamed delta is about one token on every server we know
+                text.append(delta)
+                if tokens % RUNAWAY_CHECK_EVERY == 0 and runaway("".join(text[-RUNAWAY_LINES * 100:])):
+                    return chunks, True
             finished = finished or _finish_reason(chunk) is not None
             usage_seen = usage_seen or bool(getattr(getattr(chunk, "usage", None), "prompt_tokens", 0))
             now = time.monotonic()
@@ -76,4 +106,4 @@ def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: floa
         raise BrokenStream("the provider's stream held no reply data", tokens)
     if on_progress is not None:
         on_progress(tokens, time.monotonic() - started)
-    return chunks
+    return chunks, False

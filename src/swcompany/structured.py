@@ -187,6 +187,19 @@ def expected_shape(schema: dict, loc: tuple) -> str:
     return f"{'.'.join(path) or '(top level)'} must match {shape[:600]}"
 
 
+_WHOLE_FENCE = re.compile(r"\s*```[ \t]*+[\w+.#-]*+[ \t]*+\n(.*?)\n?```\s*", re.S)
+
+
+def unfence(content: str) -> str:
+    """A file's content without the one fence wrapped around all of it.
+
+    Small models put a file's text in a fenced block even inside a JSON string; a file that
+    is nothing but a fenced block never meant the fence lines.
+    """
+    m = _WHOLE_FENCE.fullmatch(content)
+    return m.group(1).strip("\n") + "\n" if m and "```" not in m.group(1) else content
+
+
 def extract_code(text: str, path: str) -> str:
     """The file content of a reply: the largest fenced block, or the whole reply."""
     if not text or not text.strip():

@@ -87,3 +87,19 @@ def test_connection_refused_exits_4_and_resume_finishes(fake_server):
     assert proc.returncode == 4 and "cannot reach" in proc.stderr and no_traceback(proc.stderr)
     resumed = run_cli("resume", "workspace/t", "--base-url", fake_server.base_url)
     assert resumed.returncode == 0, resumed.stderr
+
+
+def test_a_runaway_stream_is_stopped_early_and_asked_again_shorter():
+    """A model writing one line pattern in circles is cut off at once, not at the token limit."""
+    rows = "".join(f"    assert f([{', '.join(map(str, range(i % 50)))}]) == {i}\n" for i in range(3000))
+    scenario = scripted(Case("runaway", [Reply(content=rows)], OK))
+    with FakeLLMServer(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests")
+        assert proc.returncode == 0, proc.stderr
+        pm = [r for r in server.requests if "product manager" in r.system.lower()]
+    assert scenario.counts["pm"] == 2
+    assert "kept repeating the same kind of line" in pm[1].text
+    [reject] = Path("workspace/t/.swcompany/rejects").iterdir()
+    kept = reject.read_text()
+    assert "repeated one line pattern" in kept
+    assert len(kept) < len(rows) / 4  # stopped at the first check (the fake streams 200 big deltas)
