@@ -91,3 +91,9 @@ def test_a_state_file_from_before_the_stage_protocol_is_migrated():
     assert state.files["todo/a.py"].stage == "engineer" and state.files["docs/prd.json"].sha256 == "cd"
     assert state.tests is not None and state.tests.verdict == "failed" and state.tests_stage == "qa"
     assert state.stages["qa"].progress["rounds_done"] == 1 and state.stages["qa"].progress["tests_written"]
+
+
+def test_standard_library_modules_are_not_dependencies_to_install():
+    """A model listing ``sqlite3`` made QA's ``pip install sqlite3`` fail the whole run."""
+    design = Design.model_validate({**DESIGN, "dependencies": ["sqlite3", "argparse", "requests>=2", "Python", "rich[jupyter]"]})
+    assert design.dependencies == ["requests>=2", "rich[jupyter]"]

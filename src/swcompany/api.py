@@ -217,7 +217,7 @@ def _execute(workspace: Workspace, state: RunState, settings: "Settings", on_eve
                               on_call=lambda e: on_event(Event("llm_call", e.stage, e.label, {"event": e})))
             on_event(Event("run_started", "", str(workspace.root),
                            {"state": state, "stages": [(s.name, s.title) for s in stages]}))
-            run_pipeline(workspace, state, settings, gateway, on_event, stages, docs_routing(settings))
+            run_pipeline(workspace, state, settings, gateway, on_event, stages, docs_routing(stages))
         except KeyboardInterrupt:  # between stages
             state.stop_reason, state.exit_code, state.last_error = "interrupted", Interrupted.exit_code, "interrupted"
             workspace.save_state(state)

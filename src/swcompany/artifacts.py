@@ -6,6 +6,8 @@ model reply is rejected with an exact error message we can send back for repair.
 
 from __future__ import annotations
 
+import re
+import sys
 from datetime import datetime, UTC
 from typing import Annotated, Any, Literal
 
@@ -168,6 +170,14 @@ class DataStructure(BaseModel):
     description: str
 
 
+_NOT_ON_PYPI = frozenset(sys.stdlib_module_names) | {"python", "python3", ""}
+
+
+def _requirement_name(requirement: str) -> str:
+    """``"requests>=2; python_version>'3'"`` -> ``"requests"``."""
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].strip().lower()
+
+
 class Design(BaseModel):
     """System design: the file plan the engineer follows, in dependency order."""
 
@@ -179,6 +189,12 @@ class Design(BaseModel):
     how_to_run: str = Field(description="shell command(s) to run the program")
     dependencies: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"],
                                 description="third-party packages (pip requirement strings)")
+
+    @field_validator("dependencies")
+    @classmethod
+    def _third_party_only(cls, value: list[str]) -> list[str]:
+        """Small models list ``sqlite3`` or ``argparse`` here; pip cannot install the standard library."""
+        return [d for d in value if _requirement_name(d) not in _NOT_ON_PYPI]
 
     @field_validator("how_to_run")
     @classmethod

@@ -204,6 +204,11 @@ def undefined_imports(code: str, written: dict[str, str]) -> list[str]:
     return problems
 
 
+def design_modules(design: "Design") -> dict[str, str]:
+    """Dotted module name -> path, for every Python file of the design."""
+    return {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+
+
 def local_modules(design: "Design") -> set[str]:
     """Top-level import names the design itself provides (``src/`` layouts included)."""
     names = set()
@@ -223,7 +228,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     ``raise NotImplementedError``) for a function the interface names. ``written`` is a snapshot.
     """
     local = local_modules(design)
-    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    modules = design_modules(design)
     written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
     promised = interface_names(spec.interface) if spec else set()
 

@@ -2,8 +2,8 @@
 
 One ``Gateway`` per run owns: provider arguments (base URL, key *lookup*), retries
 with exponential backoff + jitter honouring ``Retry-After``, a content-addressed
-response cache, structured-output parsing with repair re-prompts, truncation
-handling, token/cost accounting, the budget, and the ``llm.jsonl`` call log.
+response cache, token/cost accounting, the budget, and the ``llm.jsonl`` call log.
+Structured asks (parse, repair re-prompts, truncation, kept rejects) are in ``asking.py``.
 
 litellm is imported lazily (it costs seconds) and told to use its bundled price map
 instead of downloading one, so the tool talks to no host but the configured provider.
@@ -17,38 +17,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from .artifacts import Usage, utcnow
 from .config import Settings
-from .errors import BudgetExhausted, ModelOutputError, ProviderError
+from .errors import BudgetExhausted, ProviderError
 from .providers import (  # noqa: F401 - re-exported for callers of the gateway
     _OPENAI_COMPATIBLE, NO_KEY_PLACEHOLDER, api_key_for, key_hint, load_litellm, preflight,
 )
 from .redact import scrub
 from .cache import ResponseCache
-from .streaming import RUNAWAY, RUNAWAY_LINES, BrokenStream, ReplyTooSlow, collect_stream
-from .structured import ReplyError, check_syntax, expected_shape, extract_code, extract_json, parse_model
-from .workspace import atomic_write
+from .asking import Messages, Reply, StructuredAsks
+from .streaming import RUNAWAY, BrokenStream, ReplyTooSlow, collect_stream
 
-T = TypeVar("T", bound=BaseModel)
-Messages = list[dict[str, str]]
-MAX_OUTPUT_TOKENS_CAP = 32768
-MAX_REJECT_CHARS = 200_000  # a kept reply is for a person to read, not a second copy of a flood
 
 
 # --- the gateway -----------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    text: str
-    finish_reason: str
-    cached: bool
-    cache_key: str
-    usage: Usage
 
 
 @dataclass
@@ -129,7 +113,7 @@ def _retry_after(exc: BaseException | None) -> float | None:
 Transport = Callable[..., Any]  # litellm.completion's signature and non-streamed response shape
 
 
-class Gateway:
+class Gateway(StructuredAsks):
     """LLM calls for one run. Thread-safe: the engineer calls it from a pool.
 
     ``transport`` replaces ``litellm.completion`` (never streamed): the seam for an in-process
@@ -350,160 +334,3 @@ class Gateway:
                                  hint="check the model name and --base-url (OpenAI-compatible servers usually end in /v1)")
         tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts > 1 else ""
         return ProviderError(f"{model}: provider call failed{tries}: {name}: {detail}")
-
-    # --- structured helpers ---
-
-    def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
-                     schema: dict[str, Any] | None, label: str, what: str, max_doublings: int | None = None) -> Any:
-        """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
-
-        Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
-        repeats an earlier refused one gets a sharper re-prompt (the expected shape of the
-        wrong fields), since sending the same words again would get the same answer.
-        """
-        convo = list(messages)
-        max_tokens = self.settings.max_output_tokens
-        keys: list[str] = []
-        seen: set[str] = set()
-        reason = "no reply"
-        doublings = 0
-        attempts = self.settings.repair_attempts + 1
-        for attempt in range(1, attempts + 1):
-            reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
-            keys.append(reply.cache_key)
-            if reply.finish_reason == RUNAWAY:
-                reason = (f"the reply repeated one line pattern {RUNAWAY_LINES} lines in a row "
-                          f"(a model writing in circles); it was stopped after {len(reply.text):,} characters")
-                self._keep_reject(stage, label, attempt, reason, reply.text)
-                convo = [*convo, {"role": "assistant", "content": "(a reply that repeated itself, not shown)"},
-                         {"role": "user", "content": "Your reply kept repeating the same kind of line. Write it again "
-                          "much shorter: a few distinct cases only, each written once, no long tables."}]
-                continue
-            if reply.finish_reason == "length":
-                reason = "the reply was cut off at the output token limit"
-                self._keep_reject(stage, label, attempt, reason, reply.text)
-                if max_tokens >= MAX_OUTPUT_TOKENS_CAP:
-                    break
-                if max_doublings is not None and doublings >= max_doublings:
-                    # A file this long is a model writing in circles, not one that needs room:
-                    # ask for a shorter one instead of paying minutes for more of the same.
-                    convo = [*convo, {"role": "assistant", "content": "(a reply cut off at the token limit, not shown)"},
-                             {"role": "user", "content": f"Your reply was cut off after {max_tokens} tokens. Write a "
-                              "much shorter file: the essentials only, no repetition."}]
-                    continue
-                doublings += 1
-                max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
-                continue
-            if len(reply.text) > self.settings.max_reply_chars:  # never parsed, stored or re-sent
-                self.cache.forget([keys.pop()])
-                reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
-                self._keep_reject(stage, label, attempt, reason, "(not kept: over max_reply_chars)")
-                convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
-                         {"role": "user", "content": f"The {reason[4:]}. Reply again with only what was asked, much shorter."}]
-                continue
-            try:
-                return parse(reply.text)
-            except (RecursionError, MemoryError):
-                error = ReplyError("The reply is nested too deeply to parse. Reply with a flat, simple answer.",
-                                   reason="the reply is nested too deeply to parse")
-            except ReplyError as exc:
-                error = exc
-            reason = error.reason
-            self._keep_reject(stage, label, attempt, reason, reply.text)
-            instruction = str(error)
-            if reply.text in seen:
-                instruction = self._sharper(instruction, error, schema)
-            seen.add(reply.text)
-            convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": instruction}]
-        self.cache.forget(keys)  # a later resume should ask afresh, not replay the failure
-        where = f"; the refused replies are in {self.rejects_dir}" if self.rejects_dir else ""
-        raise ModelOutputError(f"{stage}: the model's {what} was unusable after {attempts} attempts: {reason}",
-                               hint=f"resume to try again, or use a stronger model for this stage{where}")
-
-    @staticmethod
-    def _sharper(instruction: str, error: ReplyError, schema: dict[str, Any] | None) -> str:
-        """The re-prompt for a reply identical to an earlier refused one: name the shape wanted."""
-        shapes = [expected_shape(schema, loc) for loc in error.locs[:3]] if schema else []
-        extra = "\n".join(f"- {s}" for s in shapes)
-        return ("Your reply was identical to a reply already refused. Change it.\n" + instruction
-                + (f"\nThe fields that are wrong must have this shape:\n{extra}" if extra else ""))
-
-    def _keep_reject(self, stage: str, label: str, attempt: int, reason: str, text: str) -> None:
-        """Keep a refused reply and why it was refused, for a person to look at later."""
-        if self.rejects_dir is None:
-            return
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label)[:60] or "reply"
-        name = f"{utcnow().replace(':', '').replace('+0000', 'Z')}-{stage}-{slug}-{attempt}.txt"
-        try:
-            atomic_write(self.rejects_dir / name, f"stage: {stage}\nlabel: {label}\nreason: {scrub(reason)}\n---\n"
-                         + scrub(text[:MAX_REJECT_CHARS]))
-        except OSError:
-            pass  # keeping a reject must never stop a run
-
-    def ask_model(self, stage: str, messages: Messages, model: type[T], label: str = "",
-                  check: Callable[[T], None] | None = None, schema: dict[str, Any] | None = None) -> T:
-        """A reply validated as ``model`` (schema via response_format when useful).
-
-        ``check`` may add rules the schema cannot express; it raises ``ReplyError`` with the
-        instruction for the model, which is then re-prompted like a schema error. ``schema``
-        overrides the model's JSON schema sent to the provider (e.g. a tighter ``maxItems``).
-        """
-
-        def parse(text: str) -> T:
-            value = parse_model(text, model)
-            if check is not None:
-                check(value)
-            return value
-
-        return self._repair_loop(stage, messages, parse, schema=schema or model.model_json_schema(),
-                                 label=label or model.__name__, what=f"{model.__name__} JSON")
-
-    def ask_file(self, stage: str, messages: Messages, path: str,
-                 check: Callable[[str], str | None] | None = None,
-                 transform: Callable[[str], str] | None = None) -> str:
-        """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass
-        on the content after ``transform`` (a deterministic repair, e.g. dropping bogus tests)."""
-
-        def parse(text: str) -> str:
-            content = extract_code(text, path)
-            if transform is not None and check_syntax(path, content) is None:
-                content = transform(content)
-            problem = check_syntax(path, content) or (check(content) if check else None)
-            if problem:
-                raise ReplyError(f"{path}: {problem}. Reply with the complete corrected file only.",
-                                 reason=f"{path}: {problem}")
-            return content
-
-        return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}",
-                                 max_doublings=1)
-
-    def ask_json(self, stage: str, messages: Messages, schema: dict[str, Any], label: str) -> Any:
-        """A JSON value validated against a plain JSON schema (custom stages declare theirs in YAML)."""
-        import jsonschema
-
-        validator = jsonschema.Draft202012Validator(schema)
-
-        def parse(text: str) -> Any:
-            data = extract_json(text)
-            errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))[:6]
-            if errors:
-                lines = [f"- {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message[:200]}" for e in errors]
-                raise ReplyError("The JSON does not match the required schema:\n" + "\n".join(lines)
-                                 + "\nReply with the corrected complete JSON object only.",
-                                 reason=f"the JSON does not match the schema: {lines[0][2:]}",
-                                 locs=[tuple(e.absolute_path) for e in errors])
-            return data
-
-        return self._repair_loop(stage, messages, parse, schema=schema, label=label, what="JSON")
-
-    def ask_text(self, stage: str, messages: Messages, label: str) -> str:
-        """A markdown document: the reply itself, or the one fenced block it is wrapped in."""
-
-        def parse(text: str) -> str:
-            body = text.strip()
-            if not body:
-                raise ReplyError("The reply was empty. Reply with the document.", reason="the reply was empty")
-            fenced = re.fullmatch(r"```(?:markdown|md)?\s*\n(.*?)\n```", body, re.S)
-            return (fenced.group(1) if fenced else body).strip() + "\n"
-
-        return self._repair_loop(stage, messages, parse, schema=None, label=label, what="document")

@@ -13,7 +13,7 @@ import re
 from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
-from ..code_checks import interface_bodies, missing_local_modules, module_name, referenced_files
+from ..code_checks import design_modules, interface_bodies, missing_local_modules, module_name, referenced_files
 from ..config import Settings
 from ..structured import ReplyError
 from ..workspace import sha256_text
@@ -48,7 +48,7 @@ def _add_dependency(design: Design, spec: FileSpec, dep: str) -> None:
 def complete_dependencies(design: Design) -> None:
     """Derive missing ``depends_on`` edges: what a file's interface or purpose refers to, and, for
     an entry point (cli.py, main.py...), every other module of its package."""
-    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    modules = design_modules(design)
     for spec in design.files:
         for dep in sorted(referenced_files(f"{spec.interface}\n{spec.purpose}", modules)):
             _add_dependency(design, spec, dep)
@@ -69,7 +69,7 @@ def review_design(design: Design, max_files: int) -> None:
     if len(design.files) > max_files:
         problems.append(f"the design lists {len(design.files)} files; use at most {max_files}: "
                         "the fewest files that do the job (e.g. one module and a small CLI)")
-    modules = {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
+    modules = design_modules(design)
     roots = {m.split(".")[0] for m in modules}
     for spec in design.files:
         spec.interface, bodies = interface_bodies(spec.interface)

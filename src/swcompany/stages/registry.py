@@ -33,17 +33,19 @@ def company_stages(settings: Settings, *, enabled_only: bool = True) -> list[Sta
     return stages
 
 
-def docs_routing(settings: Settings) -> dict[str, list[str]]:
-    """For each stage, the earlier custom stages whose files go into its prompt (``read_by``)."""
-    company, _ = load_company(settings.company, known_builtins=set(BUILTIN), settings_flags=bool_settings())
-    active = [e for e in company.stages if not (e.when and not getattr(settings, e.when))]
+def docs_routing(stages: list[Stage]) -> dict[str, list[str]]:
+    """For each stage, the earlier custom stages whose files go into its prompt (``read_by``).
+
+    Pure: it reads the enabled stages of a run, so the company file is parsed once per run.
+    """
     routes: dict[str, list[str]] = {}
-    for i, entry in enumerate(active):
-        if entry.builtin:
+    for i, stage in enumerate(stages):
+        if not isinstance(stage, CustomStage):
             continue
-        targets = entry.read_by if entry.read_by is not None else [e.stage_name for e in active[i + 1:i + 2]]
+        read_by = stage.entry.read_by
+        targets = read_by if read_by is not None else [s.name for s in stages[i + 1:i + 2]]
         for target in targets:
-            routes.setdefault(target, []).append(entry.stage_name)
+            routes.setdefault(target, []).append(stage.name)
     return routes
 
 
