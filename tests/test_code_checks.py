@@ -65,6 +65,18 @@ def test_dependencies_are_derived_from_references_without_making_cycles():
     assert design.file("b.py").depends_on == ["a.py"] and design.file("a.py").depends_on == []
 
 
+def test_a_file_using_a_class_depends_on_the_file_defining_it():
+    """Seen on the 1.5B model: storage.py's `add_task(task: Task)` was written before task.py."""
+    design = Design(summary="s", how_to_run="python -m todo.cli", files=[
+        {"path": "todo/storage.py", "purpose": "SQLite storage", "interface": "def add_task(task: Task) -> None"},
+        {"path": "todo/task.py", "purpose": "a task", "interface": "class Task:\n    def done(self) -> bool: ..."},
+        {"path": "todo/other.py", "purpose": "x", "interface": "def f(tasks: list[str]) -> Tasky: ..."},
+    ])
+    complete_dependencies(design)
+    assert design.file("todo/storage.py").depends_on == ["todo/task.py"]
+    assert design.file("todo/other.py").depends_on == [] and design.file("todo/task.py").depends_on == []
+
+
 def test_design_gates_name_the_exact_problem():
     design = roman_design(interface="from roman.convert_utils import x\ndef main() -> int: ...")
     with pytest.raises(ReplyError, match="roman.convert_utils, which no file of the design provides"):

@@ -123,6 +123,15 @@ def referenced_files(text: str, modules: dict[str, str]) -> set[str]:
     return found
 
 
+def class_owners(interfaces: dict[str, str]) -> dict[str, str]:
+    """Class name -> the one design file whose interface defines it (names defined twice left out)."""
+    owners: dict[str, list[str]] = {}
+    for path, interface in interfaces.items():
+        for name in set(re.findall(r"(?m)^\s*class\s+([A-Za-z_]\w*)", interface)):
+            owners.setdefault(name, []).append(path)
+    return {name: paths[0] for name, paths in owners.items() if len(paths) == 1}
+
+
 def missing_local_modules(text: str, modules: dict[str, str], local_roots: set[str]) -> list[str]:
     """Imports of the project's own packages naming a module that no design file provides."""
     missing = []

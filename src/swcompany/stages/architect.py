@@ -13,7 +13,7 @@ import re
 from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
-from ..code_checks import design_modules, interface_bodies, missing_local_modules, module_name, referenced_files
+from ..code_checks import class_owners, design_modules, interface_bodies, missing_local_modules, module_name, referenced_files
 from ..config import Settings
 from ..structured import ReplyError
 from ..workspace import sha256_text
@@ -46,11 +46,17 @@ def _add_dependency(design: Design, spec: FileSpec, dep: str) -> None:
 
 
 def complete_dependencies(design: Design) -> None:
-    """Derive missing ``depends_on`` edges: what a file's interface or purpose refers to, and, for
-    an entry point (cli.py, main.py...), every other module of its package."""
+    """Derive missing ``depends_on`` edges: what a file's interface or purpose refers to (modules,
+    and classes another file's interface defines), and, for an entry point (cli.py, main.py...),
+    every other module of its package."""
     modules = design_modules(design)
+    classes = class_owners({f.path: f.interface for f in design.files})
     for spec in design.files:
-        for dep in sorted(referenced_files(f"{spec.interface}\n{spec.purpose}", modules)):
+        text = f"{spec.interface}\n{spec.purpose}"
+        for dep in sorted(referenced_files(text, modules)):
+            _add_dependency(design, spec, dep)
+        # `def add_task(task: Task)` uses the file whose interface defines `class Task`
+        for dep in sorted({path for name, path in classes.items() if re.search(rf"(?<![\w.]){re.escape(name)}\b", text)}):
             _add_dependency(design, spec, dep)
     for spec in design.files:
         path = PurePosixPath(spec.path)
