@@ -9,7 +9,7 @@ import git
 
 from conftest import cli_args, run_cli
 from fake_model import FakeModel
-from scenario import CODE, Scenario
+from scenario import CODE, TESTS, Scenario
 
 BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
 
@@ -121,3 +121,27 @@ def test_python_api_reports_tests(fake_server, tmp_path):
     result = swcompany.generate_repo("todo", name="api", output_dir=tmp_path / "o", model="openai/gpt-4o-mini",
                                      base_url=fake_server.base_url)
     assert result.ok and result.qa.verdict == "passed" and result.qa.passed == 2
+
+
+def test_a_fix_that_breaks_passing_tests_is_undone_and_the_next_round_is_told():
+    """Rounds never end worse than they began: a small model's 'fix' often breaks what worked."""
+    wrong_test = TESTS["tests/test_todo_storage.py"].replace("== ['milk']", "== ['MILK']")
+    broken_cli = CODE["todo/cli.py"].replace("    return 0\n", "    return 1\n")
+    replies = iter([
+        {"files": [{"path": "todo/cli.py", "content": broken_cli}], "explanation": "main's exit code"},
+        {"files": [{"path": "tests/test_todo_storage.py", "content": TESTS["tests/test_todo_storage.py"]}],
+         "explanation": "the test expected upper case, which no requirement asks for"},
+    ])
+    scenario = Scenario(tests={**TESTS, "tests/test_todo_storage.py": wrong_test},
+                        overrides={"fix": lambda req: json.dumps(next(replies))})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+        assert proc.returncode == 0, proc.stderr
+        second = [r for r in server.calls() if "You fix failing tests" in r.system][1].text
+    assert "round 1 changed todo/cli.py and passing tests fell from 1 to 0; that change was undone" in second
+    ws = Path("workspace/t")
+    assert (ws / "todo/cli.py").read_text() == CODE["todo/cli.py"]
+    assert subjects(ws)[-4:-1] == ["qa: fix round 1", "qa: undo fix round 1", "qa: fix round 2"]
+    r = report(ws)
+    assert r["verdict"] == "passed" and r["rounds_used"] == 2
+    assert "[undone: passing tests fell from 1 to 0]" in r["fix_notes"][0]

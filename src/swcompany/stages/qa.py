@@ -37,6 +37,7 @@ class QAProgress(BaseModel):
     rounds_done: int = 0
     fixed_files: list[str] = Field(default_factory=list)
     fix_notes: list[str] = Field(default_factory=list)
+    undone: list[str] = Field(default_factory=list)  # fixes rolled back, told to the next rounds
     report: QAReport | None = None
 
 
@@ -178,7 +179,7 @@ def run(ctx: StageContext) -> StageResult:
         n = progress.rounds_done + 1
         failure = trim_failures(run_.output)
         messages = ctx.messages("fix", schema=FixReply, prd=prd, design=design, failure=failure, round=n,
-                                files=fix_context(ctx, design, progress.test_files, run_.output))
+                                files=fix_context(ctx, design, progress.test_files, run_.output), undone=progress.undone)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
         reply = ctx.gateway.ask_model(ctx.stage, messages, FixReply, label=f"fix round {n}",
@@ -199,9 +200,23 @@ def run(ctx: StageContext) -> StageResult:
         changed = ", ".join(f.path for f in reply.files)
         progress.fix_notes.append(f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
         ctx.save_progress(progress)
+        previous = (run_, counts, report)
         run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
         report = report_for(counts, run_, progress, install_error)
         ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
+        if report.verdict != "passed" and report.passed < previous[2].passed and \
+                all(f.path in current for f in reply.files):
+            # A fix that breaks passing tests is undone, so the rounds never end worse than they began.
+            for fixed in reply.files:
+                ctx.write(fixed.path, current[fixed.path])
+            what = f"passing tests fell from {previous[2].passed} to {report.passed}"
+            ctx.commit(FIX_STEP, f"qa: undo fix round {n}\n\n{what}")
+            progress.fix_notes[-1] += f" [undone: {what}]"
+            progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
+            ctx.save_progress(progress)
+            run_, counts = previous[0], previous[1]
+            report = report_for(counts, run_, progress, install_error)
+            ctx.info(f"fix round {n} undone: {what}")
 
     progress.report = ctx.state.tests = report
     ctx.save_progress(progress)
@@ -222,7 +237,7 @@ def plans(settings: Settings) -> list[CallPlan]:
 STAGE = BuiltinStage(
     name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
-               **prompt_templates("fix", {"schema", "prd", "design", "failure", "round", "files"}),
+               **prompt_templates("fix", {"schema", "prd", "design", "failure", "round", "files", "undone"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )
