@@ -100,3 +100,35 @@ def test_a_file_cut_off_twice_is_asked_shorter_instead_of_given_ever_more_room(t
         requests = server.calls()
     assert [r.body["max_tokens"] for r in requests] == [1000, 2000, 2000]
     assert "much shorter file" in requests[2].body["messages"][-1]["content"]
+
+
+def test_a_stopping_run_drops_streamed_replies_in_flight_and_queued_calls(tmp_path):
+    """A pool's calls to a slow local model must not keep a stopped run alive for minutes."""
+    import threading
+    import time
+
+    from swcompany.streaming import RunCancelled
+
+    slow = Reply(content="x = 1\n" * 400, chunk_delay=1.0)  # ~200 chunks: minutes in all
+    with FakeLLMServer(lambda req: slow) as server:
+        gw, _ = gateway(server, tmp_path, parallel_requests=1)
+        outcomes: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                gw.chat("engineer", [{"role": "user", "content": "write x.py"}])
+            except BaseException as exc:  # noqa: BLE001 - the outcome is what is checked
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=call) for _ in range(2)]  # one streaming, one waiting for the slot
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while server.in_flight() < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gw.cancel()
+        for t in threads:
+            t.join(timeout=10)
+        assert not any(t.is_alive() for t in threads)
+        assert len(outcomes) == 2 and all(isinstance(e, RunCancelled) for e in outcomes)
+        assert len(server.requests) == 1  # the queued call was never sent

@@ -28,7 +28,7 @@ from .providers import (  # noqa: F401 - re-exported for callers of the gateway
 from .redact import scrub
 from .cache import ResponseCache
 from .asking import Messages, Reply, StructuredAsks
-from .streaming import RUNAWAY, BrokenStream, ReplyTooSlow, collect_stream
+from .streaming import RUNAWAY, BrokenStream, ReplyTooSlow, RunCancelled, collect_stream
 
 
 
@@ -139,6 +139,7 @@ class Gateway(StructuredAsks):
         self.total = spent.model_copy() if spent else Usage()  # includes earlier runs: budgets are per workspace
         self.by_stage: dict[str, Usage] = {}
         self._schema_refused: set[str] = set()
+        self._cancelled = threading.Event()
         self._litellm = load_litellm()
 
     # --- budget and accounting ---
@@ -264,6 +265,7 @@ class Gateway(StructuredAsks):
             retry=retry_if_exception(_is_transient),
             wait=wait,
             stop=stop_after_attempt(s.max_retries + 1) | stop_after_delay(s.retry_deadline),
+            sleep=self._backoff,
             reraise=False,
         )
         kwargs = dict(request, timeout=s.timeout, num_retries=0, max_retries=0)
@@ -289,8 +291,18 @@ class Gateway(StructuredAsks):
             return self.settings.parallel_requests
         return 1 if self.settings.base_url else max(self.settings.jobs, 1)
 
+    def _backoff(self, seconds: float) -> None:
+        """Wait between retries; a stopping run wakes it at once."""
+        self._cancelled.wait(seconds)
+
+    def cancel(self) -> None:
+        """The run is stopping: calls not yet sent are not sent, streamed replies in flight are dropped."""
+        self._cancelled.set()
+
     def _complete_once(self, kwargs: dict[str, Any], streaming: bool = False, stage: str = "", label: str = "") -> Any:
         with self._slots:
+            if self._cancelled.is_set():  # the run stopped while this call waited for a slot
+                raise RunCancelled
             return self._complete_in_slot(kwargs, streaming, stage, label)
 
     def _complete_in_slot(self, kwargs: dict[str, Any], streaming: bool, stage: str, label: str) -> Any:
@@ -313,7 +325,8 @@ class Gateway(StructuredAsks):
         started = time.monotonic()
         stream = self._litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
         chunks, ran_away = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
-                                          on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)))
+                                          on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)),
+                                          cancelled=self._cancelled.is_set)
         response = self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
         if ran_away and getattr(response, "choices", None):
             response.choices[0].finish_reason = RUNAWAY

@@ -120,6 +120,7 @@ def run_pipeline(workspace: Workspace, state: RunState, settings: Settings, gate
             if result.commit:
                 record.commit = workspace.commit_stage(stage.name, result.message, trailers(stage.name, model, record.usage))
         except BaseException as exc:
+            gateway.cancel()  # other calls of this stage in flight (a pool's) stop now, not minutes later
             record.usage.add(run.usage())
             record.seconds += time.monotonic() - clock
             error = as_swcompany_error(exc, workspace)

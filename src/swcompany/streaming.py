@@ -38,6 +38,14 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     return len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2
 
 
+class RunCancelled(KeyboardInterrupt):
+    """The run is stopping (Ctrl-C, SIGTERM, another call failed): a reply in flight is dropped.
+
+    Without it a pool's worker would read a slow local model's reply to the end, minutes,
+    and the process could not exit until it had.
+    """
+
+
 class ReplyTooSlow(TimeoutError):
     """The whole reply took longer than ``reply_timeout``; the stream was closed."""
 
@@ -62,7 +70,8 @@ def _finish_reason(chunk: Any) -> str | None:
 
 
 def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: float,
-                   on_progress: ProgressSink | None = None) -> tuple[list[Any], bool]:
+                   on_progress: ProgressSink | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> tuple[list[Any], bool]:
     """Every chunk of ``stream``, in order, and whether the runaway guard stopped it early.
 
     Raises ``ReplyTooSlow`` past the cap, ``BrokenStream`` when the stream stops without a
@@ -74,6 +83,8 @@ def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: floa
     text: list[str] = []
     try:
         for chunk in stream:
+            if cancelled is not None and cancelled():
+                raise RunCancelled
             chunks.append(chunk)
             delta = _delta_text(chunk)
             if delta:
@@ -89,7 +100,7 @@ def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: floa
             if on_progress is not None and now - last_report >= PROGRESS_EVERY_S:
                 last_report = now
                 on_progress(tokens, now - started)
-    except ReplyTooSlow:
+    except (ReplyTooSlow, RunCancelled):
         raise
     except Exception as exc:  # noqa: BLE001 - anything failing mid-stream is a broken stream, worth a retry
         raise BrokenStream(f"the stream broke after {tokens} tokens ({type(exc).__name__})", tokens) from exc

@@ -74,8 +74,11 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
                                                             check=tests_check(module, source),
                                                             transform=lambda text: prune_tests(text, module, source))
 
-    with ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa") as pool:
+    pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa")
+    try:
         results = list(pool.map(ask, modules))
+    finally:  # on a stop, don't wait for the other calls in flight (the gateway drops them)
+        pool.shutdown(wait=False, cancel_futures=True)
     written = []
     for path, content in results:
         ctx.write(path, content)
