@@ -77,6 +77,16 @@ def test_a_file_using_a_class_depends_on_the_file_defining_it():
     assert design.file("todo/other.py").depends_on == [] and design.file("todo/task.py").depends_on == []
 
 
+def test_a_module_and_a_folder_of_the_same_name_are_refused():
+    """Seen on the 1.5B model: todo/cli.py beside todo/cli/args.py, todo/cli/view.py."""
+    design = Design(summary="s", how_to_run="python -m todo.cli", files=[
+        {"path": "todo/cli/args.py", "purpose": "argument parsing"},
+        {"path": "todo/cli.py", "purpose": "entry point"},
+    ])
+    with pytest.raises(ReplyError, match=r"todo/cli.py and the folder todo/cli/ would both be imported as todo.cli"):
+        review_design(design, max_files=8)
+
+
 def test_design_gates_name_the_exact_problem():
     design = roman_design(interface="from roman.convert_utils import x\ndef main() -> int: ...")
     with pytest.raises(ReplyError, match="roman.convert_utils, which no file of the design provides"):

@@ -86,11 +86,19 @@ def review_design(design: Design, max_files: int) -> None:
         if missing:
             problems.append(f"{spec.path}: the interface imports {', '.join(missing)}, which no file of the design "
                             f"provides (the design's modules: {', '.join(sorted(modules))})")
+    problems += shadowed_modules([f.path for f in design.files])
     design.how_to_run = runnable_command(design)
     if problems:
         raise ReplyError("The design needs changes:\n" + "\n".join(f"- {p}" for p in problems)
                          + "\nReply with the corrected complete JSON object only.")
     complete_dependencies(design)
+
+
+def shadowed_modules(paths: list[str]) -> list[str]:
+    """``todo/cli.py`` beside a folder ``todo/cli/``: one import name for two things, one unreachable."""
+    folders = {str(PurePosixPath(p).parent) for p in paths if p.endswith(".py")}
+    return [f"{p} and the folder {p[:-3]}/ would both be imported as {module_name(p)}; rename one of them"
+            for p in paths if p.endswith(".py") and p[:-3] in folders]
 
 
 _SCRIPT_RUN = re.compile(r"^(python3?)\s+((?:[\w.-]+/)+[\w.-]+)\.py\b")
