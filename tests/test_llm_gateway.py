@@ -99,7 +99,7 @@ def test_a_file_cut_off_twice_is_asked_shorter_instead_of_given_ever_more_room(t
         assert gw.ask_file("engineer", [{"role": "user", "content": "write x.py"}], "x.py") == "x = 1\n"
         requests = server.calls()
     assert [r.body["max_tokens"] for r in requests] == [1000, 2000, 2000]
-    assert "much shorter file" in requests[2].body["messages"][-1]["content"]
+    assert "Reply again much shorter" in requests[2].body["messages"][-1]["content"]
 
 
 def test_a_stopping_run_drops_streamed_replies_in_flight_and_queued_calls(tmp_path):

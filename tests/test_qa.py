@@ -145,3 +145,18 @@ def test_a_fix_that_breaks_passing_tests_is_undone_and_the_next_round_is_told():
     r = report(ws)
     assert r["verdict"] == "passed" and r["rounds_used"] == 2
     assert "[undone: passing tests fell from 1 to 0]" in r["fix_notes"][0]
+
+
+def test_a_fix_reply_cut_off_is_asked_shorter_not_given_more_room():
+    """A fix of a few small files needs no 8,192 tokens; at 10 tokens/s more room is minutes more of a loop."""
+    from fake_llm_server import Reply
+
+    replies = iter([Reply(content='{"files": [{"path": "todo/storage.py", "content": "' + "x = 1\\n" * 50,
+                          finish_reason="length"), fix_storage(None)])
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": lambda req: next(replies)})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+        assert proc.returncode == 0, proc.stderr
+        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
+    assert len(fixes) == 2 and fixes[0].body["max_tokens"] == fixes[1].body["max_tokens"]
+    assert "Reply again much shorter" in fixes[1].body["messages"][-1]["content"]

@@ -85,8 +85,8 @@ class StructuredAsks:
                     # A file this long is a model writing in circles, not one that needs room:
                     # ask for a shorter one instead of paying minutes for more of the same.
                     convo = [*convo, {"role": "assistant", "content": "(a reply cut off at the token limit, not shown)"},
-                             {"role": "user", "content": f"Your reply was cut off after {max_tokens} tokens. Write a "
-                              "much shorter file: the essentials only, no repetition."}]
+                             {"role": "user", "content": f"Your reply was cut off after {max_tokens} tokens. Reply again "
+                              "much shorter: only what was asked, the essentials only, no repetition."}]
                     continue
                 doublings += 1
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
@@ -138,8 +138,12 @@ class StructuredAsks:
             pass  # keeping a reject must never stop a run
 
     def ask_model(self, stage: str, messages: Messages, model: type[T], label: str = "",
-                  check: Callable[[T], None] | None = None, schema: dict[str, Any] | None = None) -> T:
+                  check: Callable[[T], None] | None = None, schema: dict[str, Any] | None = None,
+                  max_doublings: int | None = None) -> T:
         """A reply validated as ``model`` (schema via response_format when useful).
+
+        ``max_doublings`` bounds how often a cut-off reply gets more room before it is asked to be
+        shorter instead (``None``: up to the cap; 0: a reply this long is a model going in circles).
 
         ``check`` may add rules the schema cannot express; it raises ``ReplyError`` with the
         instruction for the model, which is then re-prompted like a schema error. ``schema``
@@ -153,7 +157,7 @@ class StructuredAsks:
             return value
 
         return self._repair_loop(stage, messages, parse, schema=schema or model.model_json_schema(),
-                                 label=label or model.__name__, what=f"{model.__name__} JSON")
+                                 label=label or model.__name__, what=f"{model.__name__} JSON", max_doublings=max_doublings)
 
     def ask_file(self, stage: str, messages: Messages, path: str,
                  check: Callable[[str], str | None] | None = None,

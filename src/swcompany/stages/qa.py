@@ -185,8 +185,10 @@ def run(ctx: StageContext) -> StageResult:
                                 files=fix_context(ctx, design, progress.test_files, run_.output), undone=progress.undone)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
+        # A fix replaces a few small files: a reply past max_output_tokens is a model going in
+        # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
         reply = ctx.gateway.ask_model(ctx.stage, messages, FixReply, label=f"fix round {n}",
-                                      check=check_fix(design, progress.test_files, current))
+                                      check=check_fix(design, progress.test_files, current), max_doublings=0)
         tested = {qa_file_for(f.path): f.path for f in design.files}
         for fixed in reply.files:
             if fixed.path in tested and ctx.exists(tested[fixed.path]):  # the same repair as for new test files
