@@ -22,7 +22,6 @@ def test_valid_design_levels():
 
 @pytest.mark.parametrize("files,message", [
     ([f("a.py", "b.py"), f("b.py", "a.py")], "cycle"),
-    ([f("a.py"), f("a.py")], "duplicate"),
     ([f("a.py", "missing.py")], "not in the file list"),
     ([f("a.py", "a.py")], "itself"),
     ([f("../../etc/passwd")], "escapes"),
@@ -97,3 +96,15 @@ def test_standard_library_modules_are_not_dependencies_to_install():
     """A model listing ``sqlite3`` made QA's ``pip install sqlite3`` fail the whole run."""
     design = Design.model_validate({**DESIGN, "dependencies": ["sqlite3", "argparse", "requests>=2", "Python", "rich[jupyter]"]})
     assert design.dependencies == ["requests>=2", "rich[jupyter]"]
+
+
+def test_a_path_listed_once_per_class_is_one_file_with_all_of_them():
+    """Seen on the 1.5B model: todo/commands.py three times, one class each; refused three times."""
+    entry = {"path": "todo/commands.py", "purpose": "commands"}
+    design = Design.model_validate({**DESIGN, "files": [
+        *DESIGN["files"], {**entry, "interface": "class AddCommand:"},
+        {**entry, "interface": "class ViewCommand:", "depends_on": ["todo/storage.py"]}, {**entry, "interface": "class AddCommand:"},
+    ]})
+    commands = design.file("todo/commands.py")
+    assert [f.path for f in design.files].count("todo/commands.py") == 1
+    assert commands.interface == "class AddCommand:\nclass ViewCommand:" and commands.depends_on == ["todo/storage.py"]

@@ -190,6 +190,25 @@ class Design(BaseModel):
     dependencies: Texts = Field(default_factory=list, max_length=MAX_ITEMS["short"],
                                 description="third-party packages (pip requirement strings)")
 
+    @field_validator("files", mode="before")
+    @classmethod
+    def _merge_repeated_paths(cls, value: object) -> object:
+        """One path listed once per class (seen on a 1.5B model) means one file with all of them."""
+        if not isinstance(value, list) or not all(isinstance(f, dict) for f in value):
+            return value
+        merged: dict[object, dict[str, Any]] = {}
+        for entry in value:
+            first = merged.setdefault(entry.get("path"), dict(entry))
+            if first is entry or first == entry:
+                continue
+            interface, extra = str(first.get("interface") or ""), str(entry.get("interface") or "")
+            if extra and extra not in interface:
+                first["interface"] = f"{interface}\n{extra}".strip()
+            deps, more = first.get("depends_on") or [], entry.get("depends_on") or []
+            if isinstance(deps, list) and isinstance(more, list):
+                first["depends_on"] = deps + [d for d in more if d not in deps]
+        return list(merged.values())
+
     @field_validator("dependencies")
     @classmethod
     def _third_party_only(cls, value: list[str]) -> list[str]:
