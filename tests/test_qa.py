@@ -160,3 +160,29 @@ def test_a_fix_reply_cut_off_is_asked_shorter_not_given_more_room():
         fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
     assert len(fixes) == 2 and fixes[0].body["max_tokens"] == fixes[1].body["max_tokens"]
     assert "Reply again much shorter" in fixes[1].body["messages"][-1]["content"]
+
+
+def test_a_test_file_the_model_never_gets_right_is_left_out_and_the_others_run():
+    """Seen on the 1.5B model: cli's test file tested another module three times; the run died at exit 4."""
+    def qa(req):
+        if "tests/test_todo_storage.py" in req.text:
+            return "```python\ndef test_nothing():\n    assert True\n```"  # never imports todo.storage
+        return Scenario.__call__(Scenario(), req)
+
+    scenario = Scenario(overrides={"qa": qa})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    r = report(Path("workspace/t"))
+    assert r["verdict"] == "passed" and r["test_files"] == ["tests/test_todo_cli.py"]
+    assert r["unwritten_tests"] == ["tests/test_todo_storage.py: it does not import the module under test (todo.storage); "
+                                    "import it and test its real code. Use only what todo.storage defines, as shown in its source"]
+    assert "Test files left out" in Path("workspace/t/docs/qa_report.md").read_text()
+
+
+def test_when_no_test_file_can_be_written_the_run_stops_resumably():
+    scenario = Scenario(overrides={"qa": lambda req: "```python\ndef test_nothing():\n    assert True\n```"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 4, proc.stderr
+    assert "does not import the module under test" in proc.stderr and "swcompany resume" in proc.stderr

@@ -299,6 +299,7 @@ class QAReport(BaseModel):
     install_error: str | None = None
     last_output: str = ""
     test_files: list[str] = Field(default_factory=list)
+    unwritten_tests: list[str] = Field(default_factory=list, description="test files left out: the model never got them right, and why")
     fixed_files: list[str] = Field(default_factory=list)
     fix_notes: list[str] = Field(default_factory=list, description="each fix round's files and its stated reason (deleted tests must be named)")
     command: str = "python -m pytest tests"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
 from ..code_checks import defined_tests, module_name, problems_in_test_file, prune_tests
 from ..config import Settings
-from ..errors import EXIT_TESTS_FAILED
+from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
 from ..pytest_output import files_in_traceback, trim_failures
 from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
@@ -34,6 +34,7 @@ class QAProgress(BaseModel):
 
     tests_written: bool = False
     test_files: list[str] = Field(default_factory=list)
+    unwritten: list[str] = Field(default_factory=list)  # test files the model never got right, and why
     rounds_done: int = 0
     fixed_files: list[str] = Field(default_factory=list)
     fix_notes: list[str] = Field(default_factory=list)
@@ -61,26 +62,42 @@ def testable_modules(ctx: StageContext, design: Design) -> list[FileSpec]:
     return [f for f in design.files if f.path.endswith(".py") and ctx.exists(f.path) and has_behaviour(ctx.read(f.path))]
 
 
-def write_tests(ctx: StageContext, prd: PRD, design: Design) -> list[str]:
-    """One LLM call per testable module (concurrently), files written as they come."""
+def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str]) -> list[str]:
+    """One LLM call per testable module (concurrently), files written as they come.
+
+    A test file the model never gets right (after the repair attempts) is left out and noted in
+    ``unwritten``, so the other modules' tests still run; only when none can be written does
+    the stage stop (exit 4, resumable).
+    """
     modules = testable_modules(ctx, design)
 
-    def ask(spec: FileSpec) -> tuple[str, str]:
+    def ask(spec: FileSpec) -> tuple[str, str | ModelOutputError]:
         deps = [design.file(d) for d in spec.depends_on]
         module, source = module_name(spec.path), ctx.read(spec.path)
         messages = ctx.messages("qa", prd=prd, design=design, file=spec, module=module,
                                 source=source, dependencies=deps, test_path=qa_file_for(spec.path))
-        return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
-                                                            check=tests_check(module, source),
-                                                            transform=lambda text: prune_tests(text, module, source))
+        try:
+            return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
+                                                                check=tests_check(module, source),
+                                                                transform=lambda text: prune_tests(text, module, source))
+        except ModelOutputError as exc:
+            return qa_file_for(spec.path), exc
 
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa")
     try:
         results = list(pool.map(ask, modules))
     finally:  # on a stop, don't wait for the other calls in flight (the gateway drops them)
         pool.shutdown(wait=False, cancel_futures=True)
+    failures = [(path, r) for path, r in results if isinstance(r, ModelOutputError)]
+    if failures and len(failures) == len(results):
+        raise failures[0][1]
     written = []
     for path, content in results:
+        if isinstance(content, ModelOutputError):
+            reason = content.message.split(" attempts: ", 1)[-1]
+            unwritten.append(reason if reason.startswith(path) else f"{path}: {reason}")
+            ctx.info(f"{path} left out: the model's replies stayed unusable ({reason[:200]})")
+            continue
         ctx.write(path, content)
         written.append(path)
     ctx.write("tests/conftest.py", ctx.render("templates/tests_conftest.py.j2"))
@@ -156,7 +173,8 @@ def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str
                     errors=counts.errors, skipped=counts.skipped, rounds_used=progress.rounds_done,
                     timed_out=run.timed_out, flooded=run.flooded, install_error=install_error,
                     last_output="" if green else trim_failures(run.output), test_files=list(progress.test_files),
-                    fixed_files=list(progress.fixed_files), fix_notes=list(progress.fix_notes), sandbox=run.sandbox)
+                    fixed_files=list(progress.fixed_files), fix_notes=list(progress.fix_notes), sandbox=run.sandbox,
+                    unwritten_tests=list(progress.unwritten))
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -166,7 +184,7 @@ def run(ctx: StageContext) -> StageResult:
     prd, design = ctx.load_prd(), ctx.load_design()
     progress = ctx.progress(QAProgress)
     if not progress.tests_written:
-        progress.test_files = write_tests(ctx, prd, design)
+        progress.test_files = write_tests(ctx, prd, design, progress.unwritten)
         progress.tests_written = True
         ctx.save_progress(progress)
     mode = ctx.settings.sandbox
