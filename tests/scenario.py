@@ -159,8 +159,7 @@ class Scenario:
         elif role == "review":
             reply = json.dumps({"summary": "no serious problems", "findings": [], "fixes": []})
         elif role == "fix":
-            reply = json.dumps({"files": [{"path": "tests/test_noop.py", "content": "def test_noop():\n    pass\n"}],
-                                "explanation": "no idea"})
+            reply = "Explanation: no idea\n\n### tests/test_noop.py\n" + fenced("def test_noop():\n    pass\n")
         else:  # e.g. `swcompany doctor`'s probe
             reply = "OK"
         if isinstance(reply, str):

@@ -186,3 +186,20 @@ def test_when_no_test_file_can_be_written_the_run_stops_resumably():
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
     assert proc.returncode == 4, proc.stderr
     assert "does not import the module under test" in proc.stderr and "swcompany resume" in proc.stderr
+
+
+def test_a_fix_in_the_fenced_format_keeps_every_quote():
+    """Whole files travel as fenced blocks: inside a JSON string a small model's `'{"a": 1}'` cut the file."""
+    fixed = CODE["todo/storage.py"] + "\n\nSAMPLE = '{\"title\": \"milk\"}'\n"
+    replies = iter(["I think the titles are wrong.",  # no file: asked again in the format
+                    f"Explanation: list_tasks must return titles unchanged.\n\n### todo/storage.py\n```python\n{fixed}```\n"])
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": lambda req: next(replies)})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+        assert proc.returncode == 0, proc.stderr
+        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
+    assert "No file found in the reply" in fixes[1].body["messages"][-1]["content"]
+    assert "response_format" not in fixes[0].body  # free text: no JSON grammar around the files
+    ws = Path("workspace/t")
+    assert (ws / "todo/storage.py").read_text() == fixed
+    assert "list_tasks must return titles unchanged" in report(ws)["fix_notes"][0]

@@ -165,3 +165,22 @@ def test_runaway_replies_are_recognised(text):
 ])
 def test_ordinary_replies_are_not_runaway(text):
     assert not runaway(text)
+
+
+def test_files_are_read_from_path_lines_and_fenced_blocks():
+    from swcompany.structured import extract_files
+
+    reply = ("Explanation: the test expected upper case.\n\n### todo/storage.py\n```python\nx = '{\"a\": 1}'\n```\n\n"
+             "File: tests/test_a.py\n```python\nimport a\n```\n**tests/test_b.py**\n```\nb = 1\n```\n"
+             "`tests/test_c.py`:\n\n```python\nc = 2\n```\n### tests/test_cut.py\n```python\ncut = ")
+    explanation, files = extract_files(reply)
+    assert explanation == "the test expected upper case."
+    assert files == [{"path": "todo/storage.py", "content": "x = '{\"a\": 1}'\n"}, {"path": "tests/test_a.py", "content": "import a\n"},
+                     {"path": "tests/test_b.py", "content": "b = 1\n"}, {"path": "tests/test_c.py", "content": "c = 2\n"}]
+    assert extract_files("prose only")[1] == [] and extract_files("a.py\n\nprose\n```\nx\n```")[1] == []
+
+
+def test_file_extraction_is_linear_on_junk():
+    from swcompany.structured import extract_files
+
+    assert extract_files("### a.py\n```python\n" * 50_000)[1] == []  # every block unterminated

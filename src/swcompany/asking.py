@@ -25,6 +25,7 @@ from .structured import ReplyError, check_syntax, expected_shape, extract_code, 
 from .workspace import atomic_write
 
 T = TypeVar("T", bound=BaseModel)
+T_any = TypeVar("T_any")
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
 MAX_REJECT_CHARS = 200_000  # a kept reply is for a person to read, not a second copy of a flood
@@ -177,6 +178,11 @@ class StructuredAsks:
 
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}",
                                  max_doublings=1)
+
+    def ask_parsed(self, stage: str, messages: Messages, parse: Callable[[str], T_any], *, label: str, what: str,
+                   max_doublings: int | None = None) -> T_any:
+        """A free-text reply turned into a value by ``parse``, which raises ``ReplyError`` to re-prompt."""
+        return self._repair_loop(stage, messages, parse, schema=None, label=label, what=what, max_doublings=max_doublings)
 
     def ask_json(self, stage: str, messages: Messages, schema: dict[str, Any], label: str) -> Any:
         """A JSON value validated against a plain JSON schema (custom stages declare theirs in YAML)."""

@@ -187,6 +187,44 @@ def expected_shape(schema: dict, loc: tuple) -> str:
     return f"{'.'.join(path) or '(top level)'} must match {shape[:600]}"
 
 
+# A line naming a file of a multi-file reply: `### tests/test_x.py`, `File: x.py`, `**x.py**`, `x.py:`.
+_PATH_LINE = re.compile(r"[ \t]*(?:#{1,6}[ \t]*|(?:file|path)[ \t]*:[ \t]*|\*\*)?`?([\w./-]{1,300}\.[A-Za-z0-9]{1,10})`?"
+                        r"(?:\*\*)?:?[ \t]*", re.I)
+
+
+def extract_files(text: str) -> tuple[str, list[dict[str, str]]]:
+    """(explanation, [{"path", "content"}]) from a reply of path lines each followed by a fenced block.
+
+    Whole files travel as fenced blocks, not JSON strings: a small model writing `'{"a": 1}'`
+    inside a JSON string ends the string at the first quote (a grammar then closes the JSON),
+    which silently cuts the file. The explanation is the prose before the first file. One pass
+    over the lines: linear on any input.
+    """
+    lines = text.splitlines()
+    files: list[dict[str, str]] = []
+    first: int | None = None
+    path: str | None = None
+    path_at = i = 0
+    while i < len(lines):
+        line = lines[i]
+        named = _PATH_LINE.fullmatch(line)
+        if named:
+            path, path_at = named.group(1), i
+        elif path is not None and line.lstrip().startswith("```"):
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
+            if end is None:
+                break  # an unterminated block: a cut-off reply, not a file
+            files.append({"path": path, "content": "\n".join(lines[i + 1:end]).strip("\n") + "\n"})
+            first = path_at if first is None else first
+            path, i = None, end
+        elif line.strip():
+            path = None  # the path line must come right before its block (blank lines aside)
+        i += 1
+    explanation = "\n".join(lines[:first]) if first is not None else ""
+    explanation = re.sub(r"^\s*(?:#+\s*)?explanation\s*:?\s*", "", explanation.strip(), flags=re.I)
+    return explanation.strip(), files
+
+
 _WHOLE_FENCE = re.compile(r"\s*```[ \t]*+[\w+.#-]*+[ \t]*+\n(.*?)\n?```\s*", re.S)
 
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
 from ..code_checks import defined_tests, module_name, problems_in_test_file, prune_tests
@@ -21,7 +21,7 @@ from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
 from ..pytest_output import files_in_traceback, trim_failures
 from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
-from ..structured import ReplyError, check_syntax, parse_python
+from ..structured import ReplyError, check_syntax, extract_files, format_validation_error, parse_model, parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -128,7 +128,7 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
     allowed = {f.path for f in design.files} | set(test_files)
     current = current or {}
 
-    def check(reply: FixReply) -> None:
+    def check(reply: FixReply) -> FixReply:
         problems = []
         for fixed in reply.files:
             if fixed.path not in allowed and not fixed.path.startswith("tests/"):
@@ -138,17 +138,39 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
             elif fixed.path.startswith("tests/") and fixed.path in current and \
                     (gone := removed_tests(current[fixed.path], fixed.content, reply.explanation)):
                 problems.append(f"{fixed.path} deletes {', '.join(gone)}: keep every test, or say in "
-                                "'explanation' why each deleted one was wrong")
+                                "the explanation why each deleted one was wrong")
             elif fixed.path.endswith(".py") and fixed.path in {f.path for f in design.files}:
                 written = {p: t for p, t in current.items() if p != fixed.path}
                 problem = code_check(design, design.file(fixed.path), written)(fixed.content)
                 if problem:
                     problems.append(f"{fixed.path}: {problem}")
         if problems:
-            raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems)
-                             + "\nReply with the corrected JSON object only.")
+            raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems) + "\n" + FILES_FORMAT,
+                             reason="the fix cannot be applied: " + problems[0])
+        return reply
 
     return check
+
+
+FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to change as a line `### <path>` "
+                "followed by its complete new content in a fenced code block.")
+
+
+def parse_fix(text: str) -> FixReply:
+    """A fix reply: files as fenced blocks under `### path` lines (the format asked for), or a JSON object."""
+    explanation, files = extract_files(text)
+    if not files:
+        try:
+            return parse_model(text, FixReply)  # some models answer JSON whatever they are asked
+        except ReplyError:
+            raise ReplyError(f"No file found in the reply. {FILES_FORMAT}",
+                             reason="the reply holds no file under a `### path` line") from None
+    try:
+        return FixReply.model_validate({"files": files, "explanation": explanation})
+    except ValidationError as exc:
+        problems = format_validation_error(exc)
+        raise ReplyError(f"The fix cannot be applied:\n{problems}\n{FILES_FORMAT}",
+                         reason=f"the fix cannot be applied: {problems.splitlines()[0].lstrip('- ')}") from None
 
 
 def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str) -> list[dict[str, str]]:
@@ -199,14 +221,15 @@ def run(ctx: StageContext) -> StageResult:
     while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
         n = progress.rounds_done + 1
         failure = trim_failures(run_.output)
-        messages = ctx.messages("fix", schema=FixReply, prd=prd, design=design, failure=failure, round=n,
+        messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n,
                                 files=fix_context(ctx, design, progress.test_files, run_.output), undone=progress.undone)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
         # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
-        reply = ctx.gateway.ask_model(ctx.stage, messages, FixReply, label=f"fix round {n}",
-                                      check=check_fix(design, progress.test_files, current), max_doublings=0)
+        checked = check_fix(design, progress.test_files, current)
+        reply = ctx.gateway.ask_parsed(ctx.stage, messages, lambda text: checked(parse_fix(text)),
+                                       label=f"fix round {n}", what="fix", max_doublings=0)
         tested = {qa_file_for(f.path): f.path for f in design.files}
         for fixed in reply.files:
             if fixed.path in tested and ctx.exists(tested[fixed.path]):  # the same repair as for new test files
@@ -260,7 +283,7 @@ def plans(settings: Settings) -> list[CallPlan]:
 STAGE = BuiltinStage(
     name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
-               **prompt_templates("fix", {"schema", "prd", "design", "failure", "round", "files", "undone"}),
+               **prompt_templates("fix", {"prd", "design", "failure", "round", "files", "undone"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )
