@@ -8,6 +8,7 @@ recorded in state, so a resume neither rewrites the tests nor repeats a round.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Literal
@@ -173,6 +174,11 @@ def parse_fix(text: str) -> FixReply:
                          reason=f"the fix cannot be applied: {problems.splitlines()[0].lstrip('- ')}") from None
 
 
+def fix_reader(check: Callable[[FixReply], FixReply]) -> Callable[[str], FixReply]:
+    """Reply text -> a fix that parses and passes ``check`` (else ``ReplyError``, re-prompted)."""
+    return lambda text: check(parse_fix(text))
+
+
 def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str) -> list[dict[str, str]]:
     """The files a fix needs: tests and the sources named in tracebacks (else all sources), capped."""
     sources = [f.path for f in design.files if ctx.exists(f.path)]
@@ -227,8 +233,7 @@ def run(ctx: StageContext) -> StageResult:
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
         # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
-        checked = check_fix(design, progress.test_files, current)
-        reply = ctx.gateway.ask_parsed(ctx.stage, messages, lambda text: checked(parse_fix(text)),
+        reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
                                        label=f"fix round {n}", what="fix", max_doublings=0)
         tested = {qa_file_for(f.path): f.path for f in design.files}
         for fixed in reply.files:
