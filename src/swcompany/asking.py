@@ -41,7 +41,7 @@ class Reply:
 
 
 class StructuredAsks:
-    """``ask_model``/``ask_file``/``ask_json``/``ask_text`` over the host class's ``chat``."""
+    """``ask_model``/``ask_file``/``ask_json``/``ask_text``/``ask_parsed`` over the host class's ``chat``."""
 
     settings: Settings
     cache: ResponseCache
