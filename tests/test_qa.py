@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import git
+import pytest
 
 from conftest import cli_args, run_cli
 from fake_model import FakeModel
@@ -203,3 +204,15 @@ def test_a_fix_in_the_fenced_format_keeps_every_quote():
     ws = Path("workspace/t")
     assert (ws / "todo/storage.py").read_text() == fixed
     assert "list_tasks must return titles unchanged" in report(ws)["fix_notes"][0]
+
+
+def test_placeholder_blocks_change_nothing_and_a_reply_of_only_those_is_asked_again():
+    """Seen on the 1.5B model: the format's example paths copied, each with `# No changes needed`."""
+    from swcompany.stages.qa import parse_fix
+    from swcompany.structured import ReplyError
+
+    noop = "Explanation: none.\n\n### path/to/file.py\n```python\n# No changes needed\n```\n"
+    with pytest.raises(ReplyError, match="No file found"):
+        parse_fix(noop)
+    real = parse_fix(noop + "### todo/storage.py\n```python\nx = 1\n```\n")
+    assert [f.path for f in real.files] == ["todo/storage.py"]

@@ -157,9 +157,15 @@ FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to cha
                 "followed by its complete new content in a fenced code block.")
 
 
+def has_code(content: str) -> bool:
+    """Anything but blank lines and comments."""
+    return any(line.strip() and not line.lstrip().startswith("#") for line in content.splitlines())
+
+
 def parse_fix(text: str) -> FixReply:
     """A fix reply: files as fenced blocks under `### path` lines (the format asked for), or a JSON object."""
     explanation, files = extract_files(text)
+    files = [f for f in files if has_code(f["content"])]  # "# No changes needed" blocks change nothing
     if not files:
         try:
             return parse_model(text, FixReply)  # some models answer JSON whatever they are asked
