@@ -86,8 +86,9 @@ def test_a_hanging_test_is_killed_by_the_timeout():
 def test_generated_tests_cannot_see_api_keys(monkeypatch):
     monkeypatch.setenv("MY_SERVICE_API_KEY", "sk-sandbox-leak-check-123456")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_leakcheck123456")
-    spy = ("import os\n\nfrom todo import storage\n\n\ndef test_env(tmp_path):\n"
-           "    open('env_seen.txt', 'w').write('\\n'.join(f'{k}={v}' for k, v in os.environ.items()))\n")
+    spy = ("import os\nimport pathlib\n\nfrom todo import storage\n\n\ndef test_env(tmp_path):\n"
+           "    seen = pathlib.Path(__file__).parent.parent / 'env_seen.txt'\n"
+           "    seen.write_text('\\n'.join(f'{k}={v}' for k, v in os.environ.items()))\n")
     scenario = Scenario(tests={"tests/test_todo_storage.py": spy})
     with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
@@ -216,3 +217,16 @@ def test_placeholder_blocks_change_nothing_and_a_reply_of_only_those_is_asked_ag
         parse_fix(noop)
     real = parse_fix(noop + "### todo/storage.py\n```python\nx = 1\n```\n")
     assert [f.path for f in real.files] == ["todo/storage.py"]
+
+
+def test_each_generated_test_runs_in_its_own_folder():
+    """Seen on the 1.5B model: tests sharing 'todo.db' in the project folder saw 27 tasks, not 3."""
+    writes = ("from todo import storage\n\n\n"
+              "def test_first():\n    storage.add_task('todo.db', 'a')\n    assert len(storage.list_tasks('todo.db')) == 1\n\n\n"
+              "def test_second():\n    storage.add_task('todo.db', 'b')\n    assert len(storage.list_tasks('todo.db')) == 1\n")
+    scenario = Scenario(tests={**TESTS, "tests/test_todo_storage.py": writes})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert report(Path("workspace/t"))["passed"] == 3
+    assert not Path("workspace/t/todo.db").exists()
