@@ -212,3 +212,20 @@ def test_a_parametrize_naming_a_missing_argument_is_dropped_not_fatal():
         problems_in_test_file(tests, "roman.convert", CONVERT)
     pruned = prune_tests(tests, "roman.convert", CONVERT)
     assert "def test_bad" not in pruned and "def test_ok" in pruned
+
+
+def test_attributes_of_a_local_package_must_exist():
+    """Seen on the 1.5B model: `import csv_to_json.csv_to_json` then `csv_to_json.convert_csv_to_json(...)`."""
+    from swcompany.code_checks import undefined_attributes
+
+    written = {"csv_to_json.csv_to_json": "def convert_csv_to_json(path):\n    return path\n"}
+    modules = {"csv_to_json.csv_to_json", "csv_to_json.cli"}
+    bad = "import csv_to_json.csv_to_json\n\ncsv_to_json.convert_csv_to_json('a')\n"
+    assert undefined_attributes(bad, written, modules) == [
+        "csv_to_json.convert_csv_to_json: csv_to_json has no 'convert_csv_to_json'; "
+        "convert_csv_to_json is defined in csv_to_json.csv_to_json"]
+    good = ("import csv_to_json.csv_to_json\nimport csv_to_json.csv_to_json as c\nimport json\n\n"
+            "csv_to_json.csv_to_json.convert_csv_to_json('a')\nc.convert_csv_to_json('b')\njson.dumps(1)\n")
+    assert undefined_attributes(good, written, modules) == []
+    assert undefined_attributes("import csv_to_json.csv_to_json as c\nc.nope()\n", written, modules) == [
+        "c.nope: csv_to_json.csv_to_json has no 'nope'"]

@@ -213,6 +213,43 @@ def undefined_imports(code: str, written: dict[str, str]) -> list[str]:
     return problems
 
 
+def undefined_attributes(code: str, written: dict[str, str], modules: set[str]) -> list[str]:
+    """``import pkg.mod`` then ``pkg.func()``: the name bound is the package, which lacks ``func``.
+
+    Checked for the project's own modules and packages only (``modules``: every design module's
+    dotted name); a module's names come from its written text, a package folder without an
+    ``__init__.py`` has only its submodules.
+    """
+    tree = _parse(code)
+    if tree is None:
+        return []
+    packages = {m.rsplit(".", i)[0] for m in modules for i in range(1, m.count(".") + 1)}
+    bound: dict[str, str] = {}  # local name -> dotted module it refers to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                target = alias.name if alias.asname else alias.name.split(".")[0]
+                if target in modules or target in packages:
+                    bound[alias.asname or target] = target
+    problems: list[str] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound):
+            continue
+        module, attr = bound[node.value.id], node.attr
+        if f"{module}.{attr}" in modules or f"{module}.{attr}" in packages:
+            continue
+        if module in written and attr in defined_names(written[module]):
+            continue
+        if module not in written and module in modules:
+            continue  # not written yet (a cycle): nothing to check against
+        owners = sorted(m for m, text in written.items() if attr in defined_names(text))
+        where = f"; {attr} is defined in {', '.join(owners)}" if owners else ""
+        problem = f"{node.value.id}.{attr}: {module} has no {attr!r}{where}"
+        if problem not in problems:
+            problems.append(problem)
+    return problems
+
+
 def design_modules(design: "Design") -> dict[str, str]:
     """Dotted module name -> path, for every Python file of the design."""
     return {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
@@ -252,6 +289,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             problems.append(f"it imports {', '.join(phantom)}, which no file of the design provides; "
                             f"the project's modules are: {', '.join(sorted(modules))}")
         problems += undefined_imports(content, written_modules)
+        problems += undefined_attributes(content, written_modules, set(modules))
         stubs = stub_functions(content, promised)
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
