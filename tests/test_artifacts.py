@@ -94,7 +94,7 @@ def test_a_state_file_from_before_the_stage_protocol_is_migrated():
 
 def test_standard_library_modules_are_not_dependencies_to_install():
     """A model listing ``sqlite3`` made QA's ``pip install sqlite3`` fail the whole run."""
-    design = Design.model_validate({**DESIGN, "dependencies": ["sqlite3", "argparse", "requests>=2", "Python", "rich[jupyter]"]})
+    design = Design.model_validate({**DESIGN, "dependencies": ["sqlite3", "argparse", "requests>=2", "Python", "python3.11", "rich[jupyter]"]})
     assert design.dependencies == ["requests>=2", "rich[jupyter]"]
 
 

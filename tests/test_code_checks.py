@@ -229,3 +229,22 @@ def test_attributes_of_a_local_package_must_exist():
     assert undefined_attributes(good, written, modules) == []
     assert undefined_attributes("import csv_to_json.csv_to_json as c\nc.nope()\n", written, modules) == [
         "c.nope: csv_to_json.csv_to_json has no 'nope'"]
+
+
+def test_the_architects_example_package_is_named_after_the_project():
+    """The 1.5B model gave a word counter a `roman/` package, copied from the prompt's example."""
+    from swcompany.stages.architect import package_name
+
+    assert package_name("Word Frequency Counter") == "word_frequency_counter"
+    assert package_name("A CSV to JSON CLI") == "csv_to_json"
+    assert package_name("123 !!") == "app"
+
+
+def test_a_fixture_shadowing_pytests_own_is_dropped():
+    from swcompany.code_checks import prune_tests
+
+    code = ("import pytest\nimport sys\nfrom roman.convert import to_roman\n\n\n@pytest.fixture\ndef capsys(monkeypatch):\n"
+            "    cap = pytest.Capsys()\n    return cap\n\n\ndef test_ac1_roman(capsys):\n    assert to_roman(4) == 'IV'\n")
+    pruned = prune_tests(code, "roman.convert", "def to_roman(n: int) -> str:\n    return 'IV'\n")
+    assert "pytest.Capsys" not in pruned and "def test_ac1_roman(capsys)" in pruned
+    assert pruned.startswith("# swcompany dropped the fixture capsys: pytest provides it\n")

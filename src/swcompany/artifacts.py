@@ -212,8 +212,9 @@ class Design(BaseModel):
     @field_validator("dependencies")
     @classmethod
     def _third_party_only(cls, value: list[str]) -> list[str]:
-        """Small models list ``sqlite3`` or ``argparse`` here; pip cannot install the standard library."""
-        return [d for d in value if _requirement_name(d) not in _NOT_ON_PYPI]
+        """Small models list ``sqlite3``, ``argparse`` or ``python3.11`` here; pip installs none of them."""
+        return [d for d in value if _requirement_name(d) not in _NOT_ON_PYPI
+                and not re.fullmatch(r"python[\d.]*", _requirement_name(d))]
 
     @field_validator("how_to_run")
     @classmethod

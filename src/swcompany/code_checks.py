@@ -446,6 +446,31 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     return list(dict.fromkeys(problems))[:8]
 
 
+PYTEST_FIXTURES = frozenset({"capsys", "capfd", "capsysbinary", "capfdbinary", "caplog", "monkeypatch", "tmp_path",
+                             "tmp_path_factory", "tmpdir", "tmpdir_factory", "request", "recwarn", "pytestconfig"})
+
+
+def drop_shadowed_fixtures(test_code: str) -> str:
+    """Remove a test file's own fixture named like one of pytest's (``capsys``...).
+
+    Seen on a 1.5B model: ``def capsys(monkeypatch): cap = pytest.Capsys()`` (no such class)
+    broke every test using it, and three fix rounds kept it. pytest's own fixture is the one meant.
+    """
+    tree = _parse(test_code)
+    if tree is None:
+        return test_code
+    shadows = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in PYTEST_FIXTURES
+               and any("fixture" in ast.unparse(d) for d in n.decorator_list)]
+    if not shadows:
+        return test_code
+    lines = test_code.splitlines()
+    for func in sorted(shadows, key=lambda f: f.lineno, reverse=True):
+        start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
+        del lines[start:func.end_lineno]
+    note = [f"# swcompany dropped the fixture {f.name}: pytest provides it" for f in shadows]
+    return "\n".join([*note, *lines]).rstrip() + "\n"
+
+
 def prune_tests(test_code: str, module: str, source: str) -> str:
     """Drop the test functions that call what the module does not define (or with wrong arguments).
 
@@ -453,7 +478,9 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     for the whole file rarely fixes only those two. Dropped tests are named in a comment at the
     top, so the report and a reader see what was removed and why. Left alone when nothing would
     remain, or when the file's problem is not per test (no import, a copy of the code).
+    Fixtures shadowing pytest's own are dropped first.
     """
+    test_code = drop_shadowed_fixtures(test_code)
     tree = _parse(test_code)
     if tree is None:
         return test_code

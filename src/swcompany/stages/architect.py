@@ -9,6 +9,7 @@ the engineer writes a file after the modules it uses and sees their code.
 from __future__ import annotations
 
 import copy
+import keyword
 import re
 from pathlib import PurePosixPath
 
@@ -120,11 +121,20 @@ def design_schema(max_files: int) -> dict:
     return schema
 
 
+def package_name(title: str) -> str:
+    """The prompt's example package, named after this project: small models copy examples, so an
+    example about roman numerals gave a word counter a `roman/` package."""
+    words = re.findall(r"[a-z]+", title.lower())
+    words = [w for w in words if w not in {"a", "an", "the", "and", "for", "of", "cli", "app", "tool", "command", "line"}]
+    name = "_".join(words[:3])
+    return name if name.isidentifier() and not keyword.iskeyword(name) else "app"
+
+
 def run(ctx: StageContext) -> StageResult:
     prd = ctx.load_prd()
     max_files = ctx.settings.max_files
     messages = ctx.messages("architect", schema=Design, prd_json=prd.model_dump_json(indent=2),
-                            prd_markdown=hand_edited_markdown(ctx), max_files=max_files)
+                            prd_markdown=hand_edited_markdown(ctx), max_files=max_files, package=package_name(prd.title))
     design = ctx.gateway.ask_model(ctx.stage, messages, Design, label="design", schema=design_schema(max_files),
                                    check=lambda d: review_design(d, max_files))
     levels = dependency_levels(design.files)
@@ -143,6 +153,6 @@ def plans(settings: Settings) -> list[CallPlan]:
 
 STAGE = BuiltinStage(
     name="architect", title="Architect", reads=(PRD_JSON, PRD_MD), runner=run, plans=plans,
-    templates={**prompt_templates("architect", {"schema", "prd_json", "prd_markdown", "max_files"}),
+    templates={**prompt_templates("architect", {"schema", "prd_json", "prd_markdown", "max_files", "package"}),
                "templates/design.md.j2": frozenset({"design", "levels"})},
 )
