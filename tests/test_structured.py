@@ -149,13 +149,30 @@ def _lines(make, n):
     return "\n".join(make(i) for i in range(n)) + "\n"
 
 
+def _block(i):
+    return (f"def test_ac{i}_converts(tmp_path, monkeypatch):\n    # AC{i}: the CLI converts CSV files\n"
+            f"    path = tmp_path / 'input{i}.csv'\n    path.write_text('Name,Age\\nAlice,30\\n')\n"
+            f"    monkeypatch.setattr(sys, 'argv', ['prog', str(path)])\n    assert main() == 0\n\n")
+
+
 @pytest.mark.parametrize("text", [
     _lines(lambda i: f"    assert f([{', '.join(map(str, range(i)))}]) == ({i}, {i * 7})", 60),  # ever larger inputs
     _lines(lambda i: "    ([1.0, 2.0, 3.0], 0.000001, False),", 60),                            # one row forever
     _lines(lambda i: f"def test_{i}():\\n    assert g({i}) == {i}", 30).replace("\n", "\\n"),  # inside a JSON string
+    "".join(_block(i) for i in range(40)),  # one test copied with small changes (the CSV idea's 18 tests)
 ])
 def test_runaway_replies_are_recognised(text):
     assert runaway(text)
+
+
+def test_real_code_is_never_runaway():
+    from pathlib import Path
+
+    import swcompany
+
+    for path in sorted([*Path(swcompany.__file__).parent.rglob("*.py"), *Path(__file__).parent.rglob("*.py")]):
+        text = path.read_text()
+        assert not any(runaway(text[:end]) for end in range(2000, len(text), 2000)), path
 
 
 @pytest.mark.parametrize("text", [

@@ -70,8 +70,8 @@ class StructuredAsks:
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
             keys.append(reply.cache_key)
             if reply.finish_reason == RUNAWAY:
-                reason = (f"the reply repeated one line pattern {RUNAWAY_LINES} lines in a row "
-                          f"(a model writing in circles); it was stopped after {len(reply.text):,} characters")
+                reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
+                          f"and over: a model writing in circles); it was stopped after {len(reply.text):,} characters")
                 self._keep_reject(stage, label, attempt, reason, reply.text)
                 convo = [*convo, {"role": "assistant", "content": "(a reply that repeated itself, not shown)"},
                          {"role": "user", "content": "Your reply kept repeating the same kind of line. Write it again "
