@@ -53,6 +53,9 @@ def test_check_syntax():
     assert check_syntax("a.py", "def f():\n    return 1\n") is None
     assert check_syntax("a.json", "{bad") is not None
     assert check_syntax("notes.txt", "anything") is None
+    # the offending line is quoted: "line 2" alone did not help a 1.5B model find `roman numeral`
+    assert check_syntax("a.py", "def f():\n    roman numeral = ''\n") == \
+        "does not parse: SyntaxError: invalid syntax (line 2: `roman numeral = ''`)"
 
 
 def test_undeclared_imports():

@@ -271,7 +271,9 @@ def check_syntax(path: str, content: str) -> str | None:
         elif path.endswith(".toml"):
             tomllib.loads(content)
     except SyntaxError as exc:
-        return f"does not parse: SyntaxError: {exc.msg} (line {exc.lineno})"
+        # The line itself: a small model told only "line 29" wrote `roman numeral = ''` three times.
+        shown = (exc.text or "").strip()[:160]
+        return f"does not parse: SyntaxError: {exc.msg} (line {exc.lineno}{f': `{shown}`' if shown else ''})"
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         return f"does not parse: {type(exc).__name__}: {exc}"
     except _TOO_DEEP:
