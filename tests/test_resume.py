@@ -169,8 +169,9 @@ def test_second_run_on_a_busy_workspace_fails_clearly(tmp_path):
     with FakeLLMServer(scenario) as server:
         assert run_cli("new", "todo", "--name", "t", *cli_args(server), "--no-tests").returncode == 0
         scenario.delay = 0.5
+        before = scenario.counts["engineer"]
         first = spawn_cli("resume", "workspace/t", "--from", "engineer", "--no-cache", "-j", "1")
-        wait_for(lambda: scenario.counts["engineer"] >= 1)  # the lock is held from the start
+        wait_for(lambda: scenario.counts["engineer"] > before)  # its first call: it holds the lock
         second = run_cli("resume", "workspace/t", "--from", "engineer")
         assert second.returncode == 2
         assert "in use by another swcompany run" in second.stderr

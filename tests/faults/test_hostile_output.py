@@ -140,6 +140,9 @@ def last_user_messages(requests) -> list[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_hostile_output_is_contained(case: Hostile, tmp_path, monkeypatch):
+    # Whole replies, so the parsers' own limits are what is tested (a streamed reply of junk is
+    # stopped sooner by the runaway guard: tests/faults/test_provider_faults.py).
+    monkeypatch.setenv("SWCOMPANY_STREAM", "off")
     for name, value in case.env.items():
         monkeypatch.setenv(name, value)
     before = files_outside(tmp_path)
