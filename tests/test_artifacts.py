@@ -108,3 +108,8 @@ def test_a_path_listed_once_per_class_is_one_file_with_all_of_them():
     commands = design.file("todo/commands.py")
     assert [f.path for f in design.files].count("todo/commands.py") == 1
     assert commands.interface == "class AddCommand:\nclass ViewCommand:" and commands.depends_on == ["todo/storage.py"]
+
+
+def test_a_path_of_the_wrong_type_is_a_validation_error_not_a_crash():
+    with pytest.raises(ValidationError):
+        Design.model_validate({**DESIGN, "files": [{"path": ["a.py"], "purpose": "x"}, {"path": ["a.py"], "purpose": "y"}]})

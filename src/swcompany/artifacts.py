@@ -198,7 +198,8 @@ class Design(BaseModel):
             return value
         merged: dict[object, dict[str, Any]] = {}
         for entry in value:
-            first = merged.setdefault(entry.get("path"), dict(entry))
+            path = entry.get("path")
+            first = merged.setdefault(path if isinstance(path, str) else id(entry), dict(entry))
             if first is entry or first == entry:
                 continue
             interface, extra = str(first.get("interface") or ""), str(entry.get("interface") or "")
