@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .structured import parse_python, undeclared_imports
 
@@ -232,17 +232,24 @@ def undefined_attributes(code: str, written: dict[str, str], modules: set[str]) 
                 if target in modules or target in packages:
                     bound[alias.asname or target] = target
     problems: list[str] = []
+    known: dict[str, set[str]] = {}
+
+    def names_of(module: str) -> set[str]:  # each written module parsed once, not once per attribute
+        if module not in known:
+            known[module] = defined_names(written[module])
+        return known[module]
+
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound):
             continue
         module, attr = bound[node.value.id], node.attr
         if f"{module}.{attr}" in modules or f"{module}.{attr}" in packages:
             continue
-        if module in written and attr in defined_names(written[module]):
+        if module in written and attr in names_of(module):
             continue
         if module not in written and module in modules:
             continue  # not written yet (a cycle): nothing to check against
-        owners = sorted(m for m, text in written.items() if attr in defined_names(text))
+        owners = sorted(m for m in written if attr in names_of(m))
         where = f"; {attr} is defined in {', '.join(owners)}" if owners else ""
         problem = f"{node.value.id}.{attr}: {module} has no {attr!r}{where}"
         if problem not in problems:
@@ -463,12 +470,17 @@ def drop_shadowed_fixtures(test_code: str) -> str:
                and any("fixture" in ast.unparse(d) for d in n.decorator_list)]
     if not shadows:
         return test_code
-    lines = test_code.splitlines()
-    for func in sorted(shadows, key=lambda f: f.lineno, reverse=True):
+    return _without_functions(test_code, shadows, [f"# swcompany dropped the fixture {f.name}: pytest provides it"
+                                                   for f in shadows])
+
+
+def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
+    """``code`` with these top-level functions (and their decorators) cut out, ``notes`` on top."""
+    lines = code.splitlines()
+    for func in sorted(functions, key=lambda f: f.lineno, reverse=True):
         start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
         del lines[start:func.end_lineno]
-    note = [f"# swcompany dropped the fixture {f.name}: pytest provides it" for f in shadows]
-    return "\n".join([*note, *lines]).rstrip() + "\n"
+    return "\n".join([*notes, *lines]).rstrip() + "\n"
 
 
 def prune_tests(test_code: str, module: str, source: str) -> str:
@@ -493,12 +505,8 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f))}
     if not bad or len(bad) == len(functions):
         return test_code
-    lines = test_code.splitlines()
-    for func in sorted((f for f in functions if f.name in bad), key=lambda f: f.lineno, reverse=True):
-        start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
-        del lines[start:func.end_lineno]
-    note = [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()]
-    return "\n".join([*note, *lines]).rstrip() + "\n"
+    return _without_functions(test_code, [f for f in functions if f.name in bad],
+                              [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()])
 
 
 def defined_tests(code: str) -> set[str]:
