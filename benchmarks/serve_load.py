@@ -130,14 +130,9 @@ class Load:
         return json.loads(self.provider.stdout.readline())
 
     def stop(self) -> None:
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        from swcompany.serve.server import stop_processes
+
+        stop_processes(list(reversed(self.procs)))
 
 
 def _client(api: str, ids: list[str], reads: list[float], outcomes: dict[str, dict], n: int, k: int) -> None:

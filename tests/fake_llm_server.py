@@ -96,14 +96,32 @@ def _count_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-class FakeLLMServer:
+class RecordingResponder:
+    """A request log and the responder that answers it: what both fakes (HTTP and in-process) share."""
+
+    def __init__(self, responder: Responder):
+        self.responder = responder
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+
+    def answer(self, req: Request) -> Reply:
+        """Record ``req``; the responder's reply as a ``Reply``, after its scripted delay."""
+        with self._lock:
+            self.requests.append(req)
+        reply = self.responder(req)
+        if isinstance(reply, str):
+            reply = Reply(content=reply)
+        if reply.delay:
+            time.sleep(reply.delay)
+        return reply
+
+
+class FakeLLMServer(RecordingResponder):
     """Threaded HTTP server with a swappable responder and a request log."""
 
     def __init__(self, responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0):
-        self.responder: Responder = responder or (lambda req: Reply(content="ok"))
-        self.requests: list[Request] = []
+        super().__init__(responder or (lambda req: Reply(content="ok")))
         self.completed = 0  # replies fully sent; requests minus completed = in flight
-        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -127,13 +145,7 @@ class FakeLLMServer:
                 except json.JSONDecodeError:
                     body = {}
                 req = Request(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
-                with server._lock:
-                    server.requests.append(req)
-                reply = server.responder(req)
-                if isinstance(reply, str):
-                    reply = Reply(content=reply)
-                if reply.delay:
-                    time.sleep(reply.delay)
+                reply = server.answer(req)
                 if reply.drop_connection:
                     with server._lock:
                         server.completed += 1

@@ -7,26 +7,19 @@ streaming, signals and providers' wire formats stay end to end, on ``fake_llm_se
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from fake_llm_server import Reply, Request, Responder, _count_tokens
+from fake_llm_server import RecordingResponder, Request, _count_tokens
 
 # litellm's exception class per HTTP status, so the gateway's retry and error mapping apply.
 _ERRORS = {401: "AuthenticationError", 403: "PermissionDeniedError", 404: "NotFoundError", 400: "BadRequestError",
            429: "RateLimitError", 500: "InternalServerError", 502: "BadGatewayError", 503: "ServiceUnavailableError"}
 
 
-class FakeModel:
+class FakeModel(RecordingResponder):
     """A ``transport`` callable: records each request and answers with the responder's reply."""
 
     base_url = ""  # no server: runs use the provider's own (fake) key from the environment
-
-    def __init__(self, responder: Responder):
-        self.responder = responder
-        self.requests: list[Request] = []
-        self._lock = threading.Lock()
 
     def __call__(self, **kwargs: Any) -> Any:
         import litellm
@@ -34,13 +27,7 @@ class FakeModel:
         body = {k: v for k, v in kwargs.items() if k in ("model", "messages", "max_tokens", "temperature",
                                                          "response_format")}
         req = Request(path="/v1/chat/completions", headers={}, body=body)
-        with self._lock:
-            self.requests.append(req)
-        reply = self.responder(req)
-        if isinstance(reply, str):
-            reply = Reply(content=reply)
-        if reply.delay:
-            time.sleep(reply.delay)
+        reply = self.answer(req)
         if reply.status != 200:
             error = getattr(litellm, _ERRORS.get(reply.status, "APIError"))
             message = reply.content or f"fake error {reply.status}"

@@ -151,15 +151,10 @@ class Service:
         return "".join(p.read_text(errors="replace") for p in self.root.glob("*.log"))
 
     def stop(self) -> None:
+        from swcompany.serve.server import stop_processes
+
         self.http.close()
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(self.procs)
         self.redis.terminate()
         self.redis.wait()
         self.fake.stop()

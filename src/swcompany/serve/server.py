@@ -41,9 +41,17 @@ def private_redis(data_dir: Path, port: int | None = None) -> Iterator[str]:
         _wait_for_redis(url, proc)
         yield url
     finally:
-        proc.terminate()
+        stop_processes([proc])
+
+
+def stop_processes(procs: list[subprocess.Popen], timeout: float = 10.0) -> None:
+    """SIGTERM each (in order) so it can save its state, then SIGKILL what is still running after ``timeout``."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
 
