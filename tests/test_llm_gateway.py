@@ -132,3 +132,14 @@ def test_a_stopping_run_drops_streamed_replies_in_flight_and_queued_calls(tmp_pa
         assert not any(t.is_alive() for t in threads)
         assert len(outcomes) == 2 and all(isinstance(e, RunCancelled) for e in outcomes)
         assert len(server.requests) == 1  # the queued call was never sent
+
+
+def test_a_reply_that_comes_back_unchanged_is_asked_again_warmer(tmp_path):
+    """Seen on the 1.5B model at temperature 0.2: the same stub file three times, whatever the re-prompt said."""
+    stub = "```python\ndef f(x: int) -> int:\n    pass\n```"
+    with FakeModel(scripted(stub, stub, "```python\ndef f(x: int) -> int:\n    return x\n```")) as server:
+        gw, _ = gateway(server, tmp_path)
+        check = lambda code: "f has no real body" if "pass" in code else None  # noqa: E731
+        assert "return x" in gw.ask_file("engineer", [{"role": "user", "content": "write a.py"}], "a.py", check=check)
+        temperatures = [r.body["temperature"] for r in server.calls()]
+    assert temperatures == [0.2, 0.2, 0.8]

@@ -28,6 +28,7 @@ T = TypeVar("T", bound=BaseModel)
 T_any = TypeVar("T_any")
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
+REPEAT_TEMPERATURE = 0.8  # the next ask after a refused reply came back identical
 MAX_REJECT_CHARS = 200_000  # a kept reply is for a person to read, not a second copy of a flood
 
 
@@ -48,7 +49,7 @@ class StructuredAsks:
     rejects_dir: Path | None
 
     def chat(self, stage: str, messages: Messages, *, schema: dict[str, Any] | None = None,
-             max_tokens: int | None = None, label: str = "") -> Reply:
+             max_tokens: int | None = None, label: str = "", temperature: float | None = None) -> Reply:
         raise NotImplementedError  # provided by Gateway
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
@@ -65,9 +66,10 @@ class StructuredAsks:
         seen: set[str] = set()
         reason = "no reply"
         doublings = 0
+        temperature: float | None = None  # the configured one, until a reply comes back unchanged
         attempts = self.settings.repair_attempts + 1
         for attempt in range(1, attempts + 1):
-            reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label)
+            reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label, temperature=temperature)
             keys.append(reply.cache_key)
             if reply.finish_reason == RUNAWAY:
                 reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
@@ -111,6 +113,8 @@ class StructuredAsks:
             instruction = str(error)
             if reply.text in seen:
                 instruction = self._sharper(instruction, error, schema)
+                # Words alone did not move it (seen: a 1.5B model sent the same stubs three times at 0.2).
+                temperature = max(self.settings.temperature, REPEAT_TEMPERATURE)
             seen.add(reply.text)
             convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": instruction}]
         self.cache.forget(keys)  # a later resume should ask afresh, not replay the failure

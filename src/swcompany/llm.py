@@ -179,9 +179,11 @@ class Gateway(StructuredAsks):
 
     # --- one request ---
 
-    def _request(self, model: str, messages: Messages, schema: dict[str, Any] | None, max_tokens: int) -> dict[str, Any]:
+    def _request(self, model: str, messages: Messages, schema: dict[str, Any] | None, max_tokens: int,
+                 temperature: float | None = None) -> dict[str, Any]:
         req: dict[str, Any] = {
-            "model": model, "messages": messages, "temperature": self.settings.temperature,
+            "model": model, "messages": messages,
+            "temperature": self.settings.temperature if temperature is None else temperature,
             "max_tokens": max_tokens,
         }
         if self.settings.base_url:
@@ -211,10 +213,10 @@ class Gateway(StructuredAsks):
             return False
 
     def chat(self, stage: str, messages: Messages, *, schema: dict[str, Any] | None = None,
-             max_tokens: int | None = None, label: str = "") -> Reply:
+             max_tokens: int | None = None, label: str = "", temperature: float | None = None) -> Reply:
         """One completion, from the cache when possible, else from the provider with retries."""
         model = self.settings.model_for(stage)
-        request = self._request(model, messages, schema, max_tokens or self.settings.max_output_tokens)
+        request = self._request(model, messages, schema, max_tokens or self.settings.max_output_tokens, temperature)
         key = ResponseCache.key(request)
         hit = self.cache.get(key)
         if hit is not None:
