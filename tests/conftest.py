@@ -77,3 +77,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 
     result = CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
     return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the slow tier (kill -9, signals, failover, leak checks in a real process) to ``-m slow``.
+
+    The default suite stays within two minutes on two cores; CI runs ``-m slow`` right after it. A
+    test named by its node id, or any ``-m`` expression, runs as asked.
+    """
+    if config.option.markexpr or any("::" in arg for arg in config.args):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]

@@ -98,6 +98,7 @@ def test_a_custom_stage_stops_on_budget_and_resume_finishes():
         assert scenario.counts["analyst"] == 1
 
 
+@pytest.mark.slow
 def test_security_example_validates_json_writes_its_report_and_survives_kill_9(tmp_path):
     from test_resume import spawn_cli, wait_for
 

@@ -51,6 +51,7 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_engineer_then_resume_matches_uninterrupted_run(tmp_path):
     # Reference: an uninterrupted run.
     with FakeLLMServer(Scenario(design=WIDE_DESIGN, code=WIDE_CODE)) as ref_server:
@@ -164,6 +165,7 @@ def test_hand_edited_prd_markdown_is_authoritative(fake_model):
     assert "#labels" in architect_prompts[-1]
 
 
+@pytest.mark.slow
 def test_second_run_on_a_busy_workspace_fails_clearly(tmp_path):
     scenario = Scenario(design=WIDE_DESIGN, code=WIDE_CODE)
     with FakeLLMServer(scenario) as server:
@@ -181,6 +183,7 @@ def test_second_run_on_a_busy_workspace_fails_clearly(tmp_path):
         assert first.returncode == 0, err
 
 
+@pytest.mark.slow
 def test_sigterm_saves_state_and_resume_finishes(tmp_path):
     scenario = Scenario(design=WIDE_DESIGN, code=WIDE_CODE, delay=0.3)
     with FakeLLMServer(scenario) as server:

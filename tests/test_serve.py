@@ -282,6 +282,7 @@ def test_cancel_stops_within_seconds_and_resume_finishes(service: Service) -> No
     assert kinds.count("job_started") == 2 and kinds.count("job_finished") == 2 and kinds[-1] == "job_finished"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("victims", ["worker", "worker+horse", "sigterm"])
 def test_kill_9_of_a_worker_mid_run_is_resumed_by_another(service: Service, victims: str) -> None:
     """``worker``: the horse gets SIGTERM (parent-death signal), saves and fails the attempt; RQ retries it

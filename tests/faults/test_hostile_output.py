@@ -211,6 +211,7 @@ def test_hostile_input_is_one_line_exit_2(fake_server, args, message):
     assert fake_server.calls() == [] and not Path("workspace").exists() and not Path("y").exists()
 
 
+@pytest.mark.slow  # a real process: the umask is read once, at start-up
 def test_generated_files_honour_the_umask(fake_server):
     previous = os.umask(0o027)
     try:

@@ -29,7 +29,12 @@ def keys(monkeypatch):
     monkeypatch.setenv("SWCOMPANY_MAX_RETRIES", "1")
 
 
-@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"], ["-v", "--json"]])
+# One variant of each runs as a real process (litellm's own loggers write to the real stderr); those are
+# in the slow tier because each pays litellm's import again.
+IN_A_PROCESS = pytest.mark.slow
+
+
+@pytest.mark.parametrize("flags", [pytest.param(["-v"], marks=IN_A_PROCESS), ["--debug"], ["--json"], ["-v", "--json"]])
 def test_successful_runs_leak_nothing(fake_server, flags):
     proc = run_cli("new", "todo", "--name", "t", *cli_args(fake_server), *flags, subprocess_=flags == ["-v"])
     assert proc.returncode == 0, proc.stderr
@@ -38,7 +43,7 @@ def test_successful_runs_leak_nothing(fake_server, flags):
 
 
 @pytest.mark.parametrize("status", [401, 500])
-@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"]])
+@pytest.mark.parametrize("flags", [["-v"], pytest.param(["--debug"], marks=IN_A_PROCESS), ["--json"]])
 def test_failures_that_echo_the_key_leak_nothing(status, flags):
     # Providers echo keys in errors ("Incorrect API key provided: sk-...") and headers.
     echo = f"Incorrect API key provided: {FAKE_KEY}. Authorization: Bearer {FAKE_KEY}"
@@ -65,7 +70,7 @@ def test_config_show_never_prints_keys(monkeypatch):
     assert_clean(proc.stdout + proc.stderr)
 
 
-@pytest.mark.parametrize("flags", [["-v"], ["--debug"], ["--json"]])
+@pytest.mark.parametrize("flags", [["-v"], pytest.param(["--debug"], marks=IN_A_PROCESS), ["--json"]])
 def test_key_behind_an_ordinary_variable_name_is_scrubbed(monkeypatch, flags):
     # Neither MY_VAR nor its value looks like a secret: only knowing api_key_env finds it.
     ordinary = "plainvalue-0123456789-LEAKCHECK"
