@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from swcompany.artifacts import PRD, Design
-from swcompany.code_checks import (
-    interface_bodies, missing_local_modules, module_name, problems_in_test_file, prune_tests, stub_functions,
-    undefined_imports,
-)
+from swcompany.artifacts import PRD, Design, FileSpec
+from swcompany.code_checks import code_check, interface_bodies, missing_local_modules, module_name, stub_functions, undefined_imports
 from swcompany.stages.architect import complete_dependencies, review_design
-from swcompany.code_checks import code_check
 from swcompany.stages.qa import removed_tests
 from swcompany.structured import ReplyError, expected_shape, parse_model
+from swcompany.test_checks import problems_in_test_file, prune_tests
 
 CONVERT = '''
 def to_roman(number: int) -> str:
@@ -241,10 +238,80 @@ def test_the_architects_example_package_is_named_after_the_project():
 
 
 def test_a_fixture_shadowing_pytests_own_is_dropped():
-    from swcompany.code_checks import prune_tests
 
     code = ("import pytest\nimport sys\nfrom roman.convert import to_roman\n\n\n@pytest.fixture\ndef capsys(monkeypatch):\n"
             "    cap = pytest.Capsys()\n    return cap\n\n\ndef test_ac1_roman(capsys):\n    assert to_roman(4) == 'IV'\n")
     pruned = prune_tests(code, "roman.convert", "def to_roman(n: int) -> str:\n    return 'IV'\n")
     assert "pytest.Capsys" not in pruned and "def test_ac1_roman(capsys)" in pruned
     assert pruned.startswith("# swcompany dropped the fixture capsys: pytest provides it\n")
+
+
+TASKS = '''
+class TaskManager:
+    """Tasks in SQLite."""
+
+    limit = 100
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def add_task(self, title: str) -> int:
+        return 1
+
+    def view_tasks(self) -> list[str]:
+        for title in ["milk"]:
+            print(title)
+'''
+
+
+def test_a_function_declared_to_return_a_value_must_return_one():
+    """Seen on the 1.5B model: `view_tasks() -> list[str]` printed; three fix rounds rewrote the tests."""
+    from swcompany.code_checks import missing_returns
+
+    assert missing_returns(TASKS) == [
+        "view_tasks is declared to return list[str] but never returns a value (does it print instead?): "
+        "return the result, and let only the command-line module print"]
+    # the interface's annotation counts when the written code has none
+    assert missing_returns("def count(text):\n    print(len(text))\n", "def count(text: str) -> int:\n    ...\n")
+    fine = ("from typing import Iterator\n\n\ndef main(argv=None) -> int:\n    return 0\n\n\n"
+            "def gen() -> Iterator[int]:\n    yield 1\n\n\ndef show() -> None:\n    print(1)\n\n\n"
+            "def fail() -> int:\n    raise ValueError('no')\n\n\ndef later() -> int:\n    ...\n\n\n"
+            "def outer() -> int:\n    def inner() -> int:\n        return 1\n    return inner()\n")
+    assert missing_returns(fine) == []
+
+
+def test_a_definition_hiding_an_import_of_the_same_name_is_refused():
+    """Seen on the 1.5B model: cli.py imported `main` from core, defined its own `main`, and called itself."""
+    from swcompany.code_checks import shadowed_imports
+
+    cli = "from roman.core import main, to_roman\n\n\ndef main(argv=None) -> int:\n    return main(argv)\n"
+    assert shadowed_imports(cli) == [
+        "main is imported from roman.core and defined again here, so the definition hides the import (a call to "
+        "main in it calls itself): import the module instead (`import roman.core`, then `roman.core.main(...)`) "
+        "or rename one"]
+    assert shadowed_imports("try:\n    from x import y\nexcept ImportError:\n    def y():\n        return 1\n") == []
+    design = Design(summary="s", how_to_run="python -m roman.cli 10", files=[
+        FileSpec(path="roman/core.py", purpose="p", interface="def to_roman(n: int) -> str: ..."),
+        FileSpec(path="roman/cli.py", purpose="c", depends_on=["roman/core.py"])])
+    check = code_check(design, design.file("roman/cli.py"), {"roman/core.py": "def main():\n    return 0\n\n\ndef to_roman(n):\n    return 'I'\n"})
+    assert "defined again here" in check(cli)
+
+
+def test_tests_may_use_only_the_methods_a_class_really_has():
+    """Seen on the 1.5B model: every test called `TaskManager(...).connect()`, which core.py never defined."""
+    tests = ("import pytest\nfrom todo.core import TaskManager\n\n\n"
+             "@pytest.fixture\ndef manager(tmp_path):\n    tm = TaskManager(str(tmp_path / 'db'))\n    yield tm\n\n\n"
+             "def test_ac1_add(manager):\n    assert manager.add_task('milk') == 1\n    assert manager.limit == 100\n\n\n"
+             "def test_ac2_connect(manager):\n    manager.connect()\n\n\n"
+             "def test_ac3_local():\n    tm = TaskManager('x')\n    tm.path = 'y'\n    assert tm.view_taskz() == []\n")
+    problems = problems_in_test_file(tests, "todo.core", TASKS)
+    assert problems == ["TaskManager has no 'connect' (it has: add_task, limit, path, view_tasks)",
+                        "TaskManager has no 'view_taskz' (it has: add_task, limit, path, view_tasks)"]
+    pruned = prune_tests(tests, "todo.core", TASKS)
+    assert "def test_ac1_add" in pruned and "def test_ac2_connect" not in pruned and "def test_ac3_local" not in pruned
+    # a name rebound to something else, or a class with a base, is not judged
+    unsure = ("from todo.core import TaskManager\n\n\ndef test_x():\n    tm = TaskManager('x')\n    tm = object()\n"
+              "    tm.anything()\n")
+    assert problems_in_test_file(unsure, "todo.core", TASKS) == []
+    based = TASKS.replace("class TaskManager:", "class TaskManager(Base):")
+    assert problems_in_test_file(tests, "todo.core", based) == []

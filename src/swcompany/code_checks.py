@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from .structured import parse_python, undeclared_imports
 
@@ -31,7 +30,7 @@ def module_name(path: str) -> str:
     return stem.replace("/", ".").removesuffix(".__init__")
 
 
-def _parse(text: str) -> ast.Module | None:
+def parse_or_none(text: str) -> ast.Module | None:
     try:
         return parse_python(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -76,7 +75,7 @@ def interface_bodies(interface: str) -> tuple[str, list[str]]:
     ``...`` (a small model copies ``pass`` into the code otherwise); real code in a body is a
     problem for the architect to fix. Text that is not Python is left alone.
     """
-    tree = _parse(interface)
+    tree = parse_or_none(interface)
     if tree is None:
         return interface, []
     with_code = [f.name for f in _functions(tree) if not is_stub(f)]
@@ -95,7 +94,7 @@ def interface_bodies(interface: str) -> tuple[str, list[str]]:
 def imported_modules(text: str, members: bool = True) -> set[str]:
     """Dotted module names a Python text imports (``from .x`` skipped); with ``members``, also
     ``pkg.name`` for ``from pkg import name`` (which may be a submodule or just a name)."""
-    tree = _parse(text)
+    tree = parse_or_none(text)
     names: set[str] = set()
     if tree is None:
         for match in re.finditer(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w.]+))", text, re.M):
@@ -146,7 +145,7 @@ def missing_local_modules(text: str, modules: dict[str, str], local_roots: set[s
 
 def interface_names(interface: str) -> set[str]:
     """Function and method names an interface promises (Python, or ``name(...)`` text)."""
-    tree = _parse(interface)
+    tree = parse_or_none(interface)
     if tree is not None:
         return {f.name for f in _functions(tree)}
     return set(re.findall(r"(?:def\s+)?([A-Za-z_]\w*)\s*\(", interface)) - {"def", "class", "self"}
@@ -154,7 +153,7 @@ def interface_names(interface: str) -> set[str]:
 
 def stub_functions(code: str, names: set[str]) -> list[str]:
     """Functions of ``names`` whose body is a stub (protocol and abstract methods excepted)."""
-    tree = _parse(code)
+    tree = parse_or_none(code)
     if tree is None:
         return []
     abstract: set[int] = set()  # id() of methods of protocols and ABCs
@@ -173,7 +172,7 @@ def stub_functions(code: str, names: set[str]) -> list[str]:
 
 def defined_names(code: str) -> set[str]:
     """Top-level names a module defines or imports (what ``from module import x`` can take)."""
-    tree = _parse(code)
+    tree = parse_or_none(code)
     return _names_in(tree.body) if tree is not None else set()
 
 
@@ -198,7 +197,7 @@ def _names_in(body: list[ast.stmt]) -> set[str]:
 
 def undefined_imports(code: str, written: dict[str, str]) -> list[str]:
     """``from mod import name`` where ``mod`` is a written module (by dotted name) lacking ``name``."""
-    tree = _parse(code)
+    tree = parse_or_none(code)
     if tree is None:
         return []
     problems = []
@@ -220,7 +219,7 @@ def undefined_attributes(code: str, written: dict[str, str], modules: set[str]) 
     dotted name); a module's names come from its written text, a package folder without an
     ``__init__.py`` has only its submodules.
     """
-    tree = _parse(code)
+    tree = parse_or_none(code)
     if tree is None:
         return []
     packages = {m.rsplit(".", i)[0] for m in modules for i in range(1, m.count(".") + 1)}
@@ -257,6 +256,79 @@ def undefined_attributes(code: str, written: dict[str, str], modules: set[str]) 
     return problems
 
 
+# Return annotations that promise no value (or a value produced by ``yield``).
+_NO_VALUE = frozenset({"None", "NoReturn", "Never", "Iterator", "Iterable", "Generator", "AsyncIterator",
+                       "AsyncIterable", "AsyncGenerator"})
+
+
+def _returns_a_value(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A ``return <value>`` or a ``yield`` in the function's own body (nested functions aside)."""
+    stack: list[ast.AST] = list(func.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Return) and node.value is not None and \
+                not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            return True
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _promised_returns(interface: str) -> dict[str, str]:
+    tree = parse_or_none(interface)
+    return {f.name: ast.unparse(f.returns) for f in _functions(tree) if f.returns is not None} if tree else {}
+
+
+def missing_returns(code: str, interface: str = "") -> list[str]:
+    """Functions declared to return a value (their annotation, else the interface's) that never do.
+
+    Seen on a 1.5B model: ``def view_tasks(self) -> list[str]`` that printed each task and returned
+    nothing; every test got ``None`` and three fix rounds rewrote the tests instead of the code.
+    Stubs, functions that end by raising and abstract methods are other gates' business.
+    """
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    promised = _promised_returns(interface)
+    problems = []
+    for func in _functions(tree):
+        annotation = ast.unparse(func.returns) if func.returns is not None else promised.get(func.name)
+        if not annotation or func.name == "__init__":
+            continue
+        head = annotation.strip("'\" ").split("[")[0].split(".")[-1]
+        body = _without_docstring(func.body)
+        if head in _NO_VALUE or is_stub(func) or (body and isinstance(body[-1], ast.Raise)) or _returns_a_value(func):
+            continue
+        problems.append(f"{func.name} is declared to return {annotation} but never returns a value (does it print "
+                        "instead?): return the result, and let only the command-line module print")
+    return problems
+
+
+def shadowed_imports(code: str) -> list[str]:
+    """A top-level ``def``/``class`` with the name of something the module imports.
+
+    Seen on a 1.5B model: ``from roman.core import main`` then ``def main(): ... main()`` in
+    cli.py: the definition hides the import and the CLI called itself until RecursionError.
+    """
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    imported: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            imported.update({a.asname or a.name: node.module or "." for a in node.names if a.name != "*"})
+        elif isinstance(node, ast.Import):
+            imported.update({(a.asname or a.name).split(".")[0]: a.name for a in node.names})
+    return [f"{node.name} is imported from {imported[node.name]} and defined again here, so the definition hides "
+            f"the import (a call to {node.name} in it calls itself): import the module instead "
+            f"(`import {imported[node.name]}`, then `{imported[node.name]}.{node.name}(...)`) or rename one"
+            for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in imported]
+
+
 def design_modules(design: "Design") -> dict[str, str]:
     """Dotted module name -> path, for every Python file of the design."""
     return {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
@@ -277,8 +349,10 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
 
     Refused (and re-prompted with the list of what does exist): a third-party import the design
     does not declare, an import of a local module no design file provides, ``from mod import x``
-    where the written ``mod`` has no ``x``, and a stub body (``pass``, ``...``,
-    ``raise NotImplementedError``) for a function the interface names. ``written`` is a snapshot.
+    where the written ``mod`` has no ``x``, a stub body (``pass``, ``...``,
+    ``raise NotImplementedError``) for a function the interface names, a definition hiding an
+    import of the same name, and a function declared to return a value that never returns one.
+    ``written`` is a snapshot.
     """
     local = local_modules(design)
     modules = design_modules(design)
@@ -297,6 +371,8 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
                             f"the project's modules are: {', '.join(sorted(modules))}")
         problems += undefined_imports(content, written_modules)
         problems += undefined_attributes(content, written_modules, set(modules))
+        problems += shadowed_imports(content)
+        problems += missing_returns(content, spec.interface if spec else "")
         stubs = stub_functions(content, promised)
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
@@ -304,217 +380,3 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         return "; ".join(problems) or None
 
     return check
-
-
-# --- QA ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Signature:
-    """What a call must satisfy: positional bounds and keyword names."""
-
-    name: str
-    min_args: int
-    max_args: int | None  # None: *args
-    keywords: set[str]
-    any_keyword: bool  # **kwargs
-
-
-def _signature(name: str, args: ast.arguments, skip_self: bool) -> Signature:
-    positional = [*args.posonlyargs, *args.args]
-    if skip_self and positional:
-        positional = positional[1:]
-    required = len(positional) - len(args.defaults)
-    keywords = {a.arg for a in [*args.args, *args.kwonlyargs]}
-    return Signature(name, max(required, 0), None if args.vararg else len(positional), keywords, args.kwarg is not None)
-
-
-def public_signatures(code: str) -> dict[str, Signature]:
-    """Top-level functions and classes (through ``__init__``) of a module, by name."""
-    tree = _parse(code)
-    out: dict[str, Signature] = {}
-    if tree is None:
-        return out
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out[node.name] = _signature(node.name, node.args, skip_self=False)
-        elif isinstance(node, ast.ClassDef):
-            init = next((f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
-            dataclass_like = any("dataclass" in ast.unparse(d) for d in node.decorator_list) or any(
-                getattr(b, "id", "") in ("NamedTuple", "BaseModel", "TypedDict") for b in node.bases)
-            if init is not None:
-                out[node.name] = _signature(node.name, init.args, skip_self=True)
-            elif not dataclass_like and not node.bases:
-                out[node.name] = Signature(node.name, 0, 0, set(), False)
-    return out
-
-
-def _call_problem(call: ast.Call, sig: Signature) -> str | None:
-    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        return None  # *args / **kwargs at the call site: cannot count
-    given = len(call.args)
-    names = {k.arg for k in call.keywords if k.arg}
-    unknown = sorted(names - sig.keywords) if not sig.any_keyword else []
-    if unknown:
-        return f"{sig.name}() has no parameter {unknown[0]!r}"
-    if sig.max_args is not None and given > sig.max_args:
-        return f"{sig.name}() takes at most {sig.max_args} positional arguments, the test passes {given}"
-    if given + len(names & sig.keywords) < sig.min_args:
-        return f"{sig.name}() needs {sig.min_args} arguments, the test passes {given + len(names)}"
-    return None
-
-
-@dataclass
-class _TestView:
-    """What a test file binds to the module under test."""
-
-    imports_it: bool
-    aliases: set[str]  # local names bound to the module
-    direct: dict[str, str]  # local name -> module attribute
-
-
-def _bindings(tree: ast.Module, module: str) -> _TestView:
-    view = _TestView(False, set(), {})
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name == module:
-                    view.imports_it = True
-                    view.aliases.add(a.asname or a.name)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            if node.module == module:
-                view.imports_it = True
-                view.direct.update({a.asname or a.name: a.name for a in node.names if a.name != "*"})
-            elif node.module and module.startswith(node.module + ".") and \
-                    any(a.name == module.rsplit(".", 1)[1] for a in node.names):
-                view.imports_it = True
-                view.aliases.update(a.asname or a.name for a in node.names if a.name == module.rsplit(".", 1)[1])
-    return view
-
-
-def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str],
-                  signatures: dict[str, Signature]) -> list[str]:
-    """Uses of the module under ``node`` that its source does not support."""
-    problems = []
-    for sub in ast.walk(node):
-        target: str | None = None
-        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in view.aliases:
-            if sub.attr not in defined and not sub.attr.startswith("__"):
-                problems.append(f"{module} has no {sub.attr!r}")
-        if isinstance(sub, ast.Call):
-            func = sub.func
-            if isinstance(func, ast.Name) and func.id in view.direct:
-                target = view.direct[func.id]
-            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases:
-                target = func.attr
-            if target in signatures and (problem := _call_problem(sub, signatures[target])):
-                problems.append(problem)
-    return problems
-
-
-def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    """``@pytest.mark.parametrize("a, b", ...)`` naming an argument the test does not take: pytest
-    refuses to collect the whole file, so one such test hides every other."""
-    params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
-    problems = []
-    for deco in func.decorator_list:
-        if isinstance(deco, ast.Call) and ast.unparse(deco.func).endswith("parametrize") and deco.args:
-            names = deco.args[0]
-            if isinstance(names, ast.Constant) and isinstance(names.value, str):
-                wanted = [n.strip() for n in names.value.split(",") if n.strip()]
-            elif isinstance(names, (ast.List, ast.Tuple)):
-                wanted = [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            else:
-                continue
-            problems += [f"{func.name} is parametrized with {n!r} but takes no such argument"
-                         for n in wanted if n not in params]
-    return problems
-
-
-def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
-    """A test file must import the module under test, use only names it defines, with their signatures,
-    and must not define its own copy of the code under test."""
-    tree = _parse(test_code)
-    if tree is None:
-        return []
-    defined = defined_names(source)
-    signatures = public_signatures(source)
-    view = _bindings(tree, module)
-    if not view.imports_it:
-        return [f"it does not import the module under test ({module}); import it and test its real code"]
-    problems = [f"{module} has no {name!r}" for name in view.direct.values() if name not in defined]
-    test_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-    copies = sorted((test_defs & set(signatures)) - set(view.direct))
-    if copies:
-        problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
-    problems += _use_problems(tree, view, module, defined, signatures)
-    for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        problems += _parametrize_problems(func)
-    return list(dict.fromkeys(problems))[:8]
-
-
-PYTEST_FIXTURES = frozenset({"capsys", "capfd", "capsysbinary", "capfdbinary", "caplog", "monkeypatch", "tmp_path",
-                             "tmp_path_factory", "tmpdir", "tmpdir_factory", "request", "recwarn", "pytestconfig"})
-
-
-def drop_shadowed_fixtures(test_code: str) -> str:
-    """Remove a test file's own fixture named like one of pytest's (``capsys``...).
-
-    Seen on a 1.5B model: ``def capsys(monkeypatch): cap = pytest.Capsys()`` (no such class)
-    broke every test using it, and three fix rounds kept it. pytest's own fixture is the one meant.
-    """
-    tree = _parse(test_code)
-    if tree is None:
-        return test_code
-    shadows = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in PYTEST_FIXTURES
-               and any("fixture" in ast.unparse(d) for d in n.decorator_list)]
-    if not shadows:
-        return test_code
-    return _without_functions(test_code, shadows, [f"# swcompany dropped the fixture {f.name}: pytest provides it"
-                                                   for f in shadows])
-
-
-def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
-    """``code`` with these top-level functions (and their decorators) cut out, ``notes`` on top."""
-    lines = code.splitlines()
-    for func in sorted(functions, key=lambda f: f.lineno, reverse=True):
-        start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
-        del lines[start:func.end_lineno]
-    return "\n".join([*notes, *lines]).rstrip() + "\n"
-
-
-def prune_tests(test_code: str, module: str, source: str) -> str:
-    """Drop the test functions that call what the module does not define (or with wrong arguments).
-
-    A small model often writes ten good tests and two that call an invented signature; re-asking
-    for the whole file rarely fixes only those two. Dropped tests are named in a comment at the
-    top, so the report and a reader see what was removed and why. Left alone when nothing would
-    remain, or when the file's problem is not per test (no import, a copy of the code).
-    Fixtures shadowing pytest's own are dropped first.
-    """
-    test_code = drop_shadowed_fixtures(test_code)
-    tree = _parse(test_code)
-    if tree is None:
-        return test_code
-    view = _bindings(tree, module)
-    if not view.imports_it:
-        return test_code
-    defined, signatures = defined_names(source), public_signatures(source)
-    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
-    bad = {f.name: problems for f in functions
-           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f))}
-    if not bad or len(bad) == len(functions):
-        return test_code
-    return _without_functions(test_code, [f for f in functions if f.name in bad],
-                              [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()])
-
-
-def defined_tests(code: str) -> set[str]:
-    """Names of the test functions in a pytest file (methods of Test classes as Class.name)."""
-    tree = _parse(code)
-    if tree is None:
-        return set()
-    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")}
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name.startswith("Test")):
-        names |= {f"{cls.name}.{f.name}" for f in cls.body if isinstance(f, ast.FunctionDef) and f.name.startswith("test")}
-    return names

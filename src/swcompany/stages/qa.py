@@ -16,7 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..code_checks import defined_tests, module_name, problems_in_test_file, prune_tests
+from ..code_checks import module_name
+from ..test_checks import defined_tests, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event

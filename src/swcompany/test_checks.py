@@ -1,0 +1,315 @@
+"""QA's gates over model-written pytest files: what a small model gets wrong in tests, found by ``ast``.
+
+A test file must import the module under test and use only what its source really defines
+(names, signatures, methods of its classes); a file's own fixture named like pytest's is dropped;
+tests that cannot be right are cut out one by one rather than the whole file re-asked.
+Pure: nothing here runs code or touches the disk.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .code_checks import defined_names, parse_or_none
+
+
+@dataclass
+class Signature:
+    """What a call must satisfy: positional bounds and keyword names."""
+
+    name: str
+    min_args: int
+    max_args: int | None  # None: *args
+    keywords: set[str]
+    any_keyword: bool  # **kwargs
+
+
+def _signature(name: str, args: ast.arguments, skip_self: bool) -> Signature:
+    positional = [*args.posonlyargs, *args.args]
+    if skip_self and positional:
+        positional = positional[1:]
+    required = len(positional) - len(args.defaults)
+    keywords = {a.arg for a in [*args.args, *args.kwonlyargs]}
+    return Signature(name, max(required, 0), None if args.vararg else len(positional), keywords, args.kwarg is not None)
+
+
+def public_signatures(code: str) -> dict[str, Signature]:
+    """Top-level functions and classes (through ``__init__``) of a module, by name."""
+    tree = parse_or_none(code)
+    out: dict[str, Signature] = {}
+    if tree is None:
+        return out
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[node.name] = _signature(node.name, node.args, skip_self=False)
+        elif isinstance(node, ast.ClassDef):
+            init = next((f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+            dataclass_like = any("dataclass" in ast.unparse(d) for d in node.decorator_list) or any(
+                getattr(b, "id", "") in ("NamedTuple", "BaseModel", "TypedDict") for b in node.bases)
+            if init is not None:
+                out[node.name] = _signature(node.name, init.args, skip_self=True)
+            elif not dataclass_like and not node.bases:
+                out[node.name] = Signature(node.name, 0, 0, set(), False)
+    return out
+
+
+def _call_problem(call: ast.Call, sig: Signature) -> str | None:
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None  # *args / **kwargs at the call site: cannot count
+    given = len(call.args)
+    names = {k.arg for k in call.keywords if k.arg}
+    unknown = sorted(names - sig.keywords) if not sig.any_keyword else []
+    if unknown:
+        return f"{sig.name}() has no parameter {unknown[0]!r}"
+    if sig.max_args is not None and given > sig.max_args:
+        return f"{sig.name}() takes at most {sig.max_args} positional arguments, the test passes {given}"
+    if given + len(names & sig.keywords) < sig.min_args:
+        return f"{sig.name}() needs {sig.min_args} arguments, the test passes {given + len(names)}"
+    return None
+
+
+@dataclass
+class _TestView:
+    """What a test file binds to the module under test."""
+
+    imports_it: bool
+    aliases: set[str]  # local names bound to the module
+    direct: dict[str, str]  # local name -> module attribute
+    classes: dict[str, set[str]] = field(default_factory=dict)  # the module's classes whose attributes are all known
+    fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> the module class it returns
+
+
+def _bindings(tree: ast.Module, module: str, source: str = "") -> _TestView:
+    view = _TestView(False, set(), {}, known_attributes(source))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == module:
+                    view.imports_it = True
+                    view.aliases.add(a.asname or a.name)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            if node.module == module:
+                view.imports_it = True
+                view.direct.update({a.asname or a.name: a.name for a in node.names if a.name != "*"})
+            elif node.module and module.startswith(node.module + ".") and \
+                    any(a.name == module.rsplit(".", 1)[1] for a in node.names):
+                view.imports_it = True
+                view.aliases.update(a.asname or a.name for a in node.names if a.name == module.rsplit(".", 1)[1])
+    for func in tree.body:
+        if isinstance(func, ast.FunctionDef) and any("fixture" in ast.unparse(d) for d in func.decorator_list):
+            instances = _instances(func, view)
+            for node in ast.walk(func):
+                value = node.value if isinstance(node, (ast.Return, ast.Yield)) else None
+                cls = _class_called(value, view) or (instances.get(value.id) if isinstance(value, ast.Name) else None)
+                if cls:
+                    view.fixtures[func.name] = cls
+    return view
+
+
+def known_attributes(source: str) -> dict[str, set[str]]:
+    """Top-level classes of ``source`` and every attribute an instance can have: methods, class
+    attributes, fields and ``self.x`` assignments. Classes with bases or ``__getattr__`` are left
+    out: their attributes cannot be known from the text."""
+    tree = parse_or_none(source)
+    classes: dict[str, set[str]] = {}
+    for cls in (n for n in (tree.body if tree else []) if isinstance(n, ast.ClassDef)):
+        if any(ast.unparse(b) != "object" for b in cls.bases) or cls.keywords:
+            continue
+        names: set[str] = set()
+        for node in cls.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names.update(t.id for t in targets if isinstance(t, ast.Name))
+        names.update(n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                     and isinstance(n.value, ast.Name) and n.value.id == "self")
+        if not names & {"__getattr__", "__getattribute__", "__slots__"}:
+            classes[cls.name] = names
+    return classes
+
+
+def _class_called(expr: ast.AST | None, view: _TestView) -> str | None:
+    """The module class ``expr`` instantiates (``Cls(...)`` or ``module.Cls(...)``), if any."""
+    if not isinstance(expr, ast.Call):
+        return None
+    func = expr.func
+    if isinstance(func, ast.Name) and view.direct.get(func.id) in view.classes:
+        return view.direct[func.id]
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases \
+            and func.attr in view.classes:
+        return func.attr
+    return None
+
+
+def _instances(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView) -> dict[str, str]:
+    """Local names that only ever hold an instance of one module class (a call, ``with``, or a fixture)."""
+    seen: dict[str, set[str | None]] = {a.arg: {view.fixtures.get(a.arg)} for a in func.args.args}
+    for node in ast.walk(func):
+        pairs: list[tuple[ast.AST, ast.AST | None]] = []
+        if isinstance(node, ast.Assign):
+            pairs = [(t, node.value) for t in node.targets]
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            pairs = [(node.target, node.value)]
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            pairs = [(node.target, None)]
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            pairs = [(node.optional_vars, node.context_expr)]
+        for target, value in pairs:
+            for name in _bound_names(target):
+                seen.setdefault(name, set()).add(_class_called(value, view) if isinstance(target, ast.Name) else None)
+    return {name: only for name, classes in seen.items() if len(classes) == 1 and (only := next(iter(classes))) is not None}
+
+
+def _bound_names(target: ast.AST) -> list[str]:
+    """Names an assignment target rebinds (``a``, ``a, b``), not those it only uses (``a.x = ``, ``a[0] = ``)."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [name for element in target.elts for name in _bound_names(element)]
+    return _bound_names(target.value) if isinstance(target, ast.Starred) else []
+
+
+def _instance_problems(node: ast.AST, view: _TestView) -> list[str]:
+    """``tm = TaskManager(); tm.connect()`` where the written TaskManager has no ``connect``."""
+    problems = []
+    for func in (n for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        instances = _instances(func, view)
+        for sub in ast.walk(func):
+            if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Load) and isinstance(sub.value, ast.Name) \
+                    and sub.value.id in instances and not sub.attr.startswith("__"):
+                cls = instances[sub.value.id]
+                if sub.attr not in view.classes[cls]:
+                    have = ", ".join(sorted(a for a in view.classes[cls] if not a.startswith("_"))) or "nothing public"
+                    problems.append(f"{cls} has no {sub.attr!r} (it has: {have})")
+    return problems
+
+
+def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str],
+                  signatures: dict[str, Signature]) -> list[str]:
+    """Uses of the module under ``node`` that its source does not support."""
+    problems = []
+    for sub in ast.walk(node):
+        target: str | None = None
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in view.aliases:
+            if sub.attr not in defined and not sub.attr.startswith("__"):
+                problems.append(f"{module} has no {sub.attr!r}")
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            if isinstance(func, ast.Name) and func.id in view.direct:
+                target = view.direct[func.id]
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases:
+                target = func.attr
+            if target in signatures and (problem := _call_problem(sub, signatures[target])):
+                problems.append(problem)
+    return problems + _instance_problems(node, view)
+
+
+def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """``@pytest.mark.parametrize("a, b", ...)`` naming an argument the test does not take: pytest
+    refuses to collect the whole file, so one such test hides every other."""
+    params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+    problems = []
+    for deco in func.decorator_list:
+        if isinstance(deco, ast.Call) and ast.unparse(deco.func).endswith("parametrize") and deco.args:
+            names = deco.args[0]
+            if isinstance(names, ast.Constant) and isinstance(names.value, str):
+                wanted = [n.strip() for n in names.value.split(",") if n.strip()]
+            elif isinstance(names, (ast.List, ast.Tuple)):
+                wanted = [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            else:
+                continue
+            problems += [f"{func.name} is parametrized with {n!r} but takes no such argument"
+                         for n in wanted if n not in params]
+    return problems
+
+
+def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
+    """A test file must import the module under test, use only names it defines, with their signatures,
+    and must not define its own copy of the code under test."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return []
+    defined = defined_names(source)
+    signatures = public_signatures(source)
+    view = _bindings(tree, module, source)
+    if not view.imports_it:
+        return [f"it does not import the module under test ({module}); import it and test its real code"]
+    problems = [f"{module} has no {name!r}" for name in view.direct.values() if name not in defined]
+    test_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    copies = sorted((test_defs & set(signatures)) - set(view.direct))
+    if copies:
+        problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
+    problems += _use_problems(tree, view, module, defined, signatures)
+    for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        problems += _parametrize_problems(func)
+    return list(dict.fromkeys(problems))[:8]
+
+
+PYTEST_FIXTURES = frozenset({"capsys", "capfd", "capsysbinary", "capfdbinary", "caplog", "monkeypatch", "tmp_path",
+                             "tmp_path_factory", "tmpdir", "tmpdir_factory", "request", "recwarn", "pytestconfig"})
+
+
+def drop_shadowed_fixtures(test_code: str) -> str:
+    """Remove a test file's own fixture named like one of pytest's (``capsys``...).
+
+    Seen on a 1.5B model: ``def capsys(monkeypatch): cap = pytest.Capsys()`` (no such class)
+    broke every test using it, and three fix rounds kept it. pytest's own fixture is the one meant.
+    """
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    shadows = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in PYTEST_FIXTURES
+               and any("fixture" in ast.unparse(d) for d in n.decorator_list)]
+    if not shadows:
+        return test_code
+    return _without_functions(test_code, shadows, [f"# swcompany dropped the fixture {f.name}: pytest provides it"
+                                                   for f in shadows])
+
+
+def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
+    """``code`` with these top-level functions (and their decorators) cut out, ``notes`` on top."""
+    lines = code.splitlines()
+    for func in sorted(functions, key=lambda f: f.lineno, reverse=True):
+        start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
+        del lines[start:func.end_lineno]
+    return "\n".join([*notes, *lines]).rstrip() + "\n"
+
+
+def prune_tests(test_code: str, module: str, source: str) -> str:
+    """Drop the test functions that call what the module does not define (or with wrong arguments).
+
+    A small model often writes ten good tests and two that call an invented signature; re-asking
+    for the whole file rarely fixes only those two. Dropped tests are named in a comment at the
+    top, so the report and a reader see what was removed and why. Left alone when nothing would
+    remain, or when the file's problem is not per test (no import, a copy of the code).
+    Fixtures shadowing pytest's own are dropped first.
+    """
+    test_code = drop_shadowed_fixtures(test_code)
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    view = _bindings(tree, module, source)
+    if not view.imports_it:
+        return test_code
+    defined, signatures = defined_names(source), public_signatures(source)
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+    bad = {f.name: problems for f in functions
+           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f))}
+    if not bad or len(bad) == len(functions):
+        return test_code
+    return _without_functions(test_code, [f for f in functions if f.name in bad],
+                              [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()])
+
+
+def defined_tests(code: str) -> set[str]:
+    """Names of the test functions in a pytest file (methods of Test classes as Class.name)."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return set()
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")}
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name.startswith("Test")):
+        names |= {f"{cls.name}.{f.name}" for f in cls.body if isinstance(f, ast.FunctionDef) and f.name.startswith("test")}
+    return names
