@@ -230,3 +230,26 @@ def test_each_generated_test_runs_in_its_own_folder():
     assert proc.returncode == 0, proc.stderr
     assert report(Path("workspace/t"))["passed"] == 3
     assert not Path("workspace/t/todo.db").exists()
+
+
+SHOUT = "\n\ndef shout(text):\n    \"\"\"Upper case, with a bang.\n\n    >>> shout('hi')\n    'HI!'\n    \"\"\"\n    return text.upper(){}\n"
+
+
+def test_examples_in_docstrings_run_with_the_tests_and_a_wrong_one_gets_a_fix_round():
+    """HumanEval's prompts carry their examples; the engineer's code keeps them, and they are the one oracle
+    a small model cannot get wrong. A failing example is a failing test, fixed like one."""
+    from swcompany.stages.qa import has_examples
+
+    buggy = CODE["todo/storage.py"] + SHOUT.format("")
+    fixed = CODE["todo/storage.py"] + SHOUT.format(" + '!'")
+    assert has_examples(buggy) and not has_examples(CODE["todo/storage.py"]) and not has_examples("x = '>>> 1'\n")
+    scenario = Scenario(code={**CODE, "todo/storage.py": buggy}, overrides={"fix": lambda req: json.dumps(
+        {"files": [{"path": "todo/storage.py", "content": fixed}], "explanation": "shout adds the bang its example shows"})})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+        fix_prompt = [r for r in server.calls() if "You fix failing tests" in r.system][0].text
+    assert proc.returncode == 0, proc.stderr
+    assert "[doctest] todo.storage.shout" in fix_prompt and "'HI!'" in fix_prompt
+    r = report(Path("workspace/t"))
+    assert (r["verdict"], r["passed"], r["rounds_used"]) == ("passed", 3, 1)
+    assert "--doctest-modules" in r["command"] and r["command"].endswith("tests todo/storage.py")

@@ -1,10 +1,10 @@
-"""Pure quality gates over model-written Python: what a small model gets wrong, found by ``ast``.
+"""Pure quality gates over the design and model-written source: what a small model gets wrong, by ``ast``.
 
 Each check returns problems as sentences addressed to the model (they become the re-prompt),
 or an empty list. Nothing here runs code or touches the disk. Seen on a real 1.5B coder model:
 interfaces written as ``pass`` bodies and copied as stubs, imports of modules no design file
-provides, tests calling signatures that exist nowhere, tests that paste their own copy of the
-code under test.
+provides, functions that print what they are declared to return, a ``def`` hiding an import.
+The gates on test files are in ``test_checks.py``.
 """
 
 from __future__ import annotations

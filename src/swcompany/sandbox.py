@@ -25,6 +25,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Literal
 
 from . import bwrap
@@ -373,15 +374,23 @@ def project_python(workspace: Path, dependencies: list[str], install: bool, time
     return str(python), None
 
 
+def pytest_args(doctest_files: Sequence[str] = ()) -> list[str]:
+    """What pytest is asked to run: tests/, and the examples in the docstrings of ``doctest_files``."""
+    if not doctest_files:
+        return ["tests"]
+    return ["--doctest-modules", "-o", "doctest_optionflags=NORMALIZE_WHITESPACE ELLIPSIS", "tests", *doctest_files]
+
+
 def run_pytest(workspace: Path, python: str, *, timeout: float, output_cap: int = DEFAULT_OUTPUT_CAP,
-               mode: SandboxMode = "auto") -> tuple[SandboxRun, TestCounts]:
-    """Run the workspace's tests/ with pytest in the sandbox; counts only from an honest report."""
+               mode: SandboxMode = "auto", doctest_files: Sequence[str] = ()) -> tuple[SandboxRun, TestCounts]:
+    """Run the workspace's tests/ (and docstring examples) with pytest in the sandbox; counts only
+    from an honest report."""
     roots = [str(workspace)] + ([str(workspace / "src")] if (workspace / "src").is_dir() else [])
     extra = {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     if python == sys.executable:
         extra["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # our own plugins are not the project's
     cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--color=no",
-           "--junitxml={report}", "tests"]
+           "--junitxml={report}", *pytest_args(doctest_files)]
     run = run_sandboxed(cmd, workspace, timeout=timeout, output_cap=output_cap, extra_env=extra, mode=mode,
                         report=True, pidfile=workspace / PIDFILE)
     counts, problem = honest_counts(run)

@@ -8,7 +8,8 @@ recorded in state, so a resume neither rewrites the tests nor repeats a round.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+import shlex
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Literal
@@ -22,7 +23,7 @@ from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
 from ..pytest_output import files_in_traceback, trim_failures
-from ..sandbox import TestCounts, project_python, run_pytest, sandbox_warning
+from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import ReplyError, check_syntax, extract_files, format_validation_error, parse_model, parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
@@ -58,6 +59,22 @@ def has_behaviour(text: str) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # let the tests say so
     return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in tree.body)
+
+
+def has_examples(text: str) -> bool:
+    """A docstring (module, class or function) holding a ``>>>`` example."""
+    try:
+        tree = parse_python(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
+    return any(">>> " in (ast.get_docstring(n) or "") for n in nodes)
+
+
+def example_files(ctx: StageContext, design: Design) -> list[str]:
+    """Source files whose docstring examples run with the tests: an example in the docs is a
+    promise (HumanEval's prompts carry theirs; a model's own example that is wrong is a bug too)."""
+    return [f.path for f in design.files if f.path.endswith(".py") and ctx.exists(f.path) and has_examples(ctx.read(f.path))]
 
 
 def testable_modules(ctx: StageContext, design: Design) -> list[FileSpec]:
@@ -201,7 +218,7 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     return chosen
 
 
-def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None) -> QAReport:
+def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = ()) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
     verdict: Literal["passed", "failed", "error"] = "passed" if green else "error" if counts.tests == 0 else "failed"
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
@@ -209,7 +226,8 @@ def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str
                     timed_out=run.timed_out, flooded=run.flooded, install_error=install_error,
                     last_output="" if green else trim_failures(run.output), test_files=list(progress.test_files),
                     fixed_files=list(progress.fixed_files), fix_notes=list(progress.fix_notes), sandbox=run.sandbox,
-                    unwritten_tests=list(progress.unwritten))
+                    unwritten_tests=list(progress.unwritten),
+                    command=" ".join(["python -m pytest", *(shlex.quote(a) for a in pytest_args(examples))]))
 
 
 def run(ctx: StageContext) -> StageResult:
@@ -227,8 +245,9 @@ def run(ctx: StageContext) -> StageResult:
         ctx.emit(Event("info", "", warning))  # a line of its own, in every output mode but --quiet
     python, install_error = project_python(ctx.root, design.dependencies, ctx.settings.install_deps,
                                            ctx.settings.test_timeout, mode=mode)
-    run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
-    report = report_for(counts, run_, progress, install_error)
+    examples = example_files(ctx, design)
+    run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
+    report = report_for(counts, run_, progress, install_error, examples)
     ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
     while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
@@ -258,9 +277,10 @@ def run(ctx: StageContext) -> StageResult:
         changed = ", ".join(f.path for f in reply.files)
         progress.fix_notes.append(f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
         ctx.save_progress(progress)
-        previous = (run_, counts, report)
-        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode)
-        report = report_for(counts, run_, progress, install_error)
+        previous = (run_, counts, report, examples)
+        examples = example_files(ctx, design)
+        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
+        report = report_for(counts, run_, progress, install_error, examples)
         ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
         if report.verdict != "passed" and report.passed < previous[2].passed and \
                 all(f.path in current for f in reply.files):
@@ -272,8 +292,8 @@ def run(ctx: StageContext) -> StageResult:
             progress.fix_notes[-1] += f" [undone: {what}]"
             progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
             ctx.save_progress(progress)
-            run_, counts = previous[0], previous[1]
-            report = report_for(counts, run_, progress, install_error)
+            run_, counts, examples = previous[0], previous[1], previous[3]
+            report = report_for(counts, run_, progress, install_error, examples)
             ctx.info(f"fix round {n} undone: {what}")
 
     progress.report = ctx.state.tests = report
