@@ -74,7 +74,9 @@ def has_examples(text: str) -> bool:
 def example_files(ctx: StageContext, design: Design) -> list[str]:
     """Source files whose docstring examples run with the tests: an example in the docs is a
     promise (HumanEval's prompts carry theirs; a model's own example that is wrong is a bug too)."""
-    return [f.path for f in design.files if f.path.endswith(".py") and ctx.exists(f.path) and has_examples(ctx.read(f.path))]
+    scripts = {"__main__.py", "setup.py", "conftest.py"}  # importing them runs them
+    return [f.path for f in design.files if f.path.endswith(".py") and PurePosixPath(f.path).name not in scripts
+            and ctx.exists(f.path) and has_examples(ctx.read(f.path))]
 
 
 def testable_modules(ctx: StageContext, design: Design) -> list[FileSpec]:
