@@ -325,7 +325,17 @@ def _redis(directory: Path) -> tuple[str, Any]:
     return url, start
 
 
-def test_a_run_over_the_job_timeout_stops_saved_and_is_not_retried(tmp_path: Path, fake_server: FakeLLMServer,
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[str]:
+    """An append-only redis-server of the test's own, stopped after it; its URL."""
+    url, start = _redis(tmp_path)
+    proc = start()
+    yield url
+    proc.terminate()
+    proc.wait()
+
+
+def test_a_run_over_the_job_timeout_stops_saved_and_is_not_retried(tmp_path: Path, fake_server: FakeLLMServer, private_redis: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from rq import SimpleWorker
 
@@ -334,55 +344,44 @@ def test_a_run_over_the_job_timeout_stops_saved_and_is_not_retried(tmp_path: Pat
     from swcompany.serve.worker import preload_litellm
 
     preload_litellm()  # as `swcompany worker` does, so the 3 s timeout is spent on the run
-    url, start = _redis(tmp_path)
-    proc = start()
+    url = private_redis
     fake_server.responder = Slow(engineer=3.0)
     for name, value in {"REDIS_URL": url, "SWCOMPANY_SERVE_WORKSPACES": str(tmp_path / "ws"),
                         "SWCOMPANY_MODEL": "openai/gpt-4o-mini", "SWCOMPANY_BASE_URL": fake_server.base_url}.items():
         monkeypatch.setenv(name, value)
-    try:
-        r, conn = jobs.data_connection(url), jobs.rq_connection(url)
-        project_id = store.create_project(r, "team-a", "a todo app", "slow", {})
-        job_id = jobs.enqueue_run(conn, r, project_id, ServeSettings(redis_url=url, job_timeout=3))
-        SimpleWorker([jobs.QUEUE_NAME], connection=conn).work(burst=True)
-        project = store.get_project(r, project_id)
-        assert project["stop_reason"] == "timeout" and "job timeout" in project["error"]
-        assert jobs.job_state(conn, job_id)["state"] == "finished"  # not failed, so RQ does not retry it
-        state = json.loads((tmp_path / "ws" / project_id / "slow" / ".swcompany" / "state.json").read_text())
-        assert state["exit_code"] is not None and state["stages"]["engineer"]["status"] != "done"  # saved, resumable
-    finally:
-        proc.terminate()
-        proc.wait()
+    r, conn = jobs.data_connection(url), jobs.rq_connection(url)
+    project_id = store.create_project(r, "team-a", "a todo app", "slow", {})
+    job_id = jobs.enqueue_run(conn, r, project_id, ServeSettings(redis_url=url, job_timeout=3))
+    SimpleWorker([jobs.QUEUE_NAME], connection=conn).work(burst=True)
+    project = store.get_project(r, project_id)
+    assert project["stop_reason"] == "timeout" and "job timeout" in project["error"]
+    assert jobs.job_state(conn, job_id)["state"] == "finished"  # not failed, so RQ does not retry it
+    state = json.loads((tmp_path / "ws" / project_id / "slow" / ".swcompany" / "state.json").read_text())
+    assert state["exit_code"] is not None and state["stages"]["engineer"]["status"] != "done"  # saved, resumable
 
 
-def test_cancel_of_a_queued_project_and_openapi(tmp_path: Path) -> None:
+def test_cancel_of_a_queued_project_and_openapi(tmp_path: Path, private_redis: str) -> None:
     """No worker listens here: a cancelled queued job never runs, and resume queues it again."""
     from fastapi.testclient import TestClient
 
     from swcompany.serve.app import create_app
     from swcompany.serve.settings import ServeSettings
 
-    url, start = _redis(tmp_path)
-    proc = start()
-    try:
-        app = create_app(ServeSettings(redis_url=url, workspaces=tmp_path / "ws"), {TOKEN_A: "team-a"})
-        with TestClient(app) as client:
-            project_id = client.post("/v1/projects", json={"idea": "a todo app"}, headers=A).json()["id"]
-            assert client.get(f"/v1/projects/{project_id}", headers=A).json()["state"] == "queued"
-            assert client.delete(f"/v1/projects/{project_id}", headers=A).json()["state"] == "cancelled"
-            doc = client.get(f"/v1/projects/{project_id}", headers=A).json()
-            assert doc["state"] == "cancelled" and doc["exit_code"] == 130 and doc["stop_reason"] == "interrupted"
-            assert "swcompany_queue_depth 0.0" in client.get("/metrics").text
-            assert client.post(f"/v1/projects/{project_id}/resume", json={"budget": 2}, headers=A).status_code == 202
-            doc = client.get(f"/v1/projects/{project_id}", headers=A).json()
-            assert doc["state"] == "queued" and doc["exit_code"] is None and doc["job"]["id"].endswith("-2")
-            assert "swcompany_queue_depth 1.0" in client.get("/metrics").text
-            paths = client.get("/openapi.json").json()["paths"]
-            assert {"/v1/projects", "/v1/projects/{project_id}/events", "/v1/projects/{project_id}/archive"} <= set(paths)
-            assert client.get("/docs").status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait()
+    app = create_app(ServeSettings(redis_url=private_redis, workspaces=tmp_path / "ws"), {TOKEN_A: "team-a"})
+    with TestClient(app) as client:
+        project_id = client.post("/v1/projects", json={"idea": "a todo app"}, headers=A).json()["id"]
+        assert client.get(f"/v1/projects/{project_id}", headers=A).json()["state"] == "queued"
+        assert client.delete(f"/v1/projects/{project_id}", headers=A).json()["state"] == "cancelled"
+        doc = client.get(f"/v1/projects/{project_id}", headers=A).json()
+        assert doc["state"] == "cancelled" and doc["exit_code"] == 130 and doc["stop_reason"] == "interrupted"
+        assert "swcompany_queue_depth 0.0" in client.get("/metrics").text
+        assert client.post(f"/v1/projects/{project_id}/resume", json={"budget": 2}, headers=A).status_code == 202
+        doc = client.get(f"/v1/projects/{project_id}", headers=A).json()
+        assert doc["state"] == "queued" and doc["exit_code"] is None and doc["job"]["id"].endswith("-2")
+        assert "swcompany_queue_depth 1.0" in client.get("/metrics").text
+        paths = client.get("/openapi.json").json()["paths"]
+        assert {"/v1/projects", "/v1/projects/{project_id}/events", "/v1/projects/{project_id}/archive"} <= set(paths)
+        assert client.get("/docs").status_code == 200
 
 
 def test_accepted_jobs_survive_a_redis_crash(tmp_path: Path) -> None:
