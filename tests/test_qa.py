@@ -253,3 +253,22 @@ def test_examples_in_docstrings_run_with_the_tests_and_a_wrong_one_gets_a_fix_ro
     r = report(Path("workspace/t"))
     assert (r["verdict"], r["passed"], r["rounds_used"]) == ("passed", 3, 1)
     assert "--doctest-modules" in r["command"] and r["command"].endswith("tests todo/storage.py")
+
+
+def test_a_fix_that_breaks_a_docstring_example_is_undone_even_when_the_count_holds():
+    """The model's own test wanted 'HI' where the example promises 'HI!': bending the code to the test keeps
+    the count of passing tests (one gained, one lost) but breaks a promise, so the fix is undone."""
+    right = CODE["todo/storage.py"] + SHOUT.format(" + '!'")
+    wrong_test = TESTS["tests/test_todo_storage.py"] + "\n\ndef test_shout():\n    assert storage.shout('hi') == 'HI'\n"
+    scenario = Scenario(code={**CODE, "todo/storage.py": right}, tests={**TESTS, "tests/test_todo_storage.py": wrong_test},
+                        overrides={"fix": lambda req: json.dumps({"files": [{"path": "todo/storage.py", "content": right.replace(" + '!'", "")}],
+                                                                  "explanation": "shout returns upper case only"})})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 5, proc.stderr
+    ws = Path("workspace/t")
+    assert (ws / "todo/storage.py").read_text() == right
+    assert subjects(ws)[-3:-1] == ["qa: fix round 1", "qa: undo fix round 1"]
+    r = report(ws)
+    assert (r["passed"], r["failed"]) == (3, 1)
+    assert "[undone: the docstring example todo.storage.shout failed]" in r["fix_notes"][0]

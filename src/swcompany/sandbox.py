@@ -56,6 +56,12 @@ class TestCounts:
     failures: int = 0
     errors: int = 0
     skipped: int = 0
+    examples: list[str] = field(default_factory=list)  # docstring examples run (module.function)
+    failing_examples: list[str] = field(default_factory=list)
+
+    @property
+    def passing_examples(self) -> set[str]:
+        return set(self.examples) - set(self.failing_examples)
 
     @property
     def passed(self) -> int:
@@ -264,6 +270,11 @@ def parse_junit_text(text: bytes | str | None) -> TestCounts | None:
             found = [len(cases)] + [sum(1 for c in cases if c.find(tag) is not None) for tag in ("failure", "error", "skipped")]
             if declared != found:
                 return None
+            # Our tests live in tests/; a case of any other module is a docstring example.
+            for case in (c for c in cases if not c.get("classname", "").startswith("tests")):
+                counts.examples.append(case.get("name", ""))
+                if case.find("failure") is not None or case.find("error") is not None:
+                    counts.failing_examples.append(case.get("name", ""))
             counts.tests += declared[0]
             counts.failures += declared[1]
             counts.errors += declared[2]

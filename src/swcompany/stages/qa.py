@@ -284,12 +284,16 @@ def run(ctx: StageContext) -> StageResult:
         run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
         report = report_for(counts, run_, progress, install_error, examples)
         ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
-        if report.verdict != "passed" and report.passed < previous[2].passed and \
+        broken = sorted(previous[1].passing_examples & set(counts.failing_examples))
+        if report.verdict != "passed" and (report.passed < previous[2].passed or broken) and \
                 all(f.path in current for f in reply.files):
-            # A fix that breaks passing tests is undone, so the rounds never end worse than they began.
+            # A fix that breaks passing tests, or a docstring example that held, is undone, so the
+            # rounds never end worse than they began (an example is a promise; a small model's own
+            # test may be wrong).
             for fixed in reply.files:
                 ctx.write(fixed.path, current[fixed.path])
-            what = f"passing tests fell from {previous[2].passed} to {report.passed}"
+            what = (f"passing tests fell from {previous[2].passed} to {report.passed}" if not broken else
+                    f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed")
             ctx.commit(FIX_STEP, f"qa: undo fix round {n}\n\n{what}")
             progress.fix_notes[-1] += f" [undone: {what}]"
             progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
