@@ -315,3 +315,16 @@ def test_tests_may_use_only_the_methods_a_class_really_has():
     assert problems_in_test_file(unsure, "todo.core", TASKS) == []
     based = TASKS.replace("class TaskManager:", "class TaskManager(Base):")
     assert problems_in_test_file(tests, "todo.core", based) == []
+
+
+def test_capsys_getvalue_is_repaired_and_other_invented_capture_methods_are_dropped():
+    """Seen on the 1.5B model: eight tests reading `capsys.getvalue()`; the fix round wrote in circles about it."""
+    tests = ("from roman.convert import to_roman\n\n\n"
+             "def test_ac1_prints(capsys):\n    print(to_roman(4))\n    out = capsys.getvalue()\n    assert 'IV' in out\n\n\n"
+             "def test_ac2_err(capsys):\n    assert capsys.readouterr().stderr == ''\n\n\n"
+             "def test_ac3_invented(capsys):\n    print(to_roman(1))\n    assert capsys.output() == 'I'\n")
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert "out = capsys.readouterr().out" in pruned and "capsys.readouterr().err == ''" in pruned
+    assert "def test_ac3_invented" not in pruned
+    assert "# swcompany dropped test_ac3_invented: capsys has no 'output': read printed output with `capsys.readouterr().out`" in pruned
+    assert problems_in_test_file(pruned, "roman.convert", CONVERT) == []

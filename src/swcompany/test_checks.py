@@ -9,6 +9,7 @@ Pure: nothing here runs code or touches the disk.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -244,7 +245,7 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
     problems += _use_problems(tree, view, module, defined, signatures)
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        problems += _parametrize_problems(func)
+        problems += _parametrize_problems(func) + _fixture_problems(func)
     return list(dict.fromkeys(problems))[:8]
 
 
@@ -269,6 +270,32 @@ def drop_shadowed_fixtures(test_code: str) -> str:
                                                    for f in shadows])
 
 
+# What small models call on pytest's capture fixtures, and what they mean (``capsys.getvalue()``
+# is io.StringIO's name; pytest's is ``readouterr()``, returning ``.out`` and ``.err``).
+_CAPTURE_REPAIRS = [
+    (re.compile(r"\b(capsys|capfd)\.(?:getvalue|get_output|read_output|read)\(\)"), r"\1.readouterr().out"),
+    (re.compile(r"\.readouterr\(\)\.stdout\b"), ".readouterr().out"),
+    (re.compile(r"\.readouterr\(\)\.stderr\b"), ".readouterr().err"),
+]
+CAPTURE_API = frozenset({"readouterr", "disabled"})
+
+
+def repair_capture_calls(test_code: str) -> str:
+    """``capsys.getvalue()`` -> ``capsys.readouterr().out``: the intent is unambiguous, and a fix round
+    asked about it wrote in circles (seen on a 1.5B model: eight tests, one wrong method name)."""
+    for pattern, replacement in _CAPTURE_REPAIRS:
+        test_code = pattern.sub(replacement, test_code)
+    return test_code
+
+
+def _fixture_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Methods pytest's capture fixtures do not have (what the repair above could not mend)."""
+    params = {a.arg for a in func.args.args} & {"capsys", "capfd"}
+    return [f"{sub.value.id} has no {sub.attr!r}: read printed output with `{sub.value.id}.readouterr().out`"
+            for sub in ast.walk(func) if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name)
+            and sub.value.id in params and sub.attr not in CAPTURE_API]
+
+
 def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
     """``code`` with these top-level functions (and their decorators) cut out, ``notes`` on top."""
     lines = code.splitlines()
@@ -285,9 +312,10 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     for the whole file rarely fixes only those two. Dropped tests are named in a comment at the
     top, so the report and a reader see what was removed and why. Left alone when nothing would
     remain, or when the file's problem is not per test (no import, a copy of the code).
-    Fixtures shadowing pytest's own are dropped first.
+    Fixtures shadowing pytest's own are dropped first, and ``capsys.getvalue()`` becomes
+    ``capsys.readouterr().out``.
     """
-    test_code = drop_shadowed_fixtures(test_code)
+    test_code = drop_shadowed_fixtures(repair_capture_calls(test_code))
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code
@@ -297,7 +325,7 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     defined, signatures = defined_names(source), public_signatures(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
     bad = {f.name: problems for f in functions
-           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f))}
+           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f) + _fixture_problems(f))}
     if not bad or len(bad) == len(functions):
         return test_code
     return _without_functions(test_code, [f for f in functions if f.name in bad],
