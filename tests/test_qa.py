@@ -272,3 +272,18 @@ def test_a_fix_that_breaks_a_docstring_example_is_undone_even_when_the_count_hol
     r = report(ws)
     assert (r["passed"], r["failed"]) == (3, 1)
     assert "[undone: the docstring example todo.storage.shout failed]" in r["fix_notes"][0]
+
+
+def test_fix_rounds_whose_replies_stay_unusable_end_with_the_report_not_exit_4():
+    """Seen on the 1.5B model: the todo app's first fix reply ran in circles, the next two held no file,
+    and the whole run ended with exit 4 and no QA report. A round that changes nothing is used up."""
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": lambda req: "I would change the titles."})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+    assert proc.returncode == 5, proc.stderr
+    assert "the generated tests still fail after 2 fix rounds" in proc.stderr
+    assert scenario.counts["fix"] == 6  # each round: the ask and its two repairs
+    r = report(Path("workspace/t"))
+    assert (r["verdict"], r["rounds_used"]) == ("failed", 2)
+    assert r["fix_notes"][1].startswith("round 2: nothing changed, the model's replies stayed unusable (the reply holds no file")
+    assert not [s for s in subjects(Path("workspace/t")) if s.startswith("qa: fix round")]

@@ -261,8 +261,19 @@ def run(ctx: StageContext) -> StageResult:
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
         # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
-        reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
-                                       label=f"fix round {n}", what="fix", max_doublings=0)
+        try:
+            reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
+                                           label=f"fix round {n}", what="fix", max_doublings=0)
+        except ModelOutputError as exc:
+            # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
+            # its honest report (exit 5) rather than the whole run with exit 4 and no report.
+            reason = exc.message.split(" attempts: ", 1)[-1]
+            progress.rounds_done = n
+            progress.fix_notes.append(f"round {n}: nothing changed, the model's replies stayed unusable ({reason[:300]})")
+            ctx.save_progress(progress)
+            ctx.info(f"fix round {n}: the model's replies stayed unusable; nothing changed")
+            report = report_for(counts, run_, progress, install_error, examples)
+            continue
         tested = {qa_file_for(f.path): f.path for f in design.files}
         for fixed in reply.files:
             if fixed.path in tested and ctx.exists(tested[fixed.path]):  # the same repair as for new test files
