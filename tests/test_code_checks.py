@@ -328,3 +328,18 @@ def test_capsys_getvalue_is_repaired_and_other_invented_capture_methods_are_drop
     assert "def test_ac3_invented" not in pruned
     assert "# swcompany dropped test_ac3_invented: capsys has no 'output': read printed output with `capsys.readouterr().out`" in pruned
     assert problems_in_test_file(pruned, "roman.convert", CONVERT) == []
+
+
+def test_arguments_the_real_code_does_not_take_are_removed_even_in_fixtures():
+    """Seen on the 1.5B model: `TodoList("test.db", TaskDB)` in the fixture every test used; refused three times."""
+    source = "class TodoList:\n    def __init__(self, db_path: str) -> None:\n        self.db_path = db_path\n\n" \
+             "    def add(self, task: str) -> None:\n        pass\n\n\ndef make(path, *, fresh=False):\n    return TodoList(path)\n"
+    tests = ("import pytest\nfrom todo.core import TodoList, make\nfrom todo.db import TaskDB\n\n\n"
+             "@pytest.fixture\ndef todo_list():\n    return TodoList(\n        'test.db', TaskDB)\n\n\n"
+             "def test_ac1_add(todo_list):\n    todo_list.add('milk')\n    assert make('x.db', verbose=True, fresh=True)\n")
+    pruned = prune_tests(tests, "todo.core", source)
+    assert "return TodoList('test.db')\n" in pruned and "make('x.db', fresh=True)" in pruned
+    assert pruned.startswith("# swcompany removed arguments TodoList() does not take: TodoList( 'test.db', TaskDB) -> "
+                             "TodoList('test.db')\n")
+    compile(pruned, "test_core.py", "exec")
+    assert problems_in_test_file(pruned, "todo.core", source) == []

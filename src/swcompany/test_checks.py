@@ -188,6 +188,53 @@ def _instance_problems(node: ast.AST, view: _TestView) -> list[str]:
     return problems
 
 
+def _called(call: ast.Call, view: _TestView) -> str | None:
+    """The module name a call calls (``f(...)`` imported from it, or ``module.f(...)``)."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id in view.direct:
+        return view.direct[func.id]
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases:
+        return func.attr
+    return None
+
+
+def trim_extra_arguments(test_code: str, module: str, source: str) -> str:
+    """Drop trailing positional arguments, and keywords, that the called function does not take.
+
+    Seen on a 1.5B model: a fixture ``TodoList("test.db", TaskDB)`` where ``TodoList`` takes only
+    the path; the file was refused three times with the same fixture (every test used it). The
+    extra arguments cannot mean anything to the real code, so they go, named in a comment on top.
+    """
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    view, signatures = _bindings(tree, module, source), public_signatures(source)
+    edits: list[tuple[ast.Call, ast.Call]] = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        sig = signatures.get(_called(call, view) or "")
+        if sig is None or any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            continue
+        args = call.args[:sig.max_args] if sig.max_args is not None else call.args
+        keywords = call.keywords if sig.any_keyword else [k for k in call.keywords if k.arg in sig.keywords]
+        if len(args) < len(call.args) or len(keywords) < len(call.keywords):
+            edits.append((call, ast.Call(func=call.func, args=args, keywords=keywords)))
+    if not edits:
+        return test_code
+    lines = test_code.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode()))
+    data = test_code.encode()
+    notes = []
+    for old, new in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        start = offsets[old.lineno - 1] + old.col_offset
+        end = offsets[old.end_lineno - 1] + old.end_col_offset  # type: ignore[operator]
+        notes.append(f"# swcompany removed arguments {ast.unparse(old.func)}() does not take: "
+                     f"{' '.join(data[start:end].decode().split())} -> {ast.unparse(new)}")
+        data = data[:start] + ast.unparse(new).encode() + data[end:]
+    return "\n".join(reversed(notes)) + "\n" + data.decode()
+
+
 def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str],
                   signatures: dict[str, Signature]) -> list[str]:
     """Uses of the module under ``node`` that its source does not support."""
@@ -198,11 +245,7 @@ def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str]
             if sub.attr not in defined and not sub.attr.startswith("__"):
                 problems.append(f"{module} has no {sub.attr!r}")
         if isinstance(sub, ast.Call):
-            func = sub.func
-            if isinstance(func, ast.Name) and func.id in view.direct:
-                target = view.direct[func.id]
-            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases:
-                target = func.attr
+            target = _called(sub, view)
             if target in signatures and (problem := _call_problem(sub, signatures[target])):
                 problems.append(problem)
     return problems + _instance_problems(node, view)
@@ -315,7 +358,7 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     Fixtures shadowing pytest's own are dropped first, and ``capsys.getvalue()`` becomes
     ``capsys.readouterr().out``.
     """
-    test_code = drop_shadowed_fixtures(repair_capture_calls(test_code))
+    test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(test_code)), module, source)
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code
