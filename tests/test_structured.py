@@ -163,6 +163,9 @@ def _block(i):
     _lines(lambda i: "    ([1.0, 2.0, 3.0], 0.000001, False),", 60),                            # one row forever
     _lines(lambda i: f"def test_{i}():\\n    assert g({i}) == {i}", 30).replace("\n", "\\n"),  # inside a JSON string
     "".join(_block(i) for i in range(40)),  # one test copied with small changes (the CSV idea's 18 tests)
+    "Explanation: " + ("The `main` function should return a non-zero exit code if the command is not recognized. "
+                       "The `test_cli_add_task` tests are failing because they are not catching the `SystemExit` "
+                       "exception that is raised. ") * 3 + "The",  # a fix round's explanation, on one line
 ])
 def test_runaway_replies_are_recognised(text):
     assert runaway(text)
@@ -173,7 +176,9 @@ def test_real_code_is_never_runaway():
 
     import swcompany
 
-    for path in sorted([*Path(swcompany.__file__).parent.rglob("*.py"), *Path(__file__).parent.rglob("*.py")]):
+    root = Path(__file__).parent.parent
+    for path in sorted([*Path(swcompany.__file__).parent.rglob("*.py"), *Path(__file__).parent.rglob("*.py"),
+                        *root.glob("*.md"), *(root / "prompts").glob("*.j2")]):
         text = path.read_text()
         assert not any(runaway(text[:end]) for end in range(2000, len(text), 2000)), path
 
@@ -182,6 +187,7 @@ def test_real_code_is_never_runaway():
     _lines(lambda i: f"    assert f({i}) == {i}", 20),  # a short table is fine
     _lines(lambda i: f"    '{chr(65 + i % 26)}{i}': lookup_{chr(97 + i % 26)}({i}),", 80),  # rows differing in names
     "import os\n" * 5,
+    "Explanation: " + "The test expected the titles in upper case, which no requirement of the PRD asks for. " * 2,
 ])
 def test_ordinary_replies_are_not_runaway(text):
     assert not runaway(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,6 +27,8 @@ RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply'
 _SHAPE_NOISE = re.compile(r"[\d\s,.+\-]+")  # what a runaway changes from line to line
 _LINE_BREAK = re.compile(r"\n|\\n")  # real newlines, and escaped ones inside a JSON string
 RUNAWAY = "runaway"  # the finish reason of a reply stopped by the guard
+RUNAWAY_SENTENCE = 80  # a sentence at least this long said three times: prose going in circles
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
@@ -36,8 +39,13 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     lines have at most two shapes (a line without digits, spaces and number punctuation, so such
     rows look alike while real code does not). And ``test_ac1`` ... ``test_ac18``, one block
     copied with small changes: the last 6,000 characters compress more than 6:1 (zlib), where
-    code people or models write stays under 4.5:1.
+    code people or models write stays under 4.5:1. And an explanation that says the same long
+    sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
+    two sentences taking turns, on one line).
     """
+    sentences = [part.strip() for part in _SENTENCE_END.split(text[-3000:])[1:-1]]  # whole ones only
+    if max(Counter(s for s in sentences if len(s) >= RUNAWAY_SENTENCE).values(), default=0) >= 3:
+        return True
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
     if len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2:
