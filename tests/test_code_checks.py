@@ -343,3 +343,15 @@ def test_arguments_the_real_code_does_not_take_are_removed_even_in_fixtures():
                              "TodoList('test.db')\n")
     compile(pruned, "test_core.py", "exec")
     assert problems_in_test_file(pruned, "todo.core", source) == []
+
+
+def test_a_main_falling_back_to_sys_argv_with_the_program_name_is_refused():
+    """Seen on the 1.5B model: `argv = sys.argv` then `command = argv[1]`; main(["add", "milk"]) saw "milk"."""
+    from swcompany.code_checks import argv_with_program_name
+
+    bad = "import sys\n\n\ndef main(argv=None):\n    if argv is None:\n        argv = sys.argv\n    return argv[1]\n"
+    assert argv_with_program_name(bad) == [
+        'main sets its argument list to sys.argv, which starts with the program name: use sys.argv[1:], '
+        'so main(["add", "milk"]) sees "add" first']
+    assert argv_with_program_name(bad.replace("        argv = sys.argv", "        argv = argv or sys.argv"))
+    assert argv_with_program_name(bad.replace("sys.argv\n", "sys.argv[1:]\n")) == []

@@ -307,6 +307,29 @@ def missing_returns(code: str, interface: str = "") -> list[str]:
     return problems
 
 
+def argv_with_program_name(code: str) -> list[str]:
+    """``def main(argv=None)`` that falls back to ``sys.argv`` (program name included) instead of
+    ``sys.argv[1:]``: ``main(["add", "milk"])`` then reads "milk" as the command.
+
+    Seen on a 1.5B model: ``if argv is None: argv = sys.argv`` then ``command = argv[1]``; the
+    tests calling ``main(["add", ...])`` could never pass, and three fix rounds rewrote the tests.
+    """
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    problems = []
+    for func in _functions(tree):
+        params = {a.arg for a in [*func.args.posonlyargs, *func.args.args]} & {"argv", "args", "arguments"}
+        for node in ast.walk(func):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in params for t in node.targets):
+                values = node.value.values if isinstance(node.value, ast.BoolOp) else [node.value]
+                if any(ast.unparse(v) == "sys.argv" for v in values):
+                    problems.append(f"{func.name} sets its argument list to sys.argv, which starts with the program "
+                                    f"name: use sys.argv[1:], so {func.name}([\"add\", \"milk\"]) sees \"add\" first")
+                    break
+    return problems
+
+
 def shadowed_imports(code: str) -> list[str]:
     """A top-level ``def``/``class`` with the name of something the module imports.
 
@@ -372,6 +395,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         problems += undefined_imports(content, written_modules)
         problems += undefined_attributes(content, written_modules, set(modules))
         problems += shadowed_imports(content)
+        problems += argv_with_program_name(content)
         problems += missing_returns(content, spec.interface if spec else "")
         stubs = stub_functions(content, promised)
         if stubs:
