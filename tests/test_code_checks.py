@@ -189,6 +189,16 @@ def test_a_script_path_in_how_to_run_becomes_a_module_run():
     assert review_design(design, 8) is None and design.how_to_run == "python tool.py"
 
 
+def test_a_cli_run_without_arguments_gets_help():
+    """Seen on the 1.5B model: `python -m todo_list.cli` alone, which stops with a usage error (exit 2)."""
+    design = roman_design()
+    for given, expected in [("python -m roman.cli", "python -m roman.cli --help"), ("python roman/cli.py", "python -m roman.cli --help"),
+                            ("python -m roman.cli 10", "python -m roman.cli 10"), ("python -m roman.convert", "python -m roman.convert")]:
+        design.how_to_run = given
+        review_design(design, 8)
+        assert design.how_to_run == expected, given
+
+
 def test_bogus_tests_are_dropped_and_named_when_good_ones_remain():
     tests = ("import sys\nimport pytest\nfrom roman.convert import to_roman, to_decimal\n\n\n"
              "def test_ac1_roman():\n    assert to_roman(4) == 'IV'\n\n\n"

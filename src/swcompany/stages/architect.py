@@ -105,13 +105,25 @@ def shadowed_modules(paths: list[str]) -> list[str]:
 _SCRIPT_RUN = re.compile(r"^(python3?)\s+((?:[\w.-]+/)+[\w.-]+)\.py\b")
 
 
+_BARE_MODULE_RUN = re.compile(r"^python3?\s+-m\s+([\w.]+)$")
+
+
 def runnable_command(design: Design) -> str:
     """``python pkg/cli.py 10`` -> ``python -m pkg.cli 10``: run as a script, a module of a package
-    cannot import its siblings (``sys.path[0]`` is the package folder), as a module it can."""
-    match = _SCRIPT_RUN.match(design.how_to_run.strip())
-    if not match or f"{match.group(2)}.py" not in {f.path for f in design.files}:
-        return design.how_to_run
-    return f"{match.group(1)} -m {module_name(match.group(2) + '.py')}{design.how_to_run.strip()[match.end():]}"
+    cannot import its siblings (``sys.path[0]`` is the package folder), as a module it can.
+    ``python -m pkg.cli`` alone gets ``--help``: a CLI without its arguments stops with a usage
+    error (seen on the 1.5B model, which was asked for example arguments), and the command is the
+    one a user is told to try first."""
+    command = design.how_to_run.strip()
+    match = _SCRIPT_RUN.match(command)
+    if match and f"{match.group(2)}.py" in {f.path for f in design.files}:
+        command = f"{match.group(1)} -m {module_name(match.group(2) + '.py')}{command[match.end():]}"
+    bare = _BARE_MODULE_RUN.match(command)
+    entry_points = {module_name(f.path).removesuffix(".__main__") for f in design.files
+                    if PurePosixPath(f.path).name in ENTRY_POINTS}
+    if bare and bare.group(1) in entry_points:
+        command += " --help"
+    return command if command != design.how_to_run.strip() else design.how_to_run
 
 
 def design_schema(max_files: int) -> dict:
