@@ -99,7 +99,9 @@ def test_a_file_cut_off_twice_is_asked_shorter_instead_of_given_ever_more_room(t
         assert gw.ask_file("engineer", [{"role": "user", "content": "write x.py"}], "x.py") == "x = 1\n"
         requests = server.calls()
     assert [r.body["max_tokens"] for r in requests] == [1000, 2000, 2000]
-    assert "Reply again much shorter" in requests[2].body["messages"][-1]["content"]
+    assert requests[2].body["messages"] == [{"role": "user", "content": "write x.py\n\nAn earlier reply to this was cut off "
+                                             "after 2000 tokens. Reply much shorter: only what was asked, the essentials "
+                                             "only, no repetition."}]  # the question again, no stand-in reply to copy
 
 
 def test_a_stopping_run_drops_streamed_replies_in_flight_and_queued_calls(tmp_path):

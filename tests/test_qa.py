@@ -161,7 +161,7 @@ def test_a_fix_reply_cut_off_is_asked_shorter_not_given_more_room():
         assert proc.returncode == 0, proc.stderr
         fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
     assert len(fixes) == 2 and fixes[0].body["max_tokens"] == fixes[1].body["max_tokens"]
-    assert "Reply again much shorter" in fixes[1].body["messages"][-1]["content"]
+    assert "Reply much shorter" in fixes[1].body["messages"][-1]["content"]
 
 
 def test_a_test_file_the_model_never_gets_right_is_left_out_and_the_others_run():

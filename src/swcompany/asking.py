@@ -41,6 +41,19 @@ class Reply:
     usage: Usage
 
 
+def asked_again(messages: Messages, note: str) -> Messages:
+    """The original question with ``note`` added to its last message, for a reply that cannot be
+    shown back (it ran in circles, was cut off, or is too long).
+
+    Not a stand-in assistant turn such as "(a reply that repeated itself, not shown)": a 1.5B
+    model answered the next fix round with exactly those words, and the round was lost.
+    """
+    *head, last = messages
+    if last.get("role") != "user":
+        return [*messages, {"role": "user", "content": note}]
+    return [*head, {**last, "content": f"{last['content']}\n\n{note}"}]
+
+
 class StructuredAsks:
     """``ask_model``/``ask_file``/``ask_json``/``ask_text``/``ask_parsed`` over the host class's ``chat``."""
 
@@ -75,9 +88,9 @@ class StructuredAsks:
                 reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
                           f"and over: a model writing in circles); it was stopped after {len(reply.text):,} characters")
                 self._keep_reject(stage, label, attempt, reason, reply.text)
-                convo = [*convo, {"role": "assistant", "content": "(a reply that repeated itself, not shown)"},
-                         {"role": "user", "content": "Your reply kept repeating the same kind of line. Write it again "
-                          "much shorter: a few distinct cases only, each written once, no long tables."}]
+                convo = asked_again(messages, "An earlier reply to this went round in circles and was stopped. "
+                                    "Write it much shorter: each thing written once, a few distinct cases only, "
+                                    "no long tables, no sentence said twice.")
                 continue
             if reply.finish_reason == "length":
                 reason = "the reply was cut off at the output token limit"
@@ -87,9 +100,8 @@ class StructuredAsks:
                 if max_doublings is not None and doublings >= max_doublings:
                     # A file this long is a model writing in circles, not one that needs room:
                     # ask for a shorter one instead of paying minutes for more of the same.
-                    convo = [*convo, {"role": "assistant", "content": "(a reply cut off at the token limit, not shown)"},
-                             {"role": "user", "content": f"Your reply was cut off after {max_tokens} tokens. Reply again "
-                              "much shorter: only what was asked, the essentials only, no repetition."}]
+                    convo = asked_again(messages, f"An earlier reply to this was cut off after {max_tokens} tokens. "
+                                        "Reply much shorter: only what was asked, the essentials only, no repetition.")
                     continue
                 doublings += 1
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
@@ -98,8 +110,8 @@ class StructuredAsks:
                 self.cache.forget([keys.pop()])
                 reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
                 self._keep_reject(stage, label, attempt, reason, "(not kept: over max_reply_chars)")
-                convo = [*convo, {"role": "assistant", "content": f"(a reply of {len(reply.text):,} characters, not shown)"},
-                         {"role": "user", "content": f"The {reason[4:]}. Reply again with only what was asked, much shorter."}]
+                convo = asked_again(messages, f"An earlier reply to this was {len(reply.text):,} characters; at most "
+                                    f"{self.settings.max_reply_chars:,} are accepted. Reply with only what was asked, much shorter.")
                 continue
             try:
                 return parse(reply.text)

@@ -120,7 +120,7 @@ CASES = [
     # 13. replies over the cap are refused, never stored or re-sent; over-long fields too
     Hostile("13: a reply over max_reply_chars, then JSON", [HUGE], OK, calls=2, item=13,
             env={"SWCOMPANY_MAX_REPLY_CHARS": "100000"}, never_shown=("HUGE-REPLY-MARKER",),
-            reprompt="The reply was 150,018 characters; at most 100,000 are accepted."),
+            reprompt="An earlier reply to this was 150,018 characters; at most 100,000 are accepted."),
     Hostile("13: replies over max_reply_chars forever", [HUGE] * 10, MODEL_OUTPUT, calls=3, item=13,
             env={"SWCOMPANY_MAX_REPLY_CHARS": "100000"}, never_shown=("HUGE-REPLY-MARKER",), stop_reason="model_output",
             stderr_has="at most 100,000 are accepted", reprompt="at most 100,000 are accepted"),
