@@ -92,6 +92,19 @@ def test_a_local_server_gets_one_request_at_a_time_unless_configured(tmp_path):
     assert slots(model="gpt-4o-mini", jobs=6) == 6
 
 
+def test_a_second_cut_off_after_asking_shorter_is_a_new_warmer_request_not_a_cached_replay(tmp_path):
+    """Seen on the 1.5B model: the same 'much shorter' request twice came back from the cache as the same runaway."""
+    long = Reply(content="```python\nx = 1\n" * 50, finish_reason="length")
+    with FakeModel(scripted(long, long, long, "```python\nx = 1\n```")) as server:
+        gw, log = gateway(server, tmp_path, max_output_tokens=1000, repair_attempts=3)
+        assert gw.ask_file("engineer", [{"role": "user", "content": "write x.py"}], "x.py") == "x = 1\n"
+        requests = server.calls()
+    assert len(requests) == 4 and requests[2].body["messages"] != requests[3].body["messages"]
+    assert "This is attempt 4" in requests[3].body["messages"][-1]["content"]
+    assert requests[2].body.get("temperature") != 0.8 and requests[3].body["temperature"] == 0.8
+    assert not any(entry.get("cached") for entry in log)
+
+
 def test_a_file_cut_off_twice_is_asked_shorter_instead_of_given_ever_more_room(tmp_path):
     long = Reply(content="```python\nx = 1\n" * 50, finish_reason="length")
     with FakeModel(scripted(long, long, "```python\nx = 1\n```")) as server:

@@ -41,13 +41,17 @@ class Reply:
     usage: Usage
 
 
-def asked_again(messages: Messages, note: str) -> Messages:
+def asked_again(messages: Messages, note: str, attempt: int | None = None) -> Messages:
     """The original question with ``note`` added to its last message, for a reply that cannot be
     shown back (it ran in circles, was cut off, or is too long).
 
     Not a stand-in assistant turn such as "(a reply that repeated itself, not shown)": a 1.5B
-    model answered the next fix round with exactly those words, and the round was lost.
+    model answered the next fix round with exactly those words, and the round was lost. A second
+    note names the ``attempt``, so the request differs from the last one (the same request would
+    get the same reply, from the cache or a model at low temperature); the caller warms it up too.
     """
+    if attempt is not None:
+        note = f"{note} (This is attempt {attempt}: the earlier replies had the same problem.)"
     *head, last = messages
     if last.get("role") != "user":
         return [*messages, {"role": "user", "content": note}]
@@ -81,6 +85,7 @@ class StructuredAsks:
         doublings = 0
         temperature: float | None = None  # the configured one, until a reply comes back unchanged
         attempts = self.settings.repair_attempts + 1
+        notes = 0
         for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label, temperature=temperature)
             keys.append(reply.cache_key)
@@ -88,9 +93,11 @@ class StructuredAsks:
                 reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
                           f"and over: a model writing in circles); it was stopped after {len(reply.text):,} characters")
                 self._keep_reject(stage, label, attempt, reason, reply.text)
+                notes += 1
                 convo = asked_again(messages, "An earlier reply to this went round in circles and was stopped. "
                                     "Write it much shorter: each thing written once, a few distinct cases only, "
-                                    "no long tables, no sentence said twice.")
+                                    "no long tables, no sentence said twice.", attempt + 1 if notes > 1 else None)
+                temperature = temperature if notes == 1 else max(self.settings.temperature, REPEAT_TEMPERATURE)
                 continue
             if reply.finish_reason == "length":
                 reason = "the reply was cut off at the output token limit"
@@ -100,8 +107,11 @@ class StructuredAsks:
                 if max_doublings is not None and doublings >= max_doublings:
                     # A file this long is a model writing in circles, not one that needs room:
                     # ask for a shorter one instead of paying minutes for more of the same.
+                    notes += 1
                     convo = asked_again(messages, f"An earlier reply to this was cut off after {max_tokens} tokens. "
-                                        "Reply much shorter: only what was asked, the essentials only, no repetition.")
+                                        "Reply much shorter: only what was asked, the essentials only, no repetition.",
+                                        attempt + 1 if notes > 1 else None)
+                    temperature = temperature if notes == 1 else max(self.settings.temperature, REPEAT_TEMPERATURE)
                     continue
                 doublings += 1
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
@@ -110,8 +120,10 @@ class StructuredAsks:
                 self.cache.forget([keys.pop()])
                 reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
                 self._keep_reject(stage, label, attempt, reason, "(not kept: over max_reply_chars)")
+                notes += 1
                 convo = asked_again(messages, f"An earlier reply to this was {len(reply.text):,} characters; at most "
-                                    f"{self.settings.max_reply_chars:,} are accepted. Reply with only what was asked, much shorter.")
+                                    f"{self.settings.max_reply_chars:,} are accepted. Reply with only what was asked, much shorter.",
+                                    attempt + 1 if notes > 1 else None)
                 continue
             try:
                 return parse(reply.text)
