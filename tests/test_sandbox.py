@@ -124,6 +124,9 @@ from swcompany.sandbox import run_sandboxed
 def interrupt(*_):
     raise KeyboardInterrupt
 signal.signal(signal.SIGTERM, interrupt)  # as swcompany's API does
+# As at a terminal: a shell without job control starts background jobs with SIGINT ignored, and a
+# suite run in the background (`.ci/run &`) would pass that on to this driver.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 ws = Path(sys.argv[1])
 run_sandboxed(["sh", "-c", "setsid sleep {token}1 & sleep {token}2 & touch started; wait"], ws, timeout=120,
               mode=sys.argv[2], pidfile=ws / "sandbox.pid")
