@@ -134,15 +134,8 @@ def known_attributes(source: str) -> dict[str, set[str]]:
 
 def _class_called(expr: ast.AST | None, view: _TestView) -> str | None:
     """The module class ``expr`` instantiates (``Cls(...)`` or ``module.Cls(...)``), if any."""
-    if not isinstance(expr, ast.Call):
-        return None
-    func = expr.func
-    if isinstance(func, ast.Name) and view.direct.get(func.id) in view.classes:
-        return view.direct[func.id]
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases \
-            and func.attr in view.classes:
-        return func.attr
-    return None
+    name = _called(expr, view) if isinstance(expr, ast.Call) else None
+    return name if name in view.classes else None
 
 
 def _instances(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..code_checks import module_name
+from ..code_checks import module_name, parse_or_none
 from ..test_checks import defined_tests, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
@@ -63,9 +63,8 @@ def has_behaviour(text: str) -> bool:
 
 def has_examples(text: str) -> bool:
     """A docstring (module, class or function) holding a ``>>>`` example."""
-    try:
-        tree = parse_python(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = parse_or_none(text)
+    if tree is None:
         return False
     nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
     return any(">>> " in (ast.get_docstring(n) or "") for n in nodes)
@@ -247,8 +246,14 @@ def run(ctx: StageContext) -> StageResult:
         ctx.emit(Event("info", "", warning))  # a line of its own, in every output mode but --quiet
     python, install_error = project_python(ctx.root, design.dependencies, ctx.settings.install_deps,
                                            ctx.settings.test_timeout, mode=mode)
-    examples = example_files(ctx, design)
-    run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
+
+    def run_tests():
+        """The tests and the docstring examples the code has now (a fix may add or remove some)."""
+        examples = example_files(ctx, design)
+        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
+        return run_, counts, examples
+
+    run_, counts, examples = run_tests()
     report = report_for(counts, run_, progress, install_error, examples)
     ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
@@ -291,8 +296,7 @@ def run(ctx: StageContext) -> StageResult:
         progress.fix_notes.append(f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
         ctx.save_progress(progress)
         previous = (run_, counts, report, examples)
-        examples = example_files(ctx, design)
-        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
+        run_, counts, examples = run_tests()
         report = report_for(counts, run_, progress, install_error, examples)
         ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
         broken = sorted(previous[1].passing_examples & set(counts.failing_examples))
