@@ -365,3 +365,29 @@ def test_a_main_falling_back_to_sys_argv_with_the_program_name_is_refused():
         'so main(["add", "milk"]) sees "add" first']
     assert argv_with_program_name(bad.replace("        argv = sys.argv", "        argv = argv or sys.argv"))
     assert argv_with_program_name(bad.replace("sys.argv\n", "sys.argv[1:]\n")) == []
+
+
+def test_init_repeating_a_module_re_exports_it_and_only_the_entry_point_keeps_main():
+    # the 1.5B model's roman converter design (interfaces as bare signatures, not Python)
+    design = Design(summary="s", how_to_run="python -m roman_converter.cli --help", files=[
+        {"path": "roman_converter/__init__.py", "purpose": "package",
+         "interface": "@cache\ndef roman_to_decimal(roman: str) -> int\n\ndef decimal_to_roman(decimal: int) -> str\n"
+                      "    \"\"\"To roman.\"\"\"\n\ndef main(argv: list[str] | None = None) -> int\n\nVERSION = '1'"},
+        {"path": "roman_converter/roman_to_decimal.py", "purpose": "r2d", "interface": "def roman_to_decimal(roman: str) -> int"},
+        {"path": "roman_converter/decimal_to_roman.py", "purpose": "d2r",
+         "interface": "def decimal_to_roman(\n    decimal: int,\n) -> str:\n    ..."},
+        {"path": "roman_converter/core.py", "purpose": "helpers", "interface": "def main() -> None: ...\n\ndef helper() -> int: ..."},
+        {"path": "roman_converter/cli.py", "purpose": "cli", "interface": "def main(argv: list[str] | None = None) -> int"},
+    ])
+    review_design(design, max_files=8)
+    init = design.file("roman_converter/__init__.py")
+    assert init.interface == ("from roman_converter.roman_to_decimal import roman_to_decimal\n"
+                              "from roman_converter.decimal_to_roman import decimal_to_roman\n\nVERSION = '1'")
+    assert sorted(init.depends_on) == ["roman_converter/decimal_to_roman.py", "roman_converter/roman_to_decimal.py"]
+    assert design.file("roman_converter/core.py").interface == "def helper() -> int: ..."
+    assert "main" in design.file("roman_converter/cli.py").interface
+    # without an entry point that has a main, a module's main stays
+    lone = Design(summary="s", how_to_run="python app.py", files=[{"path": "app.py", "purpose": "p", "interface": "def main(): ..."}])
+    review_design(lone, max_files=8)
+    assert lone.file("app.py").interface == "def main(): ..."
+

@@ -131,6 +131,35 @@ def class_owners(interfaces: dict[str, str]) -> dict[str, str]:
     return {name: paths[0] for name, paths in owners.items() if len(paths) == 1}
 
 
+_TOP_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
+
+
+def defined_in_interface(interface: str) -> list[str]:
+    """Top-level functions and classes an interface defines, in order (Python or bare signatures)."""
+    return [m.group(1) for line in interface.splitlines() if (m := _TOP_DEFINITION.match(line))]
+
+
+def drop_definitions(interface: str, names: set[str]) -> str:
+    """The interface without the top-level ``def``/``class`` blocks of ``names`` (their decorators,
+    signature lines, docstrings and indented bodies), for text that may not parse as Python."""
+    kept: list[str] = []
+    skipping, depth = False, 0
+    for line in interface.splitlines():
+        match = _TOP_DEFINITION.match(line)
+        if match:
+            skipping, depth = match.group(1) in names, 0
+            if skipping:
+                while kept and kept[-1].startswith("@"):
+                    kept.pop()
+        elif skipping and depth == 0 and line.strip() and not line[0].isspace():
+            skipping = False
+        if skipping:
+            depth = max(0, depth + line.count("(") - line.count(")"))
+            continue
+        kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
 def missing_local_modules(text: str, modules: dict[str, str], local_roots: set[str]) -> list[str]:
     """Imports of the project's own packages naming a module that no design file provides."""
     missing = []

@@ -14,7 +14,10 @@ import re
 from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
-from ..code_checks import class_owners, design_modules, interface_bodies, missing_local_modules, module_name, referenced_files
+from ..code_checks import (
+    class_owners, defined_in_interface, design_modules, drop_definitions, interface_bodies, missing_local_modules, module_name,
+    referenced_files,
+)
 from ..config import Settings
 from ..structured import ReplyError
 from ..workspace import sha256_text
@@ -70,6 +73,45 @@ def complete_dependencies(design: Design) -> None:
                 _add_dependency(design, spec, other.path)
 
 
+def one_home_per_definition(design: Design) -> None:
+    """Give each function one file: a package's ``__init__.py`` that repeats what a module of its
+    package defines re-exports it instead, and a ``main`` outside the entry point goes when the
+    entry point has one.
+
+    The 1.5B model's roman converter design put both conversions and a ``main`` into
+    ``__init__.py`` as well as into their own modules and ``cli.py``; the engineer, asked for
+    ``__init__.py`` with the real code elsewhere, answered three times with comment-only bodies
+    (the prompt's "only the CLI has a main" did not hold). Normalised here, not re-prompted:
+    the fix is mechanical and a re-prompt costs a minute on such a model.
+    """
+    entry_mains = {str(PurePosixPath(f.path).parent) for f in design.files
+                   if PurePosixPath(f.path).name in ENTRY_POINTS and "main" in defined_in_interface(f.interface)}
+    for spec in design.files:
+        path = PurePosixPath(spec.path)
+        package = str(path.parent)
+        drop: set[str] = set()
+        if path.name not in ENTRY_POINTS and package in entry_mains and "main" in defined_in_interface(spec.interface):
+            drop.add("main")
+        reexports: dict[str, list[str]] = {}
+        if path.name == "__init__.py":
+            for other in design.files:
+                other_path = PurePosixPath(other.path)
+                if other is spec or str(other_path.parent) != package or other_path.suffix != ".py":
+                    continue
+                mine = defined_in_interface(spec.interface)
+                for name in (n for n in defined_in_interface(other.interface) if n in mine):
+                    if other_path.name in ENTRY_POINTS:  # importing the CLI from __init__ runs it twice under -m
+                        drop.add(name)
+                    elif name not in drop and not any(name in names for names in reexports.values()):
+                        reexports.setdefault(module_name(other.path), []).append(name)
+        repeated = drop | {name for names in reexports.values() for name in names}
+        if not repeated:
+            continue
+        imports = [f"from {module} import {', '.join(names)}" for module, names in reexports.items()]
+        rest = drop_definitions(spec.interface, repeated)
+        spec.interface = "\n\n".join(part for part in ("\n".join(imports), rest) if part)
+
+
 def review_design(design: Design, max_files: int) -> None:
     """Raise ``ReplyError`` with every problem a re-prompt should fix; normalise what we can."""
     problems = []
@@ -88,6 +130,7 @@ def review_design(design: Design, max_files: int) -> None:
             problems.append(f"{spec.path}: the interface imports {', '.join(missing)}, which no file of the design "
                             f"provides (the design's modules: {', '.join(sorted(modules))})")
     problems += shadowed_modules([f.path for f in design.files])
+    one_home_per_definition(design)
     design.how_to_run = runnable_command(design)
     if problems:
         raise ReplyError("The design needs changes:\n" + "\n".join(f"- {p}" for p in problems)
