@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from swcompany.artifacts import PRD, Design, FileSpec
-from swcompany.code_checks import code_check, interface_bodies, missing_local_modules, module_name, stub_functions, undefined_imports
+from swcompany.code_checks import (
+    add_missing_imports, code_check, interface_bodies, missing_local_modules, module_name, stub_functions, undefined_imports,
+    undefined_names,
+)
 from swcompany.stages.architect import complete_dependencies, review_design
 from swcompany.stages.qa import removed_tests
 from swcompany.structured import ReplyError, expected_shape, parse_model
@@ -391,3 +394,23 @@ def test_init_repeating_a_module_re_exports_it_and_only_the_entry_point_keeps_ma
     review_design(lone, max_files=8)
     assert lone.file("app.py").interface == "def main(): ..."
 
+
+def test_a_missing_standard_import_is_added_and_other_undefined_names_are_refused():
+    # the 1.5B model's word counter: os.chdir with no `import os` (NameError when run)
+    code = '"""Words."""\nfrom __future__ import annotations\n\ndef main(path):\n    os.chdir(path)\n    return code.strip()\n'
+    repaired = add_missing_imports(code)
+    assert repaired.splitlines()[:3] == ['"""Words."""', "from __future__ import annotations", "import os"]
+    assert undefined_names(repaired) == ["code"]  # a variable named like a module is not imported
+    design = roman_design()
+    problem = code_check(design, None, {})(repaired)
+    assert "it uses code, which it never defines or imports" in problem
+    assert add_missing_imports("x = 1") == "x = 1" and add_missing_imports("print(json.dumps(1))") == "import json\nprint(json.dumps(1))\n"
+
+
+def test_tests_calling_the_modules_functions_bare_get_the_import():
+    source = "def to_roman(n: int) -> str:\n    return 'I' * n\n"
+    tests = "import roman.convert\n\ndef test_one():\n    assert to_roman(1) == 'I'\n    assert json.loads('1') == 1\n"
+    repaired = prune_tests(add_missing_imports(tests), "roman.convert", source)
+    assert "from roman.convert import to_roman\n" in repaired and "import json\n" in repaired
+    assert problems_in_test_file(repaired, "roman.convert", source) == []
+    assert "it uses nowhere" in problems_in_test_file(repaired + "\ndef test_two():\n    nowhere()\n", "roman.convert", source)[0]

@@ -311,6 +311,65 @@ def _promised_returns(interface: str) -> dict[str, str]:
     return {f.name: ast.unparse(f.returns) for f in _functions(tree) if f.returns is not None} if tree else {}
 
 
+def undefined_names(code: str) -> list[str]:
+    """Names the code uses but never defines or imports (pyflakes' verdict; builtins count as defined)."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    from pyflakes import checker, messages  # imported here: only the gates need it
+
+    found = checker.Checker(tree, filename="<generated>").messages
+    return sorted({m.message_args[0] for m in found if isinstance(m, messages.UndefinedName)})
+
+
+def add_missing_imports(code: str) -> str:
+    """``import os`` added for a common standard-library module (or pytest) the code uses as
+    ``os.attr`` without importing it.
+
+    The 1.5B model's word counter called ``os.chdir`` with no ``import os`` (NameError when run);
+    such a repair is mechanical, so it is made rather than re-prompted. Other undefined names are
+    left for ``code_check`` to refuse.
+    """
+    unknown = undefined_names(code)
+    if not unknown:
+        return code
+    used_as_module = {node.value.id for node in ast.walk(ast.parse(code))
+                      if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    return insert_imports(code, [f"import {name}" for name in unknown if name in _IMPORTABLE and name in used_as_module])
+
+
+# Modules a missing import is added for (used as `name.attr`): the common ones, by name, so an
+# undefined variable that happens to share a module's name (`code`, `test`) is not imported.
+_IMPORTABLE = frozenset({
+    "argparse", "collections", "copy", "csv", "dataclasses", "datetime", "decimal", "enum", "fractions", "functools",
+    "glob", "hashlib", "io", "itertools", "json", "logging", "math", "operator", "os", "pathlib", "pytest", "random",
+    "re", "secrets", "shutil", "sqlite3", "statistics", "string", "subprocess", "sys", "tempfile", "textwrap", "time",
+    "typing", "unittest", "uuid",
+})
+
+
+def insert_imports(code: str, imports: list[str]) -> str:
+    """``imports`` (lines) added after the module docstring and ``from __future__`` imports, which
+    must come first. ``code`` must parse."""
+    if not imports:
+        return code
+    body = ast.parse(code).body
+    def must_come_first(at: int, node: ast.stmt) -> bool:
+        docstring = at == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+            and isinstance(node.value.value, str)
+        return docstring or (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+
+    at = 0
+    while at < len(body) and must_come_first(at, body[at]):
+        at += 1
+    line = (body[at - 1].end_lineno or 0) if at else 0
+    lines = code.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    lines[line:line] = [f"{text}\n" for text in imports]
+    return "".join(lines)
+
+
 def missing_returns(code: str, interface: str = "") -> list[str]:
     """Functions declared to return a value (their annotation, else the interface's) that never do.
 
@@ -403,7 +462,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     does not declare, an import of a local module no design file provides, ``from mod import x``
     where the written ``mod`` has no ``x``, a stub body (``pass``, ``...``,
     ``raise NotImplementedError``) for a function the interface names, a definition hiding an
-    import of the same name, and a function declared to return a value that never returns one.
+    import of the same name, a function declared to return a value that never returns one, and a
+    name used but never defined (a missing standard-library import is added before, by
+    ``add_missing_imports``).
     ``written`` is a snapshot.
     """
     local = local_modules(design)
@@ -423,6 +484,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
                             f"the project's modules are: {', '.join(sorted(modules))}")
         problems += undefined_imports(content, written_modules)
         problems += undefined_attributes(content, written_modules, set(modules))
+        unknown = undefined_names(content)
+        if unknown:
+            problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
         problems += shadowed_imports(content)
         problems += argv_with_program_name(content)
         problems += missing_returns(content, spec.interface if spec else "")

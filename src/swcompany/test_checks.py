@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .code_checks import defined_names, parse_or_none
+from .code_checks import defined_names, insert_imports, parse_or_none, undefined_names
 
 
 @dataclass
@@ -282,6 +282,9 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     problems += _use_problems(tree, view, module, defined, signatures)
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         problems += _parametrize_problems(func) + _fixture_problems(func)
+    unknown = undefined_names(test_code)
+    if unknown:
+        problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
     return list(dict.fromkeys(problems))[:8]
 
 
@@ -341,6 +344,13 @@ def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.Asyn
     return "\n".join([*notes, *lines]).rstrip() + "\n"
 
 
+def import_used_names(test_code: str, module: str, source: str) -> str:
+    """``from module import name`` added for names the tests use unimported that the module under
+    test defines (a small model imports the module, then calls its functions bare)."""
+    names = [name for name in undefined_names(test_code) if name in defined_names(source) and not name.startswith("_")]
+    return insert_imports(test_code, [f"from {module} import {', '.join(names)}"] if names else [])
+
+
 def prune_tests(test_code: str, module: str, source: str) -> str:
     """Drop the test functions that call what the module does not define (or with wrong arguments).
 
@@ -352,6 +362,7 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     ``capsys.readouterr().out``.
     """
     test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(test_code)), module, source)
+    test_code = import_used_names(test_code, module, source)
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code

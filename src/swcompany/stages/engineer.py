@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
-from ..code_checks import code_check
+from ..code_checks import add_missing_imports, code_check
 from ..config import Settings
 from ..events import Event
 from ..workspace import sha256_text
@@ -64,8 +64,10 @@ def run(ctx: StageContext) -> StageResult:
             if all(d in written for d in spec.depends_on):
                 pending.remove(path)
                 msgs = file_messages(ctx, prd, design, spec, written)
-                check = code_check(design, spec, dict(written)) if path.endswith(".py") else None
-                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check)] = path
+                python = path.endswith(".py")
+                check = code_check(design, spec, dict(written)) if python else None
+                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check,
+                                    add_missing_imports if python else None)] = path
 
     try:
         submit_ready()

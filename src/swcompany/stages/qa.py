@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..code_checks import module_name, parse_or_none
+from ..code_checks import add_missing_imports, module_name, parse_or_none
 from ..test_checks import defined_tests, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
@@ -99,7 +99,8 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
         try:
             return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
                                                                 check=tests_check(module, source),
-                                                                transform=lambda text: prune_tests(text, module, source))
+                                                                transform=lambda text: prune_tests(add_missing_imports(text),
+                                                                                                   module, source))
         except ModelOutputError as exc:
             return qa_file_for(spec.path), exc
 
@@ -151,6 +152,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
     def check(reply: FixReply) -> FixReply:
         problems = []
         for fixed in reply.files:
+            if fixed.path.endswith(".py") and check_syntax(fixed.path, fixed.content) is None:
+                fixed.content = add_missing_imports(fixed.content)
             if fixed.path not in allowed and not fixed.path.startswith("tests/"):
                 problems.append(f"{fixed.path} is not a design file or a test file")
             elif (error := check_syntax(fixed.path, fixed.content)):
