@@ -414,3 +414,20 @@ def test_tests_calling_the_modules_functions_bare_get_the_import():
     assert "from roman.convert import to_roman\n" in repaired and "import json\n" in repaired
     assert problems_in_test_file(repaired, "roman.convert", source) == []
     assert "it uses nowhere" in problems_in_test_file(repaired + "\ndef test_two():\n    nowhere()\n", "roman.convert", source)[0]
+
+
+def test_circular_imports_of_the_package_itself_or_of_the_cli_are_refused():
+    design = roman_design()
+    review_design(design, 8)
+    init = code_check(design, design.file("roman/__init__.py"), {})
+    # the 1.5B unit converter's __init__.py (ImportError: partially initialized module)
+    problem = init("from roman import converters\nfrom roman.cli import main\n")
+    assert "imports converters from roman, the package this file initialises" in problem
+    assert "imports roman.cli, the command-line entry point" in problem
+    assert init("from roman.convert import to_roman\n") is None
+    convert = code_check(design, design.file("roman/convert.py"), {})
+    assert "entry point" in convert("from roman import cli\n\ndef to_roman(number: int) -> str:\n    return cli.x\n"
+                                    "\n\ndef to_decimal(text: str) -> int:\n    return 1\n")
+    main_py = Design(summary="s", how_to_run="python -m roman", files=[
+        {"path": "roman/__main__.py", "purpose": "runs the cli"}, {"path": "roman/cli.py", "purpose": "cli"}])
+    assert code_check(main_py, main_py.file("roman/__main__.py"), {})("from roman.cli import main\nmain()\n") is None

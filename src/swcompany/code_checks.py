@@ -131,6 +131,7 @@ def class_owners(interfaces: dict[str, str]) -> dict[str, str]:
     return {name: paths[0] for name, paths in owners.items() if len(paths) == 1}
 
 
+ENTRY_POINTS = frozenset({"cli.py", "main.py", "__main__.py", "app.py"})
 _TOP_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
 
 
@@ -440,6 +441,35 @@ def shadowed_imports(code: str) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in imported]
 
 
+def circular_imports(code: str, path: str, entry_points: set[str]) -> list[str]:
+    """A package's ``__init__.py`` importing from its own package, or a module importing an entry
+    point (``pkg.cli``): both import a half-initialised module. Seen on the 1.5B unit converter,
+    whose ``__init__.py`` ran ``from unit_converter import converters`` and
+    ``from unit_converter.cli import main`` (ImportError: partially initialized module)."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    own = module_name(path)
+    if PurePosixPath(path).name in ENTRY_POINTS:
+        entry_points = set()  # `pkg/__main__.py` running `from pkg.cli import main` is fine
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            if path.endswith("__init__.py") and node.module == own:
+                problems.append(f"it imports {', '.join(a.name for a in node.names)} from {own}, the package this "
+                                f"file initialises (a circular import); import from the package's modules instead")
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name in entry_points:
+                problems.append(f"it imports {name}, the command-line entry point; the CLI imports the logic, "
+                                "never the other way round")
+    return list(dict.fromkeys(problems))
+
+
 def design_modules(design: "Design") -> dict[str, str]:
     """Dotted module name -> path, for every Python file of the design."""
     return {module_name(f.path): f.path for f in design.files if f.path.endswith(".py")}
@@ -464,13 +494,15 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     ``raise NotImplementedError``) for a function the interface names, a definition hiding an
     import of the same name, a function declared to return a value that never returns one, and a
     name used but never defined (a missing standard-library import is added before, by
-    ``add_missing_imports``).
+    ``add_missing_imports``), and a circular import (``__init__.py`` from its own package, or
+    anything importing the CLI).
     ``written`` is a snapshot.
     """
     local = local_modules(design)
     modules = design_modules(design)
     written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
     promised = interface_names(spec.interface) if spec else set()
+    entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
 
     def check(content: str) -> str | None:
         problems = []
@@ -488,6 +520,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         if unknown:
             problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
         problems += shadowed_imports(content)
+        problems += circular_imports(content, spec.path, entry_points) if spec else []
         problems += argv_with_program_name(content)
         problems += missing_returns(content, spec.interface if spec else "")
         stubs = stub_functions(content, promised)

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
 from ..code_checks import (
-    class_owners, defined_in_interface, design_modules, drop_definitions, interface_bodies, missing_local_modules, module_name,
+    ENTRY_POINTS, class_owners, defined_in_interface, design_modules, drop_definitions, interface_bodies, missing_local_modules, module_name,
     referenced_files,
 )
 from ..config import Settings
@@ -25,7 +25,6 @@ from .base import (
     DESIGN_JSON, DESIGN_MD, PRD_JSON, PRD_MD, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates,
 )
 
-ENTRY_POINTS = {"cli.py", "main.py", "__main__.py", "app.py"}
 
 
 def hand_edited_markdown(ctx: StageContext) -> str:
