@@ -72,6 +72,21 @@ def test_a_fix_that_never_works_exits_5_after_the_rounds():
     assert state["stop_reason"] == "tests_failed" and state["exit_code"] == 5
 
 
+def test_fix_rounds_stop_when_fix_minutes_are_spent_and_the_report_says_so(monkeypatch):
+    # a local model's fix round takes minutes; 0.005 min (0.3 s) is spent by any round's test run
+    monkeypatch.setenv("SWCOMPANY_FIX_MINUTES", "0.005")
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
+    assert proc.returncode == 5, proc.stderr
+    assert scenario.counts["fix"] == 1
+    assert "fix rounds stop after round 1: they took" in proc.stderr + proc.stdout
+    assert "still fail after 1 fix rounds (the rounds took" in proc.stderr
+    r = report(Path("workspace/t"))
+    assert r["rounds_used"] == 1 and r["out_of_fix_time"] and r["fix_minutes"] >= 0
+    assert "stopped at the `fix_minutes` limit" in Path("workspace/t/docs/qa_report.md").read_text()
+
+
 def test_a_hanging_test_is_killed_by_the_timeout():
     hang = "import time\n\nfrom todo import storage\n\n\ndef test_hangs():\n    time.sleep(3600)\n"
     scenario = Scenario(tests={"tests/test_todo_storage.py": hang})

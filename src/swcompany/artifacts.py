@@ -296,6 +296,8 @@ class QAReport(BaseModel):
     errors: int = 0
     skipped: int = 0
     rounds_used: int = 0
+    fix_minutes: float = Field(0.0, description="wall time the fix rounds took, in minutes")
+    out_of_fix_time: bool = Field(False, description="fix rounds stopped because fix_minutes was spent, not rounds")
     timed_out: bool = False
     flooded: bool = False
     install_error: str | None = None

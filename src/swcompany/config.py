@@ -49,6 +49,8 @@ class Settings(BaseModel):
     )
     max_files: int = Field(8, ge=1, le=300, description="most source files a design may have (small models do best small)")
     fix_rounds: int = Field(3, ge=0, le=20, description="QA fix rounds")
+    fix_minutes: float | None = Field(
+        10.0, gt=0, description="no new fix round starts once the rounds took this long (a local model's round takes minutes)")
     run_tests: bool = Field(True, description="run the QA stage")
     review: bool = Field(False, description="run the code reviewer between engineer and QA")
     company: Path | None = Field(None, description="company file (YAML) declaring the stages; default: the packaged one")
@@ -211,6 +213,7 @@ model: gpt-4o-mini
 # api_key_env: MY_PROVIDER_KEY         # read the key from this variable instead
 jobs: 4                  # engineer files generated in parallel
 fix_rounds: 3            # QA fix rounds before giving up
+# fix_minutes: 10        # ...or once the fix rounds took this many minutes (null: no time limit)
 # budget: 2.50           # USD cap on a workspace's total spend (exit 3 when reached)
 # max_tokens: 500000     # token cap on a workspace's total use
 # input_cost_per_token: 0.0000005    # prices for models litellm does not know

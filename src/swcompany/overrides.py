@@ -30,6 +30,7 @@ class SettingsOverrides(TypedDict, total=False):
     structured_output: Literal["auto", "schema", "prompt"]
     max_files: int
     fix_rounds: int
+    fix_minutes: float | None
     run_tests: bool
     review: bool
     company: Path | None

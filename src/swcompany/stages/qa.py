@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import shlex
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
@@ -39,6 +40,7 @@ class QAProgress(BaseModel):
     test_files: list[str] = Field(default_factory=list)
     unwritten: list[str] = Field(default_factory=list)  # test files the model never got right, and why
     rounds_done: int = 0
+    fix_seconds: float = 0.0  # wall time of the rounds so far, across resumes (for fix_minutes)
     fixed_files: list[str] = Field(default_factory=list)
     fix_notes: list[str] = Field(default_factory=list)
     undone: list[str] = Field(default_factory=list)  # fixes rolled back, told to the next rounds
@@ -222,11 +224,13 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     return chosen
 
 
-def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = ()) -> QAReport:
+def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = (),
+               out_of_fix_time: bool = False) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
     verdict: Literal["passed", "failed", "error"] = "passed" if green else "error" if counts.tests == 0 else "failed"
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
                     errors=counts.errors, skipped=counts.skipped, rounds_used=progress.rounds_done,
+                    fix_minutes=round(progress.fix_seconds / 60, 1), out_of_fix_time=out_of_fix_time,
                     timed_out=run.timed_out, flooded=run.flooded, install_error=install_error,
                     last_output="" if green else trim_failures(run.output), test_files=list(progress.test_files),
                     fixed_files=list(progress.fixed_files), fix_notes=list(progress.fix_notes), sandbox=run.sandbox,
@@ -260,8 +264,23 @@ def run(ctx: StageContext) -> StageResult:
     report = report_for(counts, run_, progress, install_error, examples)
     ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
 
+    clock, spent_before = time.monotonic(), progress.fix_seconds
+
+    def out_of_time() -> bool:
+        """``fix_minutes`` spent: a cloud model's round takes seconds, a 1.5B model's on 2 CPU cores
+        2-4 minutes, and three of them made an idea take 24 minutes; the report says the rounds
+        stopped on time, and a resume with a larger fix_minutes goes on."""
+        progress.fix_seconds = spent_before + time.monotonic() - clock
+        limit = ctx.settings.fix_minutes
+        return limit is not None and progress.fix_seconds >= limit * 60
+
     while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
         n = progress.rounds_done + 1
+        if progress.rounds_done and out_of_time():
+            ctx.info(f"fix rounds stop after round {n - 1}: they took {progress.fix_seconds / 60:.1f} min "
+                     f"(fix_minutes: {ctx.settings.fix_minutes:g})")
+            report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
+            break
         failure = trim_failures(run_.output)
         messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n,
                                 files=fix_context(ctx, design, progress.test_files, run_.output), undone=progress.undone)
@@ -320,6 +339,9 @@ def run(ctx: StageContext) -> StageResult:
             report = report_for(counts, run_, progress, install_error, examples)
             ctx.info(f"fix round {n} undone: {what}")
 
+    if progress.rounds_done and not report.out_of_fix_time:
+        out_of_time()  # records the rounds' time
+        report = report_for(counts, run_, progress, install_error, examples)
     progress.report = ctx.state.tests = report
     ctx.save_progress(progress)
     files = {REPORT_JSON: report.model_dump_json(indent=2) + "\n",
