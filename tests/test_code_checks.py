@@ -431,3 +431,29 @@ def test_circular_imports_of_the_package_itself_or_of_the_cli_are_refused():
     main_py = Design(summary="s", how_to_run="python -m roman", files=[
         {"path": "roman/__main__.py", "purpose": "runs the cli"}, {"path": "roman/cli.py", "purpose": "cli"}])
     assert code_check(main_py, main_py.file("roman/__main__.py"), {})("from roman.cli import main\nmain()\n") is None
+
+
+def test_tests_expecting_what_no_code_can_do_are_dropped():
+    source = ("class TodoError(Exception):\n    pass\n\nclass GoneError(Exception):\n    pass\n\n"
+              "def add(title: str) -> int:\n    if not title:\n        raise TodoError('empty')\n    return 1\n")
+    tests = ("import pytest\nfrom todo.core import add, GoneError, TodoError\n\n"
+             "def test_add():\n    assert add('milk') == 1\n\n"
+             "def test_empty():\n    with pytest.raises(TodoError):\n        add('')\n\n"
+             "def test_gone():\n    with pytest.raises(GoneError):\n        add('x')\n\n"
+             "def test_file():\n    assert add(open('/path/to/text/files').read())\n")
+    assert problems_in_test_file(tests, "todo.core", source) == [
+        "test_gone expects GoneError, which the module never raises",
+        "test_file uses the placeholder path '/path/to/text/files'; create real files under tmp_path"]
+    pruned = prune_tests(tests, "todo.core", source)
+    assert "def test_empty" in pruned and "def test_gone" not in pruned and "def test_file" not in pruned
+    assert "# swcompany dropped test_gone: test_gone expects GoneError, which the module never raises" in pruned
+
+
+def test_a_run_command_with_placeholder_paths_becomes_help():
+    design = roman_design()
+    design.how_to_run = "python -m roman.cli --path /path/to/text/files"
+    review_design(design, 8)
+    assert design.how_to_run == "python -m roman.cli --help"
+    design.how_to_run = "python -m roman.cli 10"
+    review_design(design, 8)
+    assert design.how_to_run == "python -m roman.cli 10"

@@ -263,6 +263,36 @@ def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[
     return problems
 
 
+_PLACEHOLDER_PATH = re.compile(r"(?:^|[/\\])path[/\\]to[/\\]|^/?your[_-]", re.I)
+
+
+def never_raised(source: str) -> set[str]:
+    """Exception classes the module defines but never raises: a test expecting one cannot pass."""
+    tree = parse_or_none(source)
+    if tree is None:
+        return set()
+    defined = {node.name for node in tree.body if isinstance(node, ast.ClassDef)
+               and any(ast.unparse(base).endswith(("Error", "Exception")) for base in node.bases)}
+    raised = {ast.unparse(node.exc.func if isinstance(node.exc, ast.Call) else node.exc).split(".")[-1]
+              for node in ast.walk(tree) if isinstance(node, ast.Raise) and node.exc is not None}
+    return defined - raised
+
+
+def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: set[str]) -> list[str]:
+    """Expectations no code can meet: ``pytest.raises`` of an exception the module never raises (the
+    1.5B todo app's tests expected three such), and placeholder paths (``/path/to/text/files``)
+    that exist on no machine."""
+    problems = []
+    for node in ast.walk(func):
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("raises") and node.args:
+            name = ast.unparse(node.args[0]).split(".")[-1]
+            if name in unraisable:
+                problems.append(f"{func.name} expects {name}, which the module never raises")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _PLACEHOLDER_PATH.search(node.value):
+            problems.append(f"{func.name} uses the placeholder path {node.value!r}; create real files under tmp_path")
+    return problems
+
+
 def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
     """A test file must import the module under test, use only names it defines, with their signatures,
     and must not define its own copy of the code under test."""
@@ -280,8 +310,9 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     if copies:
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
     problems += _use_problems(tree, view, module, defined, signatures)
+    unraisable = never_raised(source)
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        problems += _parametrize_problems(func) + _fixture_problems(func)
+        problems += _parametrize_problems(func) + _fixture_problems(func) + _oracle_problems(func, unraisable)
     unknown = undefined_names(test_code)
     if unknown:
         problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
@@ -369,10 +400,11 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     view = _bindings(tree, module, source)
     if not view.imports_it:
         return test_code
-    defined, signatures = defined_names(source), public_signatures(source)
+    defined, signatures, unraisable = defined_names(source), public_signatures(source), never_raised(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
     bad = {f.name: problems for f in functions
-           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f) + _fixture_problems(f))}
+           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
+               + _fixture_problems(f) + _oracle_problems(f, unraisable))}
     if not bad or len(bad) == len(functions):
         return test_code
     return _without_functions(test_code, [f for f in functions if f.name in bad],
