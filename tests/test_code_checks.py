@@ -457,3 +457,14 @@ def test_a_run_command_with_placeholder_paths_becomes_help():
     design.how_to_run = "python -m roman.cli 10"
     review_design(design, 8)
     assert design.how_to_run == "python -m roman.cli 10"
+
+
+def test_main_argv_reaches_the_parser():
+    from swcompany.code_checks import repair_code
+
+    # the 1.5B word counter: main(argv) parsed pytest's command line (SystemExit 2 in every test)
+    code = ("import argparse\n\ndef main(argv: list[str] | None = None) -> int:\n"
+            "    parser = argparse.ArgumentParser()\n    args = parser.parse_args()\n    os.chdir(args.path)\n    return 0\n")
+    repaired = repair_code(code)
+    assert "args = parser.parse_args(argv)\n" in repaired and "import os\n" in repaired
+    assert repair_code("def run():\n    return parser.parse_args()\n") == "def run():\n    return parser.parse_args()\n"

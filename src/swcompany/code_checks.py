@@ -396,6 +396,40 @@ def missing_returns(code: str, interface: str = "") -> list[str]:
     return problems
 
 
+def pass_argv_to_parser(code: str) -> str:
+    """``parser.parse_args()`` inside ``main(argv)`` becomes ``parser.parse_args(argv)``.
+
+    Seen on the 1.5B word counter: ``main(argv)`` ignored its argument and parsed pytest's own
+    command line, so every test calling ``main(["--path", ...])`` stopped with SystemExit 2.
+    """
+    tree = parse_or_none(code)
+    if tree is None:
+        return code
+    inserts: list[tuple[int, int, str]] = []
+    for func in _functions(tree):
+        params = [a.arg for a in [*func.args.posonlyargs, *func.args.args] if a.arg in {"argv", "args", "arguments"}]
+        if not params:
+            continue
+        for node in ast.walk(func):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in {"parse_args", "parse_known_args"} and not node.args and not node.keywords \
+                    and node.end_lineno == node.lineno and node.end_col_offset is not None:
+                inserts.append((node.lineno, node.end_col_offset - 1, params[0]))
+    if not inserts:
+        return code
+    lines = code.splitlines(keepends=True)
+    for lineno, col, name in sorted(inserts, reverse=True):
+        line = lines[lineno - 1]
+        if line[col:col + 1] == ")":
+            lines[lineno - 1] = line[:col] + name + line[col:]
+    return "".join(lines)
+
+
+def repair_code(code: str) -> str:
+    """The mechanical repairs of model-written source, made instead of a re-prompt."""
+    return pass_argv_to_parser(add_missing_imports(code))
+
+
 def argv_with_program_name(code: str) -> list[str]:
     """``def main(argv=None)`` that falls back to ``sys.argv`` (program name included) instead of
     ``sys.argv[1:]``: ``main(["add", "milk"])`` then reads "milk" as the command.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
-from ..code_checks import add_missing_imports, code_check
+from ..code_checks import code_check, repair_code
 from ..config import Settings
 from ..events import Event
 from ..workspace import sha256_text
@@ -67,7 +67,7 @@ def run(ctx: StageContext) -> StageResult:
                 python = path.endswith(".py")
                 check = code_check(design, spec, dict(written)) if python else None
                 running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check,
-                                    add_missing_imports if python else None)] = path
+                                    repair_code if python else None)] = path
 
     try:
         submit_ready()

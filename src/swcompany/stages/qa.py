@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
-from ..code_checks import add_missing_imports, module_name, parse_or_none
+from ..code_checks import add_missing_imports, module_name, parse_or_none, repair_code
 from ..test_checks import defined_tests, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
@@ -155,7 +155,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
         problems = []
         for fixed in reply.files:
             if fixed.path.endswith(".py") and check_syntax(fixed.path, fixed.content) is None:
-                fixed.content = add_missing_imports(fixed.content)
+                fixed.content = repair_code(fixed.content) if not fixed.path.startswith("tests/") else \
+                    add_missing_imports(fixed.content)
             if fixed.path not in allowed and not fixed.path.startswith("tests/"):
                 problems.append(f"{fixed.path} is not a design file or a test file")
             elif (error := check_syntax(fixed.path, fixed.content)):
