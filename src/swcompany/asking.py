@@ -86,6 +86,16 @@ class StructuredAsks:
         temperature: float | None = None  # the configured one, until a reply comes back unchanged
         attempts = self.settings.repair_attempts + 1
         notes = 0
+
+        def ask_afresh(note: str, attempt: int) -> Messages:
+            """The question again with ``note``; from the second note on, the attempt is named and
+            the temperature raised, so the request differs from the one that went wrong."""
+            nonlocal notes, temperature
+            notes += 1
+            if notes > 1:
+                temperature = max(self.settings.temperature, REPEAT_TEMPERATURE)
+            return asked_again(messages, note, attempt + 1 if notes > 1 else None)
+
         for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label, temperature=temperature)
             keys.append(reply.cache_key)
@@ -93,11 +103,9 @@ class StructuredAsks:
                 reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
                           f"and over: a model writing in circles); it was stopped after {len(reply.text):,} characters")
                 self._keep_reject(stage, label, attempt, reason, reply.text)
-                notes += 1
-                convo = asked_again(messages, "An earlier reply to this went round in circles and was stopped. "
-                                    "Write it much shorter: each thing written once, a few distinct cases only, "
-                                    "no long tables, no sentence said twice.", attempt + 1 if notes > 1 else None)
-                temperature = temperature if notes == 1 else max(self.settings.temperature, REPEAT_TEMPERATURE)
+                convo = ask_afresh("An earlier reply to this went round in circles and was stopped. "
+                                   "Write it much shorter: each thing written once, a few distinct cases only, "
+                                   "no long tables, no sentence said twice.", attempt)
                 continue
             if reply.finish_reason == "length":
                 reason = "the reply was cut off at the output token limit"
@@ -107,11 +115,8 @@ class StructuredAsks:
                 if max_doublings is not None and doublings >= max_doublings:
                     # A file this long is a model writing in circles, not one that needs room:
                     # ask for a shorter one instead of paying minutes for more of the same.
-                    notes += 1
-                    convo = asked_again(messages, f"An earlier reply to this was cut off after {max_tokens} tokens. "
-                                        "Reply much shorter: only what was asked, the essentials only, no repetition.",
-                                        attempt + 1 if notes > 1 else None)
-                    temperature = temperature if notes == 1 else max(self.settings.temperature, REPEAT_TEMPERATURE)
+                    convo = ask_afresh(f"An earlier reply to this was cut off after {max_tokens} tokens. "
+                                       "Reply much shorter: only what was asked, the essentials only, no repetition.", attempt)
                     continue
                 doublings += 1
                 max_tokens = min(max_tokens * 2, MAX_OUTPUT_TOKENS_CAP)  # same question, more room
@@ -120,10 +125,9 @@ class StructuredAsks:
                 self.cache.forget([keys.pop()])
                 reason = f"the reply was {len(reply.text):,} characters; at most {self.settings.max_reply_chars:,} are accepted"
                 self._keep_reject(stage, label, attempt, reason, "(not kept: over max_reply_chars)")
-                notes += 1
-                convo = asked_again(messages, f"An earlier reply to this was {len(reply.text):,} characters; at most "
-                                    f"{self.settings.max_reply_chars:,} are accepted. Reply with only what was asked, much shorter.",
-                                    attempt + 1 if notes > 1 else None)
+                convo = ask_afresh(f"An earlier reply to this was {len(reply.text):,} characters; at most "
+                                   f"{self.settings.max_reply_chars:,} are accepted. Reply with only what was asked, much shorter.",
+                                   attempt)
                 continue
             try:
                 return parse(reply.text)
