@@ -405,6 +405,9 @@ def test_a_missing_standard_import_is_added_and_other_undefined_names_are_refuse
     problem = code_check(design, None, {})(repaired)
     assert "it uses code, which it never defines or imports" in problem
     assert add_missing_imports("x = 1") == "x = 1" and add_missing_imports("print(json.dumps(1))") == "import json\nprint(json.dumps(1))\n"
+    # the todo app's CLI tests, refused three times and left out for want of `import sys`
+    patched = add_missing_imports("def test_add(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['prog'])\n")
+    assert patched.startswith("import sys\n")
 
 
 def test_tests_calling_the_modules_functions_bare_get_the_import():
@@ -468,3 +471,12 @@ def test_main_argv_reaches_the_parser():
     repaired = repair_code(code)
     assert "args = parser.parse_args(argv)\n" in repaired and "import os\n" in repaired
     assert repair_code("def run():\n    return parser.parse_args()\n") == "def run():\n    return parser.parse_args()\n"
+
+
+def test_a_test_using_an_undefined_name_is_dropped_when_others_remain():
+    source = "def to_roman(n: int) -> str:\n    return 'I' * n\n"
+    tests = ("from roman.convert import to_roman\n\ndef test_one():\n    assert to_roman(1) == 'I'\n\n"
+             "def test_two():\n    assert helper(2) == 'II'\n")
+    pruned = prune_tests(tests, "roman.convert", source)
+    assert "def test_two" not in pruned and "# swcompany dropped test_two: test_two uses helper" in pruned
+    assert problems_in_test_file(pruned, "roman.convert", source) == []

@@ -312,20 +312,26 @@ def _promised_returns(interface: str) -> dict[str, str]:
     return {f.name: ast.unparse(f.returns) for f in _functions(tree) if f.returns is not None} if tree else {}
 
 
-def undefined_names(code: str) -> list[str]:
-    """Names the code uses but never defines or imports (pyflakes' verdict; builtins count as defined)."""
+def undefined_names_at(code: str) -> list[tuple[str, int]]:
+    """(name, line) for each use of a name the code never defines or imports (pyflakes' verdict;
+    builtins count as defined)."""
     tree = parse_or_none(code)
     if tree is None:
         return []
     from pyflakes import checker, messages  # imported here: only the gates need it
 
     found = checker.Checker(tree, filename="<generated>").messages
-    return sorted({m.message_args[0] for m in found if isinstance(m, messages.UndefinedName)})
+    return [(m.message_args[0], m.lineno) for m in found if isinstance(m, messages.UndefinedName)]
+
+
+def undefined_names(code: str) -> list[str]:
+    """Names the code uses but never defines or imports."""
+    return sorted({name for name, _ in undefined_names_at(code)})
 
 
 def add_missing_imports(code: str) -> str:
     """``import os`` added for a common standard-library module (or pytest) the code uses as
-    ``os.attr`` without importing it.
+    ``os.attr`` (or patches: ``monkeypatch.setattr(sys, "argv", ...)``) without importing it.
 
     The 1.5B model's word counter called ``os.chdir`` with no ``import os`` (NameError when run);
     such a repair is mechanical, so it is made rather than re-prompted. Other undefined names are
@@ -334,8 +340,12 @@ def add_missing_imports(code: str) -> str:
     unknown = undefined_names(code)
     if not unknown:
         return code
-    used_as_module = {node.value.id for node in ast.walk(ast.parse(code))
+    tree = ast.parse(code)
+    used_as_module = {node.value.id for node in ast.walk(tree)
                       if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    used_as_module |= {node.args[0].id for node in ast.walk(tree)  # monkeypatch.setattr(sys, "argv", [...])
+                       if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr")
+                       and node.args and isinstance(node.args[0], ast.Name)}
     return insert_imports(code, [f"import {name}" for name in unknown if name in _IMPORTABLE and name in used_as_module])
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .code_checks import defined_names, insert_imports, parse_or_none, undefined_names
+from .code_checks import defined_names, insert_imports, parse_or_none, undefined_names, undefined_names_at
 
 
 @dataclass
@@ -293,6 +293,12 @@ def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: s
     return problems
 
 
+def _undefined_in(func: ast.FunctionDef | ast.AsyncFunctionDef, unknown: list[tuple[str, int]]) -> list[str]:
+    """Names ``func`` uses that the test file never defines or imports."""
+    names = sorted({name for name, line in unknown if func.lineno <= line <= (func.end_lineno or func.lineno)})
+    return [f"{func.name} uses {', '.join(names)}, which the file never defines or imports"] if names else []
+
+
 def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
     """A test file must import the module under test, use only names it defines, with their signatures,
     and must not define its own copy of the code under test."""
@@ -402,9 +408,10 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
         return test_code
     defined, signatures, unraisable = defined_names(source), public_signatures(source), never_raised(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+    unknown = undefined_names_at(test_code)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
-               + _fixture_problems(f) + _oracle_problems(f, unraisable))}
+               + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown))}
     if not bad or len(bad) == len(functions):
         return test_code
     return _without_functions(test_code, [f for f in functions if f.name in bad],
