@@ -480,3 +480,15 @@ def test_a_test_using_an_undefined_name_is_dropped_when_others_remain():
     pruned = prune_tests(tests, "roman.convert", source)
     assert "def test_two" not in pruned and "# swcompany dropped test_two: test_two uses helper" in pruned
     assert problems_in_test_file(pruned, "roman.convert", source) == []
+
+
+def test_attributes_of_a_plain_return_value_are_refused():
+    # the word counter's CLI tests read main([...]).stdout, as if main were a subprocess
+    source = "def main(argv: list[str] | None = None) -> int:\n    print('hello: 2')\n    return 0\n"
+    tests = ("from wf.cli import main\n\ndef test_ok():\n    assert main(['a']) == 0\n\n"
+             "def test_out():\n    result = main(['a'])\n    assert result == 0\n    assert 'hello' in result.stdout\n")
+    assert problems_in_test_file(tests, "wf.cli", source) == [
+        "main returns int, which has no 'stdout': read printed output with capsys"]
+    pruned = prune_tests(tests, "wf.cli", source)
+    assert "def test_ok" in pruned and "def test_out" not in pruned
+    assert problems_in_test_file(tests.replace("result.stdout", "str(result)"), "wf.cli", source) == []

@@ -82,8 +82,24 @@ class _TestView:
     fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> the module class it returns
 
 
+_PLAIN_RESULTS = {"int": int, "str": str, "bool": bool, "float": float, "bytes": bytes, "None": type(None)}
+
+
+def plain_results(source: str) -> dict[str, set[str]]:
+    """``main() -> int`` as ``{"main() -> int": dir(int)}``: top-level functions declared to return a plain
+    value, with the attributes that value has. A small model's tests read ``main([...]).stdout``
+    as if main were a subprocess or click's CliRunner; an int has no ``stdout``."""
+    tree = parse_or_none(source)
+    out: dict[str, set[str]] = {}
+    for node in (tree.body if tree else []):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None \
+                and (kind := _PLAIN_RESULTS.get(ast.unparse(node.returns))) is not None:
+            out[f"{node.name}() -> {ast.unparse(node.returns)}"] = set(dir(kind))
+    return out
+
+
 def _bindings(tree: ast.Module, module: str, source: str = "") -> _TestView:
-    view = _TestView(False, set(), {}, known_attributes(source))
+    view = _TestView(False, set(), {}, {**known_attributes(source), **plain_results(source)})
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -133,9 +149,12 @@ def known_attributes(source: str) -> dict[str, set[str]]:
 
 
 def _class_called(expr: ast.AST | None, view: _TestView) -> str | None:
-    """The module class ``expr`` instantiates (``Cls(...)`` or ``module.Cls(...)``), if any."""
+    """The module class ``expr`` instantiates (``Cls(...)`` or ``module.Cls(...)``), or ``f()`` for
+    a module function returning a plain value (see ``plain_results``), if any."""
     name = _called(expr, view) if isinstance(expr, ast.Call) else None
-    return name if name in view.classes else None
+    if name in view.classes:
+        return name
+    return next((key for key in view.classes if key.startswith(f"{name}() -> ")), None) if name else None
 
 
 def _instances(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView) -> dict[str, str]:
@@ -175,9 +194,14 @@ def _instance_problems(node: ast.AST, view: _TestView) -> list[str]:
             if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Load) and isinstance(sub.value, ast.Name) \
                     and sub.value.id in instances and not sub.attr.startswith("__"):
                 cls = instances[sub.value.id]
-                if sub.attr not in view.classes[cls]:
-                    have = ", ".join(sorted(a for a in view.classes[cls] if not a.startswith("_"))) or "nothing public"
-                    problems.append(f"{cls} has no {sub.attr!r} (it has: {have})")
+                if sub.attr in view.classes[cls]:
+                    continue
+                if "() -> " in cls:
+                    name, kind = cls.split("() -> ")
+                    problems.append(f"{name} returns {kind}, which has no {sub.attr!r}: read printed output with capsys")
+                    continue
+                have = ", ".join(sorted(a for a in view.classes[cls] if not a.startswith("_"))) or "nothing public"
+                problems.append(f"{cls} has no {sub.attr!r} (it has: {have})")
     return problems
 
 
