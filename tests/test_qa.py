@@ -48,6 +48,8 @@ def test_a_fix_round_repairs_a_bug():
         assert scenario.counts["fix"] == 1
         fix_prompt = [r for r in server.calls() if "You fix failing tests" in r.system][0].text
     assert "AssertionError" in fix_prompt and "todo/storage.py" in fix_prompt
+    assert "The tests of tests/test_todo_cli.py fail (fix these now" in fix_prompt  # one file's failures at a time
+    assert "### tests/test_todo_storage.py" not in fix_prompt
     ws = Path("workspace/t")
     assert subjects(ws)[-2:] == ["qa: fix round 1", "qa: passed: 2 passed, 0 failed, 0 errors"]
     assert report(ws)["rounds_used"] == 1 and report(ws)["verdict"] == "passed"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from swcompany.artifacts import Design, FixReply
-from swcompany.pytest_output import files_in_traceback, trim_failures
+from swcompany.pytest_output import files_in_traceback, focus_failures, trim_failures
 from swcompany import bwrap
 from swcompany.errors import ConfigError
 from swcompany.sandbox import SandboxRun, honest_counts, parse_junit, parse_junit_text, run_sandboxed, sandbox_warning
@@ -276,3 +276,41 @@ def test_command_line_binds_only_the_workspace_writable(tmp_path):
     install = bwrap.command("bwrap", ["pip"], cwd=ws, workspace=ws, limits=bwrap.Limits(), network=True,
                             writable=[ws / ".swcompany" / "venv"], readonly=[], environ={})
     assert "--share-net" in install and install[install.index(str(ws / ".swcompany" / "venv")) - 1] == "--bind"
+
+
+TWO_FILES_OUTPUT = """\
+..FF.E
+==================================== ERRORS ====================================
+______________________ ERROR at setup of test_load ______________________
+file /w/tests/test_app_store.py, line 9
+E       fixture 'db' not found
+==================================== FAILURES ==================================
+__________________________________ test_add ____________________________________
+
+    def test_add():
+>       assert add(1) == [1]
+E       assert None == [1]
+
+/w/tests/test_app_core.py:5: AssertionError
+__________________________________ test_view ___________________________________
+
+/w/tests/test_app_cli.py:7: AssertionError
+__________________________________ test_del ____________________________________
+
+/w/tests/test_app_core.py:9: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_app_core.py::test_add - assert None == [1]
+FAILED tests/test_app_cli.py::test_view - AssertionError
+FAILED tests/test_app_core.py::test_del - AssertionError
+ERROR tests/test_app_store.py::test_load
+2 failed, 1 error in 0.12s
+"""
+
+
+def test_a_fix_round_sees_the_failures_of_one_test_file():
+    target, text = focus_failures(TWO_FILES_OUTPUT)
+    assert target == "tests/test_app_core.py"
+    assert "test_add" in text and "test_del" in text and "assert None == [1]" in text
+    assert "test_view" not in text and "test_load" not in text and "test_app_cli" not in text
+    assert text.rstrip().endswith("FAILED tests/test_app_core.py::test_del - AssertionError")
+    assert focus_failures("Traceback: boom")[0] is None

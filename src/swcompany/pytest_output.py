@@ -34,3 +34,36 @@ def files_in_traceback(output: str, known: set[str]) -> list[str]:
             if (path == candidate or path.endswith("/" + candidate)) and candidate not in seen:
                 seen.append(candidate)
     return seen
+
+
+_BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
+_SUMMARY_LINE = re.compile(r"^(?:FAILED|ERROR) ([\w./-]+\.py)", re.M)
+
+
+def focus_failures(output: str, limit: int = 8000) -> tuple[str | None, str]:
+    """(the first failing test file, the trimmed failures of that file only).
+
+    A 1.5B model shown twelve failures across three test files rewrote all three files in every
+    fix round (1,200+ tokens, two and a half minutes a round) and fixed none; one file's
+    failures at a time keep the question, the reply and the round small. ``None`` and the
+    whole trimmed output when no file can be told (a crash before the summary).
+    """
+    summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
+    first = _SUMMARY_LINE.search(summary)
+    if first is None:
+        return None, trim_failures(output, limit)
+    target = first.group(1).lstrip("./")
+    section = _SECTION.search(output)
+    body = output[section.start():] if section else output
+    end = body.find("short test summary info")
+    blocks = body[:end] if end >= 0 else body
+    headers = list(_BLOCK.finditer(blocks))
+    kept = []
+    for i, header in enumerate(headers):
+        text = blocks[header.start(): headers[i + 1].start() if i + 1 < len(headers) else len(blocks)]
+        text = text.split("\n=", 1)[0]  # the next section's banner (FAILURES after ERRORS) is not part of it
+        if target in text:
+            kept.append(text.rstrip())
+    lines = [line for line in summary.splitlines()[1:] if line.startswith(("FAILED", "ERROR")) and target in line]
+    focused = "\n\n".join(kept) + "\n\n" + "\n".join(lines) if kept else trim_failures(output, limit)
+    return target, trim_failures(_TIMING.sub("", focused).strip(), limit)

@@ -23,7 +23,7 @@ from ..test_checks import defined_tests, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
-from ..pytest_output import files_in_traceback, trim_failures
+from ..pytest_output import files_in_traceback, focus_failures, trim_failures
 from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import ReplyError, check_syntax, extract_files, format_validation_error, parse_model, parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
@@ -282,9 +282,10 @@ def run(ctx: StageContext) -> StageResult:
                      f"(fix_minutes: {ctx.settings.fix_minutes:g})")
             report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
             break
-        failure = trim_failures(run_.output)
-        messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n,
-                                files=fix_context(ctx, design, progress.test_files, run_.output), undone=progress.undone)
+        focus, failure = focus_failures(run_.output)
+        messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n, focus=focus,
+                                files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
+                                undone=progress.undone)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
@@ -362,7 +363,7 @@ def plans(settings: Settings) -> list[CallPlan]:
 STAGE = BuiltinStage(
     name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
-               **prompt_templates("fix", {"prd", "design", "failure", "round", "files", "undone"}),
+               **prompt_templates("fix", {"prd", "design", "failure", "round", "focus", "files", "undone"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )
