@@ -492,3 +492,17 @@ def test_attributes_of_a_plain_return_value_are_refused():
     pruned = prune_tests(tests, "wf.cli", source)
     assert "def test_ok" in pruned and "def test_out" not in pruned
     assert problems_in_test_file(tests.replace("result.stdout", "str(result)"), "wf.cli", source) == []
+
+
+def test_a_test_taking_an_argument_no_fixture_provides_is_dropped():
+    # the CSV converter's tests took `csv_to_json_core`, which nothing defined ("fixture not found")
+    source = "def convert(text: str) -> list:\n    return [text]\n"
+    tests = ("import pytest\nfrom conv.core import convert\n\n@pytest.fixture(name='sample')\ndef _sample():\n    return 'a'\n\n"
+             "def test_ok(sample, tmp_path, capsys):\n    assert convert(sample) == ['a']\n\n"
+             "@pytest.mark.parametrize('text', ['x'])\ndef test_param(text):\n    assert convert(text) == [text]\n\n"
+             "def test_bad(conv_core, monkeypatch_argv):\n    assert convert('b') == ['b']\n")
+    assert problems_in_test_file(tests, "conv.core", source) == [
+        "test_bad takes conv_core, monkeypatch_argv, which no fixture provides "
+        "(define it with @pytest.fixture in the file, or use tmp_path, capsys, monkeypatch)"]
+    pruned = prune_tests(tests, "conv.core", source)
+    assert "def test_ok" in pruned and "def test_param" in pruned and "def test_bad" not in pruned

@@ -317,6 +317,35 @@ def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: s
     return problems
 
 
+def _file_fixtures(tree: ast.Module) -> set[str]:
+    """Fixtures the test file defines (``@pytest.fixture`` functions, by name or ``name=``)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for deco in node.decorator_list:
+            if "fixture" in ast.unparse(deco):
+                named = [str(k.value.value) for k in getattr(deco, "keywords", [])
+                         if k.arg == "name" and isinstance(k.value, ast.Constant)]
+                names.add(named[0] if named else node.name)
+    return names
+
+
+def _unknown_fixtures(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: set[str]) -> list[str]:
+    """Arguments of a test that no fixture provides: pytest errors with "fixture not found".
+    Seen on the 1.5B CSV converter: every test took a `csv_to_json_core` nothing defined."""
+    if not func.name.startswith("test"):
+        return []
+    parametrized = {name.strip() for deco in func.decorator_list if isinstance(deco, ast.Call)
+                    and ast.unparse(deco.func).endswith("parametrize") and deco.args
+                    and isinstance(deco.args[0], ast.Constant) and isinstance(deco.args[0].value, str)
+                    for name in deco.args[0].value.split(",")}
+    unknown = [a.arg for a in func.args.args
+               if a.arg not in fixtures | parametrized | BUILTIN_FIXTURES | {"self", "cls"}]
+    return [f"{func.name} takes {', '.join(unknown)}, which no fixture provides "
+            f"(define it with @pytest.fixture in the file, or use tmp_path, capsys, monkeypatch)"] if unknown else []
+
+
 def _undefined_in(func: ast.FunctionDef | ast.AsyncFunctionDef, unknown: list[tuple[str, int]]) -> list[str]:
     """Names ``func`` uses that the test file never defines or imports."""
     names = sorted({name for name, line in unknown if func.lineno <= line <= (func.end_lineno or func.lineno)})
@@ -340,9 +369,10 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     if copies:
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
     problems += _use_problems(tree, view, module, defined, signatures)
-    unraisable = never_raised(source)
+    unraisable, fixtures = never_raised(source), _file_fixtures(tree)
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         problems += _parametrize_problems(func) + _fixture_problems(func) + _oracle_problems(func, unraisable)
+        problems += _unknown_fixtures(func, fixtures)
     unknown = undefined_names(test_code)
     if unknown:
         problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
@@ -351,6 +381,9 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
 
 PYTEST_FIXTURES = frozenset({"capsys", "capfd", "capsysbinary", "capfdbinary", "caplog", "monkeypatch", "tmp_path",
                              "tmp_path_factory", "tmpdir", "tmpdir_factory", "request", "recwarn", "pytestconfig"})
+# every fixture plain pytest provides (a file may define its own `cache`; only the above are dropped as shadows)
+BUILTIN_FIXTURES = PYTEST_FIXTURES | {"cache", "doctest_namespace", "record_property", "record_testsuite_property",
+                                     "record_xml_attribute", "testdir", "pytester", "capteesys"}
 
 
 def drop_shadowed_fixtures(test_code: str) -> str:
@@ -432,10 +465,11 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
         return test_code
     defined, signatures, unraisable = defined_names(source), public_signatures(source), never_raised(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
-    unknown = undefined_names_at(test_code)
+    unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
-               + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown))}
+               + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
+               + _unknown_fixtures(f, fixtures))}
     if not bad or len(bad) == len(functions):
         return test_code
     return _without_functions(test_code, [f for f in functions if f.name in bad],
