@@ -443,12 +443,16 @@ def test_tests_expecting_what_no_code_can_do_are_dropped():
              "def test_add():\n    assert add('milk') == 1\n\n"
              "def test_empty():\n    with pytest.raises(TodoError):\n        add('')\n\n"
              "def test_gone():\n    with pytest.raises(GoneError):\n        add('x')\n\n"
-             "def test_file():\n    assert add(open('/path/to/text/files').read())\n")
+             "def test_file():\n    assert add(open('/path/to/text/files').read())\n\n"
+             "def test_cli():\n    assert subprocess.run(['python', 'todo/cli.py']).returncode == 0\n")
     assert problems_in_test_file(tests, "todo.core", source) == [
         "test_gone expects GoneError, which the module never raises",
-        "test_file uses the placeholder path '/path/to/text/files'; create real files under tmp_path"]
+        "test_file uses the placeholder path '/path/to/text/files'; create real files under tmp_path",
+        "test_cli starts a program (subprocess.run); call the code directly (main([...]) and capsys for a CLI)",
+        "it uses subprocess, which it never defines or imports"]
     pruned = prune_tests(tests, "todo.core", source)
     assert "def test_empty" in pruned and "def test_gone" not in pruned and "def test_file" not in pruned
+    assert "def test_cli" not in pruned
     assert "# swcompany dropped test_gone: test_gone expects GoneError, which the module never raises" in pruned
 
 
@@ -506,3 +510,11 @@ def test_a_test_taking_an_argument_no_fixture_provides_is_dropped():
         "(define it with @pytest.fixture in the file, or use tmp_path, capsys, monkeypatch)"]
     pruned = prune_tests(tests, "conv.core", source)
     assert "def test_ok" in pruned and "def test_param" in pruned and "def test_bad" not in pruned
+
+
+def test_a_dotted_import_of_the_module_is_checked_like_an_alias():
+    source = "def parse_csv(text: str) -> list:\n    return []\n"
+    tests = ("import csv_to_json.parser\n\ndef test_ok():\n    assert csv_to_json.parser.parse_csv('') == []\n\n"
+             "def test_main():\n    csv_to_json.parser.main([])\n")
+    assert problems_in_test_file(tests, "csv_to_json.parser", source) == ["csv_to_json.parser has no 'main'"]
+    assert "def test_main" not in prune_tests(tests, "csv_to_json.parser", source)

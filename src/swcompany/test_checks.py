@@ -205,12 +205,19 @@ def _instance_problems(node: ast.AST, view: _TestView) -> list[str]:
     return problems
 
 
+def _is_module(expr: ast.expr, view: _TestView) -> bool:
+    """``expr`` names the module under test: an alias (``conv``), or the dotted name of a plain
+    ``import pkg.mod`` (the CSV converter's tests called ``csv_to_json.parser.main``, which does
+    not exist, and the check looked only at bare names)."""
+    return isinstance(expr, (ast.Name, ast.Attribute)) and ast.unparse(expr) in view.aliases
+
+
 def _called(call: ast.Call, view: _TestView) -> str | None:
     """The module name a call calls (``f(...)`` imported from it, or ``module.f(...)``)."""
     func = call.func
     if isinstance(func, ast.Name) and func.id in view.direct:
         return view.direct[func.id]
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in view.aliases:
+    if isinstance(func, ast.Attribute) and _is_module(func.value, view):
         return func.attr
     return None
 
@@ -258,7 +265,7 @@ def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str]
     problems = []
     for sub in ast.walk(node):
         target: str | None = None
-        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in view.aliases:
+        if isinstance(sub, ast.Attribute) and _is_module(sub.value, view):
             if sub.attr not in defined and not sub.attr.startswith("__"):
                 problems.append(f"{module} has no {sub.attr!r}")
         if isinstance(sub, ast.Call):
@@ -304,14 +311,18 @@ def never_raised(source: str) -> set[str]:
 
 def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: set[str]) -> list[str]:
     """Expectations no code can meet: ``pytest.raises`` of an exception the module never raises (the
-    1.5B todo app's tests expected three such), and placeholder paths (``/path/to/text/files``)
-    that exist on no machine."""
+    1.5B todo app's tests expected three such), placeholder paths (``/path/to/text/files``)
+    that exist on no machine, and programs started by path (``python csv_to_json/cli.py`` from
+    the test's own empty folder: "can't open file")."""
     problems = []
     for node in ast.walk(func):
         if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("raises") and node.args:
             name = ast.unparse(node.args[0]).split(".")[-1]
             if name in unraisable:
                 problems.append(f"{func.name} expects {name}, which the module never raises")
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).startswith(("subprocess.", "os.system", "os.popen")):
+            problems.append(f"{func.name} starts a program ({ast.unparse(node.func)}); call the code directly "
+                            "(main([...]) and capsys for a CLI)")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _PLACEHOLDER_PATH.search(node.value):
             problems.append(f"{func.name} uses the placeholder path {node.value!r}; create real files under tmp_path")
     return problems
