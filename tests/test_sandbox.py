@@ -314,3 +314,7 @@ def test_a_fix_round_sees_the_failures_of_one_test_file():
     assert "test_view" not in text and "test_load" not in text and "test_app_cli" not in text
     assert text.rstrip().endswith("FAILED tests/test_app_core.py::test_del - AssertionError")
     assert focus_failures("Traceback: boom")[0] is None
+    # rounds take turns: a file already worked on yields to one that was not
+    assert focus_failures(TWO_FILES_OUTPUT, tried=["tests/test_app_core.py"])[0] == "tests/test_app_cli.py"
+    tried = ["tests/test_app_core.py", "tests/test_app_cli.py", "tests/test_app_store.py"]
+    assert focus_failures(TWO_FILES_OUTPUT, tried=tried)[0] == "tests/test_app_core.py"

@@ -7,6 +7,7 @@ look different to the response cache), and the result is capped keeping head and
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _SECTION = re.compile(r"^=+ (FAILURES|ERRORS|short test summary info) =+$", re.M)
 _TIMING = re.compile(r" in \d+(\.\d+)?s( \(\d+:\d+:\d+\))?")
@@ -40,8 +41,10 @@ _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
 _SUMMARY_LINE = re.compile(r"^(?:FAILED|ERROR) ([\w./-]+\.py)", re.M)
 
 
-def focus_failures(output: str, limit: int = 8000) -> tuple[str | None, str]:
-    """(the first failing test file, the trimmed failures of that file only).
+def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) -> tuple[str | None, str]:
+    """(a failing test file, the trimmed failures of that file only): the one ``tried`` (earlier
+    rounds' choices) names least often, first in pytest's order on a tie, so rounds take turns
+    (the word counter's three rounds all went to its CLI tests, the core's wrong ones never).
 
     A 1.5B model shown twelve failures across three test files rewrote all three files in every
     fix round (1,200+ tokens, two and a half minutes a round) and fixed none; one file's
@@ -49,10 +52,10 @@ def focus_failures(output: str, limit: int = 8000) -> tuple[str | None, str]:
     whole trimmed output when no file can be told (a crash before the summary).
     """
     summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
-    first = _SUMMARY_LINE.search(summary)
-    if first is None:
+    failing = list(dict.fromkeys(m.group(1).lstrip("./") for m in _SUMMARY_LINE.finditer(summary)))
+    if not failing:
         return None, trim_failures(output, limit)
-    target = first.group(1).lstrip("./")
+    target = min(failing, key=lambda path: list(tried).count(path))
     section = _SECTION.search(output)
     body = output[section.start():] if section else output
     end = body.find("short test summary info")

@@ -41,6 +41,7 @@ class QAProgress(BaseModel):
     unwritten: list[str] = Field(default_factory=list)  # test files the model never got right, and why
     rounds_done: int = 0
     fix_seconds: float = 0.0  # wall time of the rounds so far, across resumes (for fix_minutes)
+    focused: list[str] = Field(default_factory=list)  # the test file each round worked on, in order
     fixed_files: list[str] = Field(default_factory=list)
     fix_notes: list[str] = Field(default_factory=list)
     undone: list[str] = Field(default_factory=list)  # fixes rolled back, told to the next rounds
@@ -282,7 +283,9 @@ def run(ctx: StageContext) -> StageResult:
                      f"(fix_minutes: {ctx.settings.fix_minutes:g})")
             report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
             break
-        focus, failure = focus_failures(run_.output)
+        focus, failure = focus_failures(run_.output, tried=progress.focused)
+        if focus:
+            progress.focused.append(focus)
         messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n, focus=focus,
                                 files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
                                 undone=progress.undone)
