@@ -435,9 +435,22 @@ def pass_argv_to_parser(code: str) -> str:
     return "".join(lines)
 
 
-def repair_code(code: str) -> str:
-    """The mechanical repairs of model-written source, made instead of a re-prompt."""
-    return pass_argv_to_parser(add_missing_imports(code))
+def repair_code(code: str, written: dict[str, str] | None = None) -> str:
+    """The mechanical repairs of model-written source, made instead of a re-prompt: missing
+    standard-library imports, ``parse_args(argv)``, and ``from pkg.config import Config`` for a
+    name only a written module of the project defines (the password generator's core used
+    ``Config`` from its config module without importing it)."""
+    code = pass_argv_to_parser(add_missing_imports(code))
+    if not written:
+        return code
+    owners: dict[str, list[str]] = {}
+    for path, text in written.items():
+        if path.endswith(".py"):
+            for name in defined_names(text):
+                owners.setdefault(name, []).append(module_name(path))
+    imports = [f"from {owners[name][0]} import {name}" for name in undefined_names(code)
+               if len(owners.get(name, [])) == 1 and not name.startswith("_")]
+    return insert_imports(code, imports)
 
 
 def argv_with_program_name(code: str) -> list[str]:
@@ -536,10 +549,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     does not declare, an import of a local module no design file provides, ``from mod import x``
     where the written ``mod`` has no ``x``, a stub body (``pass``, ``...``,
     ``raise NotImplementedError``) for a function the interface names, a definition hiding an
-    import of the same name, a function declared to return a value that never returns one, and a
-    name used but never defined (a missing standard-library import is added before, by
-    ``add_missing_imports``), and a circular import (``__init__.py`` from its own package, or
-    anything importing the CLI).
+    import of the same name, a function declared to return a value that never returns one, a
+    circular import (``__init__.py`` from its own package, or anything importing the CLI), and,
+    once per file, a name used but never defined (``repair_code`` adds the imports it can first).
     ``written`` is a snapshot.
     """
     local = local_modules(design)
@@ -547,6 +559,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
     promised = interface_names(spec.interface) if spec else set()
     entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
+    asked = {"undefined": False}
 
     def check(content: str) -> str | None:
         problems = []
@@ -561,7 +574,10 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         problems += undefined_imports(content, written_modules)
         problems += undefined_attributes(content, written_modules, set(modules))
         unknown = undefined_names(content)
-        if unknown:
+        if unknown and not asked["undefined"]:
+            # Asked about once: a NameError the model cannot mend is for QA's fix rounds to meet with a
+            # traceback, not a reason to stop the run (the password generator stopped so, exit 4).
+            asked["undefined"] = True
             problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
         problems += shadowed_imports(content)
         problems += circular_imports(content, spec.path, entry_points) if spec else []

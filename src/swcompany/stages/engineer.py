@@ -66,8 +66,8 @@ def run(ctx: StageContext) -> StageResult:
                 msgs = file_messages(ctx, prd, design, spec, written)
                 python = path.endswith(".py")
                 check = code_check(design, spec, dict(written)) if python else None
-                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check,
-                                    repair_code if python else None)] = path
+                repair = (lambda code, deps=dict(written): repair_code(code, deps)) if python else None
+                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check, repair)] = path
 
     try:
         submit_ready()
