@@ -529,3 +529,13 @@ def test_a_name_only_a_written_module_defines_gets_its_import():
     code = "def make(config: Config) -> str:\n    return str(config)\n"
     assert repair_code(code, written) == "from pw.config import Config\n" + code
     assert repair_code(code) == code
+
+
+def test_a_builtin_fixture_used_but_not_asked_for_becomes_a_parameter():
+    # the unit converter's CLI tests read capsys.readouterr() without taking capsys (file left out)
+    source = "def main(argv: list[str] | None = None) -> int:\n    print('10 m')\n    return 0\n"
+    tests = ("from uc.cli import main\n\ndef test_one():\n    assert main(['1']) == 0\n    assert 'm' in capsys.readouterr().out\n\n"
+             "def test_two(monkeypatch) -> None:\n    (tmp_path / 'x').write_text('1')\n    assert main([]) == 0\n")
+    repaired = prune_tests(tests, "uc.cli", source)
+    assert "def test_one(capsys):" in repaired and "def test_two(monkeypatch, tmp_path) -> None:" in repaired
+    assert problems_in_test_file(repaired, "uc.cli", source) == []

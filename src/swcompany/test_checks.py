@@ -449,6 +449,28 @@ def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.Asyn
     return "\n".join([*notes, *lines]).rstrip() + "\n"
 
 
+def add_fixture_parameters(test_code: str) -> str:
+    """``capsys`` (or ``tmp_path``, ``monkeypatch``...) used in a test that does not take it becomes
+    a parameter: the unit converter's CLI tests read ``capsys.readouterr()`` in every test without
+    asking for the fixture, were refused three times, and the file was left out."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    unknown = undefined_names_at(test_code)
+    lines = test_code.splitlines(keepends=True)
+    for func in tree.body:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not func.name.startswith("test"):
+            continue
+        wanted = sorted({name for name, line in unknown if name in BUILTIN_FIXTURES
+                         and func.lineno <= line <= (func.end_lineno or func.lineno)})
+        line = lines[func.lineno - 1]
+        match = re.match(rf"(\s*(?:async\s+)?def\s+{func.name}\s*\()(.*)(\)\s*(?:->[^:]*)?:.*)$", line, re.S)
+        if wanted and match:
+            params = ", ".join(p for p in (match.group(2).strip(), *wanted) if p)
+            lines[func.lineno - 1] = match.group(1) + params + match.group(3)
+    return "".join(lines)
+
+
 def import_used_names(test_code: str, module: str, source: str) -> str:
     """``from module import name`` added for names the tests use unimported that the module under
     test defines (a small model imports the module, then calls its functions bare)."""
@@ -467,7 +489,7 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     ``capsys.readouterr().out``.
     """
     test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(test_code)), module, source)
-    test_code = import_used_names(test_code, module, source)
+    test_code = import_used_names(add_fixture_parameters(test_code), module, source)
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code
