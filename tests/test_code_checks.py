@@ -539,3 +539,15 @@ def test_a_builtin_fixture_used_but_not_asked_for_becomes_a_parameter():
     repaired = prune_tests(tests, "uc.cli", source)
     assert "def test_one(capsys):" in repaired and "def test_two(monkeypatch, tmp_path) -> None:" in repaired
     assert problems_in_test_file(repaired, "uc.cli", source) == []
+
+
+def test_a_stub_method_the_interface_did_not_list_is_asked_about_once():
+    # the unit converter's interface said only `class UnitConverter:`; save_settings stayed `pass`
+    design = Design(summary="s", how_to_run="python -m uc.cli --help", files=[
+        {"path": "uc/core.py", "purpose": "conversions", "interface": "class UnitConverter:"}])
+    check = code_check(design, design.file("uc/core.py"), {})
+    code = ("class UnitConverter:\n    def convert(self, v: float) -> float:\n        return v * 2\n\n"
+            "    def save_settings(self, settings: list) -> None:\n        # Implement saving settings logic here\n        pass\n\n"
+            "    def __repr__(self):\n        ...\n")
+    assert check(code) == "save_settings has no real body: implement it, or leave it out if nothing needs it"
+    assert check(code) is None  # once: a model that cannot is not a reason to stop the run
