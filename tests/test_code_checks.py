@@ -551,3 +551,19 @@ def test_a_stub_method_the_interface_did_not_list_is_asked_about_once():
             "    def __repr__(self):\n        ...\n")
     assert check(code) == "save_settings has no real body: implement it, or leave it out if nothing needs it"
     assert check(code) is None  # once: a model that cannot is not a reason to stop the run
+
+
+def test_a_fix_round_asks_about_an_undefined_name_once_then_applies_the_fix():
+    from swcompany.artifacts import FixReply
+    from swcompany.stages.qa import check_fix
+
+    # the unit converter lost fix round 1: 'it uses settings, which it never defines', three times
+    design = roman_design()
+    review_design(design, 8)
+    code = ("def to_roman(number: int) -> str:\n    return 'I' * number\n\n"
+            "def to_decimal(text: str) -> int:\n    return len(settings)\n")
+    check = check_fix(design, ["tests/test_roman_convert.py"], {"roman/convert.py": CONVERT})
+    reply = FixReply(files=[{"path": "roman/convert.py", "content": code}], explanation="x")
+    with pytest.raises(ReplyError, match="it uses settings"):
+        check(reply)
+    assert check(FixReply(files=[{"path": "roman/convert.py", "content": code}], explanation="x"))

@@ -151,12 +151,16 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
 
     allowed = {f.path for f in design.files} | set(test_files)
     current = current or {}
+    # one engineer check per file for the whole round, so what it asks only once (an undefined
+    # name, an unlisted stub) is asked once per round, not in every re-prompt until the round is lost
+    checks: dict[str, Callable[[str], str | None]] = {}
 
     def check(reply: FixReply) -> FixReply:
         problems = []
         for fixed in reply.files:
             if fixed.path.endswith(".py") and check_syntax(fixed.path, fixed.content) is None:
-                fixed.content = repair_code(fixed.content) if not fixed.path.startswith("tests/") else \
+                others = {p: t for p, t in current.items() if p != fixed.path and not p.startswith("tests/")}
+                fixed.content = repair_code(fixed.content, others) if not fixed.path.startswith("tests/") else \
                     add_missing_imports(fixed.content)
             if fixed.path not in allowed and not fixed.path.startswith("tests/"):
                 problems.append(f"{fixed.path} is not a design file or a test file")
@@ -168,7 +172,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
                                 "the explanation why each deleted one was wrong")
             elif fixed.path.endswith(".py") and fixed.path in {f.path for f in design.files}:
                 written = {p: t for p, t in current.items() if p != fixed.path}
-                problem = code_check(design, design.file(fixed.path), written)(fixed.content)
+                check_code = checks.setdefault(fixed.path, code_check(design, design.file(fixed.path), written))
+                problem = check_code(fixed.content)
                 if problem:
                     problems.append(f"{fixed.path}: {problem}")
         if problems:
