@@ -449,11 +449,17 @@ def test_tests_expecting_what_no_code_can_do_are_dropped():
     assert problems_in_test_file(tests, "todo.core", source) == [
         "test_gone expects GoneError, which the module never raises",
         "test_file uses the placeholder path '/path/to/text/files'; create real files under tmp_path",
-        "test_cli starts a program (subprocess.run); call the code directly (main([...]) and capsys for a CLI)",
+        "test_cli runs todo/cli.py by a relative path, which is not there in the test's own empty folder; "
+        "call the code directly (main([...]) and capsys for a CLI)",
         "it uses subprocess, which it never defines or imports"]
     pruned = prune_tests(tests, "todo.core", source)
     assert "def test_empty" in pruned and "def test_gone" not in pruned and "def test_file" not in pruned
     assert "def test_cli" not in pruned
+    # a program found on PATH, or a module run, is not such a problem
+    fine = tests.replace("['python', 'todo/cli.py']", "['python', '-m', 'todo.cli']")
+    assert not any("relative path" in p for p in problems_in_test_file(fine, "todo.core", source))
+    as_one_string = tests.replace("['python', 'todo/cli.py']", "'python todo/cli.py --help', shell=True")
+    assert any("runs todo/cli.py by a relative path" in p for p in problems_in_test_file(as_one_string, "todo.core", source))
     assert "# swcompany dropped test_gone: test_gone expects GoneError, which the module never raises" in pruned
 
 

@@ -294,6 +294,7 @@ def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[
     return problems
 
 
+_RELATIVE_SCRIPT = re.compile(r"(?:^|\s)(?![/~])[\w.-]+(?:/[\w.-]+)*\.py(?:\s|$)")
 _PLACEHOLDER_PATH = re.compile(r"(?:^|[/\\])path[/\\]to[/\\]|^/?your[_-]", re.I)
 
 
@@ -320,9 +321,11 @@ def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: s
             name = ast.unparse(node.args[0]).split(".")[-1]
             if name in unraisable:
                 problems.append(f"{func.name} expects {name}, which the module never raises")
-        elif isinstance(node, ast.Call) and ast.unparse(node.func).startswith(("subprocess.", "os.system", "os.popen")):
-            problems.append(f"{func.name} starts a program ({ast.unparse(node.func)}); call the code directly "
-                            "(main([...]) and capsys for a CLI)")
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).startswith(("subprocess.", "os.system", "os.popen")) \
+                and (script := next((found.group().strip() for c in ast.walk(node) if isinstance(c, ast.Constant)
+                                     and isinstance(c.value, str) and (found := _RELATIVE_SCRIPT.search(c.value))), None)):
+            problems.append(f"{func.name} runs {script} by a relative path, which is not there in the test's "
+                            "own empty folder; call the code directly (main([...]) and capsys for a CLI)")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _PLACEHOLDER_PATH.search(node.value):
             problems.append(f"{func.name} uses the placeholder path {node.value!r}; create real files under tmp_path")
     return problems
