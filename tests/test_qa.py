@@ -83,7 +83,8 @@ def test_fix_rounds_stop_when_fix_minutes_are_spent_and_the_report_says_so(monke
     assert proc.returncode == 5, proc.stderr
     assert scenario.counts["fix"] == 1
     assert "fix rounds stop after round 1: they took" in proc.stderr + proc.stdout
-    assert "still fail after 1 fix rounds (the rounds took" in proc.stderr
+    assert "still fail after 1 fix round (stopped at the fix_minutes limit)" in proc.stderr
+    assert "hint: try more rounds: SWCOMPANY_FIX_MINUTES=20 swcompany resume" in proc.stderr
     r = report(Path("workspace/t"))
     assert r["rounds_used"] == 1 and r["out_of_fix_time"] and r["fix_minutes"] >= 0
     assert "stopped at the `fix_minutes` limit" in Path("workspace/t/docs/qa_report.md").read_text()

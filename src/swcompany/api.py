@@ -106,10 +106,12 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
     error = state.last_error
     if state.stop_reason == "tests_failed" and state.tests is not None:
         q = state.tests
-        spent = f" (the rounds took {q.fix_minutes:g} min, the fix_minutes limit)" if q.out_of_fix_time else ""
-        error = (f"the generated tests still fail after {q.rounds_used} fix rounds{spent}: {q.failed} failed, "
+        rounds = f"{q.rounds_used} fix round{'' if q.rounds_used == 1 else 's'}"
+        spent = " (stopped at the fix_minutes limit)" if q.out_of_fix_time else ""
+        error = (f"the generated tests still fail after {rounds}{spent}: {q.failed} failed, "
                  f"{q.errors} errors (see docs/qa_report.md)")
-        hint = hint or (f"try more rounds: swcompany resume {workspace.root} --from {state.tests_stage} "
+        more_time = f"SWCOMPANY_FIX_MINUTES={max(20, round(q.fix_minutes * 2))} " if q.out_of_fix_time else ""
+        hint = hint or (f"try more rounds: {more_time}swcompany resume {workspace.root} --from {state.tests_stage} "
                         f"--fix-rounds {max(q.rounds_used, 1) * 2}")  # cached rounds replay in seconds
     rejects = workspace.meta / REJECTS_DIR
     return RunResult(workspace=str(workspace.root), name=state.name, exit_code=state.exit_code,

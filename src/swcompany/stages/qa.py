@@ -284,8 +284,8 @@ def run(ctx: StageContext) -> StageResult:
     while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
         n = progress.rounds_done + 1
         if progress.rounds_done and out_of_time():
-            ctx.info(f"fix rounds stop after round {n - 1}: they took {progress.fix_seconds / 60:.1f} min "
-                     f"(fix_minutes: {ctx.settings.fix_minutes:g})")
+            took = f"{progress.fix_seconds / 60:.1f} min" if progress.fix_seconds >= 60 else f"{progress.fix_seconds:.0f} s"
+            ctx.info(f"fix rounds stop after round {n - 1}: they took {took} (fix_minutes: {ctx.settings.fix_minutes:g})")
             report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
             break
         focus, failure = focus_failures(run_.output, tried=progress.focused)
