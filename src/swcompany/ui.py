@@ -232,7 +232,7 @@ class ConsoleUI:
         if result.qa is not None:
             q = result.qa
             self.console.print(f"tests: {q.passed} passed, {q.failed} failed, {q.errors} errors ({q.verdict}, "
-                               f"{q.rounds_used} fix rounds); report: docs/qa_report.md")
+                               f"{q.rounds_used} fix round{'' if q.rounds_used == 1 else 's'}); report: docs/qa_report.md")
         if result.next_command and not result.error:
             self.console.print(f"next: {terminal_safe(result.next_command)}", markup=False)
 
