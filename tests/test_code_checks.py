@@ -573,3 +573,11 @@ def test_a_fix_round_asks_about_an_undefined_name_once_then_applies_the_fix():
     with pytest.raises(ReplyError, match="it uses settings"):
         check(reply)
     assert check(FixReply(files=[{"path": "roman/convert.py", "content": code}], explanation="x"))
+
+
+def test_a_module_depending_on_the_cli_loses_that_edge_instead_of_making_a_cycle():
+    # the 1.5B pomodoro timer's design: core.py -> cli.py -> core.py, three times (exit 4)
+    design = Design(summary="s", how_to_run="python -m pomodoro.cli --help", files=[
+        {"path": "pomodoro/core.py", "purpose": "logic", "depends_on": ["pomodoro/cli.py"]},
+        {"path": "pomodoro/cli.py", "purpose": "cli", "depends_on": ["pomodoro/core.py"]}])
+    assert design.file("pomodoro/core.py").depends_on == [] and design.file("pomodoro/cli.py").depends_on == ["pomodoro/core.py"]

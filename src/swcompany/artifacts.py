@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from datetime import datetime, UTC
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +20,7 @@ from .structured import unfence
 from .paths import MAX_COMPONENT_BYTES, UnsafePathError, layout_problems, owned_path_problem, safe_relpath
 
 MAX_DESIGN_FILES = 300
+ENTRY_POINTS = frozenset({"cli.py", "main.py", "__main__.py", "app.py"})  # command-line entry points of a design
 # Every array has a ceiling: a grammar-constrained local model (llama.cpp, vLLM, Ollama
 # enforce the JSON schema as a grammar) then always terminates, and small models stay small.
 MAX_ITEMS = {"short": 8, "requirements": 15, "criteria": 12, "files": 40, "deps": 20}
@@ -246,6 +248,10 @@ class Design(BaseModel):
                     raise ValueError(f"{spec.path} depends on {dep!r}, which is not in the file list")
                 if dep == spec.path:
                     raise ValueError(f"{spec.path} depends on itself")
+                if PurePosixPath(dep).name in ENTRY_POINTS and PurePosixPath(spec.path).name not in ENTRY_POINTS:
+                    # A module never uses the CLI; the CLI uses it. The 1.5B pomodoro timer's design
+                    # listed core.py -> cli.py -> core.py three times over, and the run stopped (exit 4).
+                    continue
                 normalised.append(dep)
             spec.depends_on = normalised
         dependency_levels(self.files)  # raises on cycles

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
+from .artifacts import ENTRY_POINTS
 from .structured import parse_python, undeclared_imports
 
 if TYPE_CHECKING:
@@ -131,7 +132,6 @@ def class_owners(interfaces: dict[str, str]) -> dict[str, str]:
     return {name: paths[0] for name, paths in owners.items() if len(paths) == 1}
 
 
-ENTRY_POINTS = frozenset({"cli.py", "main.py", "__main__.py", "app.py"})
 _TOP_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
 
 
