@@ -360,9 +360,14 @@ def _unknown_fixtures(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: se
             f"(define it with @pytest.fixture in the file, or use tmp_path, capsys, monkeypatch)"] if unknown else []
 
 
+def _used_in(func: ast.FunctionDef | ast.AsyncFunctionDef, unknown: list[tuple[str, int]]) -> list[str]:
+    """The names of ``unknown`` (name, line) that ``func``'s lines use, sorted."""
+    return sorted({name for name, line in unknown if func.lineno <= line <= (func.end_lineno or func.lineno)})
+
+
 def _undefined_in(func: ast.FunctionDef | ast.AsyncFunctionDef, unknown: list[tuple[str, int]]) -> list[str]:
     """Names ``func`` uses that the test file never defines or imports."""
-    names = sorted({name for name, line in unknown if func.lineno <= line <= (func.end_lineno or func.lineno)})
+    names = _used_in(func, unknown)
     return [f"{func.name} uses {', '.join(names)}, which the file never defines or imports"] if names else []
 
 
@@ -464,8 +469,7 @@ def add_fixture_parameters(test_code: str) -> str:
     for func in tree.body:
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not func.name.startswith("test"):
             continue
-        wanted = sorted({name for name, line in unknown if name in BUILTIN_FIXTURES
-                         and func.lineno <= line <= (func.end_lineno or func.lineno)})
+        wanted = [name for name in _used_in(func, unknown) if name in BUILTIN_FIXTURES]
         line = lines[func.lineno - 1]
         match = re.match(rf"(\s*(?:async\s+)?def\s+{func.name}\s*\()(.*)(\)\s*(?:->[^:]*)?:.*)$", line, re.S)
         if wanted and match:
