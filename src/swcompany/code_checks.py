@@ -408,6 +408,11 @@ def missing_returns(code: str, interface: str = "") -> list[str]:
     return problems
 
 
+def _argv_parameters(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The parameters of ``func`` that hold a command line (``main(argv)``), in order."""
+    return [a.arg for a in [*func.args.posonlyargs, *func.args.args] if a.arg in {"argv", "args", "arguments"}]
+
+
 def pass_argv_to_parser(code: str) -> str:
     """``parser.parse_args()`` inside ``main(argv)`` becomes ``parser.parse_args(argv)``.
 
@@ -419,7 +424,7 @@ def pass_argv_to_parser(code: str) -> str:
         return code
     inserts: list[tuple[int, int, str]] = []
     for func in _functions(tree):
-        params = [a.arg for a in [*func.args.posonlyargs, *func.args.args] if a.arg in {"argv", "args", "arguments"}]
+        params = _argv_parameters(func)
         if not params:
             continue
         for node in ast.walk(func):
@@ -467,7 +472,7 @@ def argv_with_program_name(code: str) -> list[str]:
         return []
     problems = []
     for func in _functions(tree):
-        params = {a.arg for a in [*func.args.posonlyargs, *func.args.args]} & {"argv", "args", "arguments"}
+        params = set(_argv_parameters(func))
         for node in ast.walk(func):
             if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in params for t in node.targets):
                 values = node.value.values if isinstance(node.value, ast.BoolOp) else [node.value]
