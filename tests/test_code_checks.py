@@ -370,6 +370,26 @@ def test_a_main_falling_back_to_sys_argv_with_the_program_name_is_refused():
     assert argv_with_program_name(bad.replace("sys.argv\n", "sys.argv[1:]\n")) == []
 
 
+def test_a_cli_the_run_command_calls_with_help_must_read_help_asked_once():
+    """Seen on the 1.5B model: the expression calculator's CLI read `--help` as an expression and
+    exited 1, so the run command the user was told to try first failed."""
+    from swcompany.code_checks import answers_help, promises_help
+
+    design = roman_design()
+    design.how_to_run = "python -m roman.cli --help"
+    assert promises_help(design.how_to_run, "roman/cli.py") and promises_help("python3 -m roman --help", "roman/__main__.py")
+    assert not promises_help("python -m roman.cli 10", "roman/cli.py") and not promises_help(design.how_to_run, "roman/convert.py")
+    bare = "import sys\n\n\ndef main(argv=None):\n    print(eval(sys.argv[1]))\n    return 0\n"
+    assert not answers_help(bare)
+    assert answers_help("import argparse\n") and answers_help("from click import command\n")
+    assert answers_help("from roman.cli import main\nmain()\n") and answers_help("if '--help' in argv:\n    pass\n")
+    check = code_check(design, design.file("roman/cli.py"), {"roman/convert.py": CONVERT})
+    assert "never reads --help: parse the command line with argparse" in (check(bare) or "")
+    assert check(bare) is None  # asked once: a CLI the model keeps is QA's to meet
+    other = code_check(design.model_copy(update={"how_to_run": "python -m roman.cli 10"}), design.file("roman/cli.py"), {})
+    assert other(bare) is None
+
+
 def test_init_repeating_a_module_re_exports_it_and_only_the_entry_point_keeps_main():
     # the 1.5B model's roman converter design (interfaces as bare signatures, not Python)
     design = Design(summary="s", how_to_run="python -m roman_converter.cli --help", files=[

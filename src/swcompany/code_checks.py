@@ -483,6 +483,33 @@ def argv_with_program_name(code: str) -> list[str]:
     return problems
 
 
+ARGUMENT_PARSERS = {"argparse", "click", "typer", "optparse", "getopt", "fire", "docopt"}
+
+
+def promises_help(how_to_run: str, path: str) -> bool:
+    """The run command is ``python -m <this module> --help`` (the architect adds ``--help`` to a bare
+    module run, the command a user is told to try first)."""
+    module = module_name(path).removesuffix(".__main__")
+    return re.fullmatch(rf"python3?\s+-m\s+{re.escape(module)}\s+--help", how_to_run.strip()) is not None
+
+
+def answers_help(code: str) -> bool:
+    """The module parses options with a library, names ``--help`` itself, or hands the command line
+    to another local module (``from pkg.cli import main`` in ``__main__.py``)."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return True  # the syntax gate speaks first
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] in ARGUMENT_PARSERS for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and ((node.module or "").split(".")[0] in ARGUMENT_PARSERS or node.level
+                                                 or any(a.name == "main" for a in node.names)):
+            return True
+        if isinstance(node, ast.Constant) and node.value in ("--help", "-h"):
+            return True
+    return False
+
+
 def shadowed_imports(code: str) -> list[str]:
     """A top-level ``def``/``class`` with the name of something the module imports.
 
@@ -558,7 +585,8 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     ``raise NotImplementedError``) for a function the interface names, a definition hiding an
     import of the same name, a function declared to return a value that never returns one, a
     circular import (``__init__.py`` from its own package, or anything importing the CLI), and,
-    once per file, a name used but never defined (``repair_code`` adds the imports it can first).
+    once per file, a name used but never defined (``repair_code`` adds the imports it can first)
+    and an entry point the run command calls with ``--help`` that never reads it.
     ``written`` is a snapshot.
     """
     local = local_modules(design)
@@ -566,7 +594,8 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
     promised = interface_names(spec.interface) if spec else set()
     entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
-    asked = {"undefined": False, "stubs": False}
+    asked = {"undefined": False, "stubs": False, "help": False}
+    help_promised = spec is not None and promises_help(design.how_to_run, spec.path)
 
     def check(content: str) -> str | None:
         problems = []
@@ -589,6 +618,12 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         problems += shadowed_imports(content)
         problems += circular_imports(content, spec.path, entry_points) if spec else []
         problems += argv_with_program_name(content)
+        if help_promised and not asked["help"] and not answers_help(content):
+            # The expression calculator read `--help` as an expression and exited 1: the command the
+            # user is told to run first must work. Asked once, like the undefined names.
+            asked["help"] = True
+            problems.append(f"the project's run command is `{design.how_to_run.strip()}`, but this module never "
+                            "reads --help: parse the command line with argparse, so --help prints the usage and exits 0")
         problems += missing_returns(content, spec.interface if spec else "")
         stubs = stub_functions(content, promised)
         if stubs:
