@@ -158,3 +158,34 @@ def test_a_reply_that_comes_back_unchanged_is_asked_again_warmer(tmp_path):
         assert "return x" in gw.ask_file("engineer", [{"role": "user", "content": "write a.py"}], "a.py", check=check)
         temperatures = [r.body["temperature"] for r in server.calls()]
     assert temperatures == [0.2, 0.2, 0.8]
+
+
+def test_a_test_file_that_runs_away_or_is_cut_off_keeps_what_it_said_before(tmp_path):
+    """Seen on the 1.5B model (HumanEval/0): one assert thirty times, two minutes of tokens, then a
+    re-prompt of two more; the cases before the circles are a test file worth keeping."""
+    head = "```python\nfrom m import f\n\n\ndef test_one():\n    assert f(1) == 1\n"
+    circles = Reply(content=head + "    assert f(2) == 2\n" * 80)
+    cut = Reply(content=head + "\n\ndef test_two():\n    assert f(", finish_reason="length")
+    with FakeModel(scripted(circles, cut)) as server:
+        gw, log = gateway(server, tmp_path, max_output_tokens=1000)
+        gw.rejects_dir = tmp_path / "rejects"
+        ask = [{"role": "user", "content": "write tests"}]
+        kept = gw.ask_file("qa", ask, "tests/test_m.py", salvage=True)
+        assert kept == "from m import f\n\n\ndef test_one():\n    assert f(1) == 1\n    assert f(2) == 2\n"
+        assert gw.ask_file("qa", [{"role": "user", "content": "again"}], "tests/test_m.py", salvage=True) == \
+            "from m import f\n\n\ndef test_one():\n    assert f(1) == 1\n"  # the unfinished test_two went
+        assert len(server.calls()) == 2  # no re-prompt
+        assert [entry["finish_reason"] for entry in log] == ["runaway", "length"]
+    reasons = sorted(p.read_text().splitlines()[2] for p in (tmp_path / "rejects").iterdir())
+    assert reasons == ["reason: the reply kept repeating itself; what it said before that was kept (repeated lines and "
+                       "the unfinished end dropped)", "reason: the reply was cut off at the output token limit; what it "
+                       "said before that was kept (repeated lines and the unfinished end dropped)"]
+
+
+def test_a_source_file_cut_off_is_never_salvaged(tmp_path):
+    """A cut-off source is missing code: it gets more room, as before."""
+    cut = Reply(content="```python\ndef f(x):\n    return x\n\n\ndef g(", finish_reason="length")
+    with FakeModel(scripted(cut, "```python\ndef f(x):\n    return x\n```")) as server:
+        gw, _ = gateway(server, tmp_path, max_output_tokens=1000)
+        assert gw.ask_file("engineer", [{"role": "user", "content": "write m.py"}], "m.py") == "def f(x):\n    return x\n"
+        assert [r.body["max_tokens"] for r in server.calls()] == [1000, 2000]

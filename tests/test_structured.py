@@ -210,3 +210,13 @@ def test_file_extraction_is_linear_on_junk():
     from swcompany.structured import extract_files
 
     assert extract_files("### a.py\n```python\n" * 50_000)[1] == []  # every block unterminated
+
+
+def test_a_salvaged_reply_drops_repeated_lines_the_unfinished_end_and_closes_its_fence():
+    from swcompany.streaming import without_repetition
+
+    reply = ("```python\ndef test_a():\n    assert f([1.0, 2.0], 0.5)\n" + "    assert f([1.0, 2.8], 0.1)\n" * 30
+             + "".join(f"    assert g({i}) == {i}\n" for i in range(9)) + "    assert g(")
+    assert without_repetition(reply) == ("```python\ndef test_a():\n    assert f([1.0, 2.0], 0.5)\n    assert f([1.0, 2.8], 0.1)\n"
+                                         "    assert g(0) == 0\n    assert g(1) == 1\n    assert g(2) == 2\n```\n")
+    assert runaway("x = 1\n" + "    assert f(2) == 2\n" * 10) and not runaway("    assert f(2) == 2\n" * 9)

@@ -20,7 +20,7 @@ from .cache import ResponseCache
 from .config import Settings
 from .errors import ModelOutputError
 from .redact import scrub
-from .streaming import RUNAWAY, RUNAWAY_LINES
+from .streaming import RUNAWAY, RUNAWAY_LINES, without_repetition
 from .structured import ReplyError, check_syntax, expected_shape, extract_code, extract_json, parse_model
 from .workspace import atomic_write
 
@@ -28,6 +28,7 @@ T = TypeVar("T", bound=BaseModel)
 T_any = TypeVar("T_any")
 Messages = list[dict[str, str]]
 MAX_OUTPUT_TOKENS_CAP = 32768
+SALVAGE_TRIM_LINES = 40  # unfinished lines dropped from a salvaged file's end, at most, until it parses
 REPEAT_TEMPERATURE = 0.8  # the next ask after a refused reply came back identical
 MAX_REJECT_CHARS = 200_000  # a kept reply is for a person to read, not a second copy of a flood
 
@@ -70,12 +71,15 @@ class StructuredAsks:
         raise NotImplementedError  # provided by Gateway
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
-                     schema: dict[str, Any] | None, label: str, what: str, max_doublings: int | None = None) -> Any:
+                     schema: dict[str, Any] | None, label: str, what: str, max_doublings: int | None = None,
+                     salvage: Callable[[str], str] | None = None) -> Any:
         """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
 
         Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
         repeats an earlier refused one gets a sharper re-prompt (the expected shape of the
-        wrong fields), since sending the same words again would get the same answer.
+        wrong fields), since sending the same words again would get the same answer. With
+        ``salvage``, a reply that ran away or was cut off is first tried without its circles
+        (``salvage(text)``, parsed like any reply): a re-prompt costs minutes on a small model.
         """
         convo = list(messages)
         max_tokens = self.settings.max_output_tokens
@@ -99,6 +103,16 @@ class StructuredAsks:
         for attempt in range(1, attempts + 1):
             reply = self.chat(stage, convo, schema=schema, max_tokens=max_tokens, label=label, temperature=temperature)
             keys.append(reply.cache_key)
+            if salvage is not None and reply.finish_reason in (RUNAWAY, "length"):
+                try:
+                    value = parse(salvage(reply.text))
+                except (ReplyError, RecursionError, MemoryError):
+                    pass
+                else:
+                    cut = "kept repeating itself" if reply.finish_reason == RUNAWAY else "was cut off at the output token limit"
+                    self._keep_reject(stage, label, attempt, f"the reply {cut}; what it said before that was kept "
+                                      "(repeated lines and the unfinished end dropped)", reply.text)
+                    return value
             if reply.finish_reason == RUNAWAY:
                 reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
                           f"and over: a model writing in circles); it was stopped after {len(reply.text):,} characters")
@@ -194,9 +208,14 @@ class StructuredAsks:
 
     def ask_file(self, stage: str, messages: Messages, path: str,
                  check: Callable[[str], str | None] | None = None,
-                 transform: Callable[[str], str] | None = None) -> str:
+                 transform: Callable[[str], str] | None = None, salvage: bool = False) -> str:
         """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass
-        on the content after ``transform`` (a deterministic repair, e.g. dropping bogus tests)."""
+        on the content after ``transform`` (a deterministic repair, e.g. dropping bogus tests).
+
+        ``salvage``: a reply that runs away or is cut off keeps what it said before (repeated lines
+        dropped, then unfinished trailing lines until the file parses). Right for test files, where
+        fewer cases are still tests; wrong for sources, where a cut-off file is missing code.
+        """
 
         def parse(text: str) -> str:
             content = extract_code(text, path)
@@ -208,8 +227,16 @@ class StructuredAsks:
                                  reason=f"{path}: {problem}")
             return content
 
+        def without_circles(text: str) -> str:
+            lines = extract_code(without_repetition(text), path).splitlines()
+            for _ in range(SALVAGE_TRIM_LINES):  # an unfinished test at the end goes, line by line
+                if len(lines) < 2 or check_syntax(path, "\n".join(lines) + "\n") is None:
+                    break
+                lines.pop()
+            return "```\n" + "\n".join(lines) + "\n```\n"
+
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}",
-                                 max_doublings=1)
+                                 max_doublings=1, salvage=without_circles if salvage else None)
 
     def ask_parsed(self, stage: str, messages: Messages, parse: Callable[[str], T_any], *, label: str, what: str,
                    max_doublings: int | None = None) -> T_any:

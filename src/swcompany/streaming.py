@@ -21,6 +21,8 @@ PROGRESS_EVERY_S = 0.5
 
 
 RUNAWAY_LINES = 40  # non-blank lines of at most two shapes in a row: a model writing in circles
+RUNAWAY_SAME_LINES = 10  # one non-blank line this many times in a row: no one writes that (seen: 30 equal asserts)
+SALVAGE_SHAPE_RUN = 3  # of a run of lines alike but for numbers, a salvaged reply keeps this many
 RUNAWAY_WINDOW = 6000  # characters of the reply's tail whose compressibility is checked
 RUNAWAY_RATIO = 6.0  # seen: runaway test files 7-10:1; our sources 2.4-3.1:1, model-written files up to 4.1:1
 RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply's tail
@@ -41,17 +43,43 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     copied with small changes: the last 6,000 characters compress more than 6:1 (zlib), where
     code people or models write stays under 4.5:1. And an explanation that says the same long
     sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
-    two sentences taking turns, on one line).
+    two sentences taking turns, on one line). And one line ``RUNAWAY_SAME_LINES`` times in a row
+    (HumanEval/0's tests: one assert thirty times, a minute of tokens).
     """
     sentences = [part.strip() for part in _SENTENCE_END.split(text[-3000:])[1:-1]]  # whole ones only
     if max(Counter(s for s in sentences if len(s) >= RUNAWAY_SENTENCE).values(), default=0) >= 3:
         return True
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
+    if len(recent) >= RUNAWAY_SAME_LINES and len(set(recent[-RUNAWAY_SAME_LINES:])) == 1:
+        return True
     if len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2:
         return True
     window = text[-RUNAWAY_WINDOW:].encode("utf-8", "replace")
     return len(window) >= RUNAWAY_WINDOW and len(window) >= RUNAWAY_RATIO * len(zlib.compress(window, 6))
+
+
+def without_repetition(text: str) -> str:
+    """A runaway or cut-off reply without its circles: the last (unfinished) line goes, a line
+    equal to the one before it goes, and of lines alike but for numbers only the first
+    ``SALVAGE_SHAPE_RUN`` stay; an unclosed fence is closed. What is left is the model's own work,
+    for a caller to check like any reply (a test file of a few distinct cases beats a re-prompt of
+    minutes)."""
+    kept: list[str] = []
+    run_shape, run_length = None, 0
+    for line in text.splitlines()[:-1]:
+        if not line.strip():
+            kept.append(line)
+            continue
+        shape = _SHAPE_NOISE.sub("", line)
+        run_length = run_length + 1 if shape == run_shape else 1
+        run_shape = shape
+        previous = next((k for k in reversed(kept) if k.strip()), None)
+        if line != previous and run_length <= SALVAGE_SHAPE_RUN:
+            kept.append(line)
+    if sum(1 for line in kept if line.lstrip().startswith("```")) % 2:
+        kept.append("```")
+    return "\n".join(kept) + "\n"
 
 
 class RunCancelled(KeyboardInterrupt):

@@ -101,7 +101,7 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
                                 source=source, dependencies=deps, test_path=qa_file_for(spec.path))
         try:
             return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
-                                                                check=tests_check(module, source),
+                                                                check=tests_check(module, source), salvage=True,
                                                                 transform=lambda text: prune_tests(add_missing_imports(text),
                                                                                                    module, source))
         except ModelOutputError as exc:
