@@ -166,7 +166,7 @@ def test_a_test_file_that_runs_away_or_is_cut_off_keeps_what_it_said_before(tmp_
     head = "```python\nfrom m import f\n\n\ndef test_one():\n    assert f(1) == 1\n"
     circles = Reply(content=head + "    assert f(2) == 2\n" * 80)
     cut = Reply(content=head + "\n\ndef test_two():\n    assert f(", finish_reason="length")
-    with FakeModel(scripted(circles, cut)) as server:
+    with FakeLLMServer(scripted(circles, cut)) as server:  # streamed: the runaway guard reads the tokens
         gw, log = gateway(server, tmp_path, max_output_tokens=1000)
         gw.rejects_dir = tmp_path / "rejects"
         ask = [{"role": "user", "content": "write tests"}]

@@ -177,9 +177,14 @@ class StructuredAsks:
         if self.rejects_dir is None:
             return
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", label)[:60] or "reply"
-        name = f"{utcnow().replace(':', '').replace('+0000', 'Z')}-{stage}-{slug}-{attempt}.txt"
+        stem = f"{utcnow().replace(':', '').replace('+0000', 'Z')}-{stage}-{slug}-{attempt}"
+        path = self.rejects_dir / f"{stem}.txt"
+        for n in range(2, 100):  # two calls for one file within a second keep both replies
+            if not path.exists():
+                break
+            path = self.rejects_dir / f"{stem}-{n}.txt"
         try:
-            atomic_write(self.rejects_dir / name, f"stage: {stage}\nlabel: {label}\nreason: {scrub(reason)}\n---\n"
+            atomic_write(path, f"stage: {stage}\nlabel: {label}\nreason: {scrub(reason)}\n---\n"
                          + scrub(text[:MAX_REJECT_CHARS]))
         except OSError:
             pass  # keeping a reject must never stop a run
