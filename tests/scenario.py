@@ -159,7 +159,8 @@ class Scenario:
         elif role == "review":
             reply = json.dumps({"summary": "no serious problems", "findings": [], "fixes": []})
         elif role == "fix":
-            reply = "Explanation: no idea\n\n### tests/test_noop.py\n" + fenced("def test_noop():\n    pass\n")
+            n = re.search(r"Fix round (\d+)", req.text)  # a new change each round, useless as it is
+            reply = "Explanation: no idea\n\n### tests/test_noop.py\n" + fenced(f"def test_noop():\n    assert {n.group(1) if n else 1}\n")
         else:  # e.g. `swcompany doctor`'s probe
             reply = "OK"
         if isinstance(reply, str):

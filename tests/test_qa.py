@@ -10,7 +10,7 @@ import pytest
 
 from conftest import cli_args, run_cli
 from fake_model import FakeModel
-from scenario import CODE, TESTS, Scenario
+from scenario import CODE, TESTS, Scenario, fenced
 
 BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
 
@@ -305,3 +305,27 @@ def test_fix_rounds_whose_replies_stay_unusable_end_with_the_report_not_exit_4()
     assert (r["verdict"], r["rounds_used"]) == ("failed", 2)
     assert r["fix_notes"][1].startswith("round 2: nothing changed, the model's replies stayed unusable (the reply holds no file")
     assert not [s for s in subjects(Path("workspace/t")) if s.startswith("qa: fix round")]
+
+
+def test_a_fix_that_sends_the_files_back_unchanged_is_asked_once_more_then_the_rounds_stop():
+    """Seen on the 1.5B model (HumanEval/0): three rounds sent the files back unchanged, each explaining a
+    bug that was not there; four minutes, the same failure."""
+    def unchanged(req):
+        return "Explanation: the function is wrong.\n\n### todo/storage.py\n" + fenced(BUGGY_STORAGE)
+
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": unchanged})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
+        second = [r for r in server.calls() if "You fix failing tests" in r.system][1].text
+    assert "Your reply changes nothing: todo/storage.py is exactly as before" in second
+    assert scenario.counts["fix"] == 2  # not three rounds of three asks
+    assert proc.returncode == 5, proc.stderr
+    assert "after 1 fix round (stopped: the model found nothing to change)" in proc.stderr
+    assert "a stronger model may: swcompany resume" in proc.stderr
+    ws = Path("workspace/t")
+    r = report(ws)
+    assert (r["verdict"], r["rounds_used"], r["no_fix_found"]) == ("failed", 1, True)
+    assert r["fix_notes"] == ["round 1: nothing changed; the model's fix sent todo/storage.py back unchanged twice, "
+                              "so the rounds stop here"]
+    assert "stopped because the model found nothing to change" in (ws / "docs/qa_report.md").read_text()
+    assert not [s for s in subjects(ws) if s.startswith("qa: fix round")]

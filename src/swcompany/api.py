@@ -107,10 +107,14 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
     if state.stop_reason == "tests_failed" and state.tests is not None:
         q = state.tests
         rounds = f"{q.rounds_used} fix round{'' if q.rounds_used == 1 else 's'}"
-        spent = " (stopped at the fix_minutes limit)" if q.out_of_fix_time else ""
+        spent = (" (stopped at the fix_minutes limit)" if q.out_of_fix_time else
+                 " (stopped: the model found nothing to change)" if q.no_fix_found else "")
         error = (f"the generated tests still fail after {rounds}{spent}: {q.failed} failed, "
                  f"{q.errors} errors (see docs/qa_report.md)")
         more_time = f"SWCOMPANY_FIX_MINUTES={max(20, round(q.fix_minutes * 2))} " if q.out_of_fix_time else ""
+        if q.no_fix_found:  # more rounds would replay the same cached replies
+            hint = hint or ("the model found nothing to change (see docs/qa_report.md); a stronger model may: "
+                            f"swcompany resume {workspace.root} --from {state.tests_stage} --model <model>")
         hint = hint or (f"try more rounds: {more_time}swcompany resume {workspace.root} --from {state.tests_stage} "
                         f"--fix-rounds {max(q.rounds_used, 1) * 2}")  # cached rounds replay in seconds
     rejects = workspace.meta / REJECTS_DIR

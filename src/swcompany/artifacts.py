@@ -304,6 +304,7 @@ class QAReport(BaseModel):
     rounds_used: int = 0
     fix_minutes: float = Field(0.0, description="wall time the fix rounds took, in minutes")
     out_of_fix_time: bool = Field(False, description="fix rounds stopped because fix_minutes was spent, not rounds")
+    no_fix_found: bool = Field(False, description="fix rounds stopped because the model sent the files back unchanged")
     timed_out: bool = False
     flooded: bool = False
     install_error: str | None = None

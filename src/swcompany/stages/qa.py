@@ -146,7 +146,8 @@ def removed_tests(old: str, new: str, explanation: str) -> list[str]:
 
 def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
     """Fix replies may only replace design files or tests, Python must parse, code must pass the
-    engineer's gates, and a test may be deleted only when the explanation says why."""
+    engineer's gates, a test may be deleted only when the explanation says why, and a reply must
+    change something (files sent back unchanged are dropped; nothing changed twice: ``NoFixFound``)."""
     from ..code_checks import code_check
 
     allowed = {f.path for f in design.files} | set(test_files)
@@ -154,6 +155,7 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
     # one engineer check per file for the whole round, so what it asks only once (an undefined
     # name, an unlisted stub) is asked once per round, not in every re-prompt until the round is lost
     checks: dict[str, Callable[[str], str | None]] = {}
+    unchanged_replies: list[FixReply] = []
 
     def check(reply: FixReply) -> FixReply:
         problems = []
@@ -179,9 +181,27 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
         if problems:
             raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems) + "\n" + FILES_FORMAT,
                              reason="the fix cannot be applied: " + problems[0])
+        changed = [f for f in reply.files if f.content.strip() != current.get(f.path, "").strip()]
+        if not changed:
+            # Seen on the 1.5B model (HumanEval/0): three rounds sent the files back unchanged, each
+            # explaining a bug that was not there; four minutes and the same failure. Asked once more,
+            # pointedly; a second unchanged reply ends the rounds.
+            unchanged_replies.append(reply)
+            if len(unchanged_replies) > 1:
+                raise NoFixFound(f"the model's fix sent {', '.join(f.path for f in reply.files)} back unchanged twice")
+            raise ReplyError(f"Your reply changes nothing: {', '.join(f.path for f in reply.files)} "
+                             f"{'is' if len(reply.files) == 1 else 'are'} exactly as before, so the tests would fail the "
+                             "same way. Read the failing assertion again and work its expected value out by hand from "
+                             "the PRD and the docstrings: if the code is wrong, change the code; if the test expects a "
+                             "wrong value, correct the test.\n" + FILES_FORMAT, reason="the fix changes nothing")
+        reply.files = changed  # a file sent back unchanged is not a change to apply or report
         return reply
 
     return check
+
+
+class NoFixFound(Exception):
+    """A fix round's replies changed nothing, twice: more rounds would only repeat them."""
 
 
 FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to change as a line `### <path>` "
@@ -232,12 +252,12 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
 
 
 def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = (),
-               out_of_fix_time: bool = False) -> QAReport:
+               out_of_fix_time: bool = False, no_fix_found: bool = False) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
     verdict: Literal["passed", "failed", "error"] = "passed" if green else "error" if counts.tests == 0 else "failed"
     return QAReport(verdict=verdict, tests_run=counts.tests, passed=counts.passed, failed=counts.failures,
                     errors=counts.errors, skipped=counts.skipped, rounds_used=progress.rounds_done,
-                    fix_minutes=round(progress.fix_seconds / 60, 1), out_of_fix_time=out_of_fix_time,
+                    fix_minutes=round(progress.fix_seconds / 60, 1), out_of_fix_time=out_of_fix_time, no_fix_found=no_fix_found,
                     timed_out=run.timed_out, flooded=run.flooded, install_error=install_error,
                     last_output="" if green else trim_failures(run.output), test_files=list(progress.test_files),
                     fixed_files=list(progress.fixed_files), fix_notes=list(progress.fix_notes), sandbox=run.sandbox,
@@ -301,6 +321,14 @@ def run(ctx: StageContext) -> StageResult:
         try:
             reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
                                            label=f"fix round {n}", what="fix", max_doublings=0)
+        except NoFixFound as exc:
+            progress.rounds_done = n
+            progress.fix_notes.append(f"round {n}: nothing changed; {exc}, so the rounds stop here")
+            ctx.save_progress(progress)
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
+            out_of_time()  # records the rounds' time
+            report = report_for(counts, run_, progress, install_error, examples, no_fix_found=True)
+            break
         except ModelOutputError as exc:
             # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
             # its honest report (exit 5) rather than the whole run with exit 4 and no report.
@@ -349,7 +377,7 @@ def run(ctx: StageContext) -> StageResult:
             report = report_for(counts, run_, progress, install_error, examples)
             ctx.info(f"fix round {n} undone: {what}")
 
-    if progress.rounds_done and not report.out_of_fix_time:
+    if progress.rounds_done and not report.out_of_fix_time and not report.no_fix_found:
         out_of_time()  # records the rounds' time
         report = report_for(counts, run_, progress, install_error, examples)
     progress.report = ctx.state.tests = report
