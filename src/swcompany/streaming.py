@@ -22,6 +22,7 @@ PROGRESS_EVERY_S = 0.5
 
 RUNAWAY_LINES = 40  # non-blank lines of at most two shapes in a row: a model writing in circles
 RUNAWAY_SAME_LINES = 10  # one non-blank line this many times in a row: no one writes that (seen: 30 equal asserts)
+RUNAWAY_GROWING_LINES, RUNAWAY_GROWING_CHARS = 8, 2000  # lines alike but for numbers, ever longer (250 chars a line)
 SALVAGE_SHAPE_RUN = 3  # of a run of lines alike but for numbers, a salvaged reply keeps this many
 RUNAWAY_WINDOW = 6000  # characters of the reply's tail whose compressibility is checked
 RUNAWAY_RATIO = 6.0  # seen: runaway test files 7-10:1; our sources 2.4-3.1:1, model-written files up to 4.1:1
@@ -44,7 +45,9 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     code people or models write stays under 4.5:1. And an explanation that says the same long
     sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
     two sentences taking turns, on one line). And one line ``RUNAWAY_SAME_LINES`` times in a row
-    (HumanEval/0's tests: one assert thirty times, a minute of tokens).
+    (HumanEval/0's tests: one assert thirty times, a minute of tokens). And lines alike but for
+    numbers that grow long (HumanEval/4's tests: ``assert f([1.0, 2.0, ..., 36.0]) == 1.0``, 36
+    lines of up to 250 characters, 4,096 tokens and ten minutes before the token limit cut it).
     """
     sentences = [part.strip() for part in _SENTENCE_END.split(text[-3000:])[1:-1]]  # whole ones only
     if max(Counter(s for s in sentences if len(s) >= RUNAWAY_SENTENCE).values(), default=0) >= 3:
@@ -52,6 +55,10 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
     if len(recent) >= RUNAWAY_SAME_LINES and len(set(recent[-RUNAWAY_SAME_LINES:])) == 1:
+        return True
+    shapes = [_SHAPE_NOISE.sub("", line) for line in recent]
+    run = next((i for i in range(len(shapes) - 1, -1, -1) if shapes[i] != shapes[-1]), -1) + 1 if shapes else 0
+    if len(recent) - run >= RUNAWAY_GROWING_LINES and sum(len(line) for line in recent[run:]) >= RUNAWAY_GROWING_CHARS:
         return True
     if len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2:
         return True
