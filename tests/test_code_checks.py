@@ -601,3 +601,48 @@ def test_a_module_depending_on_the_cli_loses_that_edge_instead_of_making_a_cycle
         {"path": "pomodoro/core.py", "purpose": "logic", "depends_on": ["pomodoro/cli.py"]},
         {"path": "pomodoro/cli.py", "purpose": "cli", "depends_on": ["pomodoro/core.py"]}])
     assert design.file("pomodoro/core.py").depends_on == [] and design.file("pomodoro/cli.py").depends_on == ["pomodoro/core.py"]
+
+
+WORD_CLI = '''import argparse
+import sys
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("directory")
+    args = parser.parse_args(argv)
+    if args.directory == "missing":
+        print("no such directory")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
+
+
+def test_systemexit_expected_from_a_main_that_returns_its_exit_code_becomes_a_check_of_the_code():
+    """Seen on the 1.5B model: five of the word counter's seven CLI tests expected SystemExit code 1
+    from a main(argv) -> int that returns 1; three fix rounds sent them back unchanged."""
+    from swcompany.test_checks import exit_behaviour, returned_exit_codes
+
+    tests = ("import pytest\nfrom words.cli import main\n\n\ndef test_missing():\n    with pytest.raises(SystemExit) as excinfo:\n"
+             "        main(['missing'])\n    assert excinfo.value.code == 1\n\n\ndef test_usage():\n"
+             "    with pytest.raises(SystemExit) as e:\n        main([])\n    assert e.value.code == 2\n")
+    assert exit_behaviour(WORD_CLI) == "argparse"
+    repaired = returned_exit_codes(tests, WORD_CLI)
+    assert repaired == ("# swcompany: main(['missing']) == 1 expected, not SystemExit: the function returns its exit code\n"
+                        "import pytest\nfrom words.cli import main\n\n\ndef test_missing():\n    assert main(['missing']) == 1\n"
+                        "\n\ndef test_usage():\n    with pytest.raises(SystemExit) as e:\n        main([])\n"
+                        "    assert e.value.code == 2\n")  # argparse does exit with 2: left alone
+    assert prune_tests(tests, "words.cli", WORD_CLI) == repaired
+    no_argparse = "def main(argv):\n    return 1 if not argv else 0\n"
+    assert exit_behaviour(no_argparse) == "never"
+    assert "    assert main([]) == 2\n" in returned_exit_codes(tests, no_argparse)
+    bare = "import pytest\nfrom m import main\n\n\ndef test_bad():\n    with pytest.raises(SystemExit):\n        main(['x'])\n"
+    assert returned_exit_codes(bare, no_argparse).endswith("def test_bad():\n    assert main(['x']) != 0\n")
+    exits = no_argparse.replace("return 1 if not argv else 0", "import sys\n    sys.exit(1)")
+    assert exit_behaviour(exits) == "any" and returned_exit_codes(tests, exits) == tests
+    reads = tests.replace("    assert excinfo.value.code == 1\n", "    assert excinfo.value.code == 1\n    assert excinfo.type\n")
+    assert "def test_missing():\n    with pytest.raises(SystemExit) as excinfo:" in returned_exit_codes(reads, WORD_CLI)
