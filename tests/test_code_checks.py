@@ -531,12 +531,15 @@ def test_a_test_taking_an_argument_no_fixture_provides_is_dropped():
     tests = ("import pytest\nfrom conv.core import convert\n\n@pytest.fixture(name='sample')\ndef _sample():\n    return 'a'\n\n"
              "def test_ok(sample, tmp_path, capsys):\n    assert convert(sample) == ['a']\n\n"
              "@pytest.mark.parametrize('text', ['x'])\ndef test_param(text):\n    assert convert(text) == [text]\n\n"
+             "@pytest.mark.parametrize(['text', 'out'], [('x', ['x'])])\ndef test_list_form(text, out):\n"
+             "    assert convert(text) == out\n\n"
              "def test_bad(conv_core, monkeypatch_argv):\n    assert convert('b') == ['b']\n")
     assert problems_in_test_file(tests, "conv.core", source) == [
         "test_bad takes conv_core, monkeypatch_argv, which no fixture provides "
         "(define it with @pytest.fixture in the file, or use tmp_path, capsys, monkeypatch)"]
     pruned = prune_tests(tests, "conv.core", source)
     assert "def test_ok" in pruned and "def test_param" in pruned and "def test_bad" not in pruned
+    assert "def test_list_form" in pruned  # parametrize's list form names the arguments too
 
 
 def test_a_dotted_import_of_the_module_is_checked_like_an_alias():

@@ -366,23 +366,26 @@ def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str]
     return problems + _instance_problems(node, view)
 
 
-def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    """``@pytest.mark.parametrize("a, b", ...)`` naming an argument the test does not take: pytest
-    refuses to collect the whole file, so one such test hides every other."""
-    params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
-    problems = []
+def _parametrized_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The argument names ``@pytest.mark.parametrize`` gives a test, in either form pytest takes
+    (``"a, b"`` or ``["a", "b"]``)."""
+    wanted: list[str] = []
     for deco in func.decorator_list:
         if isinstance(deco, ast.Call) and ast.unparse(deco.func).endswith("parametrize") and deco.args:
             names = deco.args[0]
             if isinstance(names, ast.Constant) and isinstance(names.value, str):
-                wanted = [n.strip() for n in names.value.split(",") if n.strip()]
+                wanted += [n.strip() for n in names.value.split(",") if n.strip()]
             elif isinstance(names, (ast.List, ast.Tuple)):
-                wanted = [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-            else:
-                continue
-            problems += [f"{func.name} is parametrized with {n!r} but takes no such argument"
-                         for n in wanted if n not in params]
-    return problems
+                wanted += [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return wanted
+
+
+def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """``@pytest.mark.parametrize("a, b", ...)`` naming an argument the test does not take: pytest
+    refuses to collect the whole file, so one such test hides every other."""
+    params = {a.arg for a in [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]}
+    return [f"{func.name} is parametrized with {n!r} but takes no such argument"
+            for n in _parametrized_names(func) if n not in params]
 
 
 _RELATIVE_SCRIPT = re.compile(r"(?:^|\s)(?![/~])[\w.-]+(?:/[\w.-]+)*\.py(?:\s|$)")
@@ -441,12 +444,8 @@ def _unknown_fixtures(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: se
     Seen on the 1.5B CSV converter: every test took a `csv_to_json_core` nothing defined."""
     if not func.name.startswith("test"):
         return []
-    parametrized = {name.strip() for deco in func.decorator_list if isinstance(deco, ast.Call)
-                    and ast.unparse(deco.func).endswith("parametrize") and deco.args
-                    and isinstance(deco.args[0], ast.Constant) and isinstance(deco.args[0].value, str)
-                    for name in deco.args[0].value.split(",")}
     unknown = [a.arg for a in func.args.args
-               if a.arg not in fixtures | parametrized | BUILTIN_FIXTURES | {"self", "cls"}]
+               if a.arg not in fixtures | set(_parametrized_names(func)) | BUILTIN_FIXTURES | {"self", "cls"}]
     return [f"{func.name} takes {', '.join(unknown)}, which no fixture provides "
             f"(define it with @pytest.fixture in the file, or use tmp_path, capsys, monkeypatch)"] if unknown else []
 
