@@ -329,3 +329,24 @@ def test_a_fix_that_sends_the_files_back_unchanged_is_asked_once_more_then_the_r
                               "so the rounds stop here"]
     assert "stopped because the model found nothing to change" in (ws / "docs/qa_report.md").read_text()
     assert not [s for s in subjects(ws) if s.startswith("qa: fix round")]
+
+
+def test_a_fixture_a_fix_adds_to_conftest_provides_for_the_tests_that_use_it():
+    """The unknown-fixture gate reads tests/conftest.py too: a fix that moves a fixture there keeps its tests."""
+    conftest = (Path(__file__).parent.parent / "templates/tests_conftest.py.j2").read_text()
+    conftest += "\n\n@pytest.fixture\ndef db(tmp_path):\n    return str(tmp_path / 't.db')\n"
+    uses = ("from todo import storage\n\n\ndef test_add_then_list(db):\n    storage.add_task(db, 'milk')\n"
+            "    assert [t for _, t, _ in storage.list_tasks(db)] == ['milk']\n\n\n"
+            "def test_two(db, nothing_provides_this):\n    assert db\n")
+
+    def fix(req):
+        return ("Explanation: the database path is a shared fixture now.\n\n### tests/conftest.py\n" + fenced(conftest)
+                + "\n### todo/storage.py\n" + fenced(CODE["todo/storage.py"]) + "\n### tests/test_todo_storage.py\n" + fenced(uses))
+
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": fix})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    kept = Path("workspace/t/tests/test_todo_storage.py").read_text()
+    assert "def test_add_then_list(db):" in kept and "def test_two" not in kept
+    assert "# swcompany dropped test_two: test_two takes nothing_provides_this, which no fixture provides" in kept

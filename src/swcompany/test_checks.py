@@ -575,7 +575,13 @@ def import_used_names(test_code: str, module: str, source: str) -> str:
     return insert_imports(test_code, [f"from {module} import {', '.join(names)}"] if names else [])
 
 
-def prune_tests(test_code: str, module: str, source: str) -> str:
+def fixtures_defined(code: str) -> set[str]:
+    """The fixtures a file such as ``tests/conftest.py`` defines (a fix round may add some there)."""
+    tree = parse_or_none(code)
+    return _file_fixtures(tree) if tree is not None else set()
+
+
+def prune_tests(test_code: str, module: str, source: str, shared_fixtures: frozenset[str] = frozenset()) -> str:
     """Drop the test functions that call what the module does not define (or with wrong arguments).
 
     A small model often writes ten good tests and two that call an invented signature; re-asking
@@ -584,7 +590,8 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
     remain, or when the file's problem is not per test (no import, a copy of the code).
     Fixtures shadowing pytest's own are dropped first, ``capsys.getvalue()`` becomes
     ``capsys.readouterr().out``, and ``SystemExit`` expected from a function that returns its
-    exit code becomes a check of the returned code.
+    exit code becomes a check of the returned code. ``shared_fixtures``: those ``conftest.py``
+    provides.
     """
     test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(test_code)), module, source)
     test_code = import_used_names(add_fixture_parameters(test_code), module, source)
@@ -597,7 +604,7 @@ def prune_tests(test_code: str, module: str, source: str) -> str:
         return test_code
     defined, signatures, unraisable = defined_names(source), public_signatures(source), never_raised(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
-    unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree)
+    unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ..artifacts import PRD, Design, FileSpec, FixReply, QAReport
 from ..code_checks import add_missing_imports, module_name, parse_or_none, repair_code
-from ..test_checks import defined_tests, problems_in_test_file, prune_tests
+from ..test_checks import defined_tests, fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
@@ -30,6 +30,7 @@ from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, S
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
 REPORT_JSON, REPORT_MD = "docs/qa_report.json", "docs/qa_report.md"
+CONFTEST = "tests/conftest.py"
 MAX_FIX_CONTEXT_CHARS = 60_000
 
 
@@ -124,7 +125,7 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
             continue
         ctx.write(path, content)
         written.append(path)
-    ctx.write("tests/conftest.py", ctx.render("templates/tests_conftest.py.j2"))
+    ctx.write(CONFTEST, ctx.render("templates/tests_conftest.py.j2"))
     return sorted(written)
 
 
@@ -340,11 +341,14 @@ def run(ctx: StageContext) -> StageResult:
             report = report_for(counts, run_, progress, install_error, examples)
             continue
         tested = {qa_file_for(f.path): f.path for f in design.files}
+        conftest = next((f.content for f in reply.files if f.path == CONFTEST), None) or \
+            (ctx.read(CONFTEST) if ctx.exists(CONFTEST) else "")
         for fixed in reply.files:
             if fixed.path in tested and ctx.exists(tested[fixed.path]):  # the same repair as for new test files
                 source = next((f.content for f in reply.files if f.path == tested[fixed.path]), None)
                 fixed.content = prune_tests(fixed.content, module_name(tested[fixed.path]),
-                                            source or ctx.read(tested[fixed.path]))
+                                            source or ctx.read(tested[fixed.path]),
+                                            shared_fixtures=frozenset(fixtures_defined(conftest)))
             ctx.write(fixed.path, fixed.content)
             if fixed.path not in progress.fixed_files:
                 progress.fixed_files.append(fixed.path)
