@@ -649,3 +649,12 @@ def test_systemexit_expected_from_a_main_that_returns_its_exit_code_becomes_a_ch
     assert exit_behaviour(exits) == "any" and returned_exit_codes(tests, exits) == tests
     reads = tests.replace("    assert excinfo.value.code == 1\n", "    assert excinfo.value.code == 1\n    assert excinfo.type\n")
     assert "def test_missing():\n    with pytest.raises(SystemExit) as excinfo:" in returned_exit_codes(reads, WORD_CLI)
+
+
+def test_a_test_file_without_a_test_is_refused():
+    """HumanEval/16: a salvaged reply whose only test was one endless line left the imports alone."""
+    source = "def count(text: str) -> int:\n    return len(set(text.lower()))\n"
+    assert problems_in_test_file("import pytest\nfrom solution import count\n", "solution", source) == [
+        "it defines no test: write test functions named test_<what it checks>"]
+    assert problems_in_test_file("from solution import count\n\n\ndef test_count():\n    assert count('aA') == 1\n",
+                                 "solution", source) == []

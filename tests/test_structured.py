@@ -164,6 +164,7 @@ def _block(i):
     _lines(lambda i: f"    assert mad([{', '.join(f'{j}.0' for j in range(1, i + 25))}]) == 1.0", 30),  # HumanEval/4's
     _lines(lambda i: f"def test_{i}():\\n    assert g({i}) == {i}", 30).replace("\n", "\\n"),  # inside a JSON string
     "".join(_block(i) for i in range(40)),  # one test copied with small changes (the CSV idea's 18 tests)
+    '@pytest.mark.parametrize("text, expected", [\n    ("xyzXYZ", 3),\n    ("' + "Aa" * 1100,  # HumanEval/16's endless literal
     "Explanation: " + ("The `main` function should return a non-zero exit code if the command is not recognized. "
                        "The `test_cli_add_task` tests are failing because they are not catching the `SystemExit` "
                        "exception that is raised. ") * 3 + "The",  # a fix round's explanation, on one line

@@ -25,6 +25,7 @@ RUNAWAY_SAME_LINES = 10  # one non-blank line this many times in a row: no one w
 RUNAWAY_GROWING_LINES, RUNAWAY_GROWING_CHARS = 8, 2000  # lines alike but for numbers, ever longer (250 chars a line)
 SALVAGE_SHAPE_RUN = 3  # of a run of lines alike but for numbers, a salvaged reply keeps this many
 RUNAWAY_WINDOW = 6000  # characters of the reply's tail whose compressibility is checked
+RUNAWAY_MIN_WINDOW = 2000  # ...from this many on: one character a token ("AaAaAa...") made 4,096 tokens 4,249 characters
 RUNAWAY_RATIO = 6.0  # seen: runaway test files 7-10:1; our sources 2.4-3.1:1, model-written files up to 4.1:1
 RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply's tail
 _SHAPE_NOISE = re.compile(r"[\d\s,.+\-]+")  # what a runaway changes from line to line
@@ -41,9 +42,10 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     parametrize row repeated, until the token limit, minutes later: the last ``lines`` non-blank
     lines have at most two shapes (a line without digits, spaces and number punctuation, so such
     rows look alike while real code does not). And ``test_ac1`` ... ``test_ac18``, one block
-    copied with small changes: the last 6,000 characters compress more than 6:1 (zlib), where
-    code people or models write stays under 4.5:1. And an explanation that says the same long
-    sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
+    copied with small changes: the last 6,000 characters (at least 2,000) compress more than 6:1
+    (zlib), where code people or models write stays under 4.5:1 (HumanEval/16: one string
+    literal of "AaAa..." to the token limit, 4,096 tokens in 4,249 characters). And an
+    explanation that says the same long sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
     two sentences taking turns, on one line). And one line ``RUNAWAY_SAME_LINES`` times in a row
     (HumanEval/0's tests: one assert thirty times, a minute of tokens). And lines alike but for
     numbers that grow long (HumanEval/4's tests: ``assert f([1.0, 2.0, ..., 36.0]) == 1.0``, 36
@@ -63,7 +65,7 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     if len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2:
         return True
     window = text[-RUNAWAY_WINDOW:].encode("utf-8", "replace")
-    return len(window) >= RUNAWAY_WINDOW and len(window) >= RUNAWAY_RATIO * len(zlib.compress(window, 6))
+    return len(window) >= RUNAWAY_MIN_WINDOW and len(window) >= RUNAWAY_RATIO * len(zlib.compress(window, 6))
 
 
 def without_repetition(text: str) -> str:

@@ -462,8 +462,8 @@ def _undefined_in(func: ast.FunctionDef | ast.AsyncFunctionDef, unknown: list[tu
 
 
 def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]:
-    """A test file must import the module under test, use only names it defines, with their signatures,
-    and must not define its own copy of the code under test."""
+    """A test file must import the module under test, hold a test, use only names the module
+    defines, with their signatures, and must not define its own copy of the code under test."""
     tree = parse_or_none(test_code)
     if tree is None:
         return []
@@ -472,6 +472,8 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     view = _bindings(tree, module, source)
     if not view.imports_it:
         return [f"it does not import the module under test ({module}); import it and test its real code"]
+    if not defined_tests(test_code):  # HumanEval/16: a salvaged reply whose only test was one endless line
+        return ["it defines no test: write test functions named test_<what it checks>"]
     problems = [f"{module} has no {name!r}" for name in view.direct.values() if name not in defined]
     test_defs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     copies = sorted((test_defs & set(signatures)) - set(view.direct))

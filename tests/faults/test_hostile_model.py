@@ -141,7 +141,8 @@ ATTACKS = [
         "        pass\n"
         "print('42 passed in 0.01s')\n"
         "sys.stdout.flush()\n"
-        "os._exit(0)\n"), 5, "error", code={**CODE, "todo/storage.py": BUGGY_STORAGE}),
+        "os._exit(0)\n\n\ndef test_never_reached():\n    assert storage\n"), 5, "error",
+           code={**CODE, "todo/storage.py": BUGGY_STORAGE}),
 ]
 
 
