@@ -162,6 +162,7 @@ def _block(i):
     _lines(lambda i: f"    assert f([{', '.join(map(str, range(i)))}]) == ({i}, {i * 7})", 60),  # ever larger inputs
     _lines(lambda i: "    ([1.0, 2.0, 3.0], 0.000001, False),", 60),                            # one row forever
     _lines(lambda i: f"    assert mad([{', '.join(f'{j}.0' for j in range(1, i + 25))}]) == 1.0", 30),  # HumanEval/4's
+    _lines(lambda i: f"    ([{', '.join(f'{j}.0' for j in range(1, i + 7))}], (2.0, 3.0)),", 20),  # HumanEval/20's
     _lines(lambda i: f"def test_{i}():\\n    assert g({i}) == {i}", 30).replace("\n", "\\n"),  # inside a JSON string
     "".join(_block(i) for i in range(40)),  # one test copied with small changes (the CSV idea's 18 tests)
     '@pytest.mark.parametrize("text, expected", [\n    ("xyzXYZ", 3),\n    ("' + "Aa" * 1100,  # HumanEval/16's endless literal

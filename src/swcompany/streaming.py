@@ -22,7 +22,7 @@ PROGRESS_EVERY_S = 0.5
 
 RUNAWAY_LINES = 40  # non-blank lines of at most two shapes in a row: a model writing in circles
 RUNAWAY_SAME_LINES = 10  # one non-blank line this many times in a row: no one writes that (seen: 30 equal asserts)
-RUNAWAY_GROWING_LINES, RUNAWAY_GROWING_CHARS = 8, 2000  # lines alike but for numbers, ever longer (250 chars a line)
+RUNAWAY_GROWING_LINES, RUNAWAY_GROWING_CHARS = 8, 2000  # lines alike but for numbers, long (half as many if growing)
 SALVAGE_SHAPE_RUN = 3  # of a run of lines alike but for numbers, a salvaged reply keeps this many
 RUNAWAY_WINDOW = 6000  # characters of the reply's tail whose compressibility is checked
 RUNAWAY_MIN_WINDOW = 2000  # ...from this many on: one character a token ("AaAaAa...") made 4,096 tokens 4,249 characters
@@ -48,8 +48,10 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     explanation that says the same long sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
     two sentences taking turns, on one line). And one line ``RUNAWAY_SAME_LINES`` times in a row
     (HumanEval/0's tests: one assert thirty times, a minute of tokens). And lines alike but for
-    numbers that grow long (HumanEval/4's tests: ``assert f([1.0, 2.0, ..., 36.0]) == 1.0``, 36
-    lines of up to 250 characters, 4,096 tokens and ten minutes before the token limit cut it).
+    numbers that are long (HumanEval/4's tests: ``assert f([1.0, 2.0, ..., 36.0]) == 1.0``, 36
+    lines of up to 250 characters, 4,096 tokens and ten minutes before the token limit cut it),
+    or half as long when each is longer than the one before (HumanEval/20: twenty parametrize
+    rows, each list one number longer, 1,788 tokens).
     """
     sentences = [part.strip() for part in _SENTENCE_END.split(text[-3000:])[1:-1]]  # whole ones only
     if max(Counter(s for s in sentences if len(s) >= RUNAWAY_SENTENCE).values(), default=0) >= 3:
@@ -60,8 +62,12 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
         return True
     shapes = [_SHAPE_NOISE.sub("", line) for line in recent]
     run = next((i for i in range(len(shapes) - 1, -1, -1) if shapes[i] != shapes[-1]), -1) + 1 if shapes else 0
-    if len(recent) - run >= RUNAWAY_GROWING_LINES and sum(len(line) for line in recent[run:]) >= RUNAWAY_GROWING_CHARS:
-        return True
+    alike = recent[run:]
+    if len(alike) >= RUNAWAY_GROWING_LINES:
+        lengths = [len(line) for line in alike]
+        growing = all(a <= b for a, b in zip(lengths, lengths[1:])) and lengths[-1] - lengths[0] >= 4 * len(alike)
+        if sum(lengths) >= (RUNAWAY_GROWING_CHARS // 2 if growing else RUNAWAY_GROWING_CHARS):
+            return True
     if len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2:
         return True
     window = text[-RUNAWAY_WINDOW:].encode("utf-8", "replace")
