@@ -318,3 +318,18 @@ def test_a_fix_round_sees_the_failures_of_one_test_file():
     assert focus_failures(TWO_FILES_OUTPUT, tried=["tests/test_app_core.py"])[0] == "tests/test_app_cli.py"
     tried = ["tests/test_app_core.py", "tests/test_app_cli.py", "tests/test_app_store.py"]
     assert focus_failures(TWO_FILES_OUTPUT, tried=tried)[0] == "tests/test_app_core.py"
+
+
+def test_a_fix_round_shows_three_failures_in_full_and_names_the_rest():
+    """HumanEval/20: eighteen failing parametrize rows made a 7,336-token fix prompt."""
+    blocks = "".join(f"______ test_rows[case{i}] ______\n\n>   assert f(rows[{i}]) == {i}\nE   assert 0 == {i}\n\n"
+                     f"/w/tests/test_solution.py:{i}: AssertionError\n" for i in range(18))
+    summary = "".join(f"FAILED tests/test_solution.py::test_rows[case{i}] - assert 0 == {i}\n" for i in range(18))
+    output = (f"{'=' * 10} FAILURES {'=' * 10}\n{blocks}{'=' * 10} short test summary info {'=' * 10}\n{summary}"
+              "18 failed in 0.1s\n")
+    target, text = focus_failures(output)
+    assert target == "tests/test_solution.py"
+    assert "assert 0 == 2" in text and "E   assert 0 == 3" not in text
+    assert "(15 more failures of this file, listed below, not shown in full)" in text
+    assert "test_rows[case9] - assert 0 == 9" in text and "case10]" not in text
+    assert text.rstrip().endswith("... and 8 more")

@@ -39,6 +39,11 @@ def files_in_traceback(output: str, known: set[str]) -> list[str]:
 
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
 _SUMMARY_LINE = re.compile(r"^(?:FAILED|ERROR) ([\w./-]+\.py)", re.M)
+# A fix round shows this many failures in full, the rest by name: HumanEval/20's eighteen failing
+# parametrize rows made a 7,336-token prompt (two minutes of prompt reading on 2 cores, and a
+# 1.5B model lost in it); the first few say what is wrong as well as all of them.
+MAX_SHOWN_FAILURES = 3
+MAX_SUMMARY_LINES = 10
 
 
 def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) -> tuple[str | None, str]:
@@ -68,5 +73,10 @@ def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) ->
         if target in text:
             kept.append(text.rstrip())
     lines = [line for line in summary.splitlines()[1:] if line.startswith(("FAILED", "ERROR")) and target in line]
+    if len(kept) > MAX_SHOWN_FAILURES:
+        kept = [*kept[:MAX_SHOWN_FAILURES], f"({len(kept) - MAX_SHOWN_FAILURES} more failures of this file, "
+                                            "listed below, not shown in full)"]
+    if len(lines) > MAX_SUMMARY_LINES:
+        lines = [*lines[:MAX_SUMMARY_LINES], f"... and {len(lines) - MAX_SUMMARY_LINES} more"]
     focused = "\n\n".join(kept) + "\n\n" + "\n".join(lines) if kept else trim_failures(output, limit)
     return target, trim_failures(_TIMING.sub("", focused).strip(), limit)
