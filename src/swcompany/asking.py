@@ -20,7 +20,7 @@ from .cache import ResponseCache
 from .config import Settings
 from .errors import ModelOutputError
 from .redact import scrub
-from .streaming import RUNAWAY, RUNAWAY_LINES, without_repetition
+from .streaming import RUNAWAY, without_repetition
 from .structured import ReplyError, check_syntax, expected_shape, extract_code, extract_json, parse_model
 from .workspace import atomic_write
 
@@ -114,8 +114,8 @@ class StructuredAsks:
                                       "(repeated lines and the unfinished end dropped)", reply.text)
                     return value
             if reply.finish_reason == RUNAWAY:
-                reason = (f"the reply kept repeating itself ({RUNAWAY_LINES} lines of one pattern, or one block over "
-                          f"and over: a model writing in circles); it was stopped after {len(reply.text):,} characters")
+                reason = ("the reply kept repeating itself (one line, one pattern or one block over and over: a model "
+                          f"writing in circles); it was stopped after {len(reply.text):,} characters")
                 self._keep_reject(stage, label, attempt, reason, reply.text)
                 convo = ask_afresh("An earlier reply to this went round in circles and was stopped. "
                                    "Write it much shorter: each thing written once, a few distinct cases only, "

@@ -36,40 +36,52 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
-    """True when the reply's tail repeats itself: lines, or whole blocks.
+    """True when the reply's tail repeats itself. Each shape below was seen on a 1.5B model, and
+    each ran for minutes to the token limit before the guard knew it:
 
-    Seen on a 1.5B model writing tests: ``assert f([1, 2, ..., n]) == ...`` with n growing, or one
-    parametrize row repeated, until the token limit, minutes later: the last ``lines`` non-blank
-    lines have at most two shapes (a line without digits, spaces and number punctuation, so such
-    rows look alike while real code does not). And ``test_ac1`` ... ``test_ac18``, one block
-    copied with small changes: the last 6,000 characters (at least 2,000) compress more than 6:1
-    (zlib), where code people or models write stays under 4.5:1 (HumanEval/16: one string
-    literal of "AaAa..." to the token limit, 4,096 tokens in 4,249 characters). And an
-    explanation that says the same long sentence a third time (a fix round's one-paragraph "Explanation:" ran to 6,000 characters of
-    two sentences taking turns, on one line). And one line ``RUNAWAY_SAME_LINES`` times in a row
-    (HumanEval/0's tests: one assert thirty times, a minute of tokens). And lines alike but for
-    numbers that are long (HumanEval/4's tests: ``assert f([1.0, 2.0, ..., 36.0]) == 1.0``, 36
-    lines of up to 250 characters, 4,096 tokens and ten minutes before the token limit cut it),
-    or half as long when each is longer than the one before (HumanEval/20: twenty parametrize
-    rows, each list one number longer, 1,788 tokens).
+    - ``lines`` non-blank lines of at most two shapes (digits, spaces and number punctuation
+      aside): ``assert f([1, 2, ..., n]) == ...`` with n growing, one parametrize row forever;
+    - one line ``RUNAWAY_SAME_LINES`` times in a row (HumanEval/0: one assert thirty times);
+    - ``RUNAWAY_GROWING_LINES`` lines alike but for numbers that are long (HumanEval/4: lists
+      up to 36 numbers, 4,096 tokens in ten minutes), or half as long when each is longer than
+      the one before (HumanEval/20: twenty parametrize rows, each list one number longer);
+    - a tail that compresses more than 6:1 (zlib, the last 6,000 characters, at least 2,000):
+      ``test_ac1`` ... ``test_ac18``, one block copied with small changes, and HumanEval/16's
+      string literal of "AaAa..." (4,096 tokens in 4,249 characters); code people or models
+      write stays under 4.5:1;
+    - a sentence of ``RUNAWAY_SENTENCE`` characters or more said a third time (a fix round's
+      "Explanation:" ran to 6,000 characters of two sentences taking turns, on one line).
     """
-    sentences = [part.strip() for part in _SENTENCE_END.split(text[-3000:])[1:-1]]  # whole ones only
-    if max(Counter(s for s in sentences if len(s) >= RUNAWAY_SENTENCE).values(), default=0) >= 3:
-        return True
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
-    if len(recent) >= RUNAWAY_SAME_LINES and len(set(recent[-RUNAWAY_SAME_LINES:])) == 1:
-        return True
+    return (_repeated_sentence(text) or _same_line(recent) or _long_alike_lines(recent)
+            or _few_shapes(recent, lines) or _compressible(text))
+
+
+def _repeated_sentence(text: str) -> bool:
+    sentences = [part.strip() for part in _SENTENCE_END.split(text[-3000:])[1:-1]]  # whole ones only
+    return max(Counter(s for s in sentences if len(s) >= RUNAWAY_SENTENCE).values(), default=0) >= 3
+
+
+def _same_line(recent: list[str]) -> bool:
+    return len(recent) >= RUNAWAY_SAME_LINES and len(set(recent[-RUNAWAY_SAME_LINES:])) == 1
+
+
+def _long_alike_lines(recent: list[str]) -> bool:
     shapes = [_SHAPE_NOISE.sub("", line) for line in recent]
-    run = next((i for i in range(len(shapes) - 1, -1, -1) if shapes[i] != shapes[-1]), -1) + 1 if shapes else 0
-    alike = recent[run:]
-    if len(alike) >= RUNAWAY_GROWING_LINES:
-        lengths = [len(line) for line in alike]
-        growing = all(a <= b for a, b in zip(lengths, lengths[1:])) and lengths[-1] - lengths[0] >= 4 * len(alike)
-        if sum(lengths) >= (RUNAWAY_GROWING_CHARS // 2 if growing else RUNAWAY_GROWING_CHARS):
-            return True
-    if len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2:
-        return True
+    start = next((i + 1 for i in range(len(shapes) - 1, -1, -1) if shapes[i] != shapes[-1]), 0)
+    lengths = [len(line) for line in recent[start:]]
+    if len(lengths) < RUNAWAY_GROWING_LINES:
+        return False
+    growing = all(a <= b for a, b in zip(lengths, lengths[1:])) and lengths[-1] - lengths[0] >= 4 * len(lengths)
+    return sum(lengths) >= (RUNAWAY_GROWING_CHARS // 2 if growing else RUNAWAY_GROWING_CHARS)
+
+
+def _few_shapes(recent: list[str], lines: int) -> bool:
+    return len(recent) == lines and len({_SHAPE_NOISE.sub("", line) for line in recent}) <= 2
+
+
+def _compressible(text: str) -> bool:
     window = text[-RUNAWAY_WINDOW:].encode("utf-8", "replace")
     return len(window) >= RUNAWAY_MIN_WINDOW and len(window) >= RUNAWAY_RATIO * len(zlib.compress(window, 6))
 
