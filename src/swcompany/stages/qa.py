@@ -145,6 +145,10 @@ def removed_tests(old: str, new: str, explanation: str) -> list[str]:
                   if name.split(".")[-1] not in explanation)
 
 
+class NoFixFound(Exception):
+    """A fix round's replies changed nothing, twice: more rounds would only repeat them."""
+
+
 def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
     """Fix replies may only replace design files or tests, Python must parse, code must pass the
     engineer's gates, a test may be deleted only when the explanation says why, and a reply must
@@ -199,10 +203,6 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
         return reply
 
     return check
-
-
-class NoFixFound(Exception):
-    """A fix round's replies changed nothing, twice: more rounds would only repeat them."""
 
 
 FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to change as a line `### <path>` "
