@@ -10,7 +10,7 @@ from swcompany.code_checks import (
     undefined_names,
 )
 from swcompany.stages.architect import complete_dependencies, review_design
-from swcompany.stages.qa import removed_tests
+from swcompany.stages.fix_replies import removed_tests
 from swcompany.structured import ReplyError, expected_shape, parse_model
 from swcompany.test_checks import problems_in_test_file, prune_tests
 
@@ -584,7 +584,7 @@ def test_a_stub_method_the_interface_did_not_list_is_asked_about_once():
 
 def test_a_fix_round_asks_about_an_undefined_name_once_then_applies_the_fix():
     from swcompany.artifacts import FixReply
-    from swcompany.stages.qa import check_fix
+    from swcompany.stages.fix_replies import check_fix
 
     # the unit converter lost fix round 1: 'it uses settings, which it never defines', three times
     design = roman_design()

@@ -227,7 +227,7 @@ def test_a_fix_in_the_fenced_format_keeps_every_quote():
 
 def test_placeholder_blocks_change_nothing_and_a_reply_of_only_those_is_asked_again():
     """Seen on the 1.5B model: the format's example paths copied, each with `# No changes needed`."""
-    from swcompany.stages.qa import parse_fix
+    from swcompany.stages.fix_replies import parse_fix
     from swcompany.structured import ReplyError
 
     noop = "Explanation: none.\n\n### path/to/file.py\n```python\n# No changes needed\n```\n"
