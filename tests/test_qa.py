@@ -321,13 +321,14 @@ def test_a_fix_that_sends_the_files_back_unchanged_is_asked_once_more_then_the_r
     assert scenario.counts["fix"] == 2  # not three rounds of three asks
     assert proc.returncode == 5, proc.stderr
     assert "after 1 fix round (stopped: the model found nothing to change)" in proc.stderr
-    assert "a stronger model may: swcompany resume" in proc.stderr
+    assert "hint: a stronger model may find a fix: swcompany resume" in proc.stderr
     ws = Path("workspace/t")
     r = report(ws)
     assert (r["verdict"], r["rounds_used"], r["no_fix_found"]) == ("failed", 1, True)
     assert r["fix_notes"] == ["round 1: nothing changed; the model's fix sent todo/storage.py back unchanged twice, "
                               "so the rounds stop here"]
-    assert "stopped because the model found nothing to change" in (ws / "docs/qa_report.md").read_text()
+    assert "The fix rounds took less than a minute; they **stopped because the model found nothing to change**" in \
+        (ws / "docs/qa_report.md").read_text()
     assert not [s for s in subjects(ws) if s.startswith("qa: fix round")]
 
 

@@ -113,7 +113,7 @@ def result_from_state(workspace: Workspace, state: RunState, hint: str | None = 
                  f"{q.errors} errors (see docs/qa_report.md)")
         more_time = f"SWCOMPANY_FIX_MINUTES={max(20, round(q.fix_minutes * 2))} " if q.out_of_fix_time else ""
         if q.no_fix_found:  # more rounds would replay the same cached replies
-            hint = hint or ("the model found nothing to change (see docs/qa_report.md); a stronger model may: "
+            hint = hint or ("a stronger model may find a fix: "
                             f"swcompany resume {workspace.root} --from {state.tests_stage} --model <model>")
         hint = hint or (f"try more rounds: {more_time}swcompany resume {workspace.root} --from {state.tests_stage} "
                         f"--fix-rounds {max(q.rounds_used, 1) * 2}")  # cached rounds replay in seconds
