@@ -316,8 +316,9 @@ def test_a_fix_that_sends_the_files_back_unchanged_is_asked_once_more_then_the_r
     scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, overrides={"fix": unchanged})
     with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
-        second = [r for r in server.calls() if "You fix failing tests" in r.system][1].text
-    assert "Your reply changes nothing: todo/storage.py is exactly as before" in second
+        asks = [r for r in server.calls() if "You fix failing tests" in r.system]
+    assert "Your reply changes nothing: todo/storage.py is exactly as before" in asks[1].text
+    assert asks[1].body["temperature"] == 0.8 != asks[0].body.get("temperature")  # its greedy answer would repeat
     assert scenario.counts["fix"] == 2  # not three rounds of three asks
     assert proc.returncode == 5, proc.stderr
     assert "after 1 fix round (stopped: the model found nothing to change)" in proc.stderr

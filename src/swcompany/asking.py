@@ -155,6 +155,7 @@ class StructuredAsks:
             instruction = str(error)
             if reply.text in seen:
                 instruction = self._sharper(instruction, error, schema)
+            if reply.text in seen or error.warmer:
                 # Words alone did not move it (seen: a 1.5B model sent the same stubs three times at 0.2).
                 temperature = max(self.settings.temperature, REPEAT_TEMPERATURE)
             seen.add(reply.text)

@@ -27,12 +27,15 @@ class ReplyError(ValueError):
     ``str()`` is the repair instruction for the model; ``reason`` is the same problem in one
     line for a person (never empty), and ``locs`` the schema locations that were wrong, so a
     repeated identical reply can be answered with the expected shape of exactly those fields.
+    ``warmer``: the re-prompt goes at a higher temperature at once (the reply was the model's
+    greedy answer to a question it will answer the same way again, e.g. a fix changing nothing).
     """
 
-    def __init__(self, instruction: str, reason: str = "", locs: list[tuple] | None = None):
+    def __init__(self, instruction: str, reason: str = "", locs: list[tuple] | None = None, warmer: bool = False):
         super().__init__(instruction)
         self.reason = reason.strip() or first_problem(instruction)
         self.locs = locs or []
+        self.warmer = warmer
 
 
 def first_problem(text: str) -> str:

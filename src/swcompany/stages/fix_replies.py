@@ -76,7 +76,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
                              f"{'is' if len(reply.files) == 1 else 'are'} exactly as before, so the tests would fail the "
                              "same way. Read the failing assertion again and work its expected value out by hand from "
                              "the PRD and the docstrings: if the code is wrong, change the code; if the test expects a "
-                             "wrong value, correct the test.\n" + FILES_FORMAT, reason="the fix changes nothing")
+                             "wrong value, correct the test.\n" + FILES_FORMAT, reason="the fix changes nothing",
+                             warmer=True)  # HumanEval/32: the same 517 tokens again at the same temperature
         reply.files = changed  # a file sent back unchanged is not a change to apply or report
         return reply
 
