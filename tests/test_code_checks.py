@@ -388,6 +388,7 @@ def test_a_cli_the_run_command_calls_with_help_must_read_help_asked_once():
     assert check(bare) is None  # asked once: a CLI the model keeps is QA's to meet
     other = code_check(design.model_copy(update={"how_to_run": "python -m roman.cli 10"}), design.file("roman/cli.py"), {})
     assert other(bare) is None
+    assert code_check(design, design.file("roman/cli.py"), {"roman/convert.py": CONVERT}, first_write=False)(bare) is None
 
 
 def test_init_repeating_a_module_re_exports_it_and_only_the_entry_point_keeps_main():

@@ -576,7 +576,8 @@ def local_modules(design: "Design") -> set[str]:
     return names
 
 
-def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str]) -> Callable[[str], str | None]:
+def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str],
+               first_write: bool = True) -> Callable[[str], str | None]:
     """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
 
     Refused (and re-prompted with the list of what does exist): a third-party import the design
@@ -587,7 +588,8 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     circular import (``__init__.py`` from its own package, or anything importing the CLI), and,
     once per file, a name used but never defined (``repair_code`` adds the imports it can first)
     and an entry point the run command calls with ``--help`` that never reads it.
-    ``written`` is a snapshot.
+    ``written`` is a snapshot. ``first_write``: the engineer's own write; a fix or a review is not
+    asked about ``--help`` again (a fix round is about its failing tests).
     """
     local = local_modules(design)
     modules = design_modules(design)
@@ -595,7 +597,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     promised = interface_names(spec.interface) if spec else set()
     entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
     asked = {"undefined": False, "stubs": False, "help": False}
-    help_promised = spec is not None and promises_help(design.how_to_run, spec.path)
+    help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
 
     def check(content: str) -> str | None:
         problems = []

@@ -57,7 +57,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
                                 "the explanation why each deleted one was wrong")
             elif fixed.path.endswith(".py") and fixed.path in {f.path for f in design.files}:
                 written = {p: t for p, t in current.items() if p != fixed.path}
-                check_code = checks.setdefault(fixed.path, code_check(design, design.file(fixed.path), written))
+                spec = design.file(fixed.path)
+                check_code = checks.setdefault(fixed.path, code_check(design, spec, written, first_write=False))
                 problem = check_code(fixed.content)
                 if problem:
                     problems.append(f"{fixed.path}: {problem}")

@@ -44,7 +44,7 @@ def check_review(ctx: StageContext, design, code: dict[str, str]):
                 problems.append(f"{fixed.path} {error}")
             elif fixed.path.endswith(".py"):
                 others = {p: t for p, t in code.items() if p != fixed.path}
-                if (problem := code_check(design, design.file(fixed.path), others)(fixed.content)):
+                if (problem := code_check(design, design.file(fixed.path), others, first_write=False)(fixed.content)):
                     problems.append(f"{fixed.path}: {problem}")
         if problems:
             raise ReplyError("The review's fixes cannot be applied:\n" + "\n".join(f"- {p}" for p in problems)
