@@ -30,3 +30,11 @@ def test_packaged_templates_use_only_the_variables_their_stage_provides():
     from swcompany.stages.registry import BUILTIN
 
     prompts.check_templates(None, list(BUILTIN.values()), packaged=True)
+
+
+def test_the_engineer_prompt_holds_no_signature_a_small_model_could_copy():
+    """HumanEval/60 on the 1.5B model: the rule's example `-> list[str]` became `sum_to_n(n) -> list[str]`,
+    returning a list of strings instead of the sum (and fizz_buzz got the same annotation)."""
+    text = prompts.render("prompts/engineer.system.j2")
+    assert "->" not in text and "def " not in text
+    assert "Keep every signature exactly as the interface gives it" in text
