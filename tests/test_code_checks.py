@@ -659,3 +659,21 @@ def test_a_test_file_without_a_test_is_refused():
         "it defines no test: write test functions named test_<what it checks>"]
     assert problems_in_test_file("from solution import count\n\n\ndef test_count():\n    assert count('aA') == 1\n",
                                  "solution", source) == []
+
+
+def test_a_test_reading_a_data_file_it_never_creates_is_refused():
+    """Seen on the 1.5B model: the word counter's five core tests read test_files/sample.txt; each test
+    runs in its own empty folder, so every one failed with FileNotFoundError."""
+    source = "def count_words(path: str) -> dict:\n    return {}\n"
+    head = "from words.core import count_words\n\n\n"
+    reads = head + "def test_count():\n    assert count_words('test_files/sample.txt') == {}\n"
+    assert problems_in_test_file(reads, "words.core", source) == [
+        "test_count reads 'test_files/sample.txt', which it never creates: each test runs in its own empty folder, "
+        "so write the file first (under tmp_path)"]
+    writes = head + ("def test_count(tmp_path):\n    (tmp_path / 'd').mkdir()\n    p = 'd/sample.txt'\n"
+                     "    open(p, 'w').write('a')\n    assert count_words(p) == {}\n")
+    option = head + "def test_cli():\n    assert count_words('--out') or count_words('out/result.json') == {}\n"
+    bare = head + "def test_count():\n    assert count_words('result.json') == {}\n"
+    assert [problems_in_test_file(t, "words.core", source) for t in (writes, option, bare)] == [[], [], []]
+    both = reads + "\n\ndef test_empty():\n    assert count_words('') == {}\n"
+    assert "def test_count" not in prune_tests(both, "words.core", source)

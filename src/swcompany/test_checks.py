@@ -389,6 +389,9 @@ def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[
 
 
 _RELATIVE_SCRIPT = re.compile(r"(?:^|\s)(?![/~])[\w.-]+(?:/[\w.-]+)*\.py(?:\s|$)")
+_DATA_FILE = re.compile(r"^(?![/~])[\w.-]+(?:/[\w.-]+)+\.(?:txt|csv|json|md|db|sqlite|log|ini|ya?ml|toml|xml|html|dat)$")
+_WRITES = ("write_text", "write_bytes", "touch", "mkdir", "dump", "write", "copy", "copyfile", "writer", "writerow",
+           "writerows", "connect")
 _PLACEHOLDER_PATH = re.compile(r"(?:^|[/\\])path[/\\]to[/\\]|^/?your[_-]", re.I)
 
 
@@ -422,7 +425,30 @@ def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: s
                             "own empty folder; call the code directly (main([...]) and capsys for a CLI)")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _PLACEHOLDER_PATH.search(node.value):
             problems.append(f"{func.name} uses the placeholder path {node.value!r}; create real files under tmp_path")
+    missing = _files_never_created(func)
+    if missing:
+        problems.append(f"{func.name} reads {missing[0]!r}, which it never creates: each test runs in its own empty "
+                        "folder, so write the file first (under tmp_path)")
     return problems
+
+
+def _files_never_created(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Relative data-file paths (``test_files/sample.txt``) in a test that writes nothing at all.
+
+    Seen on the 1.5B model: the word counter's five core tests read ``test_files/sample.txt``; the
+    generated conftest runs each test in its own empty folder, so no such file can exist. A test
+    that writes anything (``write_text``, ``open(..., "w")``, ``touch``...) is trusted to create it;
+    so is one passing a command-line option (the program may write ``out/result.json``), and a
+    path without a folder (``result.json`` may be the code's own output).
+    """
+    writes = any(isinstance(n, ast.Call) and (ast.unparse(n.func).split(".")[-1] in _WRITES or (
+        ast.unparse(n.func) == "open" and any(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                              and set(a.value) & set("wax") for a in [*n.args[1:], *(k.value for k in n.keywords)])))
+        for n in ast.walk(func))
+    strings = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    if writes or any(text.startswith("-") for text in strings):
+        return []
+    return [text for text in strings if _DATA_FILE.match(text)]
 
 
 def _file_fixtures(tree: ast.Module) -> set[str]:
