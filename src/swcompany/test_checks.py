@@ -432,6 +432,17 @@ def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: s
     return problems
 
 
+def _writes(node: ast.AST) -> bool:
+    """A call that may create a file: ``write_text``, ``touch``, ``json.dump``..., ``open(p, "w")``."""
+    if not isinstance(node, ast.Call):
+        return False
+    if ast.unparse(node.func).split(".")[-1] in _WRITES:
+        return True
+    modes = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "mode")]
+    return ast.unparse(node.func) == "open" and any(isinstance(m, ast.Constant) and isinstance(m.value, str)
+                                                    and set(m.value) & set("wax") for m in modes)
+
+
 def _files_never_created(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     """Relative data-file paths (``test_files/sample.txt``) in a test that writes nothing at all.
 
@@ -441,12 +452,8 @@ def _files_never_created(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[s
     so is one passing a command-line option (the program may write ``out/result.json``), and a
     path without a folder (``result.json`` may be the code's own output).
     """
-    writes = any(isinstance(n, ast.Call) and (ast.unparse(n.func).split(".")[-1] in _WRITES or (
-        ast.unparse(n.func) == "open" and any(isinstance(a, ast.Constant) and isinstance(a.value, str)
-                                              and set(a.value) & set("wax") for a in [*n.args[1:], *(k.value for k in n.keywords)])))
-        for n in ast.walk(func))
     strings = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-    if writes or any(text.startswith("-") for text in strings):
+    if any(_writes(n) for n in ast.walk(func)) or any(text.startswith("-") for text in strings):
         return []
     return [text for text in strings if _DATA_FILE.match(text)]
 
