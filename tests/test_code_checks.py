@@ -677,3 +677,19 @@ def test_a_test_reading_a_data_file_it_never_creates_is_refused():
     assert [problems_in_test_file(t, "words.core", source) for t in (writes, option, bare)] == [[], [], []]
     both = reads + "\n\ndef test_empty():\n    assert count_words('') == {}\n"
     assert "def test_count" not in prune_tests(both, "words.core", source)
+
+
+def test_an_entry_point_that_never_calls_main_gets_the_guard():
+    """Seen on the 1.5B model: a temperature converter's cli.py had main(argv=None) and no guard,
+    so `python -m pkg.cli --celsius 25` printed nothing and exited 0."""
+    from swcompany.code_checks import add_main_guard
+
+    cli = "import argparse\n\n\ndef main(argv=None) -> int:\n    return 0\n"
+    assert add_main_guard(cli) == cli + '\n\nif __name__ == "__main__":\n    raise SystemExit(main())\n'
+    required = "def main(argv):\n    return 0\n"
+    assert add_main_guard(required) == ("import sys\n" + required + '\n\nif __name__ == "__main__":\n'
+                                        "    raise SystemExit(main(sys.argv[1:]))\n")
+    dunder_main = "from pkg.cli import main\n"
+    assert add_main_guard(dunder_main).endswith("raise SystemExit(main())\n")
+    for done in (cli + '\nif __name__ == "__main__":\n    main()\n', "from pkg.cli import main\n\nmain()\n", "x = 1\n"):
+        assert add_main_guard(done) == done

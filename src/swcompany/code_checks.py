@@ -460,6 +460,29 @@ def repair_code(code: str, written: dict[str, str] | None = None) -> str:
     return insert_imports(code, imports)
 
 
+def add_main_guard(code: str) -> str:
+    """An entry point defining (or importing) ``main`` but never calling it gets
+    ``if __name__ == "__main__": raise SystemExit(main(...))``.
+
+    Seen on the 1.5B model (a temperature converter): ``cli.py`` had ``main(argv=None)`` and no
+    guard, so the run command ``python -m pkg.cli --celsius 25`` printed nothing and exited 0.
+    """
+    tree = parse_or_none(code)
+    if tree is None:
+        return code
+    mains = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"]
+    imported = any(isinstance(n, ast.ImportFrom) and any((a.asname or a.name) == "main" for a in n.names) for n in tree.body)
+    guarded = any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body)
+    called = any(isinstance(n, ast.Expr) and "main(" in ast.unparse(n) for n in tree.body)
+    if not (mains or imported) or guarded or called:
+        return code
+    required = len(mains[0].args.args) - len(mains[0].args.defaults) if mains else 0
+    call = "main(sys.argv[1:])" if required else "main()"
+    guard = f'\n\nif __name__ == "__main__":\n    raise SystemExit({call})\n'
+    code = code.rstrip() + "\n" + guard
+    return insert_imports(code, ["import sys"]) if required and "sys" in undefined_names(code) else code
+
+
 def argv_with_program_name(code: str) -> list[str]:
     """``def main(argv=None)`` that falls back to ``sys.argv`` (program name included) instead of
     ``sys.argv[1:]``: ``main(["add", "milk"])`` then reads "milk" as the command.
