@@ -98,7 +98,8 @@ def stubs_left(root: Path, files: list[str]) -> list[str]:
 
 
 def run_command(root: Path, next_command: str | None) -> dict[str, Any]:
-    """The design's run command (after ``cd ... &&``), sandboxed, stdin closed, time-bounded."""
+    """The design's run command (after ``cd ... &&``), sandboxed, stdin closed, time-bounded; it
+    works when it exits 0 and prints something."""
     from swcompany.sandbox import run_sandboxed
 
     if not next_command or "&&" not in next_command:
@@ -111,8 +112,9 @@ def run_command(root: Path, next_command: str | None) -> dict[str, Any]:
 
         extra = {"PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = run_sandboxed(["sh", "-c", command], root, timeout=RUN_TIMEOUT, extra_env=extra)
+    # exit 0 with nothing printed is a CLI that never called main (a temperature converter's did so)
     return {"run_command": command, "run_exit": run.exit_code, "run_timed_out": run.timed_out,
-            "run_ok": run.exit_code == 0, "run_output": run.output[-600:]}
+            "run_ok": run.exit_code == 0 and bool(run.output.strip()), "run_output": run.output[-600:]}
 
 
 def run_idea(index: int, settings: dict[str, Any], workdir: Path) -> dict[str, Any]:

@@ -149,6 +149,7 @@ def test_the_run_command_gets_no_stdin_and_only_its_part_after_cd(tmp_path):
     result = quality_apps.run_command(tmp_path, waits)
     assert result["run_ok"] and "read 0" in result["run_output"] and not result["run_timed_out"]
     assert quality_apps.run_command(tmp_path, None)["run_ok"] is False
+    assert quality_apps.run_command(tmp_path, "cd /nowhere && python -c pass")["run_ok"] is False  # silent
 
 
 def test_quality_harness_embedded_problems_pass_and_fail_honestly(tmp_path):
