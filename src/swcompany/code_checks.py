@@ -460,6 +460,11 @@ def repair_code(code: str, written: dict[str, str] | None = None) -> str:
     return insert_imports(code, imports)
 
 
+def is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (what runs only when the module is the program)."""
+    return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+
+
 def add_main_guard(code: str) -> str:
     """An entry point defining (or importing) ``main`` but never calling it gets
     ``if __name__ == "__main__": raise SystemExit(main(...))``.
@@ -472,7 +477,7 @@ def add_main_guard(code: str) -> str:
         return code
     mains = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main"]
     imported = any(isinstance(n, ast.ImportFrom) and any((a.asname or a.name) == "main" for a in n.names) for n in tree.body)
-    guarded = any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body)
+    guarded = any(is_main_guard(n) for n in tree.body)
     called = any(isinstance(n, ast.Expr) and "main(" in ast.unparse(n) for n in tree.body)
     if not (mains or imported) or guarded or called:
         return code

@@ -13,7 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .code_checks import defined_names, insert_imports, parse_or_none, undefined_names, undefined_names_at
+from .code_checks import (
+    defined_names, insert_imports, is_main_guard, parse_or_none, undefined_names, undefined_names_at,
+)
 
 
 @dataclass
@@ -270,7 +272,7 @@ def exit_behaviour(source: str) -> str:
     tree = parse_or_none(source)
     if tree is None:
         return "any"
-    body = [n for n in tree.body if not (isinstance(n, ast.If) and "__main__" in ast.unparse(n.test))]
+    body = [n for n in tree.body if not is_main_guard(n)]
     kind = "never"
     for node in (sub for top in body for sub in ast.walk(top)):
         if isinstance(node, ast.Raise) and node.exc is not None and "SystemExit" in ast.unparse(node.exc):
