@@ -102,6 +102,7 @@ ROLE_MARKERS = {
     "qa": "You are the QA engineer",
     "review": "You are the code reviewer",
     "fix": "You fix failing tests",
+    "hand_check": "You check one failing test",
 }
 
 FileReplies = Callable[[str, Request], Reply | str | None]
@@ -161,6 +162,8 @@ class Scenario:
         elif role == "fix":
             n = re.search(r"Fix round (\d+)", req.text)  # a new change each round, useless as it is
             reply = "Explanation: no idea\n\n### tests/test_noop.py\n" + fenced(f"def test_noop():\n    assert {n.group(1) if n else 1}\n")
+        elif role == "hand_check":  # undecided unless a test says otherwise: no "Result:" value
+            reply = "I cannot work this out from the specification."
         else:  # e.g. `swcompany doctor`'s probe
             reply = "OK"
         if isinstance(reply, str):

@@ -29,6 +29,7 @@ from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandb
 from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 from .fix_replies import NoFixFound, check_fix, fix_reader
+from .hand_checks import corrected, failed_checks, hand_value, verdict
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
 REPORT_JSON, REPORT_MD = "docs/qa_report.json", "docs/qa_report.md"
@@ -156,6 +157,36 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     return chosen
 
 
+def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: str) -> tuple[list[str], list[str]]:
+    """(advice for the fix round, corrections made): each failing value assertion of ``focus``
+    worked out by the model from the specification alone (``hand_checks``). A wrong expected
+    value is corrected in the test file (written, not yet committed); a right one becomes advice
+    that the code is wrong. A reply that reaches no value decides nothing."""
+    spec = next((f for f in design.files if qa_file_for(f.path) == focus), None)
+    if spec is None or not ctx.exists(focus):
+        return [], []
+    code = ctx.read(focus)
+    advice: list[str] = []
+    corrections: list[str] = []
+    for check in failed_checks(output, focus, code):
+        messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call)
+        try:
+            found, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
+        except ModelOutputError:
+            continue
+        decided = verdict(check, hand) if found else None
+        if decided == "code" and (fixed := corrected(code, check)) is not None:
+            code = fixed
+            corrections.append(f"{check.test}: `{check.call}` is `{check.actual!r}` (worked out by hand from the "
+                               f"specification, as the code returns), not `{check.expected!r}` as the test expected")
+        elif decided == "test":
+            advice.append(f"`{check.call}` must return `{check.expected!r}` (worked out by hand from the specification, "
+                          f"as {check.test} expects), but the code returns `{check.actual!r}`: the code is wrong there")
+    if corrections:
+        ctx.write(focus, code)
+    return advice, corrections
+
+
 def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = (),
                out_of_fix_time: bool = False, no_fix_found: bool = False) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
@@ -214,11 +245,29 @@ def run(ctx: StageContext) -> StageResult:
             report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
             break
         focus, failure = focus_failures(run_.output, tried=progress.focused)
+        advice, corrections = hand_check(ctx, prd, design, focus, run_.output) if focus else ([], [])
+        if corrections:
+            # Wrong expected values corrected: committed and noted as part of this round, and the
+            # round goes on with what still fails (often nothing: the code was right all along).
+            progress.fix_notes.append(f"round {n}: test values corrected by hand check: " + "; ".join(corrections))
+            if focus and focus not in progress.fixed_files:
+                progress.fixed_files.append(focus)
+            ctx.commit(FIX_STEP, f"qa: fix round {n}: test values corrected by hand check\n\n" + "\n".join(corrections))
+            ctx.save_progress(progress)
+            run_, counts, examples = run_tests()
+            report = report_for(counts, run_, progress, install_error, examples)
+            ctx.info(f"fix round {n}: {len(corrections)} test value{'s' if len(corrections) > 1 else ''} corrected by "
+                     f"hand check: {report.passed} passed, {report.failed} failed, {report.errors} errors")
+            if report.verdict == "passed":
+                progress.rounds_done = n
+                ctx.save_progress(progress)
+                break
+            focus, failure = focus_failures(run_.output, tried=progress.focused)
         if focus:
             progress.focused.append(focus)
         messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n, focus=focus,
                                 files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
-                                undone=progress.undone)
+                                undone=progress.undone, checked=advice)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
@@ -301,13 +350,15 @@ def plans(settings: Settings) -> list[CallPlan]:
     if not settings.run_tests:
         return []
     return [CallPlan("test files", (2, settings.max_files), (1_500, 5_000), (400, 2_000)),
-            CallPlan("fix rounds", (0, settings.fix_rounds), (3_000, 15_000), (1_000, 5_000))]
+            CallPlan("fix rounds", (0, settings.fix_rounds), (3_000, 15_000), (1_000, 5_000)),
+            CallPlan("hand checks", (0, 3 * settings.fix_rounds), (500, 1_500), (200, 700))]
 
 
 STAGE = BuiltinStage(
     name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
-               **prompt_templates("fix", {"prd", "design", "failure", "round", "focus", "files", "undone"}),
+               **prompt_templates("fix", {"prd", "design", "failure", "round", "focus", "files", "undone", "checked"}),
+               **prompt_templates("hand_check", {"prd", "file", "call"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )

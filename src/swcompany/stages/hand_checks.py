@@ -1,0 +1,215 @@
+"""Failing assertions checked by hand: is the test's expected value wrong, or the code?
+
+Most red QA runs on a 1.5B model are wrong oracles, not wrong code (HumanEval loop: 10 of 19
+red runs had right code; the tip calculator's ``tip(100, 15) == 16.5``), and a fix round shown
+a failure mostly sends the files back unchanged. So before a round, each failing
+``assert <call> == <value>`` is put to the model as a question that shows neither side's
+answer: "what does ``<call>`` return, by the specification?". Its hand-worked value decides:
+
+- equal to what the code returned (two independent derivations against the test's): the
+  test's expected value is corrected in place, mechanically, and the report says so;
+- equal to the test's value: the fix round is told the code is wrong (advice only: a model
+  that repeats the test's own mistake must not bend right code, and the undo guard holds);
+- neither, or no readable value: nothing is decided, the round goes on as before.
+
+On nine real failures (five wrong tests, three wrong code, one wrong both ways) the 1.5B model
+gave six right verdicts, two no-answers and one wrong one, on the advice side. Pure: the QA
+stage asks the model and applies the result.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+
+from ..code_checks import parse_or_none
+
+_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
+_BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
+_ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)
+_WHERE = re.compile(r"^E\s+\+\s+where (.+?) = (.+)$", re.M)
+_FUNCTION_REPR = re.compile(r"<function (?:[\w.]+\.)?(\w+) at 0x[0-9a-f]+>")
+MAX_CHECKS = 3  # the failures a fix round shows in full (pytest_output.MAX_SHOWN_FAILURES)
+
+
+@dataclass
+class FailedCheck:
+    """One failing assertion: the call, what the test expects, what the code returned."""
+
+    test: str
+    line: int  # of the assert in the test file
+    call: str
+    expected: object
+    actual: object
+    rewritable: bool  # the expected value is a literal in the assert itself
+
+
+def _literal(node: ast.AST) -> tuple[bool, object]:
+    try:
+        return True, ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+
+
+def _parse_literal(text: str) -> tuple[bool, object]:
+    try:
+        return _literal(ast.parse(text.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False, None
+
+
+def _plain_call(node: ast.AST) -> bool:
+    """A call whose arguments are all literals: a question the model can work out alone."""
+    return isinstance(node, ast.Call) and all(_literal(a)[0] for a in [*node.args, *(k.value for k in node.keywords)]) \
+        and not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords)
+
+
+def _assigned_call(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.Call | None:
+    """The call a local name holds (``result = tip(100, 15)``), when assigned once before the assert."""
+    values = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign) and n.lineno < before
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    return values[0] if len(values) == 1 and _plain_call(values[0]) else None  # type: ignore[return-value]
+
+
+def _enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    tests = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return min(tests, key=lambda n: (n.end_lineno or n.lineno) - n.lineno) if tests else None
+
+
+def _assert_at(func: ast.AST, line: int) -> ast.Assert | None:
+    return next((n for n in ast.walk(func) if isinstance(n, ast.Assert) and n.lineno == line), None)
+
+
+def _where_call(block: str) -> tuple[str, str] | None:
+    """pytest's first ``+  where <value> = <call>`` line, function reprs turned back into names."""
+    match = _WHERE.search(block)
+    return (match.group(1), _FUNCTION_REPR.sub(r"\1", match.group(2)).strip()) if match else None
+
+
+def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> FailedCheck | None:
+    func = _enclosing_test(tree, line)
+    node = _assert_at(func, line) if func else None
+    if func is None or node is None:
+        return None
+    where = _where_call(block)
+    probe = node.test
+    negated = isinstance(probe, ast.UnaryOp) and isinstance(probe.op, ast.Not)
+    if isinstance(probe, ast.Compare) and len(probe.ops) == 1 and isinstance(probe.ops[0], ast.Eq):
+        sides = [probe.left, probe.comparators[0]]
+        literal_at = [i for i, side in enumerate(sides) if _literal(side)[0]]
+        if len(literal_at) != 1:
+            return None
+        computed, expected_node = sides[1 - literal_at[0]], sides[literal_at[0]]
+        shown = _ASSERT_LINE.search(block)
+        compared = parse_or_none(shown.group(1).strip()) if shown else None
+        if compared is None or not isinstance(compared.body[0], ast.Expr) or \
+                not isinstance(compared.body[0].value, ast.Compare) or len(compared.body[0].value.comparators) != 1:
+            return None  # pytest shortened a long value ("[1, 2, ...]"): no exact value to compare
+        shown_sides = [compared.body[0].value.left, compared.body[0].value.comparators[0]]
+        ok, actual = _literal(shown_sides[1 - literal_at[0]])
+        expected = _literal(expected_node)[1]
+    elif isinstance(probe, ast.Call) or (negated and isinstance(probe.operand, ast.Call)):  # type: ignore[attr-defined]
+        computed = probe.operand if negated else probe  # type: ignore[attr-defined]
+        expected = not negated
+        ok, actual = _parse_literal(where[0]) if where else (False, None)
+    else:
+        return None
+    if not ok or actual == expected:
+        return None
+    if _plain_call(computed):
+        call, rewritable = ast.unparse(computed), True
+    elif isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, line)) is not None:
+        call, rewritable = ast.unparse(held), True
+    elif where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
+        call, rewritable = where[1], False  # a parametrized row: pytest shows the call with its values
+    else:
+        return None
+    return FailedCheck(test=test, line=line, call=call, expected=expected, actual=actual, rewritable=rewritable)
+
+
+def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
+    """The failing value assertions of ``test_file`` in pytest's output, at most ``MAX_CHECKS``."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return []
+    headers = list(_BLOCK.finditer(output))
+    found: list[FailedCheck] = []
+    for i, header in enumerate(headers):
+        block = output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
+        location = next((m for m in _LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
+        if location and (check := _check_in_block(block, header.group(1).split("[")[0], int(location.group(2)), tree)):
+            found.append(check)
+        if len(found) == MAX_CHECKS:
+            break
+    return found
+
+
+_RESULT = re.compile(r"Result:\**\s*`*([^`\n]+?)`*\**\s*\.?\s*$", re.M)
+_SAYS = re.compile(r"(?:is|returns|return|outputs|be|equals|gives)\s*:?\s*\**`([^`\n]+)`")
+
+
+def hand_value(reply: str) -> tuple[bool, object]:
+    """The value a hand-check reply arrives at: its ``Result:`` line, else the last "is `x`"."""
+    results = _RESULT.findall(reply)
+    candidates = [results[-1]] if results else []
+    candidates += list(reversed(_SAYS.findall(reply)))[:1]
+    for text in candidates:
+        ok, value = _parse_literal(text.strip().strip("*").strip().rstrip(".").strip())
+        if ok:
+            return True, value
+    return False, None
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal, numbers within rounding (a hand-worked -12.22 is the code's -12.222...)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b if isinstance(a, bool) and isinstance(b, bool) else False
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-3)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and type(a) is type(b) and len(a) == len(b):
+        return all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return all(same_value(a[k], b[k]) for k in a)
+    return a == b
+
+
+def verdict(check: FailedCheck, hand: object) -> str | None:
+    """"test" (the code is wrong), "code" (the test is wrong) or None (nothing decided)."""
+    if same_value(check.expected, check.actual):
+        return None  # too close to tell apart (a float the test compares exactly)
+    if same_value(hand, check.actual):
+        return "code"
+    if same_value(hand, check.expected):
+        return "test"
+    return None
+
+
+def corrected(test_code: str, check: FailedCheck) -> str | None:
+    """The test file with that assert expecting what the code returned, or None if it cannot be done."""
+    tree = parse_or_none(test_code)
+    func = _enclosing_test(tree, check.line) if tree else None
+    node = _assert_at(func, check.line) if func else None
+    if node is None or not check.rewritable:
+        return None
+    probe = node.test
+    if isinstance(probe, ast.Compare):
+        target = next(side for side in (probe.left, probe.comparators[0]) if _literal(side)[0])
+        replacement = repr(check.actual)
+    else:
+        target, replacement = probe, ast.unparse(probe.operand) if isinstance(probe, ast.UnaryOp) else f"not {ast.unparse(probe)}"
+    if target.lineno != target.end_lineno:
+        return None  # a literal over several lines: leave it to the fix round
+    lines = test_code.splitlines(keepends=True)
+    row = lines[target.lineno - 1]
+    start, end = _char_offset(row, target.col_offset), _char_offset(row, target.end_col_offset or 0)
+    lines[target.lineno - 1] = row[:start] + replacement + row[end:]
+    fixed = "".join(lines)
+    return fixed if parse_or_none(fixed) is not None else None
+
+
+def _char_offset(row: str, byte_offset: int) -> int:
+    """ast's column offsets count UTF-8 bytes."""
+    return len(row.encode()[:byte_offset].decode(errors="ignore"))

@@ -1,0 +1,164 @@
+"""Hand checks of failing assertions: reading pytest's output, the model's value, the verdict, the rewrite.
+
+The pytest outputs are real ones from the 1.5B model's QA runs (HumanEval loop, session 20).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import git
+from conftest import cli_args, run_cli
+from fake_model import FakeModel
+from scenario import CODE, Scenario, fenced
+
+from swcompany.stages.hand_checks import FailedCheck, corrected, failed_checks, hand_value, same_value, verdict
+
+COUNT_NUMS_TESTS = """import solution
+
+
+def test_ac1_count_nums_negative_numbers():
+    assert solution.count_nums([-1, 11, -11]) == 1
+
+
+def test_ac1_long():
+    assert solution.count_nums(list(range(100))) == [0, 1, 2]
+"""
+
+COUNT_NUMS_OUTPUT = """=================================== FAILURES ===================================
+_____________________ test_ac1_count_nums_negative_numbers _____________________
+
+    def test_ac1_count_nums_negative_numbers():
+>       assert solution.count_nums([-1, 11, -11]) == 1
+E       assert 3 == 1
+E        +  where 3 = <function count_nums at 0x7fe2cb1d0180>([-1, 11, -11])
+E        +    where <function count_nums at 0x7fe2cb1d0180> = solution.count_nums
+
+/tmp/qb/HumanEval_108/loop/repo/tests/test_solution.py:5: AssertionError
+_________________________________ test_ac1_long _________________________________
+
+    def test_ac1_long():
+>       assert solution.count_nums(list(range(100))) == [0, 1, 2]
+E       assert [0, 1, 2, 3, 4, 5, ...] == [0, 1, 2]
+
+/tmp/qb/HumanEval_108/loop/repo/tests/test_solution.py:9: AssertionError
+________________________ [doctest] solution.count_nums _________________________
+007     >>> count_nums([]) == 0
+Expected nothing
+Got:
+    True
+
+/tmp/qb/HumanEval_108/loop/repo/solution.py:7: DocTestFailure
+=========================== short test summary info ============================
+FAILED tests/test_solution.py::test_ac1_count_nums_negative_numbers - assert ...
+FAILED tests/test_solution.py::test_ac1_long - assert ...
+FAILED solution.py::solution.count_nums
+3 failed, 11 passed
+"""
+
+
+def test_a_failing_call_with_literal_arguments_is_read_with_both_values():
+    checks = failed_checks(COUNT_NUMS_OUTPUT, "tests/test_solution.py", COUNT_NUMS_TESTS)
+    assert checks == [FailedCheck(test="test_ac1_count_nums_negative_numbers", line=5,
+                                  call="solution.count_nums([-1, 11, -11])", expected=1, actual=3, rewritable=True)]
+    # the second is skipped twice over: its argument is not a literal and pytest shortened the value
+
+
+def test_a_value_held_in_a_local_name_and_a_negated_call_are_read_too():
+    code = ("from tip import tip, is_happy\n\n\ndef test_tip():\n    result = tip(100, 15)\n    assert result == 16.5\n\n\n"
+            "def test_happy():\n    assert not is_happy('abc')\n")
+    output = ("____ test_tip ____\n\n>       assert result == 16.5\nE       assert 15.0 == 16.5\n\n"
+              "tests/test_tip.py:6: AssertionError\n"
+              "____ test_happy ____\n\n>       assert not is_happy('abc')\nE       AssertionError: assert not True\n"
+              "E        +  where True = is_happy('abc')\n\ntests/test_tip.py:10: AssertionError\n")
+    checks = failed_checks(output, "tests/test_tip.py", code)
+    assert [(c.call, c.expected, c.actual, c.rewritable) for c in checks] == [
+        ("tip(100, 15)", 16.5, 15.0, True), ("is_happy('abc')", False, True, True)]
+    fixed = code
+    for check in checks:
+        fixed = corrected(fixed, check)
+    assert "    assert result == 15.0\n" in fixed and "    assert is_happy('abc')\n" in fixed
+
+
+def test_a_parametrized_row_is_asked_by_the_call_pytest_shows_but_never_rewritten():
+    code = ("import pytest\nfrom m import close\n\n\n@pytest.mark.parametrize('xs, t, expected', [([2.2, 4.4], 0.5, True)])\n"
+            "def test_close(xs, t, expected):\n    assert close(xs, t) == expected\n")
+    output = ("____ test_close[xs0-0.5-True] ____\n\n>       assert close(xs, t) == expected\nE       assert False == True\n"
+              "E        +  where False = <function close at 0x7f00>([2.2, 4.4], 0.5)\n\ntests/test_m.py:7: AssertionError\n")
+    assert failed_checks(output, "tests/test_m.py", code) == []  # `expected` is no literal: nothing to compare with
+    code = code.replace("== expected", "== True")
+    output = output.replace("== expected", "== True")
+    [check] = failed_checks(output, "tests/test_m.py", code)
+    assert (check.test, check.call, check.rewritable) == ("test_close", "close([2.2, 4.4], 0.5)", False)
+    assert corrected(code, check) is None
+
+
+def test_the_hand_worked_value_is_read_from_the_result_line_or_the_last_sentence():
+    assert hand_value("15% of 100 is 15.\n\n**Result: 15**") == (True, 15)
+    assert hand_value("Step 1 ...\nResult: `[2, 4]`.") == (True, [2, 4])
+    assert hand_value("... As a result, the function outputs `1` for the given input.") == (True, 1)
+    assert hand_value("Therefore, the result of `is_happy('abc')` is `True`.") == (True, True)
+    assert hand_value("the deviation is \\(\\boxed{1.4}\\)") == (False, None)
+
+
+def test_the_verdict_needs_the_hand_value_to_side_with_exactly_one():
+    check = FailedCheck("t", 1, "tip(100, 15)", expected=16.5, actual=15.0, rewritable=True)
+    assert verdict(check, 15) == "code" and verdict(check, 16.5) == "test" and verdict(check, 20) is None
+    assert verdict(FailedCheck("t", 1, "f()", expected=0.1 + 0.2, actual=0.3, rewritable=True), 0.3) is None
+    assert same_value(-12.22, -12.222222) and not same_value(True, 1) and not same_value([1], (1,))
+
+
+TIP_CODE = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef tip(bill, percent):\n    return bill * percent / 100\n"}
+TIP_TESTS = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    assert storage.tip(100, 15) == 16.5\n"}
+
+
+def _run_with_hand_check(answer: str):
+    asked = []
+
+    def hand_check(req):
+        asked.append(req.text)
+        return answer
+
+    def fix(req):
+        return "Explanation: tip was wrong.\n\n### todo/storage.py\n" + fenced(TIP_CODE["todo/storage.py"].replace("/ 100", "/ 100 * 1.1"))
+
+    scenario = Scenario(code=TIP_CODE, tests=TIP_TESTS, overrides={"hand_check": hand_check, "fix": fix})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+        fixes = [r.text for r in server.calls() if "You fix failing tests" in r.system]
+    return proc, asked, fixes, Path("workspace/t")
+
+
+def test_a_wrong_expected_value_is_corrected_when_the_hand_check_agrees_with_the_code(fake_model):
+    """The tip calculator on the 1.5B model: ``tip(100, 15) == 16.5``, right code, a red run, and fix
+    rounds that sent the files back unchanged."""
+    proc, asked, fixes, ws = _run_with_hand_check("15% of 100 is 100 * 15 / 100 = 15.\nResult: 15.0")
+    assert proc.returncode == 0, proc.stderr
+    assert "What does `storage.tip(100, 15)` return according to the specification?" in asked[0]
+    assert "16.5" not in asked[0] and "bill * percent" not in asked[0]  # neither side's answer is shown
+    assert fixes == []  # nothing left for a fix round
+    assert "    assert storage.tip(100, 15) == 15.0\n" in (ws / "tests/test_todo_storage.py").read_text()
+    r = json.loads((ws / "docs/qa_report.json").read_text())
+    assert (r["verdict"], r["rounds_used"]) == ("passed", 1)
+    assert r["fix_notes"] == ["round 1: test values corrected by hand check: test_tip: `storage.tip(100, 15)` is `15.0` "
+                              "(worked out by hand from the specification, as the code returns), not `16.5` as the test expected"]
+    subjects = [c.message.splitlines()[0] for c in git.Repo(ws).iter_commits()]
+    assert "qa: fix round 1: test values corrected by hand check" in subjects
+    assert "fix round 1: 1 test value corrected by hand check: 2 passed, 0 failed, 0 errors" in proc.stderr
+
+
+def test_a_hand_check_that_sides_with_the_test_tells_the_fix_round_the_code_is_wrong(fake_model):
+    proc, asked, fixes, ws = _run_with_hand_check("Result: 16.5")
+    assert len(asked) == 1 and len(fixes) == 1
+    assert "Checked by hand against the specification (the tests are right here, the code is not):\n- " \
+           "`storage.tip(100, 15)` must return `16.5` (worked out by hand from the specification, as test_tip expects), " \
+           "but the code returns `15.0`: the code is wrong there" in fixes[0]
+    assert "    assert storage.tip(100, 15) == 16.5\n" in (ws / "tests/test_todo_storage.py").read_text()
+    assert proc.returncode == 0, proc.stderr  # the scripted fix makes it 16.5
+
+
+def test_an_undecided_hand_check_changes_nothing(fake_model):
+    proc, asked, fixes, ws = _run_with_hand_check("It depends on rounding.\nResult: 17")
+    assert len(asked) == 1 and len(fixes) == 1 and "Checked by hand" not in fixes[0]
+    assert "== 16.5" in (ws / "tests/test_todo_storage.py").read_text()
