@@ -693,3 +693,22 @@ def test_an_entry_point_that_never_calls_main_gets_the_guard():
     assert add_main_guard(dunder_main).endswith("raise SystemExit(main())\n")
     for done in (cli + '\nif __name__ == "__main__":\n    main()\n', "from pkg.cli import main\n\nmain()\n", "x = 1\n"):
         assert add_main_guard(done) == done
+
+
+def test_a_docstring_example_claiming_a_comparison_gets_its_true():
+    """HumanEval/108's prompt (and the engineer's copy): ``>>> count_nums([]) == 0`` with no output line
+    fails as a doctest whatever the code does ("Expected nothing, Got: True")."""
+    from swcompany.code_checks import complete_comparison_examples, repair_code
+
+    code = ('def count_nums(arr):\n    """Count.\n    >>> count_nums([]) == 0\n    >>> count_nums([1]) == 1\n    True\n'
+            '    >>> count_nums([5])\n    1\n    >>> x = 3 == 3\n    """\n    return 0\n\n\nTEXT = """\n>>> 1 == 1\n"""\n')
+    fixed = complete_comparison_examples(code)
+    assert fixed == code.replace("== 0\n", "== 0\n    True\n", 1)  # the rest: output given, no claim, no docstring
+    assert repair_code(code) == fixed
+    import doctest
+    namespace: dict = {}
+    exec(compile(fixed, "m", "exec"), namespace)
+    failures = doctest.DocTestRunner().run(doctest.DocTestFinder().find(namespace["count_nums"], globs=namespace)[0],
+                                           out=lambda s: None)
+    # `count_nums([]) == 0` holds now; `[1]) == 1` and `[5]` -> 1 are this code's real failures, still caught
+    assert (failures.failed, failures.attempted) == (2, 4)
