@@ -7,7 +7,7 @@ import pytest
 from swcompany.artifacts import PRD, Design, FileSpec
 from swcompany.code_checks import (
     add_missing_imports, code_check, interface_bodies, missing_local_modules, module_name, stub_functions, undefined_imports,
-    undefined_names,
+    complete_comparison_examples, repair_code, undefined_names,
 )
 from swcompany.stages.architect import complete_dependencies, review_design
 from swcompany.stages.fix_replies import removed_tests
@@ -495,8 +495,6 @@ def test_a_run_command_with_placeholder_paths_becomes_help():
 
 
 def test_main_argv_reaches_the_parser():
-    from swcompany.code_checks import repair_code
-
     # the 1.5B word counter: main(argv) parsed pytest's command line (SystemExit 2 in every test)
     code = ("import argparse\n\ndef main(argv: list[str] | None = None) -> int:\n"
             "    parser = argparse.ArgumentParser()\n    args = parser.parse_args()\n    os.chdir(args.path)\n    return 0\n")
@@ -552,8 +550,6 @@ def test_a_dotted_import_of_the_module_is_checked_like_an_alias():
 
 
 def test_a_name_only_a_written_module_defines_gets_its_import():
-    from swcompany.code_checks import repair_code
-
     # the password generator's core used Config from its config module without importing it
     written = {"pw/config.py": "class Config:\n    pass\n", "pw/__init__.py": ""}
     code = "def make(config: Config) -> str:\n    return str(config)\n"
@@ -698,8 +694,6 @@ def test_an_entry_point_that_never_calls_main_gets_the_guard():
 def test_a_docstring_example_claiming_a_comparison_gets_its_true():
     """HumanEval/108's prompt (and the engineer's copy): ``>>> count_nums([]) == 0`` with no output line
     fails as a doctest whatever the code does ("Expected nothing, Got: True")."""
-    from swcompany.code_checks import complete_comparison_examples, repair_code
-
     code = ('def count_nums(arr):\n    """Count.\n    >>> count_nums([]) == 0\n    >>> count_nums([1]) == 1\n    True\n'
             '    >>> count_nums([5])\n    1\n    >>> x = 3 == 3\n    """\n    return 0\n\n\nTEXT = """\n>>> 1 == 1\n"""\n')
     fixed = complete_comparison_examples(code)
@@ -712,3 +706,17 @@ def test_a_docstring_example_claiming_a_comparison_gets_its_true():
                                            out=lambda s: None)
     # `count_nums([]) == 0` holds now; `[1]) == 1` and `[5]` -> 1 are this code's real failures, still caught
     assert (failures.failed, failures.attempted) == (2, 4)
+
+
+def test_a_fix_round_that_drops_the_main_guard_of_an_entry_point_gets_it_back():
+    """The guard repair is one of repair_code's, so fix rounds get it as the engineer's first write does."""
+    from swcompany.artifacts import FixReply
+    from swcompany.stages.fix_replies import check_fix
+
+    design = Design(summary="s", how_to_run="python -m conv.cli 25", files=[
+        {"path": "conv/cli.py", "purpose": "cli", "interface": "def main(argv: list[str] | None = None) -> int: ..."}])
+    old = "def main(argv=None):\n    print(1)\n    return 0\n\n\nif __name__ == '__main__':\n    raise SystemExit(main())\n"
+    new = "def main(argv=None):\n    print(77)\n    return 0\n"
+    fixed = check_fix(design, [], {"conv/cli.py": old})(FixReply(files=[{"path": "conv/cli.py", "content": new}], explanation="x"))
+    assert fixed.files[0].content == new + '\n\nif __name__ == "__main__":\n    raise SystemExit(main())\n'
+    assert repair_code(new, path="conv/core.py") == new  # not an entry point: left alone

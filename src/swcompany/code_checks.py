@@ -481,13 +481,16 @@ def complete_comparison_examples(code: str) -> str:
     return "".join(out)
 
 
-def repair_code(code: str, written: dict[str, str] | None = None) -> str:
+def repair_code(code: str, written: dict[str, str] | None = None, path: str = "") -> str:
     """The mechanical repairs of model-written source, made instead of a re-prompt: missing
     standard-library imports, ``parse_args(argv)``, docstring examples that claim a comparison
-    with no output, and ``from pkg.config import Config`` for a name only a written module of
-    the project defines (the password generator's core used ``Config`` from its config module
-    without importing it)."""
+    with no output, the ``__main__`` guard of an entry point ``path``, and
+    ``from pkg.config import Config`` for a name only a written module of the project defines
+    (the password generator's core used ``Config`` from its config module without importing it).
+    The engineer's first write and every fix round get the same repairs."""
     code = complete_comparison_examples(pass_argv_to_parser(add_missing_imports(code)))
+    if PurePosixPath(path).name in ENTRY_POINTS:
+        code = add_main_guard(code)
     if not written:
         return code
     owners: dict[str, list[str]] = {}

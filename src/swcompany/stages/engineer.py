@@ -10,10 +10,9 @@ in state one by one, so a resumed run continues from the first missing file.
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from pathlib import PurePosixPath
 
-from ..artifacts import ENTRY_POINTS, PRD, Design, FileSpec, dependency_levels
-from ..code_checks import add_main_guard, code_check, repair_code
+from ..artifacts import PRD, Design, FileSpec, dependency_levels
+from ..code_checks import code_check, repair_code
 from ..config import Settings
 from ..events import Event
 from ..workspace import sha256_text
@@ -67,9 +66,7 @@ def run(ctx: StageContext) -> StageResult:
                 msgs = file_messages(ctx, prd, design, spec, written)
                 python = path.endswith(".py")
                 check = code_check(design, spec, dict(written)) if python else None
-                entry = PurePosixPath(path).name in ENTRY_POINTS
-                repair = (lambda code, deps=dict(written), entry=entry: (add_main_guard if entry else str)(
-                    repair_code(code, deps))) if python else None
+                repair = (lambda code, deps=dict(written), path=path: repair_code(code, deps, path)) if python else None
                 running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check, repair)] = path
 
     try:

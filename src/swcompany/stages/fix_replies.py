@@ -45,7 +45,7 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
         for fixed in reply.files:
             if fixed.path.endswith(".py") and check_syntax(fixed.path, fixed.content) is None:
                 others = {p: t for p, t in current.items() if p != fixed.path and not p.startswith("tests/")}
-                fixed.content = repair_code(fixed.content, others) if not fixed.path.startswith("tests/") else \
+                fixed.content = repair_code(fixed.content, others, fixed.path) if not fixed.path.startswith("tests/") else \
                     add_missing_imports(fixed.content)
             if fixed.path not in allowed and not fixed.path.startswith("tests/"):
                 problems.append(f"{fixed.path} is not a design file or a test file")
