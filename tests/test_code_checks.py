@@ -239,6 +239,9 @@ def test_attributes_of_a_local_package_must_exist():
     assert undefined_attributes(good, written, modules) == []
     assert undefined_attributes("import csv_to_json.csv_to_json as c\nc.nope()\n", written, modules) == [
         "c.nope: csv_to_json.csv_to_json has no 'nope'"]
+    # the todo app's CLI: `import todo.core` then `todo.core.add_task`, a method of a class there
+    assert undefined_attributes("import csv_to_json.csv_to_json\n\nf = csv_to_json.csv_to_json.nope\n", written, modules) == [
+        "csv_to_json.csv_to_json.nope: csv_to_json.csv_to_json has no 'nope'"]
 
 
 def test_the_architects_example_package_is_named_after_the_project():
