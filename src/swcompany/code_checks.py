@@ -276,6 +276,7 @@ def undefined_attributes(code: str, written: dict[str, str], modules: set[str]) 
                     bound[alias.asname or target] = target
     problems: list[str] = []
     known: dict[str, set[str]] = {}
+    dotted = modules | packages
 
     def names_of(module: str) -> set[str]:  # each written module parsed once, not once per attribute
         if module not in known:
@@ -283,7 +284,7 @@ def undefined_attributes(code: str, written: dict[str, str], modules: set[str]) 
         return known[module]
 
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute) or (reached := _module_reached(node.value, bound, modules | packages)) is None:
+        if not isinstance(node, ast.Attribute) or (reached := _module_reached(node.value, bound, dotted)) is None:
             continue
         (shown, module), attr = reached, node.attr
         if f"{module}.{attr}" in modules or f"{module}.{attr}" in packages:
