@@ -61,7 +61,7 @@ FAILED solution.py::solution.count_nums
 def test_a_failing_call_with_literal_arguments_is_read_with_both_values():
     checks = failed_checks(COUNT_NUMS_OUTPUT, "tests/test_solution.py", COUNT_NUMS_TESTS)
     assert checks == [FailedCheck(test="test_ac1_count_nums_negative_numbers", line=5,
-                                  call="solution.count_nums([-1, 11, -11])", expected=1, actual=3, rewritable=True)]
+                                  call="solution.count_nums([-1, 11, -11])", expected=1, actual=3)]
     # the second is skipped twice over: its argument is not a literal and pytest shortened the value
 
 
@@ -73,7 +73,7 @@ def test_a_value_held_in_a_local_name_and_a_negated_call_are_read_too():
               "____ test_happy ____\n\n>       assert not is_happy('abc')\nE       AssertionError: assert not True\n"
               "E        +  where True = is_happy('abc')\n\ntests/test_tip.py:10: AssertionError\n")
     checks = failed_checks(output, "tests/test_tip.py", code)
-    assert [(c.call, c.expected, c.actual, c.rewritable) for c in checks] == [
+    assert [(c.call, c.expected, c.actual, c.self_contained) for c in checks] == [
         ("tip(100, 15)", 16.5, 15.0, True), ("is_happy('abc')", False, True, True)]
     fixed = code
     for check in checks:
@@ -81,17 +81,27 @@ def test_a_value_held_in_a_local_name_and_a_negated_call_are_read_too():
     assert "    assert result == 15.0\n" in fixed and "    assert is_happy('abc')\n" in fixed
 
 
-def test_a_parametrized_row_is_asked_by_the_call_pytest_shows_but_never_rewritten():
-    code = ("import pytest\nfrom m import close\n\n\n@pytest.mark.parametrize('xs, t, expected', [([2.2, 4.4], 0.5, True)])\n"
-            "def test_close(xs, t, expected):\n    assert close(xs, t) == expected\n")
-    output = ("____ test_close[xs0-0.5-True] ____\n\n>       assert close(xs, t) == expected\nE       assert False == True\n"
-              "E        +  where False = <function close at 0x7f00>([2.2, 4.4], 0.5)\n\ntests/test_m.py:7: AssertionError\n")
-    assert failed_checks(output, "tests/test_m.py", code) == []  # `expected` is no literal: nothing to compare with
-    code = code.replace("== expected", "== True")
-    output = output.replace("== expected", "== True")
+def test_a_parametrized_row_is_read_from_the_where_line_and_its_own_cell_corrected():
+    """HumanEval/4's tests: `assert mean_absolute_deviation(numbers) == expected` over a table of rows."""
+    code = ("import pytest\nfrom m import mad\n\n\n@pytest.mark.parametrize('numbers, expected', [\n"
+            "    ([1.0, 2.0, 3.0], 0.5),\n    ([1.0, 2.0, 3.0, 4.0, 5.0], 1.0),\n    ([2.0, 2.0], 1.0),\n])\n"
+            "def test_mad(numbers, expected):\n    assert mad(numbers) == expected\n")
+    output = ("____ test_mad[numbers1-1.0] ____\n\n>       assert mad(numbers) == expected\nE       assert 1.2 == 1.0\n"
+              "E        +  where 1.2 = <function mad at 0x7f00>([1.0, 2.0, 3.0, 4.0, 5.0])\n\ntests/test_m.py:11: AssertionError\n")
     [check] = failed_checks(output, "tests/test_m.py", code)
-    assert (check.test, check.call, check.rewritable) == ("test_close", "close([2.2, 4.4], 0.5)", False)
-    assert corrected(code, check) is None
+    assert (check.test, check.call, check.expected, check.actual, check.param, check.self_contained) == \
+        ("test_mad", "mad([1.0, 2.0, 3.0, 4.0, 5.0])", 1.0, 1.2, "expected", False)
+    assert corrected(code, check) == code.replace("5.0], 1.0)", "5.0], 1.2)")  # that row only, not ([2.0, 2.0], 1.0)
+
+
+def test_a_literal_shared_by_every_row_is_never_rewritten():
+    code = ("import pytest\nfrom m import close\n\n\n@pytest.mark.parametrize('xs, t', [([2.2, 4.4], 0.5), ([1.0], 0.1)])\n"
+            "def test_close(xs, t):\n    assert close(xs, t) == True\n")
+    output = ("____ test_close[xs0-0.5] ____\n\n>       assert close(xs, t) == True\nE       assert False == True\n"
+              "E        +  where False = <function close at 0x7f00>([2.2, 4.4], 0.5)\n\ntests/test_m.py:7: AssertionError\n")
+    [check] = failed_checks(output, "tests/test_m.py", code)
+    assert (check.call, check.self_contained) == ("close([2.2, 4.4], 0.5)", False)
+    assert corrected(code, check) is None  # `== True` holds for the other row: a question, never a rewrite
 
 
 def test_the_hand_worked_value_is_read_from_the_result_line_or_the_last_sentence():
@@ -103,9 +113,9 @@ def test_the_hand_worked_value_is_read_from_the_result_line_or_the_last_sentence
 
 
 def test_the_verdict_needs_the_hand_value_to_side_with_exactly_one():
-    check = FailedCheck("t", 1, "tip(100, 15)", expected=16.5, actual=15.0, rewritable=True)
+    check = FailedCheck("t", 1, "tip(100, 15)", expected=16.5, actual=15.0)
     assert verdict(check, 15) == "code" and verdict(check, 16.5) == "test" and verdict(check, 20) is None
-    assert verdict(FailedCheck("t", 1, "f()", expected=0.1 + 0.2, actual=0.3, rewritable=True), 0.3) is None
+    assert verdict(FailedCheck("t", 1, "f()", expected=0.1 + 0.2, actual=0.3), 0.3) is None
     assert same_value(-12.22, -12.222222) and not same_value(True, 1) and not same_value([1], (1,))
 
 
@@ -151,7 +161,7 @@ def test_a_wrong_expected_value_is_corrected_when_the_hand_check_agrees_with_the
 def test_a_hand_check_that_sides_with_the_test_tells_the_fix_round_the_code_is_wrong(fake_model):
     proc, asked, fixes, ws = _run_with_hand_check("Result: 16.5")
     assert len(asked) == 1 and len(fixes) == 1
-    assert "Checked by hand against the specification (the tests are right here, the code is not):\n- " \
+    assert "Checked by hand against the specification:\n- " \
            "`storage.tip(100, 15)` must return `16.5` (worked out by hand from the specification, as test_tip expects), " \
            "but the code returns `15.0`: the code is wrong there" in fixes[0]
     assert "    assert storage.tip(100, 15) == 16.5\n" in (ws / "tests/test_todo_storage.py").read_text()
@@ -162,3 +172,24 @@ def test_an_undecided_hand_check_changes_nothing(fake_model):
     proc, asked, fixes, ws = _run_with_hand_check("It depends on rounding.\nResult: 17")
     assert len(asked) == 1 and len(fixes) == 1 and "Checked by hand" not in fixes[0]
     assert "== 16.5" in (ws / "tests/test_todo_storage.py").read_text()
+
+
+def test_a_wrong_value_that_cannot_be_told_apart_in_the_file_is_told_to_the_fix_round(fake_model):
+    """`bill = 100; assert tip(bill, 15) == 16.5`: the literal might serve other values of `bill`."""
+    asked, fixes = [], []
+
+    def fix(req):
+        fixes.append(req.text)
+        return "Explanation: the test was wrong.\n\n### tests/test_todo_storage.py\n" + fenced(
+            "from todo import storage\n\n\ndef test_tip():\n    bill = 100\n    assert storage.tip(bill, 15) == 15.0\n")
+
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    bill = 100\n"
+                                           "    assert storage.tip(bill, 15) == 16.5\n"}
+    scenario = Scenario(code=TIP_CODE, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15",
+                                                                 "fix": fix})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "What does `tip(100, 15)` return" in asked[0]  # the values pytest showed
+    assert "- `tip(100, 15)` is `15.0` (worked out by hand from the specification, as the code returns), " \
+           "so test_tip expecting `16.5` is wrong: correct the test" in fixes[0]

@@ -368,18 +368,24 @@ def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str]
     return problems + _instance_problems(node, view)
 
 
-def _parametrized_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    """The argument names ``@pytest.mark.parametrize`` gives a test, in either form pytest takes
-    (``"a, b"`` or ``["a", "b"]``)."""
-    wanted: list[str] = []
+def parametrize_tables(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[list[str], ast.expr | None]]:
+    """Each ``@pytest.mark.parametrize`` of a test: its argument names, in either form pytest
+    takes (``"a, b"`` or ``["a", "b"]``), and its rows (None when not given)."""
+    tables: list[tuple[list[str], ast.expr | None]] = []
     for deco in func.decorator_list:
         if isinstance(deco, ast.Call) and ast.unparse(deco.func).endswith("parametrize") and deco.args:
-            names = deco.args[0]
+            names, wanted = deco.args[0], []
             if isinstance(names, ast.Constant) and isinstance(names.value, str):
-                wanted += [n.strip() for n in names.value.split(",") if n.strip()]
+                wanted = [n.strip() for n in names.value.split(",") if n.strip()]
             elif isinstance(names, (ast.List, ast.Tuple)):
-                wanted += [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
-    return wanted
+                wanted = [e.value for e in names.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+            tables.append((wanted, deco.args[1] if len(deco.args) > 1 else None))
+    return tables
+
+
+def _parametrized_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The argument names ``@pytest.mark.parametrize`` gives a test."""
+    return [name for names, _ in parametrize_tables(func) for name in names]
 
 
 def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 from ..code_checks import parse_or_none
+from ..test_checks import parametrize_tables
 
 _LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
 _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
@@ -43,7 +44,8 @@ class FailedCheck:
     call: str
     expected: object
     actual: object
-    rewritable: bool  # the expected value is a literal in the assert itself
+    param: str | None = None  # the parametrize argument holding the expected value, if not a literal
+    self_contained: bool = True  # the call is in the assert (or a name it holds), not a row of values
 
 
 def _literal(node: ast.AST) -> tuple[bool, object]:
@@ -83,10 +85,24 @@ def _assert_at(func: ast.AST, line: int) -> ast.Assert | None:
     return next((n for n in ast.walk(func) if isinstance(n, ast.Assert) and n.lineno == line), None)
 
 
+def _parametrized(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {name for names, _ in parametrize_tables(func) for name in names}
+
+
 def _where_call(block: str) -> tuple[str, str] | None:
     """pytest's first ``+  where <value> = <call>`` line, function reprs turned back into names."""
     match = _WHERE.search(block)
     return (match.group(1), _FUNCTION_REPR.sub(r"\1", match.group(2)).strip()) if match else None
+
+
+def _shown_sides(block: str) -> list[tuple[bool, object]] | None:
+    """The two values of pytest's ``assert <a> == <b>`` line, or None when it shortened one."""
+    shown = _ASSERT_LINE.search(block)
+    compared = parse_or_none(shown.group(1).strip()) if shown else None
+    if compared is None or not isinstance(compared.body[0], ast.Expr) or \
+            not isinstance(compared.body[0].value, ast.Compare) or len(compared.body[0].value.comparators) != 1:
+        return None  # pytest shortened a long value ("[1, 2, ...]"): no exact value to compare
+    return [_literal(compared.body[0].value.left), _literal(compared.body[0].value.comparators[0])]
 
 
 def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> FailedCheck | None:
@@ -97,20 +113,24 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> Faile
     where = _where_call(block)
     probe = node.test
     negated = isinstance(probe, ast.UnaryOp) and isinstance(probe.op, ast.Not)
+    param = None
     if isinstance(probe, ast.Compare) and len(probe.ops) == 1 and isinstance(probe.ops[0], ast.Eq):
         sides = [probe.left, probe.comparators[0]]
         literal_at = [i for i, side in enumerate(sides) if _literal(side)[0]]
-        if len(literal_at) != 1:
+        shown = _shown_sides(block)
+        if shown is None or len(literal_at) > 1:
             return None
-        computed, expected_node = sides[1 - literal_at[0]], sides[literal_at[0]]
-        shown = _ASSERT_LINE.search(block)
-        compared = parse_or_none(shown.group(1).strip()) if shown else None
-        if compared is None or not isinstance(compared.body[0], ast.Expr) or \
-                not isinstance(compared.body[0].value, ast.Compare) or len(compared.body[0].value.comparators) != 1:
-            return None  # pytest shortened a long value ("[1, 2, ...]"): no exact value to compare
-        shown_sides = [compared.body[0].value.left, compared.body[0].value.comparators[0]]
-        ok, actual = _literal(shown_sides[1 - literal_at[0]])
-        expected = _literal(expected_node)[1]
+        if literal_at:
+            computed_at = 1 - literal_at[0]
+        else:  # `f(x) == expected` in a parametrized test: the side pytest's where line computed
+            computed_at = next((i for i in (0, 1) if where and _parse_literal(where[0]) == shown[i]), -1)
+            other = sides[1 - computed_at] if computed_at >= 0 else None
+            if not isinstance(other, ast.Name) or other.id not in _parametrized(func):
+                return None
+            param = other.id
+        computed = sides[computed_at]
+        (ok, actual), (known, expected) = shown[computed_at], shown[1 - computed_at]
+        ok = ok and known
     elif isinstance(probe, ast.Call) or (negated and isinstance(probe.operand, ast.Call)):  # type: ignore[attr-defined]
         computed = probe.operand if negated else probe  # type: ignore[attr-defined]
         expected = not negated
@@ -119,15 +139,17 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> Faile
         return None
     if not ok or actual == expected:
         return None
+    self_contained = True
     if _plain_call(computed):
-        call, rewritable = ast.unparse(computed), True
+        call = ast.unparse(computed)
     elif isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, line)) is not None:
-        call, rewritable = ast.unparse(held), True
+        call = ast.unparse(held)
     elif where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
-        call, rewritable = where[1], False  # a parametrized row: pytest shows the call with its values
+        call, self_contained = where[1], False  # a parametrized row: pytest shows the call with its values
     else:
         return None
-    return FailedCheck(test=test, line=line, call=call, expected=expected, actual=actual, rewritable=rewritable)
+    return FailedCheck(test=test, line=line, call=call, expected=expected, actual=actual, param=param,
+                       self_contained=self_contained)
 
 
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
@@ -192,14 +214,19 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
     tree = parse_or_none(test_code)
     func = _enclosing_test(tree, check.line) if tree else None
     node = _assert_at(func, check.line) if func else None
-    if node is None or not check.rewritable:
+    if func is None or node is None:
         return None
     probe = node.test
     if isinstance(probe, ast.Compare):
-        target = next(side for side in (probe.left, probe.comparators[0]) if _literal(side)[0])
-        replacement = repr(check.actual)
-    else:
+        literals = [side for side in (probe.left, probe.comparators[0]) if _literal(side)[0]]
+        found = (literals[0] if check.self_contained else None) if literals else _parametrize_cell(func, check)
+        if found is None:
+            return None
+        target, replacement = found, repr(check.actual)
+    elif check.self_contained:
         target, replacement = probe, ast.unparse(probe.operand) if isinstance(probe, ast.UnaryOp) else f"not {ast.unparse(probe)}"
+    else:
+        return None
     if target.lineno != target.end_lineno:
         return None  # a literal over several lines: leave it to the fix round
     lines = test_code.splitlines(keepends=True)
@@ -208,6 +235,30 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
     lines[target.lineno - 1] = row[:start] + replacement + row[end:]
     fixed = "".join(lines)
     return fixed if parse_or_none(fixed) is not None else None
+
+
+def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: FailedCheck) -> ast.expr | None:
+    """The one cell of the parametrize table that holds this row's expected value: the row whose
+    cell under ``check.param`` is the expected value and whose other cells are the call's arguments."""
+    call = parse_or_none(check.call)
+    node = call.body[0].value if call and isinstance(call.body[0], ast.Expr) else None
+    if not isinstance(node, ast.Call):
+        return None
+    arguments = [_literal(a)[1] for a in [*node.args, *(k.value for k in node.keywords)]]
+    cells = []
+    for names, rows in parametrize_tables(func):
+        if check.param not in names or len(names) < 2 or not isinstance(rows, (ast.List, ast.Tuple)):
+            continue
+        at = names.index(check.param)
+        for row in rows.elts:
+            if not isinstance(row, (ast.Tuple, ast.List)) or len(row.elts) != len(names):
+                continue
+            values = [_literal(cell) for cell in row.elts]
+            others = [value for i, (ok, value) in enumerate(values) if i != at and ok]
+            if values[at][0] and same_value(values[at][1], check.expected) and len(others) == len(names) - 1 and \
+                    all(any(same_value(v, a) for a in arguments) for v in others):
+                cells.append(row.elts[at])
+    return cells[0] if len(cells) == 1 else None
 
 
 def _char_offset(row: str, byte_offset: int) -> int:

@@ -160,8 +160,9 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
 def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: str) -> tuple[list[str], list[str]]:
     """(advice for the fix round, corrections made): each failing value assertion of ``focus``
     worked out by the model from the specification alone (``hand_checks``). A wrong expected
-    value is corrected in the test file (written, not yet committed); a right one becomes advice
-    that the code is wrong. A reply that reaches no value decides nothing."""
+    value is corrected in the test file (written, not yet committed) where it can be told apart,
+    else the fix round is told; a right one becomes advice that the code is wrong. A reply that
+    reaches no value decides nothing."""
     spec = next((f for f in design.files if qa_file_for(f.path) == focus), None)
     if spec is None or not ctx.exists(focus):
         return [], []
@@ -179,6 +180,9 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: 
             code = fixed
             corrections.append(f"{check.test}: `{check.call}` is `{check.actual!r}` (worked out by hand from the "
                                f"specification, as the code returns), not `{check.expected!r}` as the test expected")
+        elif decided == "code":
+            advice.append(f"`{check.call}` is `{check.actual!r}` (worked out by hand from the specification, as the "
+                          f"code returns), so {check.test} expecting `{check.expected!r}` is wrong: correct the test")
         elif decided == "test":
             advice.append(f"`{check.call}` must return `{check.expected!r}` (worked out by hand from the specification, "
                           f"as {check.test} expects), but the code returns `{check.actual!r}`: the code is wrong there")
