@@ -104,6 +104,23 @@ def test_a_literal_shared_by_every_row_is_never_rewritten():
     assert corrected(code, check) is None  # `== True` holds for the other row: a question, never a rewrite
 
 
+def test_a_method_of_an_object_the_test_built_is_asked_with_the_lines_that_built_it():
+    """The todo app: `tm = TaskManager(db)`, `tm.add_task("Buy groceries")`, `tm.view_tasks() == [...]`
+    (the code printed the tasks and returned None)."""
+    code = ("from todo.core import TaskManager\n\n\ndef test_view(tmp_path):\n    \"\"\"AC2.\"\"\"\n"
+            "    tm = TaskManager(str(tmp_path / 't.db'))\n    tm.add_task('Buy groceries')\n"
+            "    assert tm.view_tasks() == ['Buy groceries']\n\n\ndef test_loop():\n    tm = TaskManager('x')\n"
+            "    for i in range(2):\n        tm.add_task(str(i))\n    assert tm.view_tasks() == ['0', '1']\n")
+    output = ("____ test_view ____\n\n>       assert tm.view_tasks() == ['Buy groceries']\nE       AssertionError: assert None == "
+              "['Buy groceries']\nE        +  where None = view_tasks()\n\ntests/test_todo_core.py:8: AssertionError\n"
+              "____ test_loop ____\n\n>       assert tm.view_tasks() == ['0', '1']\nE       AssertionError: assert None == "
+              "['0', '1']\nE        +  where None = view_tasks()\n\ntests/test_todo_core.py:16: AssertionError\n")
+    [check] = failed_checks(output, "tests/test_todo_core.py", code)  # a loop is no plain setup
+    assert (check.call, check.setup, check.expected, check.actual) == (
+        "tm.view_tasks()", "tm = TaskManager(str(tmp_path / 't.db'))\ntm.add_task('Buy groceries')", ["Buy groceries"], None)
+    assert verdict(check, ["Buy groceries"]) == "test"
+
+
 def test_the_hand_worked_value_is_read_from_the_result_line_or_the_last_sentence():
     assert hand_value("15% of 100 is 15.\n\n**Result: 15**") == (True, 15)
     assert hand_value("Step 1 ...\nResult: `[2, 4]`.") == (True, [2, 4])
@@ -175,16 +192,16 @@ def test_an_undecided_hand_check_changes_nothing(fake_model):
 
 
 def test_a_wrong_value_that_cannot_be_told_apart_in_the_file_is_told_to_the_fix_round(fake_model):
-    """`bill = 100; assert tip(bill, 15) == 16.5`: the literal might serve other values of `bill`."""
+    """`for bill in [100]: assert tip(bill, 15) == 16.5`: the literal might serve other values of `bill`."""
     asked, fixes = [], []
 
     def fix(req):
         fixes.append(req.text)
         return "Explanation: the test was wrong.\n\n### tests/test_todo_storage.py\n" + fenced(
-            "from todo import storage\n\n\ndef test_tip():\n    bill = 100\n    assert storage.tip(bill, 15) == 15.0\n")
+            "from todo import storage\n\n\ndef test_tip():\n    for bill in [100]:\n        assert storage.tip(bill, 15) == 15.0\n")
 
-    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    bill = 100\n"
-                                           "    assert storage.tip(bill, 15) == 16.5\n"}
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    for bill in [100]:\n"
+                                           "        assert storage.tip(bill, 15) == 16.5\n"}
     scenario = Scenario(code=TIP_CODE, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15",
                                                                  "fix": fix})
     with FakeModel(scenario) as server:
@@ -193,3 +210,15 @@ def test_a_wrong_value_that_cannot_be_told_apart_in_the_file_is_told_to_the_fix_
     assert "What does `tip(100, 15)` return" in asked[0]  # the values pytest showed
     assert "- `tip(100, 15)` is `15.0` (worked out by hand from the specification, as the code returns), " \
            "so test_tip expecting `16.5` is wrong: correct the test" in fixes[0]
+
+
+def test_a_test_with_setup_lines_is_asked_with_them_and_corrected(fake_model):
+    asked = []
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    bill = 100\n"
+                                           "    assert storage.tip(bill, 15) == 16.5\n"}
+    scenario = Scenario(code=TIP_CODE, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "After these lines run:\n```python\nbill = 100\n```\nwhat is the value of `storage.tip(bill, 15)`" in asked[0]
+    assert "    assert storage.tip(bill, 15) == 15.0\n" in Path("workspace/t/tests/test_todo_storage.py").read_text()

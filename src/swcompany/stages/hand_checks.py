@@ -46,6 +46,7 @@ class FailedCheck:
     actual: object
     param: str | None = None  # the parametrize argument holding the expected value, if not a literal
     self_contained: bool = True  # the call is in the assert (or a name it holds), not a row of values
+    setup: str = ""  # the test's own lines before the assert, when the call needs them (an object's state)
 
 
 def _literal(node: ast.AST) -> tuple[bool, object]:
@@ -62,17 +63,48 @@ def _parse_literal(text: str) -> tuple[bool, object]:
         return False, None
 
 
-def _plain_call(node: ast.AST) -> bool:
-    """A call whose arguments are all literals: a question the model can work out alone."""
-    return isinstance(node, ast.Call) and all(_literal(a)[0] for a in [*node.args, *(k.value for k in node.keywords)]) \
-        and not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords)
+def _plain_call(node: ast.AST, local: set[str]) -> bool:
+    """A call of a module's function whose arguments are all literals: a question the model can
+    work out alone (not a method of an object the test built: ``tm.view_tasks()`` needs its setup)."""
+    root = node.func if isinstance(node, ast.Call) else None
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(node, ast.Call) and isinstance(root, ast.Name) and root.id not in local and \
+        all(_literal(a)[0] for a in [*node.args, *(k.value for k in node.keywords)]) and \
+        not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords)
+
+
+def _local_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Names a test binds itself: its parameters and whatever it assigns."""
+    names = {a.arg for a in [*func.args.args, *func.args.kwonlyargs]}
+    return names | {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _assigned_call(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.Call | None:
     """The call a local name holds (``result = tip(100, 15)``), when assigned once before the assert."""
     values = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign) and n.lineno < before
               and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    return values[0] if len(values) == 1 and _plain_call(values[0]) else None  # type: ignore[return-value]
+    return values[0] if len(values) == 1 and _plain_call(values[0], _local_names(func)) else None  # type: ignore[return-value]
+
+
+_SETUP_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Import, ast.ImportFrom)
+MAX_SETUP_LINES = 8
+_PLAIN_FIXTURES = {"tmp_path"}  # a folder: the model needs to know nothing of it
+
+
+def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert) -> str | None:
+    """The statements a test runs before ``node``, when they are a few plain steps (no loop, branch,
+    ``with``, other assert or fixture but ``tmp_path``): what the model needs to work a method's
+    result out (``tm = TaskManager(db)``, ``tm.add_task("milk")``, then ``tm.view_tasks()``)."""
+    if {a.arg for a in func.args.args} - _PLAIN_FIXTURES or func.decorator_list or node not in func.body:
+        return None
+    before = func.body[:func.body.index(node)]
+    if before and isinstance(before[0], ast.Expr) and isinstance(before[0].value, ast.Constant):
+        before = before[1:]  # the docstring
+    if not before or not all(isinstance(s, _SETUP_STATEMENTS) for s in before):
+        return None
+    lines = [ast.unparse(s) for s in before]
+    return "\n".join(lines) if sum(len(line.splitlines()) for line in lines) <= MAX_SETUP_LINES else None
 
 
 def _enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -139,17 +171,19 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> Faile
         return None
     if not ok or actual == expected:
         return None
-    self_contained = True
-    if _plain_call(computed):
+    self_contained, setup = True, None
+    if _plain_call(computed, _local_names(func)):
         call = ast.unparse(computed)
     elif isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, line)) is not None:
         call = ast.unparse(held)
+    elif (setup := _setup_before(func, node)) is not None and isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
+        call = ast.unparse(computed)  # `tm.view_tasks()` after `tm = TaskManager(...)`, `tm.add_task("x")`
     elif where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
         call, self_contained = where[1], False  # a parametrized row: pytest shows the call with its values
     else:
         return None
     return FailedCheck(test=test, line=line, call=call, expected=expected, actual=actual, param=param,
-                       self_contained=self_contained)
+                       self_contained=self_contained, setup=setup or "")
 
 
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:

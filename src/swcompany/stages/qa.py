@@ -170,7 +170,7 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: 
     advice: list[str] = []
     corrections: list[str] = []
     for check in failed_checks(output, focus, code):
-        messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call)
+        messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup)
         try:
             found, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
         except ModelOutputError:
@@ -362,7 +362,7 @@ STAGE = BuiltinStage(
     name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
                **prompt_templates("fix", {"prd", "design", "failure", "round", "focus", "files", "undone", "checked"}),
-               **prompt_templates("hand_check", {"prd", "file", "call"}),
+               **prompt_templates("hand_check", {"prd", "file", "call", "setup"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )
