@@ -137,21 +137,17 @@ def _shown_sides(block: str) -> list[tuple[bool, object]] | None:
     return [_literal(compared.body[0].value.left), _literal(compared.body[0].value.comparators[0])]
 
 
-def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> FailedCheck | None:
-    func = _enclosing_test(tree, line)
-    node = _assert_at(func, line) if func else None
-    if func is None or node is None:
-        return None
-    where = _where_call(block)
-    probe = node.test
-    negated = isinstance(probe, ast.UnaryOp) and isinstance(probe.op, ast.Not)
-    param = None
+def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
+            func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ast.expr, object, object, str | None] | None:
+    """(the computed expression, the expected value, the actual value, the parametrize argument
+    holding the expected value) of a failing ``a == b``, ``f(x)`` or ``not f(x)``, or None."""
     if isinstance(probe, ast.Compare) and len(probe.ops) == 1 and isinstance(probe.ops[0], ast.Eq):
         sides = [probe.left, probe.comparators[0]]
         literal_at = [i for i, side in enumerate(sides) if _literal(side)[0]]
         shown = _shown_sides(block)
         if shown is None or len(literal_at) > 1:
             return None
+        param = None
         if literal_at:
             computed_at = 1 - literal_at[0]
         else:  # `f(x) == expected` in a parametrized test: the side pytest's where line computed
@@ -160,30 +156,45 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> Faile
             if not isinstance(other, ast.Name) or other.id not in _parametrized(func):
                 return None
             param = other.id
-        computed = sides[computed_at]
         (ok, actual), (known, expected) = shown[computed_at], shown[1 - computed_at]
-        ok = ok and known
-    elif isinstance(probe, ast.Call) or (negated and isinstance(probe.operand, ast.Call)):  # type: ignore[attr-defined]
-        computed = probe.operand if negated else probe  # type: ignore[attr-defined]
-        expected = not negated
-        ok, actual = _parse_literal(where[0]) if where else (False, None)
-    else:
-        return None
-    if not ok or actual == expected:
-        return None
-    self_contained, setup = True, None
+        return (sides[computed_at], expected, actual, param) if ok and known else None
+    negated = isinstance(probe, ast.UnaryOp) and isinstance(probe.op, ast.Not)
+    computed = probe.operand if isinstance(probe, ast.UnaryOp) and negated else probe
+    if isinstance(computed, ast.Call) and where and (found := _parse_literal(where[0]))[0]:
+        return computed, not negated, found[1], None
+    return None
+
+
+def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert,
+              where: tuple[str, str] | None, actual: object) -> tuple[str, bool, str] | None:
+    """(the call to ask about, whether it is self-contained, the setup lines it needs), or None."""
     if _plain_call(computed, _local_names(func)):
-        call = ast.unparse(computed)
-    elif isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, line)) is not None:
-        call = ast.unparse(held)
-    elif (setup := _setup_before(func, node)) is not None and isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
-        call = ast.unparse(computed)  # `tm.view_tasks()` after `tm = TaskManager(...)`, `tm.add_task("x")`
-    elif where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
-        call, self_contained = where[1], False  # a parametrized row: pytest shows the call with its values
-    else:
+        return ast.unparse(computed), True, ""
+    if isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, node.lineno)) is not None:
+        return ast.unparse(held), True, ""
+    if (setup := _setup_before(func, node)) is not None and isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
+        return ast.unparse(computed), True, setup  # `tm.view_tasks()` after `tm = TaskManager(...)`
+    if where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
+        return where[1], False, ""  # a parametrized row: pytest shows the call with its values
+    return None
+
+
+def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> FailedCheck | None:
+    func = _enclosing_test(tree, line)
+    node = _assert_at(func, line) if func else None
+    if func is None or node is None:
         return None
+    where = _where_call(block)
+    values = _values(node.test, block, where, func)
+    if values is None or values[1] == values[2]:
+        return None
+    computed, expected, actual, param = values
+    question = _question(computed, func, node, where, actual)
+    if question is None:
+        return None
+    call, self_contained, setup = question
     return FailedCheck(test=test, line=line, call=call, expected=expected, actual=actual, param=param,
-                       self_contained=self_contained, setup=setup or "")
+                       self_contained=self_contained, setup=setup)
 
 
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
