@@ -6,6 +6,7 @@ The pytest outputs are real ones from the 1.5B model's QA runs (HumanEval loop, 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import git
@@ -222,3 +223,33 @@ def test_a_test_with_setup_lines_is_asked_with_them_and_corrected(fake_model):
     assert proc.returncode == 0, proc.stderr
     assert "After these lines run:\n```python\nbill = 100\n```\nwhat is the value of `storage.tip(bill, 15)`" in asked[0]
     assert "    assert storage.tip(bill, 15) == 15.0\n" in Path("workspace/t/tests/test_todo_storage.py").read_text()
+
+
+def test_a_source_the_fix_sends_back_unchanged_is_written_afresh_with_what_the_hand_checks_found(fake_model):
+    """HumanEval/108 on the 1.5B model: three right hand checks ("count_nums([-1, 11, -11]) must return 1"),
+    and the fix round sent solution.py back unchanged twice."""
+    wrong = TIP_CODE["todo/storage.py"].replace("/ 100", "/ 100 * 1.1")
+    engineer_asks = []
+
+    def engineer(req):
+        engineer_asks.append(req.text)
+        path = re.search(r"Now write (\S+)\.\n", req.text).group(1)
+        code = TIP_CODE[path] if "An earlier version of" in req.text else {**TIP_CODE, "todo/storage.py": wrong}[path]
+        return fenced(code)
+
+    scenario = Scenario(code=TIP_CODE, tests={"tests/test_todo_storage.py": TIP_TESTS["tests/test_todo_storage.py"].replace("16.5", "15.0")},
+                        overrides={"hand_check": lambda req: "Result: 15", "engineer": engineer,
+                                   "fix": lambda req: "Explanation: fine.\n\n### todo/storage.py\n" + fenced(wrong)})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "fix round 1: the model sent the files back unchanged; todo/storage.py is written afresh" in proc.stderr
+    rewrite = engineer_asks[-1]
+    assert "An earlier version of todo/storage.py was wrong. Worked out by hand from the specification:\n" \
+           "- `storage.tip(100, 15)` must be `15.0`; the earlier version gave `16.5`\n" \
+           "Write todo/storage.py again, from scratch, so that these hold." in rewrite
+    ws = Path("workspace/t")
+    assert (ws / "todo/storage.py").read_text() == TIP_CODE["todo/storage.py"]
+    r = json.loads((ws / "docs/qa_report.json").read_text())
+    assert (r["verdict"], r["rounds_used"], r["no_fix_found"]) == ("passed", 1, False)
+    assert r["fix_notes"][0].startswith("round 1 (todo/storage.py): todo/storage.py rewritten by the engineer from scratch")

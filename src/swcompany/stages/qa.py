@@ -12,14 +12,15 @@ import ast
 import shlex
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..artifacts import PRD, Design, FileSpec, QAReport
-from ..code_checks import add_missing_imports, module_name, parse_or_none
+from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
+from ..code_checks import add_missing_imports, code_check, module_name, parse_or_none, repair_code
 from ..test_checks import fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
@@ -28,6 +29,7 @@ from ..pytest_output import files_in_traceback, focus_failures, trim_failures
 from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
+from .engineer import file_messages
 from .fix_replies import NoFixFound, check_fix, fix_reader
 from .hand_checks import corrected, failed_checks, hand_value, verdict
 
@@ -157,25 +159,34 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     return chosen
 
 
-def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: str) -> tuple[list[str], list[str]]:
-    """(advice for the fix round, corrections made): each failing value assertion of ``focus``
+@dataclass
+class HandChecked:
+    """What the hand checks of one round found (``hand_check``)."""
+
+    advice: list[str] = field(default_factory=list)  # for the fix round
+    corrections: list[str] = field(default_factory=list)  # test values corrected in the file
+    code_wrong: list[str] = field(default_factory=list)  # calls the code gets wrong, for a rewrite
+
+
+def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: str) -> HandChecked:
+    """Each failing value assertion of ``focus``
     worked out by the model from the specification alone (``hand_checks``). A wrong expected
     value is corrected in the test file (written, not yet committed) where it can be told apart,
     else the fix round is told; a right one becomes advice that the code is wrong. A reply that
     reaches no value decides nothing."""
-    spec = next((f for f in design.files if qa_file_for(f.path) == focus), None)
+    spec = tested_module(design, focus)
+    found = HandChecked()
     if spec is None or not ctx.exists(focus):
-        return [], []
+        return found
     code = ctx.read(focus)
-    advice: list[str] = []
-    corrections: list[str] = []
+    advice, corrections = found.advice, found.corrections
     for check in failed_checks(output, focus, code):
         messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup)
         try:
-            found, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
+            readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
         except ModelOutputError:
             continue
-        decided = verdict(check, hand) if found else None
+        decided = verdict(check, hand) if readable else None
         if decided == "code" and (fixed := corrected(code, check)) is not None:
             code = fixed
             corrections.append(f"{check.test}: `{check.call}` is `{check.actual!r}` (worked out by hand from the "
@@ -186,9 +197,42 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: 
         elif decided == "test":
             advice.append(f"`{check.call}` must return `{check.expected!r}` (worked out by hand from the specification, "
                           f"as {check.test} expects), but the code returns `{check.actual!r}`: the code is wrong there")
+            found.code_wrong.append(f"{'after `' + check.setup.replace(chr(10), '; ') + '`, ' if check.setup else ''}"
+                                    f"`{check.call}` must be `{check.expected!r}`; the earlier version gave `{check.actual!r}`")
     if corrections:
         ctx.write(focus, code)
-    return advice, corrections
+    return found
+
+
+def tested_module(design: Design, test_file: str) -> FileSpec | None:
+    """The design file a test file of QA's own tests (``qa_file_for``), if any."""
+    return next((f for f in design.files if qa_file_for(f.path) == test_file), None)
+
+
+def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str]) -> FixReply | None:
+    """``spec``'s file written afresh with the engineer's own prompt plus what the hand checks
+    found wrong, as a fix: for a model that, asked to edit the file, sends it back unchanged.
+
+    Seen on the 1.5B model (HumanEval/108): the hand checks were right three times out of three
+    ("`count_nums([-1, 11, -11])` must return 1"), the fix rounds were told so, and sent
+    solution.py back unchanged twice. A rewrite that makes things worse is undone like any fix."""
+    written = {d: ctx.read(d) for d in spec.depends_on if ctx.exists(d)}
+    messages = file_messages(ctx, prd, design, spec, written)
+    messages[-1] = {**messages[-1], "content": messages[-1]["content"] + (
+        f"\nAn earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
+        + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.\n")}
+    try:
+        content = ctx.gateway.ask_file(ctx.stage, messages, spec.path,
+                                       check=code_check(design, spec, written, first_write=False),
+                                       transform=lambda code: repair_code(code, written, spec.path))
+    except ModelOutputError:
+        return None
+    if content.strip() == ctx.read(spec.path).strip():
+        return None
+    return FixReply(files=[FixedFile(path=spec.path, content=content)],
+                    explanation=f"{spec.path} rewritten by the engineer from scratch: asked to edit it, the model sent it "
+                                f"back unchanged, and hand checks found {len(code_wrong)} call"
+                                f"{'s' if len(code_wrong) > 1 else ''} it got wrong")
 
 
 def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = (),
@@ -249,7 +293,8 @@ def run(ctx: StageContext) -> StageResult:
             report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
             break
         focus, failure = focus_failures(run_.output, tried=progress.focused)
-        advice, corrections = hand_check(ctx, prd, design, focus, run_.output) if focus else ([], [])
+        checked = hand_check(ctx, prd, design, focus, run_.output) if focus else HandChecked()
+        corrections = checked.corrections
         if corrections:
             # Wrong expected values corrected: committed and noted as part of this round, and the
             # round goes on with what still fails (often nothing: the code was right all along).
@@ -271,7 +316,7 @@ def run(ctx: StageContext) -> StageResult:
             progress.focused.append(focus)
         messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n, focus=focus,
                                 files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
-                                undone=progress.undone, checked=advice)
+                                undone=progress.undone, checked=checked.advice)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
@@ -280,13 +325,18 @@ def run(ctx: StageContext) -> StageResult:
             reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
                                            label=f"fix round {n}", what="fix", max_doublings=0)
         except NoFixFound as exc:
-            progress.rounds_done = n
-            progress.fix_notes.append(f"round {n}: nothing changed; {exc}, so the rounds stop here")
-            ctx.save_progress(progress)
-            ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
-            out_of_time()  # records the rounds' time
-            report = report_for(counts, run_, progress, install_error, examples, no_fix_found=True)
-            break
+            module = tested_module(design, focus) if focus and checked.code_wrong else None
+            if module and (rewrite := rewritten(ctx, prd, design, module, checked.code_wrong)) is not None:
+                ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
+                reply = rewrite
+            else:
+                progress.rounds_done = n
+                progress.fix_notes.append(f"round {n}: nothing changed; {exc}, so the rounds stop here")
+                ctx.save_progress(progress)
+                ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
+                out_of_time()  # records the rounds' time
+                report = report_for(counts, run_, progress, install_error, examples, no_fix_found=True)
+                break
         except ModelOutputError as exc:
             # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
             # its honest report (exit 5) rather than the whole run with exit 4 and no report.
