@@ -122,6 +122,21 @@ def test_a_method_of_an_object_the_test_built_is_asked_with_the_lines_that_built
     assert verdict(check, ["Buy groceries"]) == "test"
 
 
+def test_an_expected_value_held_in_a_local_name_is_hidden_from_the_question_and_corrected_there():
+    """HumanEval/140's tests: `text = ...`, `expected = ...`, `assert fix_spaces(text) == expected`, with an
+    unused capsys; pytest shows a diff, no where line."""
+    code = ("import solution\n\n\ndef test_ac1_example2(capsys):\n    text = 'Example 1'\n    expected = 'Example_1'\n"
+            "    assert solution.fix_spaces(text) == expected\n")
+    output = ("____ test_ac1_example2 ____\n\ncapsys = <_pytest.capture.CaptureFixture object at 0x7f63f61b2e90>\n\n"
+              ">       assert solution.fix_spaces(text) == expected\nE       AssertionError: assert 'Example1' == 'Example_1'\n"
+              "E         \nE         - Example_1\nE         ?        -\nE         + Example1\n\n"
+              "/tmp/x/tests/test_solution.py:7: AssertionError\n")
+    [check] = failed_checks(output, "tests/test_solution.py", code)
+    assert (check.call, check.setup, check.expected, check.actual, check.holder) == (
+        "solution.fix_spaces(text)", "text = 'Example 1'", "Example_1", "Example1", "expected")
+    assert corrected(code, check) == code.replace("expected = 'Example_1'", "expected = 'Example1'")
+
+
 def test_the_hand_worked_value_is_read_from_the_result_line_or_the_last_sentence():
     assert hand_value("15% of 100 is 15.\n\n**Result: 15**") == (True, 15)
     assert hand_value("Step 1 ...\nResult: `[2, 4]`.") == (True, [2, 4])

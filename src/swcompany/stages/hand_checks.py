@@ -47,9 +47,13 @@ class FailedCheck:
     param: str | None = None  # the parametrize argument holding the expected value, if not a literal
     self_contained: bool = True  # the call is in the assert (or a name it holds), not a row of values
     setup: str = ""  # the test's own lines before the assert, when the call needs them (an object's state)
+    holder: str | None = None  # a local name the test put the expected value in (``expected = "x"``)
 
 
 def _literal(node: ast.AST) -> tuple[bool, object]:
+    """A literal's value; never one holding ``...`` (how pytest shortens a long value)."""
+    if any(isinstance(n, ast.Constant) and n.value is Ellipsis for n in ast.walk(node)):
+        return False, None
     try:
         return True, ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -92,19 +96,33 @@ MAX_SETUP_LINES = 8
 _PLAIN_FIXTURES = {"tmp_path"}  # a folder: the model needs to know nothing of it
 
 
-def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert) -> str | None:
+def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert, hidden: str | None = None) -> str | None:
     """The statements a test runs before ``node``, when they are a few plain steps (no loop, branch,
-    ``with``, other assert or fixture but ``tmp_path``): what the model needs to work a method's
-    result out (``tm = TaskManager(db)``, ``tm.add_task("milk")``, then ``tm.view_tasks()``)."""
-    if {a.arg for a in func.args.args} - _PLAIN_FIXTURES or func.decorator_list or node not in func.body:
+    ``with``, other assert, or fixture it uses but ``tmp_path``): what the model needs to work a
+    method's result out (``tm = TaskManager(db)``, ``tm.add_task("milk")``, then ``tm.view_tasks()``).
+    The assignment of ``hidden`` (the name holding the expected value) is left out: the question
+    shows neither answer."""
+    if func.decorator_list or node not in func.body:
         return None
     before = func.body[:func.body.index(node)]
     if before and isinstance(before[0], ast.Expr) and isinstance(before[0].value, ast.Constant):
         before = before[1:]  # the docstring
-    if not before or not all(isinstance(s, _SETUP_STATEMENTS) for s in before):
+    used = {n.id for s in [*before, node] for n in ast.walk(s) if isinstance(n, ast.Name)}
+    if ({a.arg for a in func.args.args} - _PLAIN_FIXTURES) & used:
+        return None
+    before = [s for s in before if not (isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == hidden
+                                                                         for t in s.targets))]
+    if not all(isinstance(s, _SETUP_STATEMENTS) for s in before):
         return None
     lines = [ast.unparse(s) for s in before]
     return "\n".join(lines) if sum(len(line.splitlines()) for line in lines) <= MAX_SETUP_LINES else None
+
+
+def _held_literal(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.expr | None:
+    """The literal a local name holds (``expected = "Example_1"``), when assigned once before ``before``."""
+    values = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign) and n.lineno < before
+              and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
+    return values[0] if len(values) == 1 and _literal(values[0])[0] else None
 
 
 def _enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -148,8 +166,11 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
         if shown is None or len(literal_at) > 1:
             return None
         param = None
+        held = [i for i, side in enumerate(sides) if isinstance(side, ast.Name) and _held_literal(func, side.id, probe.lineno)]
         if literal_at:
             computed_at = 1 - literal_at[0]
+        elif len(held) == 1:  # `expected = "Example_1"` a line before: HumanEval/140's tests
+            computed_at = 1 - held[0]
         else:  # `f(x) == expected` in a parametrized test: the side pytest's where line computed
             computed_at = next((i for i in (0, 1) if where and _parse_literal(where[0]) == shown[i]), -1)
             other = sides[1 - computed_at] if computed_at >= 0 else None
@@ -166,13 +187,13 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
 
 
 def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert,
-              where: tuple[str, str] | None, actual: object) -> tuple[str, bool, str] | None:
+              where: tuple[str, str] | None, actual: object, hidden: str | None) -> tuple[str, bool, str] | None:
     """(the call to ask about, whether it is self-contained, the setup lines it needs), or None."""
     if _plain_call(computed, _local_names(func)):
         return ast.unparse(computed), True, ""
     if isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, node.lineno)) is not None:
         return ast.unparse(held), True, ""
-    if (setup := _setup_before(func, node)) is not None and isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
+    if (setup := _setup_before(func, node, hidden)) is not None and isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
         return ast.unparse(computed), True, setup  # `tm.view_tasks()` after `tm = TaskManager(...)`
     if where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
         return where[1], False, ""  # a parametrized row: pytest shows the call with its values
@@ -189,12 +210,15 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> Faile
     if values is None or values[1] == values[2]:
         return None
     computed, expected, actual, param = values
-    question = _question(computed, func, node, where, actual)
+    sides = [node.test.left, node.test.comparators[0]] if isinstance(node.test, ast.Compare) else []
+    holder = next((side.id for side in sides if side is not computed and isinstance(side, ast.Name)
+                   and _held_literal(func, side.id, line) is not None), None)
+    question = _question(computed, func, node, where, actual, holder)
     if question is None:
         return None
     call, self_contained, setup = question
     return FailedCheck(test=test, line=line, call=call, expected=expected, actual=actual, param=param,
-                       self_contained=self_contained, setup=setup)
+                       self_contained=self_contained, setup=setup, holder=holder)
 
 
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
@@ -264,6 +288,8 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
     probe = node.test
     if isinstance(probe, ast.Compare):
         literals = [side for side in (probe.left, probe.comparators[0]) if _literal(side)[0]]
+        if check.holder:
+            literals = [value] if (value := _held_literal(func, check.holder, check.line)) is not None else []
         found = (literals[0] if check.self_contained else None) if literals else _parametrize_cell(func, check)
         if found is None:
             return None
