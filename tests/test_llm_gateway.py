@@ -150,14 +150,19 @@ def test_a_stopping_run_drops_streamed_replies_in_flight_and_queued_calls(tmp_pa
 
 
 def test_a_reply_that_comes_back_unchanged_is_asked_again_warmer(tmp_path):
-    """Seen on the 1.5B model at temperature 0.2: the same stub file three times, whatever the re-prompt said."""
+    """Seen on the 1.5B model at temperature 0.2: the same stub file three times, whatever the re-prompt said
+    (and again on the expression calculator at 0.8, with the stub shown back in the conversation)."""
     stub = "```python\ndef f(x: int) -> int:\n    pass\n```"
     with FakeModel(scripted(stub, stub, "```python\ndef f(x: int) -> int:\n    return x\n```")) as server:
         gw, _ = gateway(server, tmp_path)
         check = lambda code: "f has no real body" if "pass" in code else None  # noqa: E731
         assert "return x" in gw.ask_file("engineer", [{"role": "user", "content": "write a.py"}], "a.py", check=check)
         temperatures = [r.body["temperature"] for r in server.calls()]
+        third = server.calls()[2].body["messages"]
     assert temperatures == [0.2, 0.2, 0.8]
+    # asked afresh, the stub not shown back: with it in the conversation the model copied it at 0.8 too
+    assert [m["role"] for m in third] == ["user"] and "pass" not in third[0]["content"]
+    assert "An earlier reply to this was refused: " in third[0]["content"]
 
 
 def test_a_test_file_that_runs_away_or_is_cut_off_keeps_what_it_said_before(tmp_path):

@@ -154,9 +154,14 @@ class StructuredAsks:
             self._keep_reject(stage, label, attempt, reason, reply.text)
             instruction = str(error)
             if reply.text in seen:
-                instruction = self._sharper(instruction, error, schema)
-            if reply.text in seen or error.warmer:
-                # Words alone did not move it (seen: a 1.5B model sent the same stubs three times at 0.2).
+                # The same refused reply again: words alone did not move it, and a reply shown back is
+                # a reply copied (a 1.5B model sent the same stub file three times, at 0.2 and then at
+                # 0.8 with the stub in the conversation). Asked afresh, warmer, without the copy.
+                convo = ask_afresh("An earlier reply to this was refused: " + self._sharper(instruction, error, schema),
+                                   attempt)
+                temperature = max(self.settings.temperature, REPEAT_TEMPERATURE)
+                continue
+            if error.warmer:
                 temperature = max(self.settings.temperature, REPEAT_TEMPERATURE)
             seen.add(reply.text)
             convo = [*convo, {"role": "assistant", "content": reply.text}, {"role": "user", "content": instruction}]
