@@ -30,7 +30,7 @@ DESIGN = {
     "language": "python",
     "summary": "A storage module over sqlite3 and a CLI module using argparse.",
     "files": [
-        {"path": "todo/__init__.py", "purpose": "package marker", "depends_on": [], "interface": ""},
+        {"path": "todo/__init__.py", "purpose": "Todo package", "depends_on": [], "interface": ""},
         {"path": "todo/storage.py", "purpose": "SQLite storage of tasks", "depends_on": ["todo/__init__.py"],
          "interface": "add_task(db: str, title: str) -> int\nlist_tasks(db: str) -> list[tuple[int, str, bool]]"},
         {"path": "todo/cli.py", "purpose": "argparse front end", "depends_on": ["todo/storage.py"],

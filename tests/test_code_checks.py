@@ -723,3 +723,15 @@ def test_a_fix_round_that_drops_the_main_guard_of_an_entry_point_gets_it_back():
     fixed = check_fix(design, [], {"conv/cli.py": old})(FixReply(files=[{"path": "conv/cli.py", "content": new}], explanation="x"))
     assert fixed.files[0].content == new + '\n\nif __name__ == "__main__":\n    raise SystemExit(main())\n'
     assert repair_code(new, path="conv/core.py") == new  # not an entry point: left alone
+
+
+def test_a_package_marker_is_written_without_a_call():
+    """The roman numeral converter's __init__.py, asked of the 1.5B model, imported a class core never
+    defined; written before core, nothing could check it, and every test of the package failed to import."""
+    from swcompany.stages.engineer import package_marker
+
+    assert package_marker(FileSpec(path="roman/__init__.py", purpose="package marker for the converter.")) == \
+        '"""Package marker for the converter."""\n'
+    assert package_marker(FileSpec(path="roman/__init__.py", purpose='says "hi"')) == '"""Says \'hi\'."""\n'
+    assert package_marker(FileSpec(path="roman/__init__.py", purpose="p", interface="from .core import to_roman")) is None
+    assert package_marker(FileSpec(path="roman/core.py", purpose="p")) is None

@@ -43,7 +43,7 @@ def test_new_writes_prd_design_code_with_stage_commits(fake_server, tmp_path):
     # Every call is logged, without the key.
     log = (ws / ".swcompany/llm.jsonl").read_text()
     lines = [json.loads(l) for l in log.splitlines()]
-    assert [l["stage"] for l in lines].count("engineer") == 3
+    assert [l["stage"] for l in lines].count("engineer") == 2  # todo/__init__.py, a package marker, needs no call
     assert all(l["prompt_tokens"] > 0 for l in lines)
     assert FAKE_KEY not in log
     state = json.loads((ws / ".swcompany/state.json").read_text())

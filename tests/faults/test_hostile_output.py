@@ -67,7 +67,7 @@ DOCS = "docs/ holds the pipeline's own documents (PRD, design, QA report)"
 TESTS = "tests/ belongs to the QA stage, which writes the tests"
 GIT_DIR = ("sub/.git", ".git/info/evil", "sub/.GIT")
 DEEP_CODE = fenced("x = " + "-" * 100_000 + "1\n")
-DEEP_CODE_REASON = "todo/__init__.py: does not parse: it is nested too deeply for the parser"
+DEEP_CODE_REASON = "todo/storage.py: does not parse: it is nested too deeply for the parser"
 
 CASES = [
     # 6. .git in every spelling a case-insensitive or normalising filesystem equates, at any depth

@@ -10,6 +10,7 @@ in state one by one, so a resumed run continues from the first missing file.
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import PurePosixPath
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
 from ..code_checks import code_check, repair_code
@@ -44,6 +45,17 @@ def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
     return done
 
 
+def package_marker(spec: FileSpec) -> str | None:
+    """The text of a package's ``__init__.py`` the design gives no interface: a docstring, written
+    without a call. Asked for one, the 1.5B roman numeral converter's ``__init__.py`` imported a
+    class ``core`` never defined (written before ``core``, so nothing could check it), and every
+    test of the package failed to import."""
+    if PurePosixPath(spec.path).name != "__init__.py" or spec.interface.strip():
+        return None
+    purpose = " ".join(spec.purpose.replace('"', "'").split()).rstrip(".") or "The package"
+    return f'"""{purpose[0].upper()}{purpose[1:]}."""\n'
+
+
 def run(ctx: StageContext) -> StageResult:
     prd, design = ctx.load_prd(), ctx.load_design()
     order = [p for level in dependency_levels(design.files) for p in level]
@@ -51,6 +63,12 @@ def run(ctx: StageContext) -> StageResult:
     total = len(order)
     if written:
         ctx.info(f"{len(written)}/{total} files already written; continuing")
+    markers = {f.path: text for f in design.files if f.path not in written and (text := package_marker(f)) is not None}
+    for path, text in markers.items():
+        ctx.write(path, text)
+        written[path] = text
+    if markers:
+        ctx.checkpoint()
 
     pending = [p for p in order if p not in written]
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
