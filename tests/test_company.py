@@ -119,7 +119,7 @@ def test_security_example_validates_json_writes_its_report_and_survives_kill_9(t
     assert "**low** `todo/storage.py`: keep using parameters in SQL" in report
     qa_prompt = next(r for r in server.calls() if "You are the QA engineer" in r.system).text
     assert "keep using parameters in SQL" in qa_prompt  # read_by: [qa]
-    assert scenario.counts["engineer"] == 3  # nothing finished before the kill was paid again
+    assert scenario.counts["engineer"] == 2  # nothing finished before the kill was paid again (__init__.py needs no call)
 
 
 def test_invalid_json_from_a_custom_stage_is_re_prompted_with_the_schema_error():
