@@ -525,6 +525,11 @@ def test_attributes_of_a_plain_return_value_are_refused():
     pruned = prune_tests(tests, "wf.cli", source)
     assert "def test_ok" in pruned and "def test_out" not in pruned
     assert problems_in_test_file(tests.replace("result.stdout", "str(result)"), "wf.cli", source) == []
+    # the tip calculator's CLI tests: `total, tip, each = main([...])` on main's int exit code
+    unpacks = "from wf.cli import main\n\ndef test_split():\n    total, tip = main(['a'])\n    assert total == 1\n"
+    assert problems_in_test_file(unpacks, "wf.cli", source) == [
+        "main returns int, which cannot be unpacked into several names: read printed output with capsys"]
+    assert problems_in_test_file(unpacks, "wf.cli", source.replace("-> int", "-> tuple[int, int]")) == []
 
 
 def test_a_test_taking_an_argument_no_fixture_provides_is_dropped():

@@ -85,6 +85,7 @@ class _TestView:
 
 
 _PLAIN_RESULTS = {"int": int, "str": str, "bool": bool, "float": float, "bytes": bytes, "None": type(None)}
+_UNPACKABLE = ("-> int", "-> bool", "-> float", "-> None")  # plain values no `a, b = ...` can take apart
 
 
 def plain_results(source: str) -> dict[str, set[str]]:
@@ -193,6 +194,12 @@ def _instance_problems(node: ast.AST, view: _TestView) -> list[str]:
     for func in (n for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         instances = _instances(func, view)
         for sub in ast.walk(func):
+            if isinstance(sub, ast.Assign) and any(isinstance(t, (ast.Tuple, ast.List)) for t in sub.targets) and \
+                    (made := _class_called(sub.value, view)) and made.endswith(_UNPACKABLE):
+                # the tip calculator's CLI tests: `total, tip, each = main([...])` on main's int exit code
+                name, kind = made.split("() -> ")
+                problems.append(f"{name} returns {kind}, which cannot be unpacked into several names: "
+                                "read printed output with capsys")
             if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Load) and isinstance(sub.value, ast.Name) \
                     and sub.value.id in instances and not sub.attr.startswith("__"):
                 cls = instances[sub.value.id]
