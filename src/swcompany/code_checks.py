@@ -455,10 +455,14 @@ def pass_argv_to_parser(code: str) -> str:
     return "".join(lines)
 
 
+def docstring_holders(tree: ast.Module) -> list[ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
+    """The module and every function and class: what may carry a docstring (and doctest examples)."""
+    return [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
+
+
 def _docstring_lines(tree: ast.Module) -> set[int]:
-    nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
     lines: set[int] = set()
-    for node in nodes:
+    for node in docstring_holders(tree):
         body = node.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
                 isinstance(body[0].value.value, str):

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
-from ..code_checks import add_missing_imports, code_check, module_name, parse_or_none, repair_code
+from ..code_checks import add_missing_imports, code_check, docstring_holders, module_name, parse_or_none, repair_code
 from ..test_checks import fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
@@ -75,8 +75,7 @@ def has_examples(text: str) -> bool:
     tree = parse_or_none(text)
     if tree is None:
         return False
-    nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
-    return any(">>> " in (ast.get_docstring(n) or "") for n in nodes)
+    return any(">>> " in (ast.get_docstring(n) or "") for n in docstring_holders(tree))
 
 
 def example_files(ctx: StageContext, design: Design) -> list[str]:
