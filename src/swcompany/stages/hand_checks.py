@@ -84,11 +84,17 @@ def _local_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return names | {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
+def _assigned_once(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.Assign | None:
+    """The one ``name = ...`` a test makes before line ``before``, or None if it makes none or several."""
+    found = [n for n in ast.walk(func) if isinstance(n, ast.Assign) and n.lineno < before
+             and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    return found[0] if len(found) == 1 else None
+
+
 def _assigned_call(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.Call | None:
     """The call a local name holds (``result = tip(100, 15)``), when assigned once before the assert."""
-    values = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign) and n.lineno < before
-              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    return values[0] if len(values) == 1 and _plain_call(values[0], _local_names(func)) else None  # type: ignore[return-value]
+    node = _assigned_once(func, name, before)
+    return node.value if node and _plain_call(node.value, _local_names(func)) else None  # type: ignore[return-value]
 
 
 _SETUP_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Import, ast.ImportFrom)
@@ -120,9 +126,8 @@ def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert
 
 def _held_literal(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.expr | None:
     """The literal a local name holds (``expected = "Example_1"``), when assigned once before ``before``."""
-    values = [n.value for n in ast.walk(func) if isinstance(n, ast.Assign) and n.lineno < before
-              and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name]
-    return values[0] if len(values) == 1 and _literal(values[0])[0] else None
+    node = _assigned_once(func, name, before)
+    return node.value if node and len(node.targets) == 1 and _literal(node.value)[0] else None
 
 
 def _enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
