@@ -656,6 +656,38 @@ def test_systemexit_expected_from_a_main_that_returns_its_exit_code_becomes_a_ch
     assert "def test_missing():\n    with pytest.raises(SystemExit) as excinfo:" in returned_exit_codes(reads, WORD_CLI)
 
 
+TIP_CLI = '''import argparse
+from tips.core import calculate_tip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bill", type=float, required=True)
+    parser.add_argument("--tip", type=float, required=True)
+    args = parser.parse_args(argv)
+    print(calculate_tip(args.bill, args.tip))
+    return 0
+'''
+
+
+def test_exit_code_0_expected_from_an_argparse_main_that_returns_becomes_a_check_of_the_code():
+    """The 1.5B tip calculator: nine parametrized runs expected SystemExit code 0 from an argparse
+    main that returns 0 (argparse exits with 0 only for --help and --version)."""
+    from swcompany.test_checks import returned_exit_codes
+
+    tests = ("import pytest\nfrom tips.cli import main\n\n\n@pytest.mark.parametrize('bill', [100, 200])\n"
+             "def test_runs(bill):\n    with pytest.raises(SystemExit) as excinfo:\n"
+             "        main(['--bill', str(bill), '--tip', '15'])\n    assert excinfo.value.code == 0\n")
+    repaired = returned_exit_codes(tests, TIP_CLI)
+    assert "def test_runs(bill):\n    assert main(['--bill', str(bill), '--tip', '15']) == 0\n" in repaired
+    assert repaired.startswith("# swcompany: main(['--bill', str(bill), '--tip', '15']) == 0 expected, not SystemExit")
+    assert returned_exit_codes(tests.replace("'15'", "'--help'"), TIP_CLI) == tests.replace("'15'", "'--help'")
+    quiet = TIP_CLI.replace("    return 0\n", "").replace(" -> int", "")
+    assert "def test_runs(bill):\n    main(['--bill', str(bill), '--tip', '15'])\n" in returned_exit_codes(tests, quiet)
+    two = tests.replace("code == 0", "code == 2")
+    assert returned_exit_codes(two, TIP_CLI) == two  # argparse does exit with 2 on bad arguments
+
+
 def test_a_test_file_without_a_test_is_refused():
     """HumanEval/16: a salvaged reply whose only test was one endless line left the imports alone."""
     source = "def count(text: str) -> int:\n    return len(set(text.lower()))\n"

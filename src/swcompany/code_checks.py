@@ -306,7 +306,7 @@ _NO_VALUE = frozenset({"None", "NoReturn", "Never", "Iterator", "Iterable", "Gen
                        "AsyncIterable", "AsyncGenerator"})
 
 
-def _returns_a_value(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def returns_a_value(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A ``return <value>`` or a ``yield`` in the function's own body (nested functions aside)."""
     stack: list[ast.AST] = list(func.body)
     while stack:
@@ -414,7 +414,7 @@ def missing_returns(code: str, interface: str = "") -> list[str]:
             continue
         head = annotation.strip("'\" ").split("[")[0].split(".")[-1]
         body = _without_docstring(func.body)
-        if head in _NO_VALUE or is_stub(func) or (body and isinstance(body[-1], ast.Raise)) or _returns_a_value(func):
+        if head in _NO_VALUE or is_stub(func) or (body and isinstance(body[-1], ast.Raise)) or returns_a_value(func):
             continue
         problems.append(f"{func.name} is declared to return {annotation} but never returns a value (does it print "
                         "instead?): return the result, and let only the command-line module print")

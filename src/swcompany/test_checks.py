@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .code_checks import (
-    defined_names, insert_imports, is_main_guard, parse_or_none, undefined_names, undefined_names_at,
+    defined_names, insert_imports, is_main_guard, parse_or_none, returns_a_value, undefined_names, undefined_names_at,
 )
 
 
@@ -307,6 +307,14 @@ def _expected_exit_code(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str)
     return None, None
 
 
+_HELP_FLAGS = ("-h", "--help", "--version")
+
+
+def _asks_for_help(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """The test (its parametrize rows included) names ``--help`` or ``--version`` somewhere."""
+    return any(isinstance(n, ast.Constant) and n.value in _HELP_FLAGS for n in ast.walk(func))
+
+
 def returned_exit_codes(test_code: str, source: str) -> str:
     """``with pytest.raises(SystemExit) as e: main([...])`` then ``assert e.value.code == 1``, where
     ``main`` returns its exit code and never raises ``SystemExit``, becomes ``assert main([...]) == 1``.
@@ -321,7 +329,7 @@ def returned_exit_codes(test_code: str, source: str) -> str:
     exits = exit_behaviour(source)
     if tree is None or exits == "any":
         return test_code
-    functions = {n.name for n in (parse_or_none(source) or ast.Module(body=[], type_ignores=[])).body
+    functions = {n.name: returns_a_value(n) for n in (parse_or_none(source) or ast.Module(body=[], type_ignores=[])).body
                  if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     edits: list[tuple[int, int, str]] = []  # (first line, last line, replacement) 1-based, inclusive
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
@@ -340,11 +348,14 @@ def returned_exit_codes(test_code: str, source: str) -> str:
             uses = [n for n in ast.walk(func) if isinstance(n, ast.Name) and n.id == name and n is not item.optional_vars]
             if name and len(uses) != (1 if check else 0):
                 continue  # the test reads the exception otherwise: leave it
-            if exits == "argparse" and (code is None or code in ARGPARSE_EXIT_CODES):
-                continue  # argparse may well exit so
+            if exits == "argparse" and (code is None or code in ARGPARSE_EXIT_CODES) \
+                    and not (code == 0 and not _asks_for_help(func)):
+                continue  # argparse may well exit so (with 0 only for --help or --version)
             expected = f"== {code}" if code is not None else "!= 0"
             indent = " " * node.col_offset
-            edits.append((node.lineno, node.end_lineno or node.lineno, f"{indent}assert {ast.unparse(call)} {expected}"))
+            returns = functions[ast.unparse(call.func).split(".")[-1]]
+            text = f"{indent}assert {ast.unparse(call)} {expected}" if returns or code != 0 else f"{indent}{ast.unparse(call)}"
+            edits.append((node.lineno, node.end_lineno or node.lineno, text))
             if check is not None:
                 edits.append((check.lineno, check.end_lineno or check.lineno, ""))
     if not edits:
@@ -353,9 +364,12 @@ def returned_exit_codes(test_code: str, source: str) -> str:
     notes = []
     for first, last, text in sorted(edits, reverse=True):
         lines[first - 1:last] = [text] if text else []
-        if text:
+        if text.strip().startswith("assert "):
             notes.append(f"# swcompany: {text.strip().removeprefix('assert ')} expected, not SystemExit: the function "
                          "returns its exit code")
+        elif text:
+            notes.append(f"# swcompany: {text.strip()} expected to run, not to raise SystemExit: the function "
+                         "returns when it succeeds")
     return "\n".join([*reversed(notes), *lines]) + "\n"
 
 
