@@ -97,15 +97,18 @@ def _assigned_call(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, befo
     return node.value if node and _plain_call(node.value, _local_names(func)) else None  # type: ignore[return-value]
 
 
-_SETUP_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Import, ast.ImportFrom)
-MAX_SETUP_LINES = 8
+# An earlier assert of the test passed (pytest stops at the first failing one): a true fact about
+# the object, shown as it is (the roman numeral tests: eight checks on `converter` before `CXIX`).
+_SETUP_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Import, ast.ImportFrom, ast.Assert)
+MAX_SETUP_LINES = 12
 _PLAIN_FIXTURES = {"tmp_path"}  # a folder: the model needs to know nothing of it
 
 
 def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert, hidden: str | None = None) -> str | None:
     """The statements a test runs before ``node``, when they are a few plain steps (no loop, branch,
-    ``with``, other assert, or fixture it uses but ``tmp_path``): what the model needs to work a
-    method's result out (``tm = TaskManager(db)``, ``tm.add_task("milk")``, then ``tm.view_tasks()``).
+    ``with``, or fixture it uses but ``tmp_path``; earlier asserts, which passed, are kept): what the
+    model needs to work a method's result out (``tm = TaskManager(db)``, ``tm.add_task("milk")``,
+    then ``tm.view_tasks()``).
     The assignment of ``hidden`` (the name holding the expected value) is left out: the question
     shows neither answer."""
     if func.decorator_list or node not in func.body:
@@ -247,15 +250,23 @@ _RESULT = re.compile(r"Result:\**\s*`*([^`\n]+?)`*\**\s*\.?\s*$", re.M)
 _SAYS = re.compile(r"(?:is|returns|return|outputs|be|equals|gives)\s*:?\s*\**`([^`\n]+)`")
 
 
+_BOXED = re.compile(r"\\boxed\{(?:\\text\{)?([^{}\n]+)\}")
+_BARE_WORD = re.compile(r"[A-Za-z]\w*")
+
+
 def hand_value(reply: str) -> tuple[bool, object]:
-    """The value a hand-check reply arrives at: its ``Result:`` line, else the last "is `x`"."""
-    results = _RESULT.findall(reply)
-    candidates = [results[-1]] if results else []
+    """The value a hand-check reply arrives at: its ``Result:`` line, else its last ``\\boxed{x}``
+    (how Qwen ends a worked answer: the roman numeral check ended "is \\(\\boxed{119}\\)"), else
+    the last "is `x`". A bare word is a string (``Result: CXCIX``)."""
+    candidates = [found[-1] for found in (_RESULT.findall(reply), _BOXED.findall(reply)) if found]
     candidates += list(reversed(_SAYS.findall(reply)))[:1]
     for text in candidates:
-        ok, value = _parse_literal(text.strip().strip("*").strip().rstrip(".").strip())
+        text = text.strip().strip("*").strip().rstrip(".").strip()
+        ok, value = _parse_literal(text)
         if ok:
             return True, value
+        if _BARE_WORD.fullmatch(text):
+            return True, text
     return False, None
 
 
