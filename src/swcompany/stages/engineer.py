@@ -32,6 +32,17 @@ def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, w
     return ctx.messages("engineer", prd=prd, design=design, file=spec, dependencies=deps)
 
 
+def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, problem: str) -> str:
+    """``spec``'s file written again from scratch: the engineer's own prompt and gates, plus
+    ``problem`` (what the earlier version got wrong). For a small model that, asked to edit a
+    file, sends it back unchanged. Raises ``ModelOutputError`` when no usable file comes back."""
+    written = {d: ctx.read(d) for d in spec.depends_on if ctx.exists(d)}
+    messages = file_messages(ctx, prd, design, spec, written)
+    messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
+    return ctx.gateway.ask_file(ctx.stage, messages, spec.path, check=code_check(design, spec, written, first_write=False),
+                                transform=lambda code: repair_code(code, written, spec.path))
+
+
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
     """Files recorded as done whose bytes on disk still match the record."""
     done: dict[str, str] = {}

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
-from ..code_checks import add_missing_imports, code_check, docstring_holders, module_name, parse_or_none, repair_code
+from ..code_checks import add_missing_imports, docstring_holders, module_name, parse_or_none
 from ..test_checks import fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
@@ -29,8 +29,9 @@ from ..pytest_output import files_in_traceback, focus_failures, trim_failures
 from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
-from .engineer import file_messages
+from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader
+from .run_check import check_run_command
 from .hand_checks import corrected, failed_checks, hand_value, verdict
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -42,6 +43,7 @@ MAX_FIX_CONTEXT_CHARS = 60_000
 class QAProgress(BaseModel):
     """Where the QA stage is, so a resume neither rewrites tests nor repeats fix rounds."""
 
+    run_checked: bool = False  # the design's run command tried (and mended) before the tests
     tests_written: bool = False
     test_files: list[str] = Field(default_factory=list)
     unwritten: list[str] = Field(default_factory=list)  # test files the model never got right, and why
@@ -215,15 +217,10 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     Seen on the 1.5B model (HumanEval/108): the hand checks were right three times out of three
     ("`count_nums([-1, 11, -11])` must return 1"), the fix rounds were told so, and sent
     solution.py back unchanged twice. A rewrite that makes things worse is undone like any fix."""
-    written = {d: ctx.read(d) for d in spec.depends_on if ctx.exists(d)}
-    messages = file_messages(ctx, prd, design, spec, written)
-    messages[-1] = {**messages[-1], "content": messages[-1]["content"] + (
-        f"\nAn earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
-        + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.\n")}
+    problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
+               + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
     try:
-        content = ctx.gateway.ask_file(ctx.stage, messages, spec.path,
-                                       check=code_check(design, spec, written, first_write=False),
-                                       transform=lambda code: repair_code(code, written, spec.path))
+        content = write_afresh(ctx, prd, design, spec, problem)
     except ModelOutputError:
         return None
     if content.strip() == ctx.read(spec.path).strip():
@@ -254,15 +251,22 @@ def run(ctx: StageContext) -> StageResult:
         return StageResult(commit=False, status="skipped")
     prd, design = ctx.load_prd(), ctx.load_design()
     progress = ctx.progress(QAProgress)
-    if not progress.tests_written:
-        progress.test_files = write_tests(ctx, prd, design, progress.unwritten)
-        progress.tests_written = True
-        ctx.save_progress(progress)
     mode = ctx.settings.sandbox
     if (warning := sandbox_warning(mode)):
         ctx.emit(Event("info", "", warning))  # a line of its own, in every output mode but --quiet
     python, install_error = project_python(ctx.root, design.dependencies, ctx.settings.install_deps,
                                            ctx.settings.test_timeout, mode=mode)
+    if not progress.run_checked and not install_error:
+        # Before the tests: they are written against the code the command runs.
+        if (note := check_run_command(ctx, prd, design, python)) is not None:
+            progress.fix_notes.append(note)
+            ctx.commit(FIX_STEP, f"qa: run command checked\n\n{note}")
+        progress.run_checked = True
+        ctx.save_progress(progress)
+    if not progress.tests_written:
+        progress.test_files = write_tests(ctx, prd, design, progress.unwritten)
+        progress.tests_written = True
+        ctx.save_progress(progress)
 
     def run_tests():
         """The tests and the docstring examples the code has now (a fix may add or remove some)."""
@@ -404,7 +408,8 @@ def plans(settings: Settings) -> list[CallPlan]:
         return []
     return [CallPlan("test files", (2, settings.max_files), (1_500, 5_000), (400, 2_000)),
             CallPlan("fix rounds", (0, settings.fix_rounds), (3_000, 15_000), (1_000, 5_000)),
-            CallPlan("hand checks", (0, 3 * settings.fix_rounds), (500, 1_500), (200, 700))]
+            CallPlan("hand checks", (0, 3 * settings.fix_rounds), (500, 1_500), (200, 700)),
+            CallPlan("run command", (0, 1), (1_000, 4_000), (400, 3_000))]
 
 
 STAGE = BuiltinStage(

@@ -1,0 +1,140 @@
+"""The design's run command, tried once before QA writes its tests.
+
+The command a user is told to type first must work: generated code that does not run is the
+first thing they would meet. Seen on the 1.5B model: the tip calculator's design said
+``--tip 15%`` and its CLI parsed ``--tip`` as a float (exit 2, "invalid float value"); the todo
+app's CLI crashed building its parser (``core.add_task``, a method, not a function); the
+key-value store passed a ``Config`` object where a path was wanted (TypeError). QA's tests are
+written against the code, so the command is mended before them: a usage error or a traceback
+in the project's own code has the engineer write that file again, with the command and what it
+printed; the new file is kept only if the command then works, else the old one comes back.
+
+Only a plain ``python -m module args`` or ``python file.py args`` is run (no shell), with stdin
+closed, in the QA sandbox, time-bounded. A timeout (an interactive program) or a missing data
+file (``input.csv``) is not the code's fault and decides nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..artifacts import PRD, Design
+from ..code_checks import design_modules
+from ..errors import ModelOutputError
+from ..sandbox import run_sandboxed
+from .base import StageContext
+from .engineer import write_afresh
+
+RUN_TIMEOUT = 20.0
+_SHELL = re.compile(r"[|<>;&`$]")
+_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+', re.M)
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", re.M)
+# What a missing input file or a closed stdin raises: the command's data, not the code.
+_NOT_THE_CODE = {"FileNotFoundError", "PermissionError", "IsADirectoryError", "NotADirectoryError", "EOFError",
+                 "KeyboardInterrupt", "OSError"}
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """The run command failed because of ``path``: ``what`` says how (one line)."""
+
+    path: str
+    what: str
+    output: str = ""
+
+
+def command_argv(how_to_run: str) -> list[str] | None:
+    """``python -m pkg.cli --help`` -> its words; None for anything else (a shell line, a pipe,
+    another program). A leading ``cd somewhere &&`` is dropped."""
+    parts = [part.strip() for part in how_to_run.strip().split("&&")]
+    if len(parts) > 1 and not all(part.startswith("cd ") for part in parts[:-1]):
+        return None
+    command = parts[-1]
+    if not command or "\n" in command or _SHELL.search(command):
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if len(words) < 2 or words[0] not in ("python", "python3"):
+        return None
+    if words[1] == "-m" and len(words) > 2 or words[1].endswith(".py"):
+        return words
+    return None
+
+
+def entry_file(design: Design, argv: list[str]) -> str | None:
+    """The design file the command starts: ``-m pkg.cli`` -> ``pkg/cli.py`` (or a package's ``__main__``)."""
+    if argv[1] != "-m":
+        return argv[1] if any(f.path == argv[1] for f in design.files) else None
+    modules = design_modules(design)
+    path = modules.get(f"{argv[2]}.__main__") or modules.get(argv[2])
+    return path if path and not path.endswith("__init__.py") else None  # a package without __main__ cannot run
+
+
+def run_failure(design: Design, root: str, argv: list[str], exit_code: int | None, timed_out: bool,
+                output: str) -> RunFailure | None:
+    """Why the run went wrong in a way the code can mend, or None (it worked, or it is not the code's fault)."""
+    if timed_out or exit_code in (0, None):
+        return None
+    tail = [line for line in output.strip().splitlines() if line.strip()]
+    last = tail[-1].strip() if tail else ""
+    if exit_code == 2 and re.search(r"^usage:", output, re.M) and "error:" in output:
+        path = entry_file(design, argv)
+        return RunFailure(path, f"exit 2, {last}") if path else None
+    exceptions = _EXCEPTION.findall(output)
+    if not exceptions or exceptions[-1].split(".")[-1] in _NOT_THE_CODE:
+        return None
+    prefix = root.rstrip("/") + "/"
+    paths = {f.path for f in design.files}
+    frames = [found[len(prefix):] for found in _FRAME.findall(output) if found.startswith(prefix)]
+    own = [frame for frame in frames if frame in paths]
+    return RunFailure(own[-1], last) if own else None
+
+
+def try_run_command(ctx: StageContext, design: Design, python: str, argv: list[str]) -> RunFailure | None:
+    """Run the command with the project's interpreter in the QA sandbox, on a scratch copy of the
+    design's files (what it writes, a ``todo.db``, must not land in the workspace); why it failed."""
+    with tempfile.TemporaryDirectory(prefix="swcompany-run-") as scratch:
+        root = Path(scratch).resolve()
+        for spec in design.files:
+            if ctx.exists(spec.path):
+                (root / spec.path).parent.mkdir(parents=True, exist_ok=True)
+                (root / spec.path).write_text(ctx.read(spec.path), encoding="utf-8")
+        roots = [str(root)] + ([str(root / "src")] if (root / "src").is_dir() else [])
+        extra = {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1"}
+        run = run_sandboxed([python, *argv[1:]], root, timeout=RUN_TIMEOUT, extra_env=extra, mode=ctx.settings.sandbox)
+    failure = run_failure(design, str(root), argv, run.exit_code, run.timed_out, run.output)
+    return RunFailure(failure.path, failure.what, run.output) if failure else None
+
+
+def check_run_command(ctx: StageContext, prd: PRD, design: Design, python: str) -> str | None:
+    """Run the design's command; if the code broke it, have the engineer write the file again.
+    Returns a note for the QA report when something was tried, else None. Writes, never commits."""
+    argv = command_argv(design.how_to_run)
+    if argv is None or (failure := try_run_command(ctx, design, python, argv)) is None:
+        return None
+    command, spec = shlex.join(argv), design.file(failure.path)
+    ctx.info(f"run command `{command}` failed ({failure.what[:160]}); {failure.path} is written again")
+    output = "\n".join(failure.output.strip().splitlines()[-25:])
+    problem = (f"The project's run command `{command}` fails; it printed:\n```\n{output}\n```\n"
+               f"Write {failure.path} again, from scratch, so that this command works.")
+    before = ctx.read(failure.path)
+    try:
+        content = write_afresh(ctx, prd, design, spec, problem)
+    except ModelOutputError as exc:
+        return (f"before the tests: the run command `{command}` failed ({failure.what}); writing {failure.path} "
+                f"again failed: {exc.message[:200]}")
+    ctx.write(failure.path, content)
+    if try_run_command(ctx, design, python, argv) is None:
+        ctx.info("the run command works now")
+        return f"before the tests: the run command `{command}` failed ({failure.what}); {failure.path} was written again"
+    ctx.write(failure.path, before)
+    ctx.info(f"the run command still fails; the earlier {failure.path} is kept")
+    return (f"before the tests: the run command `{command}` failed ({failure.what}); {failure.path} written again "
+            "still failed, so the earlier version is kept")
