@@ -50,6 +50,8 @@ def test_a_usage_error_or_a_traceback_in_the_projects_code_is_the_codes_failure(
     assert run_failure(DESIGN_MODEL, ROOT, argv, None, True, "") is None  # an interactive program: no verdict
     assert run_failure(DESIGN_MODEL, ROOT, argv, 0, False, "usage: x\nerror: y") is None
     assert run_failure(DESIGN_MODEL, ROOT, argv, 1, False, "Error: no tasks\n") is None  # its own message
+    custom = crash.replace("TypeError: expected str, bytes or os.PathLike object, not Config", "todo.storage.BadTitle: ''")
+    assert run_failure(DESIGN_MODEL, ROOT, argv, 1, False, custom) == RunFailure("todo/storage.py", "todo.storage.BadTitle: ''")
     elsewhere = crash.replace(f"{ROOT}/todo/", "/usr/lib/python3.11/")
     assert run_failure(DESIGN_MODEL, ROOT, argv, 1, False, elsewhere) is None
 

@@ -33,7 +33,8 @@ from .engineer import write_afresh
 RUN_TIMEOUT = 20.0
 _SHELL = re.compile(r"[|<>;&`$]")
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+', re.M)
-_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b", re.M)
+_TRACEBACK = "Traceback (most recent call last):"
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 # What a missing input file or a closed stdin raises: the command's data, not the code.
 _NOT_THE_CODE = {"FileNotFoundError", "PermissionError", "IsADirectoryError", "NotADirectoryError", "EOFError",
                  "KeyboardInterrupt", "OSError"}
@@ -77,6 +78,17 @@ def entry_file(design: Design, argv: list[str]) -> str | None:
     return path if path and not path.endswith("__init__.py") else None  # a package without __main__ cannot run
 
 
+def _raised(output: str) -> str | None:
+    """The exception class the last traceback in ``output`` ends with (its first unindented line)."""
+    if _TRACEBACK not in output:
+        return None
+    for line in output.rsplit(_TRACEBACK, 1)[1].splitlines():
+        if line and not line[0].isspace():
+            found = _EXCEPTION_LINE.match(line)
+            return found.group(1) if found else None
+    return None
+
+
 def run_failure(design: Design, root: str, argv: list[str], exit_code: int | None, timed_out: bool,
                 output: str) -> RunFailure | None:
     """Why the run went wrong in a way the code can mend, or None (it worked, or it is not the code's fault)."""
@@ -87,8 +99,8 @@ def run_failure(design: Design, root: str, argv: list[str], exit_code: int | Non
     if exit_code == 2 and re.search(r"^usage:", output, re.M) and "error:" in output:
         path = entry_file(design, argv)
         return RunFailure(path, f"exit 2, {last}") if path else None
-    exceptions = _EXCEPTION.findall(output)
-    if not exceptions or exceptions[-1].split(".")[-1] in _NOT_THE_CODE:
+    raised = _raised(output)
+    if raised is None or raised.split(".")[-1] in _NOT_THE_CODE:
         return None
     prefix = root.rstrip("/") + "/"
     paths = {f.path for f in design.files}
