@@ -250,6 +250,20 @@ def test_each_generated_test_runs_in_its_own_folder():
     assert not Path("workspace/t/todo.db").exists()
 
 
+def test_a_main_called_without_arguments_reads_an_empty_command_line_not_pytests():
+    """The 1.5B word counter: tests called `main()`, argparse read pytest's own `-q --junitxml=...`,
+    and the fix round added `-q`, `-p` and `--junitxml` options to the CLI."""
+    bare = ("import pytest\nfrom todo import cli\n\n\ndef test_no_command(capsys):\n    with pytest.raises(SystemExit):\n"
+            "        cli.main()\n    assert 'the following arguments are required: cmd' in capsys.readouterr().err\n\n\n"
+            "def test_list(monkeypatch, capsys):\n"
+            "    monkeypatch.setattr('sys.argv', ['todo', 'list'])\n    assert cli.main() == 0\n")
+    scenario = Scenario(tests={**TESTS, "tests/test_todo_cli.py": bare})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert report(Path("workspace/t"))["passed"] == 3
+
+
 SHOUT = "\n\ndef shout(text):\n    \"\"\"Upper case, with a bang.\n\n    >>> shout('hi')\n    'HI!'\n    \"\"\"\n    return text.upper(){}\n"
 
 
