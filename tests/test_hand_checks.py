@@ -288,3 +288,28 @@ def test_earlier_asserts_that_passed_are_part_of_the_setup_shown():
     assert (check.call, check.expected, check.actual) == ("converter.to_decimal('CXIX')", 199, 119)
     assert check.setup.startswith("converter = RomanNumeralConverter()\nassert converter.to_decimal('II') == 2\n")
     assert corrected(code, check) == code.replace("== 199", "== 119")
+
+
+def test_a_plain_fixture_of_the_file_is_shown_inline_and_the_full_values_read():
+    """The 1.5B word counter: `tmp_file` wrote three lines, `count_words(tmp_file)` found 'again' too,
+    and the test forgot it; pytest's full assertion values (verbosity_assertions=2) are read."""
+    code = ("import os\nimport pytest\nfrom words.core import count_words\n\n@pytest.fixture\ndef tmp_file(tmp_path):\n"
+            "    file_path = os.path.join(tmp_path, 'sample.txt')\n    with open(file_path, 'w', encoding='utf-8') as file:\n"
+            "        file.write('Hello world\\nHello again\\nHello world\\n')\n    return file_path\n\n"
+            "def test_ac1_count_words(tmp_file):\n    word_count = count_words(tmp_file)\n"
+            "    assert word_count == {'hello': 3, 'world': 2}\n\n"
+            "@pytest.fixture(params=[1, 2])\ndef n(request):\n    return request.param\n\n"
+            "def test_n(n):\n    assert count_words(n) == {}\n")
+    output = ("____ test_ac1_count_words ____\n\ntmp_file = '/tmp/pytest-of-root/pytest-989/test_ac1_count_words0/sample.txt'\n\n"
+              ">       assert word_count == {'hello': 3, 'world': 2}\nE       AssertionError: assert {'hello': 3, 'world': 2, "
+              "'again': 1} == {'hello': 3, 'world': 2}\nE         \nE         Common items:\n\n"
+              "/tmp/x/tests/test_words_core.py:14: AssertionError\n"
+              "____ test_n[1] ____\n\n>       assert count_words(n) == {}\nE       AssertionError: assert {'a': 1} == {}\n\n"
+              "/tmp/x/tests/test_words_core.py:21: AssertionError\n")
+    [check] = failed_checks(output, "tests/test_words_core.py", code)  # a parametrized fixture is no plain one
+    assert (check.call, check.expected, check.actual) == ("word_count", {"hello": 3, "world": 2}, {"hello": 3, "world": 2, "again": 1})
+    assert check.setup == ("file_path = os.path.join(tmp_path, 'sample.txt')\n"
+                           "with open(file_path, 'w', encoding='utf-8') as file:\n"
+                           "    file.write('Hello world\\nHello again\\nHello world\\n')\n"
+                           "tmp_file = file_path\nword_count = count_words(tmp_file)")
+    assert corrected(code, check) == code.replace("== {'hello': 3, 'world': 2}", "== {'hello': 3, 'world': 2, 'again': 1}")

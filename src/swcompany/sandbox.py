@@ -400,7 +400,9 @@ def run_pytest(workspace: Path, python: str, *, timeout: float, output_cap: int 
     extra = {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
     if python == sys.executable:
         extra["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # our own plugins are not the project's
-    cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--color=no",
+    # Assertion values in full ("assert {'hello': 3, 'world': 2, 'again': 1} == ...", not "...2, 'again': 1}"):
+    # the hand checks and the fix rounds read them.
+    cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "-o", "verbosity_assertions=2", "--color=no",
            "--junitxml={report}", *pytest_args(doctest_files)]
     run = run_sandboxed(cmd, workspace, timeout=timeout, output_cap=output_cap, extra_env=extra, mode=mode,
                         report=True, pidfile=workspace / PIDFILE)

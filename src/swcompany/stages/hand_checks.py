@@ -104,26 +104,52 @@ MAX_SETUP_LINES = 12
 _PLAIN_FIXTURES = {"tmp_path"}  # a folder: the model needs to know nothing of it
 
 
-def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert, hidden: str | None = None) -> str | None:
+def plain_fixtures(tree: ast.Module) -> dict[str, list[str]]:
+    """The test file's own fixtures a question can show inline: ``@pytest.fixture`` functions taking
+    at most ``tmp_path``, a few plain steps (writing a file included) ending in ``return value``;
+    name -> their lines, the return becoming ``name = value``. The word counter's tests read a
+    ``tmp_file`` fixture that wrote "Hello world\\nHello again\\nHello world\\n"."""
+    found: dict[str, list[str]] = {}
+    for node in tree.body:
+        marks = [d for d in getattr(node, "decorator_list", []) if ast.unparse(d).split("(")[0].endswith("fixture")]
+        if not isinstance(node, ast.FunctionDef) or not marks or any(isinstance(d, ast.Call) and d.keywords for d in marks):
+            continue
+        body = node.body[1:] if node.body and isinstance(node.body[0], ast.Expr) and \
+            isinstance(node.body[0].value, ast.Constant) else node.body
+        if {a.arg for a in node.args.args} - _PLAIN_FIXTURES or not body or not isinstance(body[-1], ast.Return) \
+                or body[-1].value is None:
+            continue
+        steps = body[:-1]
+        if all(isinstance(s, (*_SETUP_STATEMENTS, ast.With)) for s in steps) and not any(
+                isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) for s in steps for n in ast.walk(s)):
+            found[node.name] = [ast.unparse(s) for s in steps] + [f"{node.name} = {ast.unparse(body[-1].value)}"]
+    return found
+
+
+def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert, hidden: str | None = None,
+                  fixtures: dict[str, list[str]] | None = None) -> str | None:
     """The statements a test runs before ``node``, when they are a few plain steps (no loop, branch,
-    ``with``, or fixture it uses but ``tmp_path``; earlier asserts, which passed, are kept): what the
-    model needs to work a method's result out (``tm = TaskManager(db)``, ``tm.add_task("milk")``,
-    then ``tm.view_tasks()``).
+    ``with``, or fixture it uses but ``tmp_path`` and the file's plain ones, shown inline; earlier
+    asserts, which passed, are kept): what the model needs to work a method's result out
+    (``tm = TaskManager(db)``, ``tm.add_task("milk")``, then ``tm.view_tasks()``).
     The assignment of ``hidden`` (the name holding the expected value) is left out: the question
     shows neither answer."""
+    fixtures = fixtures or {}
     if func.decorator_list or node not in func.body:
         return None
     before = func.body[:func.body.index(node)]
     if before and isinstance(before[0], ast.Expr) and isinstance(before[0].value, ast.Constant):
         before = before[1:]  # the docstring
     used = {n.id for s in [*before, node] for n in ast.walk(s) if isinstance(n, ast.Name)}
-    if ({a.arg for a in func.args.args} - _PLAIN_FIXTURES) & used:
+    params = [a.arg for a in func.args.args]
+    if (set(params) - _PLAIN_FIXTURES - fixtures.keys()) & used:
         return None
     before = [s for s in before if not (isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == hidden
                                                                          for t in s.targets))]
     if not all(isinstance(s, _SETUP_STATEMENTS) for s in before):
         return None
-    lines = [ast.unparse(s) for s in before]
+    lines = [line for name in params if name in used and name in fixtures for line in fixtures[name]]
+    lines += [ast.unparse(s) for s in before]
     return "\n".join(lines) if sum(len(line.splitlines()) for line in lines) <= MAX_SETUP_LINES else None
 
 
@@ -195,20 +221,23 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
 
 
 def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert,
-              where: tuple[str, str] | None, actual: object, hidden: str | None) -> tuple[str, bool, str] | None:
+              where: tuple[str, str] | None, actual: object, hidden: str | None,
+              fixtures: dict[str, list[str]]) -> tuple[str, bool, str] | None:
     """(the call to ask about, whether it is self-contained, the setup lines it needs), or None."""
     if _plain_call(computed, _local_names(func)):
         return ast.unparse(computed), True, ""
     if isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, node.lineno)) is not None:
         return ast.unparse(held), True, ""
-    if (setup := _setup_before(func, node, hidden)) is not None and isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
+    if (setup := _setup_before(func, node, hidden, fixtures)) is not None and \
+            isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
         return ast.unparse(computed), True, setup  # `tm.view_tasks()` after `tm = TaskManager(...)`
     if where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
         return where[1], False, ""  # a parametrized row: pytest shows the call with its values
     return None
 
 
-def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> FailedCheck | None:
+def _check_in_block(block: str, test: str, line: int, tree: ast.Module,
+                    fixtures: dict[str, list[str]]) -> FailedCheck | None:
     func = _enclosing_test(tree, line)
     node = _assert_at(func, line) if func else None
     if func is None or node is None:
@@ -221,7 +250,7 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module) -> Faile
     sides = [node.test.left, node.test.comparators[0]] if isinstance(node.test, ast.Compare) else []
     holder = next((side.id for side in sides if side is not computed and isinstance(side, ast.Name)
                    and _held_literal(func, side.id, line) is not None), None)
-    question = _question(computed, func, node, where, actual, holder)
+    question = _question(computed, func, node, where, actual, holder, fixtures)
     if question is None:
         return None
     call, self_contained, setup = question
@@ -234,12 +263,13 @@ def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedChe
     tree = parse_or_none(test_code)
     if tree is None:
         return []
-    headers = list(_BLOCK.finditer(output))
+    headers, fixtures = list(_BLOCK.finditer(output)), plain_fixtures(tree)
     found: list[FailedCheck] = []
     for i, header in enumerate(headers):
         block = output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
         location = next((m for m in _LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
-        if location and (check := _check_in_block(block, header.group(1).split("[")[0], int(location.group(2)), tree)):
+        if location and (check := _check_in_block(block, header.group(1).split("[")[0], int(location.group(2)), tree,
+                                                  fixtures)):
             found.append(check)
         if len(found) == MAX_CHECKS:
             break
