@@ -313,3 +313,29 @@ def test_a_plain_fixture_of_the_file_is_shown_inline_and_the_full_values_read():
                            "    file.write('Hello world\\nHello again\\nHello world\\n')\n"
                            "tmp_file = file_path\nword_count = count_words(tmp_file)")
     assert corrected(code, check) == code.replace("== {'hello': 3, 'world': 2}", "== {'hello': 3, 'world': 2, 'again': 1}")
+
+
+def test_the_other_failing_files_are_checked_by_hand_too(fake_model):
+    """The 1.5B password generator: `validate_password('12345678') == True` (it is False) sat in the
+    third failing test file; the one round went to the CLI's tests and found nothing to change."""
+    cli_test = ("from todo import cli\n\n\ndef test_list(tmp_path):\n    assert cli.main(['--db', str(tmp_path / 'x'), 'list']) == 1\n")
+    asked = []
+
+    def hand_check(req):
+        asked.append(req.text)
+        return "Result: 15" if "storage.tip(100, 15)" in req.text else "I cannot tell."
+
+    scenario = Scenario(code=TIP_CODE, tests={**TIP_TESTS, "tests/test_todo_cli.py": cli_test},
+                        overrides={"hand_check": hand_check})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+        fixes = [r.text for r in server.calls() if "You fix failing tests" in r.system]
+    assert proc.returncode == 5, proc.stderr  # the CLI's test is wrong, and nothing mends it
+    assert any("storage.tip(100, 15)" in text for text in asked)
+    assert "tests/test_todo_cli.py::test_list" in fixes[0]  # the round's focus: the first failing file
+    ws = Path("workspace/t")
+    assert "    assert storage.tip(100, 15) == 15.0\n" in (ws / "tests/test_todo_storage.py").read_text()
+    r = json.loads((ws / "docs/qa_report.json").read_text())
+    assert r["fix_notes"][0].startswith("round 1: test values corrected by hand check: test_tip: `storage.tip(100, 15)` is `15.0`")
+    assert "tests/test_todo_storage.py" in r["fixed_files"]
+    assert (r["passed"], r["failed"]) == (2, 1)

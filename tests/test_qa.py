@@ -323,7 +323,8 @@ def test_fix_rounds_whose_replies_stay_unusable_end_with_the_report_not_exit_4()
 
 def test_a_fix_that_sends_the_files_back_unchanged_is_asked_once_more_then_the_rounds_stop():
     """Seen on the 1.5B model (HumanEval/0): three rounds sent the files back unchanged, each explaining a
-    bug that was not there; four minutes, the same failure."""
+    bug that was not there; four minutes, the same failure. Each failing test file still gets its turn
+    (the password generator's wrong test values sat in a file no round reached): here two."""
     def unchanged(req):
         return "Explanation: the function is wrong.\n\n### todo/storage.py\n" + fenced(BUGGY_STORAGE)
 
@@ -333,14 +334,19 @@ def test_a_fix_that_sends_the_files_back_unchanged_is_asked_once_more_then_the_r
         asks = [r for r in server.calls() if "You fix failing tests" in r.system]
     assert "Your reply changes nothing: todo/storage.py is exactly as before" in asks[1].text
     assert asks[1].body["temperature"] == 0.8 != asks[0].body.get("temperature")  # its greedy answer would repeat
-    assert scenario.counts["fix"] == 2  # not three rounds of three asks
+    assert "tests/test_todo_storage.py::test_add_then_list" not in asks[0].text  # round 1: the CLI's tests
+    assert "tests/test_todo_storage.py::test_add_then_list" in asks[2].text  # round 2: the other failing file
+    assert scenario.counts["fix"] == 4  # two files, two asks each; not three rounds of three asks
     assert proc.returncode == 5, proc.stderr
-    assert "after 1 fix round (stopped: the model found nothing to change)" in proc.stderr
+    assert "fix round 1: the model sent the files back unchanged; the next round turns to tests/test_todo_storage.py" in proc.stderr
+    assert "after 2 fix rounds (stopped: the model found nothing to change)" in proc.stderr
     assert "hint: a stronger model may find a fix: swcompany resume" in proc.stderr
     ws = Path("workspace/t")
     r = report(ws)
-    assert (r["verdict"], r["rounds_used"], r["no_fix_found"]) == ("failed", 1, True)
-    assert r["fix_notes"] == ["round 1: nothing changed; the model's fix sent todo/storage.py back unchanged twice, "
+    assert (r["verdict"], r["rounds_used"], r["no_fix_found"]) == ("failed", 2, True)
+    assert r["fix_notes"] == ["round 1: nothing changed; the model's fix sent todo/storage.py back unchanged twice; "
+                              "the next round turns to tests/test_todo_storage.py",
+                              "round 2: nothing changed; the model's fix sent todo/storage.py back unchanged twice, "
                               "so the rounds stop here"]
     assert "The fix rounds took less than a minute; they **stopped because the model found nothing to change**" in \
         (ws / "docs/qa_report.md").read_text()

@@ -46,6 +46,12 @@ MAX_SHOWN_FAILURES = 3
 MAX_SUMMARY_LINES = 10
 
 
+def failing_files(output: str) -> list[str]:
+    """The test files pytest's short summary names as failing, in its order."""
+    summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
+    return list(dict.fromkeys(m.group(1).lstrip("./") for m in _SUMMARY_LINE.finditer(summary)))
+
+
 def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) -> tuple[str | None, str]:
     """(a failing test file, the trimmed failures of that file only): the one ``tried`` (earlier
     rounds' choices) names least often, first in pytest's order on a tie, so rounds take turns
@@ -56,8 +62,8 @@ def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) ->
     failures at a time keep the question, the reply and the round small. ``None`` and the
     whole trimmed output when no file can be told (a crash before the summary).
     """
+    failing = failing_files(output)
     summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
-    failing = list(dict.fromkeys(m.group(1).lstrip("./") for m in _SUMMARY_LINE.finditer(summary)))
     if not failing:
         return None, trim_failures(output, limit)
     target = min(failing, key=lambda path: list(tried).count(path))

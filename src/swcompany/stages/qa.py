@@ -25,7 +25,7 @@ from ..test_checks import fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
-from ..pytest_output import files_in_traceback, focus_failures, trim_failures
+from ..pytest_output import failing_files, files_in_traceback, focus_failures, trim_failures
 from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
@@ -167,41 +167,50 @@ class HandChecked:
     advice: list[str] = field(default_factory=list)  # for the fix round
     corrections: list[str] = field(default_factory=list)  # test values corrected in the file
     code_wrong: list[str] = field(default_factory=list)  # calls the code gets wrong, for a rewrite
+    corrected_files: list[str] = field(default_factory=list)  # the test files the corrections were written to
 
 
-def hand_check(ctx: StageContext, prd: PRD, design: Design, focus: str, output: str) -> HandChecked:
-    """Each failing value assertion of ``focus``
-    worked out by the model from the specification alone (``hand_checks``). A wrong expected
-    value is corrected in the test file (written, not yet committed) where it can be told apart,
-    else the fix round is told; a right one becomes advice that the code is wrong. A reply that
-    reaches no value decides nothing."""
-    spec = tested_module(design, focus)
+MAX_HAND_CHECKS = 6  # a round's questions over all failing files (each file at most hand_checks.MAX_CHECKS)
+
+
+def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str], output: str) -> HandChecked:
+    """Each failing value assertion of these test files (the round's focus first, then the other
+    failing ones: the password generator's wrong `validate_password('12345678') == True` sat in a
+    file no round had turned to) worked out by the model from the specification alone
+    (``hand_checks``). A wrong expected value is corrected in the test file (written, not yet
+    committed) where it can be told apart, else the fix round is told; a right one becomes
+    advice that the code is wrong. A reply that reaches no value decides nothing."""
     found = HandChecked()
-    if spec is None or not ctx.exists(focus):
-        return found
-    code = ctx.read(focus)
-    advice, corrections = found.advice, found.corrections
-    for check in failed_checks(output, focus, code):
-        messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup)
-        try:
-            readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
-        except ModelOutputError:
+    asked = 0
+    for path in files:
+        spec = tested_module(design, path)
+        if spec is None or not ctx.exists(path) or asked >= MAX_HAND_CHECKS:
             continue
-        decided = verdict(check, hand) if readable else None
-        if decided == "code" and (fixed := corrected(code, check)) is not None:
-            code = fixed
-            corrections.append(f"{check.test}: `{check.call}` is `{check.actual!r}` (worked out by hand from the "
-                               f"specification, as the code returns), not `{check.expected!r}` as the test expected")
-        elif decided == "code":
-            advice.append(f"`{check.call}` is `{check.actual!r}` (worked out by hand from the specification, as the "
-                          f"code returns), so {check.test} expecting `{check.expected!r}` is wrong: correct the test")
-        elif decided == "test":
-            advice.append(f"`{check.call}` must return `{check.expected!r}` (worked out by hand from the specification, "
-                          f"as {check.test} expects), but the code returns `{check.actual!r}`: the code is wrong there")
-            found.code_wrong.append(f"{'after `' + check.setup.replace(chr(10), '; ') + '`, ' if check.setup else ''}"
-                                    f"`{check.call}` must be `{check.expected!r}`; the earlier version gave `{check.actual!r}`")
-    if corrections:
-        ctx.write(focus, code)
+        code = ctx.read(path)
+        for check in failed_checks(output, path, code)[:MAX_HAND_CHECKS - asked]:
+            asked += 1
+            messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup)
+            try:
+                readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
+            except ModelOutputError:
+                continue
+            decided = verdict(check, hand) if readable else None
+            if decided == "code" and (fixed := corrected(code, check)) is not None:
+                code = fixed
+                found.corrections.append(f"{check.test}: `{check.call}` is `{check.actual!r}` (worked out by hand from "
+                                         f"the specification, as the code returns), not `{check.expected!r}` as the test expected")
+            elif decided == "code":
+                found.advice.append(f"`{check.call}` is `{check.actual!r}` (worked out by hand from the specification, as "
+                                    f"the code returns), so {check.test} expecting `{check.expected!r}` is wrong: correct the test")
+            elif decided == "test":
+                found.advice.append(f"`{check.call}` must return `{check.expected!r}` (worked out by hand from the "
+                                    f"specification, as {check.test} expects), but the code returns `{check.actual!r}`: "
+                                    "the code is wrong there")
+                found.code_wrong.append(f"{'after `' + check.setup.replace(chr(10), '; ') + '`, ' if check.setup else ''}"
+                                        f"`{check.call}` must be `{check.expected!r}`; the earlier version gave `{check.actual!r}`")
+        if code != ctx.read(path):
+            ctx.write(path, code)
+            found.corrected_files.append(path)
     return found
 
 
@@ -296,14 +305,14 @@ def run(ctx: StageContext) -> StageResult:
             report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
             break
         focus, failure = focus_failures(run_.output, tried=progress.focused)
-        checked = hand_check(ctx, prd, design, focus, run_.output) if focus else HandChecked()
+        others = [path for path in failing_files(run_.output) if path != focus]
+        checked = hand_check(ctx, prd, design, [focus, *others], run_.output) if focus else HandChecked()
         corrections = checked.corrections
         if corrections:
             # Wrong expected values corrected: committed and noted as part of this round, and the
             # round goes on with what still fails (often nothing: the code was right all along).
             progress.fix_notes.append(f"round {n}: test values corrected by hand check: " + "; ".join(corrections))
-            if focus and focus not in progress.fixed_files:
-                progress.fixed_files.append(focus)
+            progress.fixed_files += [path for path in checked.corrected_files if path not in progress.fixed_files]
             ctx.commit(FIX_STEP, f"qa: fix round {n}: test values corrected by hand check\n\n" + "\n".join(corrections))
             ctx.save_progress(progress)
             run_, counts, examples = run_tests()
@@ -329,9 +338,18 @@ def run(ctx: StageContext) -> StageResult:
                                            label=f"fix round {n}", what="fix", max_doublings=0)
         except NoFixFound as exc:
             module = tested_module(design, focus) if focus and checked.code_wrong else None
+            untried = [path for path in failing_files(run_.output) if path not in progress.focused]
             if module and (rewrite := rewritten(ctx, prd, design, module, checked.code_wrong)) is not None:
                 ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
                 reply = rewrite
+            elif untried:
+                # Another failing file has not had its turn (nor its hand checks as the focus): a new
+                # question, not a replay of this one, so the rounds go on with it.
+                progress.rounds_done = n
+                progress.fix_notes.append(f"round {n}: nothing changed; {exc}; the next round turns to {untried[0]}")
+                ctx.save_progress(progress)
+                ctx.info(f"fix round {n}: the model sent the files back unchanged; the next round turns to {untried[0]}")
+                continue
             else:
                 progress.rounds_done = n
                 progress.fix_notes.append(f"round {n}: nothing changed; {exc}, so the rounds stop here")
