@@ -186,7 +186,19 @@ def test_real_code_is_never_runaway():
         assert not any(runaway(text[:end]) for end in range(2000, len(text), 2000)), path
 
 
+def _unit_chain(units: list[str]) -> str:
+    """The 1.5B unit converter's core.py: an if/elif chain per unit, 6.2:1 under zlib at 2,000 characters."""
+    body = "def convert_length(value: float, from_unit: str, to_unit: str) -> float:\n"
+    for i, source in enumerate(units):
+        body += f"    {'if' if i == 0 else 'elif'} from_unit == '{source}':\n"
+        for j, target in enumerate(u for u in units if u != source):
+            body += f"        {'if' if j == 0 else 'elif'} to_unit == '{target}':\n            return value * {1.5 + i + j / 7:.4g}\n"
+        body += '        else:\n            raise ValueError("Invalid unit for conversion")\n'
+    return body + '    else:\n        raise ValueError("Invalid unit for conversion")\n'
+
+
 @pytest.mark.parametrize("text", [
+    _unit_chain(["meters", "kilometers", "feet", "inches", "miles", "yards"]),  # valid code, stopped three times at 6:1
     _lines(lambda i: f"    assert f({i}) == {i}", 20),  # a short table is fine
     _lines(lambda i: f"    '{chr(65 + i % 26)}{i}': lookup_{chr(97 + i % 26)}({i}),", 80),  # rows differing in names
     "import os\n" * 5,
