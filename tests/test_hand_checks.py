@@ -339,3 +339,97 @@ def test_the_other_failing_files_are_checked_by_hand_too(fake_model):
     assert r["fix_notes"][0].startswith("round 1: test values corrected by hand check: test_tip: `storage.tip(100, 15)` is `15.0`")
     assert "tests/test_todo_storage.py" in r["fixed_files"]
     assert (r["passed"], r["failed"]) == (2, 1)
+
+
+RAISES_TESTS = """import pytest
+from tips.core import calculate_tip
+
+def test_negative_tip():
+    bill_amount = 100.0
+    tip_percentage = -15.0
+    with pytest.raises(ValueError) as excinfo:
+        calculate_tip(bill_amount, tip_percentage, 2)
+    assert str(excinfo.value) == "Tip percentage cannot be negative."
+
+def test_literal():
+    with pytest.raises(ValueError):
+        calculate_tip(100.0, 15.0, -2)
+"""
+RAISES_OUTPUT = """________________ test_negative_tip _________________
+
+    def test_negative_tip():
+        bill_amount = 100.0
+        tip_percentage = -15.0
+>       with pytest.raises(ValueError) as excinfo:
+E       Failed: DID NOT RAISE <class 'ValueError'>
+
+/tmp/ws/tests/test_tips_core.py:7: Failed
+________________ test_literal _________________
+
+    def test_literal():
+>       with pytest.raises(ValueError):
+E       Failed: DID NOT RAISE ValueError
+
+/tmp/ws/tests/test_tips_core.py:12: Failed
+"""
+
+
+def test_a_call_that_never_raised_what_the_test_expects_is_asked_whether_it_must_fail():
+    """The 1.5B tip calculator: tests expecting ValueError for a negative tip from code that validates nothing."""
+    first, second = failed_checks(RAISES_OUTPUT, "tests/test_tips_core.py", RAISES_TESTS)
+    assert (first.call, first.raises, first.setup) == ("calculate_tip(bill_amount, tip_percentage, 2)", "ValueError",
+                                                       "bill_amount = 100.0\ntip_percentage = -15.0")
+    assert (second.call, second.raises, second.setup) == ("calculate_tip(100.0, 15.0, -2)", "ValueError", "")
+    assert verdict(first, "fails") == verdict(first, "Fails") == "test" and verdict(first, "completes") == "code"
+    assert verdict(first, 3) is None
+    assert corrected(RAISES_TESTS, first) == RAISES_TESTS.replace(
+        "    with pytest.raises(ValueError) as excinfo:\n        calculate_tip(bill_amount, tip_percentage, 2)\n"
+        "    assert str(excinfo.value) == \"Tip percentage cannot be negative.\"\n",
+        "    calculate_tip(bill_amount, tip_percentage, 2)\n")
+    assert first.fact() == ("after `bill_amount = 100.0; tip_percentage = -15.0`, `calculate_tip(bill_amount, tip_percentage, 2)` "
+                            "must raise ValueError; the earlier version completed normally")
+    assert hand_value("... so it must be rejected.\nResult: fails") == (True, "fails")
+
+
+VALIDATING_STORAGE = TIP_CODE["todo/storage.py"].replace(
+    "def add_task(db, title):\n", "def add_task(db, title):\n    if not title:\n        raise ValueError('empty title')\n")
+EMPTY_TITLE_TEST = ("import pytest\nfrom todo import storage\n\n\ndef test_empty_title(tmp_path):\n"
+                    "    with pytest.raises(ValueError):\n        storage.add_task(str(tmp_path / 'x.db'), '')\n")
+
+
+def test_a_call_that_must_fail_by_the_spec_has_the_module_written_afresh(fake_model):
+    asked, engineer_asks = [], []
+
+    def engineer(req):
+        engineer_asks.append(req.text)
+        path = re.search(r"Now write (\S+)\.\n", req.text).group(1)
+        return fenced(VALIDATING_STORAGE if "An earlier version of" in req.text else TIP_CODE[path])
+
+    scenario = Scenario(code=TIP_CODE, tests={"tests/test_todo_storage.py": EMPTY_TITLE_TEST},
+                        overrides={"hand_check": lambda req: asked.append(req.text) or "An empty title is invalid.\nResult: fails",
+                                   "engineer": engineer,
+                                   "fix": lambda req: "Explanation: fine.\n\n### todo/storage.py\n" + fenced(TIP_CODE["todo/storage.py"])})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "After these lines run:" not in asked[0]
+    assert "what happens when `storage.add_task(str(tmp_path / 'x.db'), '')` runs" in asked[0].lower()
+    assert "Result: completes`\nor `Result: fails`" in asked[0]
+    assert "- after `" not in engineer_asks[-1]
+    assert "`storage.add_task(str(tmp_path / 'x.db'), '')` must raise ValueError; the earlier version completed normally" \
+        in engineer_asks[-1]
+    assert "raise ValueError('empty title')" in Path("workspace/t/todo/storage.py").read_text()
+
+
+def test_a_call_that_completes_by_the_spec_loses_the_tests_expectation(fake_model):
+    scenario = Scenario(code=TIP_CODE, tests={"tests/test_todo_storage.py": EMPTY_TITLE_TEST},
+                        overrides={"hand_check": lambda req: "An empty title is stored like any other.\nResult: completes"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    text = Path("workspace/t/tests/test_todo_storage.py").read_text()
+    assert "pytest.raises" not in text and "    storage.add_task(str(tmp_path / 'x.db'), '')\n" in text
+    r = json.loads(Path("workspace/t/docs/qa_report.json").read_text())
+    assert r["fix_notes"] == ["round 1: test values corrected by hand check: test_empty_title: `storage.add_task(str(tmp_path "
+                              "/ 'x.db'), '')` completes (worked out by hand from the specification, as the code does), so "
+                              "the test no longer expects ValueError"]

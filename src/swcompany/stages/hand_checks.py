@@ -32,6 +32,9 @@ _BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
 _ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)
 _WHERE = re.compile(r"^E\s+\+\s+where (.+?) = (.+)$", re.M)
 _FUNCTION_REPR = re.compile(r"<function (?:[\w.]+\.)?(\w+) at 0x[0-9a-f]+>")
+_RAISES_LOCATION = re.compile(r"^(\S+\.py):(\d+): Failed$", re.M)
+_DID_NOT_RAISE = re.compile(r"^E\s+Failed: DID NOT RAISE (?:<class '(?:[\w.]+\.)?(\w+)'>|(?:[\w.]+\.)?(\w+))", re.M)
+COMPLETES, FAILS = "completes", "fails"  # the two answers a raise check takes
 MAX_CHECKS = 3  # the failures a fix round shows in full (pytest_output.MAX_SHOWN_FAILURES)
 
 
@@ -48,6 +51,38 @@ class FailedCheck:
     self_contained: bool = True  # the call is in the assert (or a name it holds), not a row of values
     setup: str = ""  # the test's own lines before the assert, when the call needs them (an object's state)
     holder: str | None = None  # a local name the test put the expected value in (``expected = "x"``)
+    raises: str | None = None  # the exception a ``pytest.raises`` expected and the call never raised
+
+    def correction(self) -> str:
+        """What the report says of a test corrected by hand check."""
+        if self.raises:
+            return (f"{self.test}: `{self.call}` completes (worked out by hand from the specification, as the code "
+                    f"does), so the test no longer expects {self.raises}")
+        return (f"{self.test}: `{self.call}` is `{self.actual!r}` (worked out by hand from the specification, as the "
+                f"code returns), not `{self.expected!r}` as the test expected")
+
+    def test_wrong(self) -> str:
+        """Advice for the fix round: the test is wrong, in a way that could not be corrected in place."""
+        if self.raises:
+            return (f"`{self.call}` completes (worked out by hand from the specification, as the code does), so "
+                    f"{self.test} expecting {self.raises} is wrong: correct the test")
+        return (f"`{self.call}` is `{self.actual!r}` (worked out by hand from the specification, as the code returns), "
+                f"so {self.test} expecting `{self.expected!r}` is wrong: correct the test")
+
+    def code_wrong(self) -> str:
+        """Advice for the fix round: the code is wrong."""
+        if self.raises:
+            return (f"`{self.call}` must fail with {self.raises} (worked out by hand from the specification, as "
+                    f"{self.test} expects), but the code completes normally: the code must reject it")
+        return (f"`{self.call}` must return `{self.expected!r}` (worked out by hand from the specification, as "
+                f"{self.test} expects), but the code returns `{self.actual!r}`: the code is wrong there")
+
+    def fact(self) -> str:
+        """What a rewrite of the module is told the earlier version got wrong."""
+        after = f"after `{self.setup.replace(chr(10), '; ')}`, " if self.setup else ""
+        if self.raises:
+            return f"{after}`{self.call}` must raise {self.raises}; the earlier version completed normally"
+        return f"{after}`{self.call}` must be `{self.expected!r}`; the earlier version gave `{self.actual!r}`"
 
 
 def _literal(node: ast.AST) -> tuple[bool, object]:
@@ -126,7 +161,7 @@ def plain_fixtures(tree: ast.Module) -> dict[str, list[str]]:
     return found
 
 
-def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert, hidden: str | None = None,
+def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.stmt, hidden: str | None = None,
                   fixtures: dict[str, list[str]] | None = None) -> str | None:
     """The statements a test runs before ``node``, when they are a few plain steps (no loop, branch,
     ``with``, or fixture it uses but ``tmp_path`` and the file's plain ones, shown inline; earlier
@@ -258,6 +293,25 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module,
                        self_contained=self_contained, setup=setup, holder=holder)
 
 
+def _raise_check(block: str, test: str, line: int, tree: ast.Module,
+                 fixtures: dict[str, list[str]]) -> FailedCheck | None:
+    """``with pytest.raises(X): <call>`` where the call completed: the question is whether it must fail."""
+    raised = _DID_NOT_RAISE.search(block)
+    func = _enclosing_test(tree, line)
+    node = next((n for n in func.body if isinstance(n, ast.With) and n.lineno == line), None) if func else None
+    if raised is None or func is None or node is None or func.decorator_list or len(node.body) != 1:
+        return None  # a parametrized test shares its body with rows that may raise: not rewritten
+    statement = node.body[0]
+    call = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+    if not isinstance(call, ast.Call):
+        return None
+    setup = "" if _plain_call(call, _local_names(func)) else _setup_before(func, node, None, fixtures)
+    if setup is None:
+        return None
+    return FailedCheck(test=test, line=line, call=ast.unparse(call), expected=FAILS, actual=COMPLETES, setup=setup,
+                       raises=raised.group(1) or raised.group(2))
+
+
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
     """The failing value assertions of ``test_file`` in pytest's output, at most ``MAX_CHECKS``."""
     tree = parse_or_none(test_code)
@@ -267,9 +321,12 @@ def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedChe
     found: list[FailedCheck] = []
     for i, header in enumerate(headers):
         block = output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
+        test = header.group(1).split("[")[0]
         location = next((m for m in _LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
-        if location and (check := _check_in_block(block, header.group(1).split("[")[0], int(location.group(2)), tree,
-                                                  fixtures)):
+        raise_at = next((m for m in _RAISES_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
+        if location and (check := _check_in_block(block, test, int(location.group(2)), tree, fixtures)):
+            found.append(check)
+        elif raise_at and (check := _raise_check(block, test, int(raise_at.group(2)), tree, fixtures)):
             found.append(check)
         if len(found) == MAX_CHECKS:
             break
@@ -317,6 +374,9 @@ def verdict(check: FailedCheck, hand: object) -> str | None:
     """"test" (the code is wrong), "code" (the test is wrong) or None (nothing decided)."""
     if same_value(check.expected, check.actual):
         return None  # too close to tell apart (a float the test compares exactly)
+    if check.raises and isinstance(hand, str):  # "Completes", "fail", "error"
+        word = hand.lower()
+        hand = COMPLETES if word.startswith("complet") else FAILS if word.startswith(("fail", "error")) else hand
     if same_value(hand, check.actual):
         return "code"
     if same_value(hand, check.expected):
@@ -328,6 +388,8 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
     """The test file with that assert expecting what the code returned, or None if it cannot be done."""
     tree = parse_or_none(test_code)
     func = _enclosing_test(tree, check.line) if tree else None
+    if func is not None and check.raises:
+        return _without_raises(test_code, func, check.line)
     node = _assert_at(func, check.line) if func else None
     if func is None or node is None:
         return None
@@ -350,6 +412,31 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
     row = lines[target.lineno - 1]
     start, end = _char_offset(row, target.col_offset), _char_offset(row, target.end_col_offset or 0)
     lines[target.lineno - 1] = row[:start] + replacement + row[end:]
+    fixed = "".join(lines)
+    return fixed if parse_or_none(fixed) is not None else None
+
+
+def _without_raises(test_code: str, func: ast.FunctionDef | ast.AsyncFunctionDef, line: int) -> str | None:
+    """The test with its ``with pytest.raises(...) [as e]:`` at ``line`` reduced to the call inside,
+    and the asserts that read ``e`` gone (a later statement of another kind reading it: None)."""
+    node = next((n for n in func.body if isinstance(n, ast.With) and n.lineno == line), None)
+    if node is None or node.end_lineno is None:
+        return None
+    name = node.items[0].optional_vars.id if isinstance(node.items[0].optional_vars, ast.Name) else None
+    readers = [n for n in func.body[func.body.index(node) + 1:]
+               if name and any(isinstance(sub, ast.Name) and sub.id == name for sub in ast.walk(n))]
+    if any(not isinstance(n, ast.Assert) or n.end_lineno is None for n in readers):
+        return None
+    lines = test_code.splitlines(keepends=True)
+    indent = " " * node.col_offset
+    inner = node.body[0]
+    body = [indent + text.strip() + "\n" for text in lines[inner.lineno - 1:inner.end_lineno]] \
+        if inner.lineno == inner.end_lineno else None
+    if body is None:
+        return None  # a call over several lines: leave it to the fix round
+    for reader in sorted(readers, key=lambda n: n.lineno, reverse=True):
+        del lines[reader.lineno - 1:reader.end_lineno]
+    lines[node.lineno - 1:node.end_lineno] = body
     fixed = "".join(lines)
     return fixed if parse_or_none(fixed) is not None else None
 

@@ -189,7 +189,8 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         code = ctx.read(path)
         for check in failed_checks(output, path, code)[:MAX_HAND_CHECKS - asked]:
             asked += 1
-            messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup)
+            messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
+                                    raises=check.raises)
             try:
                 readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
             except ModelOutputError:
@@ -197,17 +198,12 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
             decided = verdict(check, hand) if readable else None
             if decided == "code" and (fixed := corrected(code, check)) is not None:
                 code = fixed
-                found.corrections.append(f"{check.test}: `{check.call}` is `{check.actual!r}` (worked out by hand from "
-                                         f"the specification, as the code returns), not `{check.expected!r}` as the test expected")
+                found.corrections.append(check.correction())
             elif decided == "code":
-                found.advice.append(f"`{check.call}` is `{check.actual!r}` (worked out by hand from the specification, as "
-                                    f"the code returns), so {check.test} expecting `{check.expected!r}` is wrong: correct the test")
+                found.advice.append(check.test_wrong())
             elif decided == "test":
-                found.advice.append(f"`{check.call}` must return `{check.expected!r}` (worked out by hand from the "
-                                    f"specification, as {check.test} expects), but the code returns `{check.actual!r}`: "
-                                    "the code is wrong there")
-                found.code_wrong.append(f"{'after `' + check.setup.replace(chr(10), '; ') + '`, ' if check.setup else ''}"
-                                        f"`{check.call}` must be `{check.expected!r}`; the earlier version gave `{check.actual!r}`")
+                found.advice.append(check.code_wrong())
+                found.code_wrong.append(check.fact())
         if code != ctx.read(path):
             ctx.write(path, code)
             found.corrected_files.append(path)
@@ -434,7 +430,7 @@ STAGE = BuiltinStage(
     name="qa", title="QA", reads=(PRD_JSON, DESIGN_JSON, "code"), runner=run, plans=plans,
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
                **prompt_templates("fix", {"prd", "design", "failure", "round", "focus", "files", "undone", "checked"}),
-               **prompt_templates("hand_check", {"prd", "file", "call", "setup"}),
+               **prompt_templates("hand_check", {"prd", "file", "call", "setup", "raises"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )
