@@ -392,12 +392,18 @@ def pytest_args(doctest_files: Sequence[str] = ()) -> list[str]:
     return ["--doctest-modules", "-o", "doctest_optionflags=NORMALIZE_WHITESPACE ELLIPSIS", "tests", *doctest_files]
 
 
+def project_env(root: Path) -> dict[str, str]:
+    """The environment the project's code runs in: its folder (and ``src/``) importable, no
+    bytecode written into it, hashing fixed (a test's set order the same every run)."""
+    roots = [str(root)] + ([str(root / "src")] if (root / "src").is_dir() else [])
+    return {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+
+
 def run_pytest(workspace: Path, python: str, *, timeout: float, output_cap: int = DEFAULT_OUTPUT_CAP,
                mode: SandboxMode = "auto", doctest_files: Sequence[str] = ()) -> tuple[SandboxRun, TestCounts]:
     """Run the workspace's tests/ (and docstring examples) with pytest in the sandbox; counts only
     from an honest report."""
-    roots = [str(workspace)] + ([str(workspace / "src")] if (workspace / "src").is_dir() else [])
-    extra = {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+    extra = project_env(workspace)
     if python == sys.executable:
         extra["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # our own plugins are not the project's
     # Assertion values in full ("assert {'hello': 3, 'world': 2, 'again': 1} == ...", not "...2, 'again': 1}"):

@@ -16,7 +16,6 @@ file (``input.csv``) is not the code's fault and decides nothing.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 from ..artifacts import PRD, Design
 from ..code_checks import design_modules
 from ..errors import ModelOutputError
-from ..sandbox import run_sandboxed
+from ..sandbox import project_env, run_sandboxed
 from .base import StageContext
 from .engineer import write_afresh
 
@@ -118,9 +117,8 @@ def try_run_command(ctx: StageContext, design: Design, python: str, argv: list[s
             if ctx.exists(spec.path):
                 (root / spec.path).parent.mkdir(parents=True, exist_ok=True)
                 (root / spec.path).write_text(ctx.read(spec.path), encoding="utf-8")
-        roots = [str(root)] + ([str(root / "src")] if (root / "src").is_dir() else [])
-        extra = {"PYTHONPATH": os.pathsep.join(roots), "PYTHONDONTWRITEBYTECODE": "1"}
-        run = run_sandboxed([python, *argv[1:]], root, timeout=RUN_TIMEOUT, extra_env=extra, mode=ctx.settings.sandbox)
+        run = run_sandboxed([python, *argv[1:]], root, timeout=RUN_TIMEOUT, extra_env=project_env(root),
+                            mode=ctx.settings.sandbox)
     failure = run_failure(design, str(root), argv, run.exit_code, run.timed_out, run.output)
     return RunFailure(failure.path, failure.what, run.output) if failure else None
 
