@@ -236,6 +236,23 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
                                 f"{'s' if len(code_wrong) > 1 else ''} it got wrong")
 
 
+def apply_fix(ctx: StageContext, design: Design, progress: QAProgress, reply: FixReply) -> None:
+    """Write a fix's files (not yet committed); a test file gets the same repairs as a new one."""
+    tested = {qa_file_for(f.path): f.path for f in design.files}
+    conftest = next((f.content for f in reply.files if f.path == CONFTEST), None) or \
+        (ctx.read(CONFTEST) if ctx.exists(CONFTEST) else "")
+    for fixed in reply.files:
+        if fixed.path in tested and ctx.exists(tested[fixed.path]):
+            source = next((f.content for f in reply.files if f.path == tested[fixed.path]), None)
+            fixed.content = prune_tests(fixed.content, module_name(tested[fixed.path]), source or ctx.read(tested[fixed.path]),
+                                        shared_fixtures=frozenset(fixtures_defined(conftest)))
+        ctx.write(fixed.path, fixed.content)
+        if fixed.path not in progress.fixed_files:
+            progress.fixed_files.append(fixed.path)
+        if fixed.path.startswith("tests/") and fixed.path not in progress.test_files:
+            progress.test_files.append(fixed.path)  # a new test file joins the next rounds' context
+
+
 def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str | None, examples: Sequence[str] = (),
                out_of_fix_time: bool = False, no_fix_found: bool = False) -> QAReport:
     green = run.exit_code == 0 and counts.failures == 0 and counts.errors == 0 and counts.tests > 0
@@ -364,20 +381,7 @@ def run(ctx: StageContext) -> StageResult:
             ctx.info(f"fix round {n}: the model's replies stayed unusable; nothing changed")
             report = report_for(counts, run_, progress, install_error, examples)
             continue
-        tested = {qa_file_for(f.path): f.path for f in design.files}
-        conftest = next((f.content for f in reply.files if f.path == CONFTEST), None) or \
-            (ctx.read(CONFTEST) if ctx.exists(CONFTEST) else "")
-        for fixed in reply.files:
-            if fixed.path in tested and ctx.exists(tested[fixed.path]):  # the same repair as for new test files
-                source = next((f.content for f in reply.files if f.path == tested[fixed.path]), None)
-                fixed.content = prune_tests(fixed.content, module_name(tested[fixed.path]),
-                                            source or ctx.read(tested[fixed.path]),
-                                            shared_fixtures=frozenset(fixtures_defined(conftest)))
-            ctx.write(fixed.path, fixed.content)
-            if fixed.path not in progress.fixed_files:
-                progress.fixed_files.append(fixed.path)
-            if fixed.path.startswith("tests/") and fixed.path not in progress.test_files:
-                progress.test_files.append(fixed.path)  # a new test file joins the next rounds' context
+        apply_fix(ctx, design, progress, reply)
         ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         progress.rounds_done = n
         changed = ", ".join(f.path for f in reply.files)
