@@ -10,7 +10,7 @@ import pytest
 
 from conftest import cli_args, run_cli
 from fake_model import FakeModel
-from scenario import CODE, TESTS, Scenario, fenced
+from scenario import CODE, TESTS, Scenario, fenced, target_file
 
 BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
 
@@ -372,3 +372,60 @@ def test_a_fixture_a_fix_adds_to_conftest_provides_for_the_tests_that_use_it():
     kept = Path("workspace/t/tests/test_todo_storage.py").read_text()
     assert "def test_add_then_list(db):" in kept and "def test_two" not in kept
     assert "# swcompany dropped test_two: test_two takes nothing_provides_this, which no fixture provides" in kept
+
+
+CRASH_OUTPUT = """____________ test_ac1_format_table ____________
+
+    def test_ac1_format_table(input_file):
+>       assert main([input_file.name]) == 0
+
+/tmp/ws/tests/test_mdt_cli.py:15:<SP>
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+
+    def format_table(rows):
+>       width = len(rows[0][3])
+E               IndexError: list index out of range
+
+/tmp/ws/mdt/core.py:11: IndexError
+____________ test_ac2_header ____________
+
+    def test_ac2_header():
+>       assert header(["a"]) == "| a |"
+E       AssertionError: assert '|a|' == '| a |'
+
+/tmp/ws/tests/test_mdt_cli.py:20: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_mdt_cli.py::test_ac1_format_table - IndexError: list index out of range
+""".replace("<SP>", " ")  # pytest's frame line ends in a space
+
+
+def test_a_crash_inside_a_source_is_told_by_the_file_it_happened_in():
+    from swcompany.pytest_output import crashes
+
+    assert crashes(CRASH_OUTPUT, "tests/test_mdt_cli.py", ["mdt/cli.py", "mdt/core.py"]) == {
+        "mdt/core.py": ["test_ac1_format_table: IndexError: list index out of range (line 11)"]}
+    assert crashes(CRASH_OUTPUT, "tests/test_other.py", ["mdt/core.py"]) == {}
+
+
+CRASHING_STORAGE = CODE["todo/storage.py"].replace("def list_tasks(db):\n", "def list_tasks(db):\n    db = [][0]\n")
+
+
+def test_a_source_that_crashed_and_came_back_unchanged_is_written_afresh_with_the_crashes():
+    """The 1.5B markdown table formatter: IndexError in five tests, and both fix rounds sent the files back unchanged."""
+    engineer_asks = []
+
+    def engineer(req):
+        path = target_file(req)
+        engineer_asks.append(req.text)
+        return fenced(CODE[path] if "crashed in its tests" in req.text else {**CODE, "todo/storage.py": CRASHING_STORAGE}[path])
+
+    scenario = Scenario(overrides={"engineer": engineer, "fix": lambda req: "Explanation: fine.\n\n### todo/storage.py\n"
+                                   + fenced(CRASHING_STORAGE)})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "An earlier version of todo/storage.py crashed in its tests:\n- test_" in engineer_asks[-1]
+    assert "IndexError: list index out of range (line " in engineer_asks[-1]
+    ws = Path("workspace/t")
+    assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
+    assert report(ws)["fix_notes"][0].endswith("back unchanged, and it crashed in 1 test")

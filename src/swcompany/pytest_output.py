@@ -46,6 +46,33 @@ MAX_SHOWN_FAILURES = 3
 MAX_SUMMARY_LINES = 10
 
 
+_LOCATION_LINE = re.compile(r"^(\S+\.py):(\d+):(?: (\w+))?[ \t]*$", re.M)  # a frame; the last names the error
+_NOT_A_CRASH = {"AssertionError", "Failed"}
+MAX_CRASHES = 5
+
+
+def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, list[str]]:
+    """The failures of ``test_file`` whose traceback ends inside one of ``sources`` with an error raised
+    there (not a failed assert), by source: ``test_x: IndexError: list index out of range (line 12)``."""
+    headers = list(_BLOCK.finditer(output))
+    found: dict[str, list[str]] = {}
+    for i, header in enumerate(headers):
+        block = output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
+        block = block.split("short test summary info", 1)[0]
+        ends = _LOCATION_LINE.findall(block)
+        if not ends or not any(path.endswith(test_file) for path, _, _ in ends):
+            continue
+        path, line, error = ends[-1]
+        source = next((s for s in sources if path == s or path.endswith("/" + s)), None)
+        if source is None or not error or error in _NOT_A_CRASH:
+            continue
+        message = next((m.group(1) for m in re.finditer(rf"^E\s+({re.escape(error)}\b.*)$", block, re.M)), error)
+        fact = f"{header.group(1).split('[')[0]}: {message.strip()} (line {line})"
+        if fact not in found.setdefault(source, []) and len(found[source]) < MAX_CRASHES:
+            found[source].append(fact)
+    return found
+
+
 def failing_files(output: str) -> list[str]:
     """The test files pytest's short summary names as failing, in its order."""
     summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""

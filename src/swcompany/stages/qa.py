@@ -25,7 +25,7 @@ from ..test_checks import fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
-from ..pytest_output import failing_files, files_in_traceback, focus_failures, trim_failures
+from ..pytest_output import crashes, failing_files, files_in_traceback, focus_failures, trim_failures
 from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
@@ -215,15 +215,26 @@ def tested_module(design: Design, test_file: str) -> FileSpec | None:
     return next((f for f in design.files if qa_file_for(f.path) == test_file), None)
 
 
-def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str]) -> FixReply | None:
+def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str],
+              crashed: list[str]) -> FixReply | None:
     """``spec``'s file written afresh with the engineer's own prompt plus what the hand checks
-    found wrong, as a fix: for a model that, asked to edit the file, sends it back unchanged.
+    found wrong (or, failing those, where the file crashed in the tests), as a fix: for a model
+    that, asked to edit the file, sends it back unchanged.
 
-    Seen on the 1.5B model (HumanEval/108): the hand checks were right three times out of three
-    ("`count_nums([-1, 11, -11])` must return 1"), the fix rounds were told so, and sent
-    solution.py back unchanged twice. A rewrite that makes things worse is undone like any fix."""
-    problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
-               + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
+    Seen on the 1.5B model: HumanEval/108's hand checks were right three times out of three
+    ("`count_nums([-1, 11, -11])` must return 1"), and the fix rounds sent solution.py back
+    unchanged twice; the markdown table formatter raised IndexError in five tests, and both
+    rounds sent the files back unchanged. A rewrite that makes things worse is undone like any fix."""
+    if code_wrong:
+        problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
+                   + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
+        why = f"hand checks found {len(code_wrong)} call{'s' if len(code_wrong) > 1 else ''} it got wrong"
+    elif crashed:
+        problem = (f"An earlier version of {spec.path} crashed in its tests:\n" + "".join(f"- {note}\n" for note in crashed)
+                   + f"Write {spec.path} again, from scratch, so that it works on every input the specification allows.")
+        why = f"it crashed in {len(crashed)} test{'s' if len(crashed) > 1 else ''}"
+    else:
+        return None
     try:
         content = write_afresh(ctx, prd, design, spec, problem)
     except ModelOutputError:
@@ -232,8 +243,7 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
         return None
     return FixReply(files=[FixedFile(path=spec.path, content=content)],
                     explanation=f"{spec.path} rewritten by the engineer from scratch: asked to edit it, the model sent it "
-                                f"back unchanged, and hand checks found {len(code_wrong)} call"
-                                f"{'s' if len(code_wrong) > 1 else ''} it got wrong")
+                                f"back unchanged, and {why}")
 
 
 def apply_fix(ctx: StageContext, design: Design, progress: QAProgress, reply: FixReply) -> None:
@@ -351,8 +361,13 @@ def run(ctx: StageContext) -> StageResult:
                                            label=f"fix round {n}", what="fix", max_doublings=0)
         except NoFixFound as exc:
             module = tested_module(design, focus) if focus and checked.code_wrong else None
+            crashed: list[str] = []
+            if focus and module is None and (by_source := crashes(run_.output, focus, [f.path for f in design.files])):
+                # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
+                source = max(by_source, key=lambda path: len(by_source[path]))
+                module, crashed = design.file(source), by_source[source]
             untried = [path for path in failing_files(run_.output) if path not in progress.focused]
-            if module and (rewrite := rewritten(ctx, prd, design, module, checked.code_wrong)) is not None:
+            if module and (rewrite := rewritten(ctx, prd, design, module, checked.code_wrong, crashed)) is not None:
                 ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
                 reply = rewrite
             elif untried:
