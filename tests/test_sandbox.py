@@ -334,3 +334,17 @@ def test_a_fix_round_shows_three_failures_in_full_and_names_the_rest():
     assert "(15 more failures of this file, listed below, not shown in full)" in text
     assert "test_rows[case9] - assert 0 == 9" in text and "case10]" not in text
     assert text.rstrip().endswith("... and 8 more")
+
+
+@needs_bwrap
+def test_a_readonly_folder_outside_the_workspace_can_be_read_not_written(tmp_path):
+    """The run check runs a scratch copy of the project with the project's venv, which lives elsewhere."""
+    venv, work = tmp_path / "venv", tmp_path / "work"
+    venv.mkdir()
+    work.mkdir()
+    (venv / "marker.txt").write_text("here")
+    code = (f"import pathlib\np = pathlib.Path({str(venv / 'marker.txt')!r})\nprint(p.exists() and p.read_text())\n"
+            "try:\n    p.write_text('x')\nexcept OSError:\n    print('read-only')\n")
+    assert run_sandboxed([sys.executable, "-c", code], work, timeout=20).output.split() == ["False", "read-only"]
+    assert run_sandboxed([sys.executable, "-c", code], work, timeout=20, readonly=(venv,)).output.split() == ["here", "read-only"]
+    assert (venv / "marker.txt").read_text() == "here"

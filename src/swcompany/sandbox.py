@@ -152,11 +152,12 @@ def _drain(read_fd: int, sink: bytearray) -> None:
 
 def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int = DEFAULT_OUTPUT_CAP,
                   extra_env: dict[str, str] | None = None, mode: SandboxMode = "auto", network: bool = False,
-                  workspace: Path | None = None, writable: tuple[Path, ...] = (), report: bool = False,
-                  pidfile: Path | None = None, limits: bwrap.Limits | None = None) -> SandboxRun:
+                  workspace: Path | None = None, writable: tuple[Path, ...] = (), readonly: tuple[Path, ...] = (),
+                  report: bool = False, pidfile: Path | None = None, limits: bwrap.Limits | None = None) -> SandboxRun:
     """Run ``cmd`` contained, with a wall-clock timeout and an output cap; never waits for a hang.
 
-    ``workspace`` (default ``cwd``) is the one writable bind; ``report=True`` replaces
+    ``workspace`` (default ``cwd``) is the one writable bind (``readonly``: more folders it may
+    read, such as a project's venv outside it); ``report=True`` replaces
     ``{report}`` in ``cmd`` with a pipe's path and returns what was written to it.
     """
     cwd, workspace = Path(cwd).resolve(), Path(workspace or cwd).resolve()
@@ -176,7 +177,7 @@ def run_sandboxed(cmd: list[str], cwd: Path, *, timeout: float, output_cap: int 
         args = [a.replace("{report}", f"/dev/fd/{write_fd}") for a in cmd]
         if use_bwrap:
             args = bwrap.command(bwrap.bwrap_binary() or "bwrap", args, cwd=cwd, workspace=workspace, limits=limits,
-                                 network=network, writable=list(writable), readonly=[], environ=env)
+                                 network=network, writable=list(writable), readonly=list(readonly), environ=env)
 
         def prepare_child() -> None:
             if cgroup is not None:

@@ -117,8 +117,9 @@ def try_run_command(ctx: StageContext, design: Design, python: str, argv: list[s
             if ctx.exists(spec.path):
                 (root / spec.path).parent.mkdir(parents=True, exist_ok=True)
                 (root / spec.path).write_text(ctx.read(spec.path), encoding="utf-8")
+        venv = ctx.root / ".swcompany" / "venv"  # the project's dependencies, when it has some
         run = run_sandboxed([python, *argv[1:]], root, timeout=RUN_TIMEOUT, extra_env=project_env(root),
-                            mode=ctx.settings.sandbox)
+                            mode=ctx.settings.sandbox, readonly=(venv.resolve(),) if venv.is_dir() else ())
     failure = run_failure(design, str(root), argv, run.exit_code, run.timed_out, run.output)
     return RunFailure(failure.path, failure.what, run.output) if failure else None
 
