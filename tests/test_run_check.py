@@ -44,6 +44,9 @@ def test_a_usage_error_or_a_traceback_in_the_projects_code_is_the_codes_failure(
              "TypeError: expected str, bytes or os.PathLike object, not Config\n")
     assert run_failure(DESIGN_MODEL, ROOT, argv, 1, False, crash) == RunFailure(
         "todo/storage.py", "TypeError: expected str, bytes or os.PathLike object, not Config")
+    printed_after = crash.replace("TypeError", "AttributeError: 'Namespace' object has no attribute 'save'\nTotal bill: $23.00\n#", 1)
+    assert run_failure(DESIGN_MODEL, ROOT, argv, 1, False, printed_after).what == \
+        "AttributeError: 'Namespace' object has no attribute 'save'"  # the tip calculator: stdout is flushed last
     missing = crash.replace("TypeError: expected str, bytes or os.PathLike object, not Config",
                             "FileNotFoundError: [Errno 2] No such file or directory: 'input.csv'")
     assert run_failure(DESIGN_MODEL, ROOT, argv, 1, False, missing) is None  # the command's data, not the code

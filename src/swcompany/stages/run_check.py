@@ -77,14 +77,15 @@ def entry_file(design: Design, argv: list[str]) -> str | None:
     return path if path and not path.endswith("__init__.py") else None  # a package without __main__ cannot run
 
 
-def _raised(output: str) -> str | None:
-    """The exception class the last traceback in ``output`` ends with (its first unindented line)."""
+def _raised(output: str) -> tuple[str, str] | None:
+    """(the exception class, its line) the last traceback in ``output`` ends with: its first
+    unindented line (what the program printed to stdout may come after it: stdout is flushed last)."""
     if _TRACEBACK not in output:
         return None
     for line in output.rsplit(_TRACEBACK, 1)[1].splitlines():
         if line and not line[0].isspace():
             found = _EXCEPTION_LINE.match(line)
-            return found.group(1) if found else None
+            return (found.group(1), line.strip()) if found else None
     return None
 
 
@@ -99,13 +100,13 @@ def run_failure(design: Design, root: str, argv: list[str], exit_code: int | Non
         path = entry_file(design, argv)
         return RunFailure(path, f"exit 2, {last}") if path else None
     raised = _raised(output)
-    if raised is None or raised.split(".")[-1] in _NOT_THE_CODE:
+    if raised is None or raised[0].split(".")[-1] in _NOT_THE_CODE:
         return None
     prefix = root.rstrip("/") + "/"
     paths = {f.path for f in design.files}
     frames = [found[len(prefix):] for found in _FRAME.findall(output) if found.startswith(prefix)]
     own = [frame for frame in frames if frame in paths]
-    return RunFailure(own[-1], last) if own else None
+    return RunFailure(own[-1], raised[1]) if own else None
 
 
 def try_run_command(ctx: StageContext, design: Design, python: str, argv: list[str]) -> RunFailure | None:
