@@ -51,14 +51,21 @@ _NOT_A_CRASH = {"AssertionError", "Failed"}
 MAX_CRASHES = 5
 
 
+def failure_blocks(output: str) -> list[tuple[str, str]]:
+    """(test name without its parametrize id, the text pytest printed for it) for each failure
+    section in ``output``, the short summary left out."""
+    headers = list(_BLOCK.finditer(output))
+    return [(header.group(1).split("[")[0],
+             output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
+             .split("short test summary info", 1)[0])
+            for i, header in enumerate(headers)]
+
+
 def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, list[str]]:
     """The failures of ``test_file`` whose traceback ends inside one of ``sources`` with an error raised
     there (not a failed assert), by source: ``test_x: IndexError: list index out of range (line 12)``."""
-    headers = list(_BLOCK.finditer(output))
     found: dict[str, list[str]] = {}
-    for i, header in enumerate(headers):
-        block = output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
-        block = block.split("short test summary info", 1)[0]
+    for test, block in failure_blocks(output):
         ends = _LOCATION_LINE.findall(block)
         if not ends or not any(path.endswith(test_file) for path, _, _ in ends):
             continue
@@ -67,7 +74,7 @@ def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, li
         if source is None or not error or error in _NOT_A_CRASH:
             continue
         message = next((m.group(1) for m in re.finditer(rf"^E\s+({re.escape(error)}\b.*)$", block, re.M)), error)
-        fact = f"{header.group(1).split('[')[0]}: {message.strip()} (line {line})"
+        fact = f"{test}: {message.strip()} (line {line})"
         if fact not in found.setdefault(source, []) and len(found[source]) < MAX_CRASHES:
             found[source].append(fact)
     return found
@@ -75,8 +82,12 @@ def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, li
 
 def failing_files(output: str) -> list[str]:
     """The test files pytest's short summary names as failing, in its order."""
-    summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
-    return list(dict.fromkeys(m.group(1).lstrip("./") for m in _SUMMARY_LINE.finditer(summary)))
+    return list(dict.fromkeys(m.group(1).lstrip("./") for m in _SUMMARY_LINE.finditer(_summary(output))))
+
+
+def _summary(output: str) -> str:
+    """pytest's short test summary (empty when it printed none: a crash before it)."""
+    return output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
 
 
 def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) -> tuple[str | None, str]:
@@ -89,8 +100,7 @@ def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) ->
     failures at a time keep the question, the reply and the round small. ``None`` and the
     whole trimmed output when no file can be told (a crash before the summary).
     """
-    failing = failing_files(output)
-    summary = output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
+    failing, summary = failing_files(output), _summary(output)
     if not failing:
         return None, trim_failures(output, limit)
     target = min(failing, key=lambda path: list(tried).count(path))

@@ -25,10 +25,10 @@ import re
 from dataclasses import dataclass
 
 from ..code_checks import parse_or_none
+from ..pytest_output import failure_blocks
 from ..test_checks import parametrize_tables
 
 _LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
-_BLOCK = re.compile(r"^_{3,} (.+?) _{3,}$", re.M)
 _ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)
 _WHERE = re.compile(r"^E\s+\+\s+where (.+?) = (.+)$", re.M)
 _FUNCTION_REPR = re.compile(r"<function (?:[\w.]+\.)?(\w+) at 0x[0-9a-f]+>")
@@ -317,11 +317,9 @@ def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedChe
     tree = parse_or_none(test_code)
     if tree is None:
         return []
-    headers, fixtures = list(_BLOCK.finditer(output)), plain_fixtures(tree)
+    fixtures = plain_fixtures(tree)
     found: list[FailedCheck] = []
-    for i, header in enumerate(headers):
-        block = output[header.end(): headers[i + 1].start() if i + 1 < len(headers) else len(output)]
-        test = header.group(1).split("[")[0]
+    for test, block in failure_blocks(output):
         location = next((m for m in _LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
         raise_at = next((m for m in _RAISES_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
         if location and (check := _check_in_block(block, test, int(location.group(2)), tree, fixtures)):
