@@ -14,7 +14,7 @@ from conftest import cli_args, run_cli
 from fake_model import FakeModel
 from scenario import CODE, Scenario, fenced
 
-from swcompany.stages.hand_checks import FailedCheck, corrected, failed_checks, hand_value, same_value, verdict
+from swcompany.stages.hand_checks import FailedCheck, approximated, corrected, failed_checks, hand_value, same_value, verdict
 
 COUNT_NUMS_TESTS = """import solution
 
@@ -433,3 +433,84 @@ def test_a_call_that_completes_by_the_spec_loses_the_tests_expectation(fake_mode
     assert r["fix_notes"] == ["round 1: test values corrected by hand check: test_empty_title: `storage.add_task(str(tmp_path "
                               "/ 'x.db'), '')` completes (worked out by hand from the specification, as the code does), so "
                               "the test no longer expects ValueError"]
+
+
+TIP_ROUNDING_TESTS = '''"""Tests of the tip calculator."""
+from tip_calculator.core import calculate_tip
+
+
+@pytest.mark.parametrize("bill_amount, num_people, tip_percentage, expected", [
+    (100, 5, 0.15, 115.0),
+    (200, 4, 0.20, 240.0),
+])
+def test_calculate_tip(bill_amount, num_people, tip_percentage, expected):
+    total_bill = calculate_tip(bill_amount, num_people, tip_percentage)
+    assert total_bill == expected, f"Expected {expected}, got {total_bill}"
+
+
+def test_literal():
+    assert calculate_tip(100, 5, 0.15) == 115
+
+
+def test_text():
+    assert str(calculate_tip(100, 5, 0.15)) == "115.0"
+'''
+
+# pytest's own output on the file above (shortened to its failure sections), as in the user run of session 22.
+TIP_ROUNDING_OUTPUT = """=================================== FAILURES ===================================
+_____________________ test_calculate_tip[100-5-0.15-115.0] _____________________
+
+>       assert total_bill == expected, f"Expected {expected}, got {total_bill}"
+E       AssertionError: Expected 115.0, got 114.99999999999999
+E       assert 114.99999999999999 == 115.0
+
+/tmp/ws/tests/test_tip_calculator_core.py:11: AssertionError
+_________________________________ test_literal _________________________________
+
+>       assert calculate_tip(100, 5, 0.15) == 115
+E       assert 114.99999999999999 == 115
+E        +  where 114.99999999999999 = calculate_tip(100, 5, 0.15)
+
+/tmp/ws/tests/test_tip_calculator_core.py:15: AssertionError
+__________________________________ test_text ___________________________________
+
+>       assert str(calculate_tip(100, 5, 0.15)) == "115.0"
+E       AssertionError: assert '114.99999999999999' == '115.0'
+
+/tmp/ws/tests/test_tip_calculator_core.py:19: AssertionError
+=========================== short test summary info ============================
+"""
+
+
+def test_a_float_compared_exactly_that_differs_only_by_rounding_compares_with_approx():
+    """The tip calculator's `total == 115.0` on 114.99999999999999: no question to ask, the values agree."""
+    fixed, notes = approximated(TIP_ROUNDING_OUTPUT, "tests/test_tip_calculator_core.py", TIP_ROUNDING_TESTS)
+    assert fixed.splitlines()[1] == "import pytest"  # after the docstring
+    assert "    assert total_bill == pytest.approx(expected), f\"Expected" in fixed
+    assert "    assert calculate_tip(100, 5, 0.15) == pytest.approx(115)\n" in fixed
+    assert '    assert str(calculate_tip(100, 5, 0.15)) == "115.0"\n' in fixed  # text: the code's formatting, left alone
+    assert notes == ["test_calculate_tip: `114.99999999999999` differs from `115.0` only by float "
+                     "rounding, so the test compares with pytest.approx",
+                     "test_literal: `114.99999999999999` differs from `115` only by float rounding, so the test "
+                     "compares with pytest.approx"]
+    assert approximated(TIP_ROUNDING_OUTPUT, "tests/test_tip_calculator_core.py", fixed) == (fixed, [])
+    far = TIP_ROUNDING_OUTPUT.replace("E       assert 114.99999999999999 == 115\n", "E       assert 114.9 == 115\n")
+    assert "== 115\n" in approximated(far, "tests/test_tip_calculator_core.py", TIP_ROUNDING_TESTS)[0]  # a real difference
+
+
+def test_rounding_alone_keeps_a_run_red_no_longer(fake_model):
+    """End to end: `tip(100, 15) == 15` on code computing 14.999999999999998 goes green without a
+    question or a fix call."""
+    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef tip(bill, percent):\n    return bill * percent / 100 * 1.1 / 1.1\n"}
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    assert storage.tip(100, 15) == 15\n"}
+    asked: list[str] = []
+    scenario = Scenario(code=code, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
+    assert proc.returncode == 0, proc.stderr
+    assert asked == [] and fixes == []
+    ws = Path("workspace/t")
+    assert "assert storage.tip(100, 15) == pytest.approx(15)" in (ws / "tests/test_todo_storage.py").read_text()
+    r = json.loads((ws / "docs/qa_report.json").read_text())
+    assert "only by float rounding" in r["fix_notes"][0]

@@ -31,7 +31,7 @@ from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader
-from .hand_checks import corrected, failed_checks, hand_value, verdict
+from .hand_checks import approximated, corrected, failed_checks, hand_value, verdict
 from .run_check import check_run_command
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -184,10 +184,11 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
     asked = 0
     for path in files:
         spec = tested_module(design, path)
-        if spec is None or not ctx.exists(path) or asked >= MAX_HAND_CHECKS:
+        if spec is None or not ctx.exists(path):
             continue
-        code = ctx.read(path)
-        for check in failed_checks(output, path, code)[:MAX_HAND_CHECKS - asked]:
+        code, rounded = approximated(output, path, ctx.read(path))  # equal but for float rounding: no question
+        found.corrections += rounded
+        for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
             asked += 1
             messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
                                     raises=check.raises)
