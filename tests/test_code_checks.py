@@ -333,6 +333,47 @@ def test_tests_may_use_only_the_methods_a_class_really_has():
     assert problems_in_test_file(tests, "todo.core", based) == []
 
 
+SESSIONS = """class PomodoroSession:
+    def __init__(self, name, minutes=25):
+        self.name = name
+
+    def start(self):
+        return self.name
+
+    @staticmethod
+    def parse(text):
+        return text
+
+    @classmethod
+    def named(cls, name):
+        return cls(name)
+
+    @property
+    def label(self):
+        return self.name
+"""
+
+
+def test_methods_are_called_with_the_arguments_they_take_and_plain_ones_on_an_instance():
+    """Seen on the 1.5B model: the pomodoro timer's four tests called `PomodoroSession.start("session1", 25)`
+    on the class; the key-value store's `store.load(file)` on a store whose `load` takes nothing."""
+    tests = ("import pytest\nfrom timer.core import PomodoroSession\nfrom timer import core\n\n\n"
+             "@pytest.fixture\ndef session():\n    return PomodoroSession('a')\n\n\n"
+             "def test_ac1_on_class():\n    PomodoroSession.start('session1', 25)\n\n\n"
+             "def test_ac2_fixture(session):\n    session.start('now')\n\n\n"
+             "def test_ac3_fine(session):\n    s = PomodoroSession('a', 5)\n    assert s.start() == 'a'\n"
+             "    assert PomodoroSession.start(s) == 'a' and PomodoroSession.parse('x') == 'x'\n"
+             "    assert core.PomodoroSession.named('b').start() == 'b' and session.label == 'a'\n\n\n"
+             "def test_ac4_static(session):\n    core.PomodoroSession.parse('x', 2)\n")
+    assert problems_in_test_file(tests, "timer.core", SESSIONS) == [
+        "PomodoroSession.start() is a method of PomodoroSession objects: call it on one (`PomodoroSession(...).start(...)`)",
+        "PomodoroSession.start() takes no positional arguments, the test passes 1",
+        "PomodoroSession.parse() takes at most 1 positional arguments, the test passes 2"]
+    pruned = prune_tests(tests, "timer.core", SESSIONS)
+    assert "def test_ac3_fine" in pruned and "def test_ac1" not in pruned and "def test_ac2" not in pruned
+    assert "# swcompany dropped test_ac2_fixture: PomodoroSession.start() takes no positional arguments" in pruned
+
+
 def test_capsys_getvalue_is_repaired_and_other_invented_capture_methods_are_dropped():
     """Seen on the 1.5B model: eight tests reading `capsys.getvalue()`; the fix round wrote in circles about it."""
     tests = ("from roman.convert import to_roman\n\n\n"

@@ -66,11 +66,38 @@ def _call_problem(call: ast.Call, sig: Signature) -> str | None:
     unknown = sorted(names - sig.keywords) if not sig.any_keyword else []
     if unknown:
         return f"{sig.name}() has no parameter {unknown[0]!r}"
+    if sig.max_args == 0 and given:
+        return f"{sig.name}() takes no positional arguments, the test passes {given}"
     if sig.max_args is not None and given > sig.max_args:
         return f"{sig.name}() takes at most {sig.max_args} positional arguments, the test passes {given}"
     if given + len(names & sig.keywords) < sig.min_args:
         return f"{sig.name}() needs {sig.min_args} arguments, the test passes {given + len(names)}"
     return None
+
+
+@dataclass
+class Method:
+    """A method of a module class: how it is called on an instance, and whether on the class too."""
+
+    on_instance: Signature  # ``obj.m(...)``: self is bound
+    on_class: Signature | None  # ``Cls.m(...)``: a static or class method; None for a plain method (needs an instance)
+
+
+def method_signatures(source: str) -> dict[str, dict[str, Method]]:
+    """The methods of the module's classes whose attributes are known (``known_attributes``), by class."""
+    tree = parse_or_none(source)
+    known = known_attributes(source)
+    out: dict[str, dict[str, Method]] = {}
+    for cls in (n for n in (tree.body if tree else []) if isinstance(n, ast.ClassDef) and n.name in known):
+        methods = out.setdefault(cls.name, {})
+        for node in (n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            kinds = {ast.unparse(d) for d in node.decorator_list}
+            if kinds - {"staticmethod", "classmethod"}:
+                continue  # a property or another wrapper: its call shape is not the def's
+            static = "staticmethod" in kinds
+            bound = _signature(f"{cls.name}.{node.name}", node.args, skip_self=not static)
+            methods[node.name] = Method(bound, bound if kinds else None)
+    return out
 
 
 @dataclass
@@ -82,6 +109,7 @@ class _TestView:
     direct: dict[str, str]  # local name -> module attribute
     classes: dict[str, set[str]] = field(default_factory=dict)  # the module's classes whose attributes are all known
     fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> the module class it returns
+    methods: dict[str, dict[str, Method]] = field(default_factory=dict)  # class -> its methods (``method_signatures``)
 
 
 _PLAIN_RESULTS = {"int": int, "str": str, "bool": bool, "float": float, "bytes": bytes, "None": type(None)}
@@ -102,7 +130,8 @@ def plain_results(source: str) -> dict[str, set[str]]:
 
 
 def _bindings(tree: ast.Module, module: str, source: str = "") -> _TestView:
-    view = _TestView(False, set(), {}, {**known_attributes(source), **plain_results(source)})
+    view = _TestView(False, set(), {}, {**known_attributes(source), **plain_results(source)},
+                     methods=method_signatures(source))
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -211,7 +240,32 @@ def _instance_problems(node: ast.AST, view: _TestView) -> list[str]:
                     continue
                 have = ", ".join(sorted(a for a in view.classes[cls] if not a.startswith("_"))) or "nothing public"
                 problems.append(f"{cls} has no {sub.attr!r} (it has: {have})")
+            if isinstance(sub, ast.Call) and (problem := _method_call_problem(sub, instances, view)):
+                problems.append(problem)
     return problems
+
+
+def _method_call_problem(call: ast.Call, instances: dict[str, str], view: _TestView) -> str | None:
+    """``store.load(path)`` where the written ``load`` takes no argument (the key-value store), or
+    ``PomodoroSession.start("s1", 25)``, a plain method called on the class (the pomodoro timer's
+    four tests): the call fails whatever the code does."""
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    owner, name = call.func.value, call.func.attr
+    if isinstance(owner, ast.Name) and owner.id in instances:
+        method = view.methods.get(instances[owner.id], {}).get(name)
+        return _call_problem(call, method.on_instance) if method else None
+    cls = view.direct.get(owner.id) if isinstance(owner, ast.Name) else \
+        owner.attr if isinstance(owner, ast.Attribute) and _is_module(owner.value, view) else None
+    method = view.methods.get(cls or "", {}).get(name)
+    if method is None:
+        return None
+    if method.on_class is not None:
+        return _call_problem(call, method.on_class)
+    first = call.args[0] if call.args else None
+    if isinstance(first, ast.Name) and instances.get(first.id) == cls:
+        return None  # `Cls.m(obj, ...)`: an explicit self
+    return f"{cls}.{name}() is a method of {cls} objects: call it on one (`{cls}(...).{name}(...)`)"
 
 
 def _is_module(expr: ast.expr, view: _TestView) -> bool:
