@@ -429,3 +429,24 @@ def test_a_source_that_crashed_and_came_back_unchanged_is_written_afresh_with_th
     ws = Path("workspace/t")
     assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
     assert report(ws)["fix_notes"][0].endswith("back unchanged, and it crashed in 1 test")
+
+
+def test_a_cli_test_file_running_a_command_line_the_parser_rejects_is_asked_again_with_its_usage():
+    """The password generator's CLI tests called `main()` where two options are required: SystemExit 2
+    in every test, which no fix round read as the tests' fault. The written parser says so before they run."""
+    replies = iter(["```python\nfrom todo import cli\n\n\ndef test_list():\n    assert cli.main([]) == 0\n```", None])
+    asked: list[str] = []
+
+    def qa(req):
+        if "tests/test_todo_cli.py" in req.text or any("test_todo_cli" in m.get("content", "") for m in req.body["messages"]):
+            asked.append(req.body["messages"][-1]["content"])
+            return next(replies) or Scenario.__call__(Scenario(), req)
+        return Scenario.__call__(Scenario(), req)
+
+    with FakeModel(Scenario(overrides={"qa": qa})) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    assert len(asked) == 2
+    assert "cli.main([]) is a usage error for the written command line (the following arguments are required: cmd; " \
+           "usage: prog [-h] [--db DB] {add,list} ...), so argparse exits with SystemExit 2" in asked[1]
+    assert report(Path("workspace/t"))["verdict"] == "passed"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .cli_usage import CommandLine, command_line
 from .code_checks import (
     defined_names, insert_imports, is_main_guard, parse_or_none, returns_a_value, undefined_names, undefined_names_at,
 )
@@ -443,6 +444,72 @@ def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str]
     return problems + _instance_problems(node, view)
 
 
+def _exits_expected(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
+    """Ids of the calls a test runs where a SystemExit is expected or caught (``pytest.raises``, ``except``)."""
+    guarded: list[ast.AST] = []
+    for node in ast.walk(func):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                "raises" in ast.unparse(item.context_expr) and "Exit" in ast.unparse(item.context_expr)
+                for item in node.items):
+            guarded += node.body
+        elif isinstance(node, ast.Try) and any(h.type is None or "Exit" in ast.unparse(h.type) or
+                                                ast.unparse(h.type) == "BaseException" for h in node.handlers):
+            guarded += node.body
+    return {id(sub) for statement in guarded for sub in ast.walk(statement)}
+
+
+def _process_argv(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str] | None:
+    """What the test's ``sys.argv`` holds after the program's name: a literal it sets
+    (``sys.argv = [...]``, ``monkeypatch.setattr(sys, "argv", [...])``), ``[]`` when it never
+    touches it (conftest empties it for every test), or None when it cannot be read."""
+    text = ast.unparse(func)
+    if "argv" not in text:
+        return []
+    for node in ast.walk(func):
+        value = None
+        if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
+            value = node.value
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
+            where = [ast.unparse(a).strip("'\"") for a in node.args]
+            if where[:2] == ["sys", "argv"] and len(node.args) == 3:
+                value = node.args[2]
+            elif where[:1] == ["sys.argv"] and len(node.args) == 2:
+                value = node.args[1]
+        if value is not None:
+            argv = _string_list(value)
+            return argv[1:] if argv else None
+    return None
+
+
+def _string_list(node: ast.AST) -> list[str] | None:
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return list(value) if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value) else None
+
+
+def _usage_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView, cli: CommandLine | None) -> list[str]:
+    """``main([...])`` with a command line the written parser rejects, where the test expects it to run
+    (the password generator's ``main()`` without its two required options: ``cli_usage``)."""
+    if cli is None:
+        return []
+    problems, guarded = [], _exits_expected(func)
+    for call in (n for n in ast.walk(func) if isinstance(n, ast.Call) and id(n) not in guarded):
+        name = _called(call, view)
+        if name not in cli.entries or call.keywords or len(call.args) > 1:
+            continue
+        given = call.args[0] if call.args else None
+        if cli.entries[name] and given is not None and not (isinstance(given, ast.Constant) and given.value is None):
+            argv = _string_list(given)
+        else:
+            argv = _process_argv(func)
+        if argv is not None and (why := cli.refusal(argv)):
+            problems.append(f"{ast.unparse(call)} is a usage error for the written command line ({why}), "
+                            f"so argparse exits with SystemExit 2")
+    return problems
+
+
 def parametrize_tables(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[list[str], ast.expr | None]]:
     """Each ``@pytest.mark.parametrize`` of a test: its argument names, in either form pytest
     takes (``"a, b"`` or ``["a", "b"]``), and its rows (None when not given)."""
@@ -596,9 +663,10 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     if copies:
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
     problems += _use_problems(tree, view, module, defined, signatures)
-    unraisable, fixtures = never_raised(source), _file_fixtures(tree)
+    unraisable, fixtures, cli = never_raised(source), _file_fixtures(tree), command_line(source)
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         problems += _parametrize_problems(func) + _fixture_problems(func) + _oracle_problems(func, unraisable)
+        problems += _usage_problems(func, view, cli)
         problems += _unknown_fixtures(func, fixtures)
     unknown = undefined_names(test_code)
     if unknown:
@@ -723,8 +791,10 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     defined, signatures, unraisable = defined_names(source), public_signatures(source), never_raised(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
     unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
+    cli = command_line(source)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
+               + _usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
                + _unknown_fixtures(f, fixtures))}
     if not bad or len(bad) == len(functions):

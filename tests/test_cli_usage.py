@@ -1,0 +1,79 @@
+"""The written argparse command line, rebuilt from source text, judges the command lines tests pass."""
+
+from __future__ import annotations
+
+from scenario import CODE
+
+from swcompany.cli_usage import command_line
+from swcompany.test_checks import problems_in_test_file, prune_tests
+
+# The password generator's CLI as the 1.5B model wrote it (session 22's benchmark run).
+PASSWORDS = """import argparse
+from passwords.core import generate_password
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Password Generator")
+    parser.add_argument("--length", type=int, required=True, help="Length of the password")
+    parser.add_argument("--charset", type=str, required=True, help="Character set")
+    parser.add_argument("-q", action="store_true")
+    args = parser.parse_args(argv)
+    print(generate_password(args.length, args.charset))
+    return 0
+"""
+
+
+def test_the_written_parser_is_rebuilt_and_names_what_it_rejects():
+    cli = command_line(PASSWORDS)
+    assert cli is not None and cli.entries == {"main": True}
+    assert cli.refusal([]) == ("the following arguments are required: --length, --charset; "
+                               "usage: prog [-h] --length LENGTH --charset CHARSET [-q]")
+    assert cli.refusal(["--length", "8", "--charset", "ab", "-q"]) is None
+    assert cli.refusal(["--length", "eight", "--charset", "ab"]).startswith("argument --length: invalid int value: 'eight'")
+    assert cli.refusal(["--help"]) is None  # exits 0
+    todo = command_line(CODE["todo/cli.py"])  # subcommands, one built in a chained call
+    assert todo is not None
+    assert todo.refusal(["add", "milk"]) is None and todo.refusal(["list"]) is None
+    assert todo.refusal(["add"]).startswith("the following arguments are required: title")
+    assert todo.refusal(["remove", "1"]).startswith("argument cmd: invalid choice: 'remove'")
+    units = ('import argparse\n\ndef main():\n    p = argparse.ArgumentParser()\n    p.add_argument("value", type=float)\n'
+             '    p.add_argument("unit", choices=["m", "km"])\n    args = p.parse_args()\n')
+    assert command_line(units).entries == {"main": False}  # reads the process's sys.argv
+    assert command_line(units).refusal(["1", "mi"]).startswith("argument unit: invalid choice: 'mi'")
+
+
+def test_a_parser_that_cannot_be_read_from_the_text_gives_no_verdict():
+    helper = PASSWORDS.replace('    args = parser.parse_args(argv)', '    add_common(parser)\n    args = parser.parse_args(argv)')
+    looped = PASSWORDS.replace('    parser.add_argument("-q", action="store_true")',
+                               '    for flag in ("-q", "-v"):\n        parser.add_argument(flag, action="store_true")')
+    custom = PASSWORDS.replace('action="store_true"', 'action=Custom')
+    two = PASSWORDS + "\n\ndef other(argv):\n    return argparse.ArgumentParser().parse_args(argv)\n"
+    for source in (helper, looped, custom, two, "def main(argv):\n    return 0\n", "def (:\n"):
+        assert command_line(source) is None
+    typed = PASSWORDS.replace("type=int", "type=positive_int")  # the module's own type: any text passes
+    assert command_line(typed).refusal(["--length", "eight", "--charset", "ab"]) is None
+
+
+def test_tests_running_the_cli_with_a_command_line_it_rejects_are_found():
+    """The password generator's three tests called `main()` with both options required: SystemExit 2 each."""
+    tests = ("import sys\nimport pytest\nfrom passwords.cli import main\n\n\n"
+             "def test_ac1_bare(capsys):\n    assert main() == 0\n\n\n"
+             "def test_ac2_ok(capsys):\n    assert main(['--length', '8', '--charset', 'ab']) == 0\n\n\n"
+             "def test_ac3_expected_exit():\n    with pytest.raises(SystemExit):\n        main(['--length', 'x'])\n\n\n"
+             "def test_ac4_argv(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['prog', '--length', '8'])\n"
+             "    assert main() == 0\n\n\n"
+             "def test_ac5_argv_ok(monkeypatch):\n    monkeypatch.setattr('sys.argv', ['prog', '--length', '8', '--charset', 'a'])\n"
+             "    assert main() == 0\n\n\n"
+             "def test_ac6_unknown(args):\n    assert main(args) == 0\n")
+    usage = "usage: prog [-h] --length LENGTH --charset CHARSET [-q]"
+    assert problems_in_test_file(tests, "passwords.cli", PASSWORDS) == [
+        f"main() is a usage error for the written command line (the following arguments are required: --length, "
+        f"--charset; {usage}), so argparse exits with SystemExit 2",
+        f"main() is a usage error for the written command line (the following arguments are required: --charset; "
+        f"{usage}), so argparse exits with SystemExit 2",
+        "test_ac6_unknown takes args, which no fixture provides (define it with @pytest.fixture in the file, or use "
+        "tmp_path, capsys, monkeypatch)"]
+    pruned = prune_tests(tests, "passwords.cli", PASSWORDS)
+    assert "def test_ac1_bare" not in pruned and "def test_ac4_argv" not in pruned
+    assert all(f"def {name}" in pruned for name in ("test_ac2_ok", "test_ac3_expected_exit", "test_ac5_argv_ok"))
+    assert "# swcompany dropped test_ac1_bare: main() is a usage error for the written command line" in pruned
