@@ -2,8 +2,8 @@
 
 Test files are written once (one per source module with behaviour); each fix round is one
 LLM call for whole-file replacements, applied, committed as ``qa: fix round N`` and
-recorded in state, so a resume neither rewrites the tests nor repeats a round. How a fix
-reply is read and checked lives in ``fix_replies``.
+recorded in state, so a resume neither rewrites the tests nor repeats a round (``FixRounds``).
+How a fix reply is read and checked lives in ``fix_replies``, the hand checks in ``hand_checks``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
 from ..pytest_output import crashes, failing_files, files_in_traceback, focus_failures, trim_failures
-from ..sandbox import TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
+from ..sandbox import SandboxRun, TestCounts, project_python, pytest_args, run_pytest, sandbox_warning
 from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 from .engineer import write_afresh
@@ -278,6 +278,187 @@ def report_for(counts: TestCounts, run, progress: QAProgress, install_error: str
                     command=" ".join(["python -m pytest", *(shlex.quote(a) for a in pytest_args(examples))]))
 
 
+@dataclass
+class TestRun:
+    """One run of the tests: pytest's output, the counts, the docstring examples run with them."""
+
+    run: SandboxRun
+    counts: TestCounts
+    examples: list[str]
+
+
+class FixRounds:
+    """QA's bounded fix rounds over the tests: each round hand-checks the failing values, asks for a
+    fix (or has a file written afresh, or turns to another failing file), applies it, runs the tests,
+    and undoes a fix that made things worse. Progress is saved after every step, so a resume
+    repeats nothing."""
+
+    def __init__(self, ctx: StageContext, prd: PRD, design: Design, progress: QAProgress, python: str,
+                 install_error: str | None) -> None:
+        self.ctx, self.prd, self.design, self.progress = ctx, prd, design, progress
+        self.python, self.install_error = python, install_error
+        self.last = self.test()
+        self.report = self.report_now()
+        self.clock, self.spent_before = time.monotonic(), progress.fix_seconds
+
+    def test(self) -> TestRun:
+        """The tests and the docstring examples the code has now (a fix may add or remove some)."""
+        examples = example_files(self.ctx, self.design)
+        run_, counts = run_pytest(self.ctx.root, self.python, timeout=self.ctx.settings.test_timeout,
+                                  mode=self.ctx.settings.sandbox, doctest_files=examples)
+        return TestRun(run_, counts, examples)
+
+    def report_now(self, **stopped: bool) -> QAReport:
+        return report_for(self.last.counts, self.last.run, self.progress, self.install_error, self.last.examples, **stopped)
+
+    def retest(self) -> None:
+        self.last = self.test()
+        self.report = self.report_now()
+
+    def counted(self) -> str:
+        return f"{self.report.passed} passed, {self.report.failed} failed, {self.report.errors} errors"
+
+    def out_of_time(self) -> bool:
+        """``fix_minutes`` spent: a cloud model's round takes seconds, a 1.5B model's on 2 CPU cores
+        2-4 minutes, and three of them made an idea take 24 minutes; the report says the rounds
+        stopped on time, and a resume with a larger fix_minutes goes on."""
+        self.progress.fix_seconds = self.spent_before + time.monotonic() - self.clock
+        limit = self.ctx.settings.fix_minutes
+        return limit is not None and self.progress.fix_seconds >= limit * 60
+
+    def end_round(self, n: int, note: str) -> None:
+        self.progress.rounds_done = n
+        self.progress.fix_notes.append(note)
+        self.ctx.save_progress(self.progress)
+
+    def run(self) -> QAReport:
+        ctx, progress = self.ctx, self.progress
+        while self.report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
+            n = progress.rounds_done + 1
+            if progress.rounds_done and self.out_of_time():
+                seconds = progress.fix_seconds
+                took = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+                ctx.info(f"fix rounds stop after round {n - 1}: they took {took} (fix_minutes: {ctx.settings.fix_minutes:g})")
+                self.report = self.report_now(out_of_fix_time=True)
+                break
+            if not self.round(n):
+                break
+        if progress.rounds_done and not self.report.out_of_fix_time and not self.report.no_fix_found:
+            self.out_of_time()  # records the rounds' time
+            self.report = self.report_now()
+        return self.report
+
+    def round(self, n: int) -> bool:
+        """Fix round ``n``; False when the rounds must stop (green, or nothing left to try)."""
+        ctx, progress, design = self.ctx, self.progress, self.design
+        focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
+        others = [path for path in failing_files(self.last.run.output) if path != focus]
+        checked = hand_check(ctx, self.prd, design, [focus, *others], self.last.run.output) if focus else HandChecked()
+        if checked.corrections:
+            if self.corrected(n, checked):
+                return False
+            focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
+        if focus:
+            progress.focused.append(focus)
+        messages = ctx.messages("fix", prd=self.prd, design=design, failure=failure, round=n, focus=focus,
+                                files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
+                                undone=progress.undone, checked=checked.advice)
+        current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
+                   if ctx.exists(path)}
+        # A fix replaces a few small files: a reply past max_output_tokens is a model going in
+        # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
+        try:
+            reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
+                                           label=f"fix round {n}", what="fix", max_doublings=0)
+        except NoFixFound as exc:
+            found = self.instead_of_no_fix(n, focus, checked, exc)
+            if not isinstance(found, FixReply):
+                return found
+            reply = found
+        except ModelOutputError as exc:
+            # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
+            # its honest report (exit 5) rather than the whole run with exit 4 and no report.
+            reason = exc.message.split(" attempts: ", 1)[-1]
+            self.end_round(n, f"round {n}: nothing changed, the model's replies stayed unusable ({reason[:300]})")
+            ctx.info(f"fix round {n}: the model's replies stayed unusable; nothing changed")
+            self.report = self.report_now()
+            return True
+        self.apply(n, reply, current)
+        return True
+
+    def corrected(self, n: int, checked: HandChecked) -> bool:
+        """Wrong expected values corrected: committed and noted as part of this round, which goes on
+        with what still fails (often nothing: the code was right all along). True when green."""
+        ctx, progress, corrections = self.ctx, self.progress, checked.corrections
+        progress.fix_notes.append(f"round {n}: test values corrected by hand check: " + "; ".join(corrections))
+        progress.fixed_files += [path for path in checked.corrected_files if path not in progress.fixed_files]
+        ctx.commit(FIX_STEP, f"qa: fix round {n}: test values corrected by hand check\n\n" + "\n".join(corrections))
+        ctx.save_progress(progress)
+        self.retest()
+        ctx.info(f"fix round {n}: {len(corrections)} test value{'s' if len(corrections) > 1 else ''} corrected by "
+                 f"hand check: {self.counted()}")
+        if self.report.verdict == "passed":
+            progress.rounds_done = n
+            ctx.save_progress(progress)
+            return True
+        return False
+
+    def instead_of_no_fix(self, n: int, focus: str | None, checked: HandChecked, exc: NoFixFound) -> FixReply | bool:
+        """The model sent the files back unchanged: a file written afresh (with the hand-checked facts,
+        or where the tests crashed in it), else a turn for an untried failing file (True: go on),
+        else the rounds stop (False)."""
+        ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
+        module = tested_module(design, focus) if focus and checked.code_wrong else None
+        crashed: list[str] = []
+        if focus and module is None and (by_source := crashes(output, focus, [f.path for f in design.files])):
+            # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
+            source = max(by_source, key=lambda path: len(by_source[path]))
+            module, crashed = design.file(source), by_source[source]
+        if module and (rewrite := rewritten(ctx, self.prd, design, module, checked.code_wrong, crashed)) is not None:
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
+            return rewrite
+        untried = [path for path in failing_files(output) if path not in progress.focused]
+        if untried:
+            # Another failing file has not had its turn (nor its hand checks as the focus): a new
+            # question, not a replay of this one, so the rounds go on with it.
+            self.end_round(n, f"round {n}: nothing changed; {exc}; the next round turns to {untried[0]}")
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; the next round turns to {untried[0]}")
+            return True
+        self.end_round(n, f"round {n}: nothing changed; {exc}, so the rounds stop here")
+        ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
+        self.out_of_time()  # records the rounds' time
+        self.report = self.report_now(no_fix_found=True)
+        return False
+
+    def apply(self, n: int, reply: FixReply, current: dict[str, str]) -> None:
+        """Write and commit the fix, run the tests, and undo it if it made things worse."""
+        ctx, progress = self.ctx, self.progress
+        apply_fix(ctx, self.design, progress, reply)
+        ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
+        changed = ", ".join(f.path for f in reply.files)
+        self.end_round(n, f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
+        previous, previous_report = self.last, self.report
+        self.retest()
+        ctx.info(f"fix round {n}: {self.counted()}")
+        broken = sorted(previous.counts.passing_examples & set(self.last.counts.failing_examples))
+        if self.report.verdict == "passed" or not (self.report.passed < previous_report.passed or broken) or \
+                not all(f.path in current for f in reply.files):
+            return
+        # A fix that breaks passing tests, or a docstring example that held, is undone, so the rounds
+        # never end worse than they began (an example is a promise; a small model's own test may be wrong).
+        for fixed in reply.files:
+            ctx.write(fixed.path, current[fixed.path])
+        what = (f"passing tests fell from {previous_report.passed} to {self.report.passed}" if not broken else
+                f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed")
+        ctx.commit(FIX_STEP, f"qa: undo fix round {n}\n\n{what}")
+        progress.fix_notes[-1] += f" [undone: {what}]"
+        progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
+        ctx.save_progress(progress)
+        self.last = previous
+        self.report = self.report_now()
+        ctx.info(f"fix round {n} undone: {what}")
+
+
 def run(ctx: StageContext) -> StageResult:
     if not ctx.settings.run_tests:
         ctx.info("QA skipped (--no-tests)")
@@ -301,133 +482,9 @@ def run(ctx: StageContext) -> StageResult:
         progress.tests_written = True
         ctx.save_progress(progress)
 
-    def run_tests():
-        """The tests and the docstring examples the code has now (a fix may add or remove some)."""
-        examples = example_files(ctx, design)
-        run_, counts = run_pytest(ctx.root, python, timeout=ctx.settings.test_timeout, mode=mode, doctest_files=examples)
-        return run_, counts, examples
-
-    run_, counts, examples = run_tests()
-    report = report_for(counts, run_, progress, install_error, examples)
-    ctx.info(f"tests: {report.passed} passed, {report.failed} failed, {report.errors} errors")
-
-    clock, spent_before = time.monotonic(), progress.fix_seconds
-
-    def out_of_time() -> bool:
-        """``fix_minutes`` spent: a cloud model's round takes seconds, a 1.5B model's on 2 CPU cores
-        2-4 minutes, and three of them made an idea take 24 minutes; the report says the rounds
-        stopped on time, and a resume with a larger fix_minutes goes on."""
-        progress.fix_seconds = spent_before + time.monotonic() - clock
-        limit = ctx.settings.fix_minutes
-        return limit is not None and progress.fix_seconds >= limit * 60
-
-    while report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
-        n = progress.rounds_done + 1
-        if progress.rounds_done and out_of_time():
-            took = f"{progress.fix_seconds / 60:.1f} min" if progress.fix_seconds >= 60 else f"{progress.fix_seconds:.0f} s"
-            ctx.info(f"fix rounds stop after round {n - 1}: they took {took} (fix_minutes: {ctx.settings.fix_minutes:g})")
-            report = report_for(counts, run_, progress, install_error, examples, out_of_fix_time=True)
-            break
-        focus, failure = focus_failures(run_.output, tried=progress.focused)
-        others = [path for path in failing_files(run_.output) if path != focus]
-        checked = hand_check(ctx, prd, design, [focus, *others], run_.output) if focus else HandChecked()
-        corrections = checked.corrections
-        if corrections:
-            # Wrong expected values corrected: committed and noted as part of this round, and the
-            # round goes on with what still fails (often nothing: the code was right all along).
-            progress.fix_notes.append(f"round {n}: test values corrected by hand check: " + "; ".join(corrections))
-            progress.fixed_files += [path for path in checked.corrected_files if path not in progress.fixed_files]
-            ctx.commit(FIX_STEP, f"qa: fix round {n}: test values corrected by hand check\n\n" + "\n".join(corrections))
-            ctx.save_progress(progress)
-            run_, counts, examples = run_tests()
-            report = report_for(counts, run_, progress, install_error, examples)
-            ctx.info(f"fix round {n}: {len(corrections)} test value{'s' if len(corrections) > 1 else ''} corrected by "
-                     f"hand check: {report.passed} passed, {report.failed} failed, {report.errors} errors")
-            if report.verdict == "passed":
-                progress.rounds_done = n
-                ctx.save_progress(progress)
-                break
-            focus, failure = focus_failures(run_.output, tried=progress.focused)
-        if focus:
-            progress.focused.append(focus)
-        messages = ctx.messages("fix", prd=prd, design=design, failure=failure, round=n, focus=focus,
-                                files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
-                                undone=progress.undone, checked=checked.advice)
-        current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
-                   if ctx.exists(path)}
-        # A fix replaces a few small files: a reply past max_output_tokens is a model going in
-        # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
-        try:
-            reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
-                                           label=f"fix round {n}", what="fix", max_doublings=0)
-        except NoFixFound as exc:
-            module = tested_module(design, focus) if focus and checked.code_wrong else None
-            crashed: list[str] = []
-            if focus and module is None and (by_source := crashes(run_.output, focus, [f.path for f in design.files])):
-                # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
-                source = max(by_source, key=lambda path: len(by_source[path]))
-                module, crashed = design.file(source), by_source[source]
-            untried = [path for path in failing_files(run_.output) if path not in progress.focused]
-            if module and (rewrite := rewritten(ctx, prd, design, module, checked.code_wrong, crashed)) is not None:
-                ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
-                reply = rewrite
-            elif untried:
-                # Another failing file has not had its turn (nor its hand checks as the focus): a new
-                # question, not a replay of this one, so the rounds go on with it.
-                progress.rounds_done = n
-                progress.fix_notes.append(f"round {n}: nothing changed; {exc}; the next round turns to {untried[0]}")
-                ctx.save_progress(progress)
-                ctx.info(f"fix round {n}: the model sent the files back unchanged; the next round turns to {untried[0]}")
-                continue
-            else:
-                progress.rounds_done = n
-                progress.fix_notes.append(f"round {n}: nothing changed; {exc}, so the rounds stop here")
-                ctx.save_progress(progress)
-                ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
-                out_of_time()  # records the rounds' time
-                report = report_for(counts, run_, progress, install_error, examples, no_fix_found=True)
-                break
-        except ModelOutputError as exc:
-            # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
-            # its honest report (exit 5) rather than the whole run with exit 4 and no report.
-            reason = exc.message.split(" attempts: ", 1)[-1]
-            progress.rounds_done = n
-            progress.fix_notes.append(f"round {n}: nothing changed, the model's replies stayed unusable ({reason[:300]})")
-            ctx.save_progress(progress)
-            ctx.info(f"fix round {n}: the model's replies stayed unusable; nothing changed")
-            report = report_for(counts, run_, progress, install_error, examples)
-            continue
-        apply_fix(ctx, design, progress, reply)
-        ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
-        progress.rounds_done = n
-        changed = ", ".join(f.path for f in reply.files)
-        progress.fix_notes.append(f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
-        ctx.save_progress(progress)
-        previous = (run_, counts, report, examples)
-        run_, counts, examples = run_tests()
-        report = report_for(counts, run_, progress, install_error, examples)
-        ctx.info(f"fix round {n}: {report.passed} passed, {report.failed} failed, {report.errors} errors")
-        broken = sorted(previous[1].passing_examples & set(counts.failing_examples))
-        if report.verdict != "passed" and (report.passed < previous[2].passed or broken) and \
-                all(f.path in current for f in reply.files):
-            # A fix that breaks passing tests, or a docstring example that held, is undone, so the
-            # rounds never end worse than they began (an example is a promise; a small model's own
-            # test may be wrong).
-            for fixed in reply.files:
-                ctx.write(fixed.path, current[fixed.path])
-            what = (f"passing tests fell from {previous[2].passed} to {report.passed}" if not broken else
-                    f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed")
-            ctx.commit(FIX_STEP, f"qa: undo fix round {n}\n\n{what}")
-            progress.fix_notes[-1] += f" [undone: {what}]"
-            progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
-            ctx.save_progress(progress)
-            run_, counts, examples = previous[0], previous[1], previous[3]
-            report = report_for(counts, run_, progress, install_error, examples)
-            ctx.info(f"fix round {n} undone: {what}")
-
-    if progress.rounds_done and not report.out_of_fix_time and not report.no_fix_found:
-        out_of_time()  # records the rounds' time
-        report = report_for(counts, run_, progress, install_error, examples)
+    rounds = FixRounds(ctx, prd, design, progress, python, install_error)
+    ctx.info(f"tests: {rounds.counted()}")
+    report = rounds.run()
     progress.report = ctx.state.tests = report
     ctx.save_progress(progress)
     files = {REPORT_JSON: report.model_dump_json(indent=2) + "\n",
