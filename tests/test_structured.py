@@ -166,6 +166,7 @@ def _block(i):
     _lines(lambda i: f"def test_{i}():\\n    assert g({i}) == {i}", 30).replace("\n", "\\n"),  # inside a JSON string
     "".join(_block(i) for i in range(40)),  # one test copied with small changes (the CSV idea's 18 tests)
     '@pytest.mark.parametrize("text, expected", [\n    ("xyzXYZ", 3),\n    ("' + "Aa" * 1100,  # HumanEval/16's endless literal
+    "    data = [" + ", ".join(f'{{"Item {i}": {i}, "{i}": {i}, "Value {i}": {i}}}' for i in range(40)),  # one line counting up
     "Explanation: " + ("The `main` function should return a non-zero exit code if the command is not recognized. "
                        "The `test_cli_add_task` tests are failing because they are not catching the `SystemExit` "
                        "exception that is raised. ") * 3 + "The",  # a fix round's explanation, on one line
@@ -202,6 +203,7 @@ def _unit_chain(units: list[str]) -> str:
     _lines(lambda i: f"    assert f({i}) == {i}", 20),  # a short table is fine
     _lines(lambda i: f"    '{chr(65 + i % 26)}{i}': lookup_{chr(97 + i % 26)}({i}),", 80),  # rows differing in names
     "import os\n" * 5,
+    "    names = [" + ", ".join(f"'{chr(97 + i % 26) * (1 + i % 5)}_{i}'" for i in range(200)) + "]",  # many shapes
     "Explanation: " + "The test expected the titles in upper case, which no requirement of the PRD asks for. " * 2,
 ])
 def test_ordinary_replies_are_not_runaway(text):

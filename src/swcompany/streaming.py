@@ -30,6 +30,7 @@ RUNAWAY_MIN_WINDOW = 2000  # ...from this many on: one character a token ("AaAaA
 # model-written test files up to 8.5:1, and the 1.5B unit converter's core.py, an if/elif chain
 # per unit (valid code), 6.2:1 at 2,000 characters: at 6.0 it was stopped three times (exit 4).
 RUNAWAY_RATIO = 10.0
+RUNAWAY_LONG_LINE, RUNAWAY_ITEMS = 1500, 60  # one line this long, its last items of at most three shapes
 RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply's tail
 _SHAPE_NOISE = re.compile(r"[\d\s,.+\-]+")  # what a runaway changes from line to line
 _LINE_BREAK = re.compile(r"\n|\\n")  # real newlines, and escaped ones inside a JSON string
@@ -53,12 +54,22 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
       string literal of "AaAa..." (4,096 tokens in 4,249 characters); code people or models
       write stays under 4.5:1;
     - a sentence of ``RUNAWAY_SENTENCE`` characters or more said a third time (a fix round's
-      "Explanation:" ran to 6,000 characters of two sentences taking turns, on one line).
+      "Explanation:" ran to 6,000 characters of two sentences taking turns, on one line);
+    - a line of ``RUNAWAY_LONG_LINE`` characters whose last ``RUNAWAY_ITEMS`` comma-separated items
+      have at most three shapes (the CSV converter's test data: ``{"Item 80": 80, "80": 80,
+      "Value 80": 80}, ...`` counting to 99 on one line, 4,096 tokens in seven minutes).
     """
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
     return (_repeated_sentence(text) or _same_line(recent) or _long_alike_lines(recent)
-            or _few_shapes(recent, lines) or _compressible(text))
+            or _few_shapes(recent, lines) or _compressible(text) or _long_line_of_alike_items(text))
+
+
+def _long_line_of_alike_items(text: str) -> bool:
+    line = _LINE_BREAK.split(text[-RUNAWAY_LONG_LINE * 4:])[-1]
+    items = line.split(",")[-RUNAWAY_ITEMS:]
+    return len(line) >= RUNAWAY_LONG_LINE and len(items) == RUNAWAY_ITEMS and \
+        len({_SHAPE_NOISE.sub("", item) for item in items}) <= 3
 
 
 def _repeated_sentence(text: str) -> bool:
