@@ -514,3 +514,54 @@ def test_rounding_alone_keeps_a_run_red_no_longer(fake_model):
     assert "assert storage.tip(100, 15) == pytest.approx(15)" in (ws / "tests/test_todo_storage.py").read_text()
     r = json.loads((ws / "docs/qa_report.json").read_text())
     assert "only by float rounding" in r["fix_notes"][0]
+
+
+CONVERTER_TESTS = '''import pytest
+from unit_converter.core import convert_temperature
+
+
+@pytest.mark.parametrize(
+    "value, unit1, unit2, expected",
+    [
+        (10, "C", "F", 50.00000),
+        (20, "F", "C", -40.00000),
+    ]
+)
+def test_convert_temperature(value, unit1, unit2, expected):
+    try:
+        result = convert_temperature(value, unit1, unit2)
+    except ValueError as e:
+        assert str(e) == "Unsupported unit conversion"
+    else:
+        assert result == expected, f"Expected {expected}, but got {result}"
+'''
+
+# pytest's output for the unit converter's run (session 22), shortened to the one failure section.
+CONVERTER_OUTPUT = """=================================== FAILURES ===================================
+____________________ test_convert_temperature[20-F-C--40.0] ____________________
+
+value = 20, unit1 = 'F', unit2 = 'C', expected = -40.0
+
+    @pytest.mark.parametrize(
+    def test_convert_temperature(value, unit1, unit2, expected):
+        try:
+            result = convert_temperature(value, unit1, unit2)
+        else:
+>           assert result == expected, f"Expected {expected}, but got {result}"
+E           AssertionError: Expected -40.0, but got -6.666666666666667
+E           assert -6.666666666666667 == -40.0
+
+/tmp/qb/work31/apps/app4/tests/test_unit_converter_core.py:18: AssertionError
+=========================== short test summary info ============================
+FAILED tests/test_unit_converter_core.py::test_convert_temperature[20-F-C--40.0]
+"""
+
+
+def test_a_parametrized_row_held_in_a_local_name_is_asked_with_the_rows_values():
+    """`result = convert_temperature(value, unit1, unit2)` then `assert result == expected`: no where
+    line for a name, but pytest prints the row's arguments atop the failure."""
+    checks = failed_checks(CONVERTER_OUTPUT, "tests/test_unit_converter_core.py", CONVERTER_TESTS)
+    assert [(c.call, c.expected, c.actual, c.param, c.self_contained) for c in checks] == [
+        ("convert_temperature(20, 'F', 'C')", -40.0, -6.666666666666667, "expected", False)]
+    fixed = corrected(CONVERTER_TESTS, checks[0])
+    assert '        (20, "F", "C", -6.666666666666667),\n' in fixed and '(10, "C", "F", 50.00000)' in fixed

@@ -242,6 +242,10 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
             computed_at = 1 - held[0]
         else:  # `f(x) == expected` in a parametrized test: the side pytest's where line computed
             computed_at = next((i for i in (0, 1) if where and _parse_literal(where[0]) == shown[i]), -1)
+            row = [i for i, side in enumerate(sides) if isinstance(side, ast.Name) and side.id in _row_values(block)
+                   and side.id in _parametrized(func)]
+            if computed_at < 0 and len(row) == 1:  # `result == expected`: no where line for a name
+                computed_at = 1 - row[0]
             other = sides[1 - computed_at] if computed_at >= 0 else None
             if not isinstance(other, ast.Name) or other.id not in _parametrized(func):
                 return None
@@ -255,14 +259,47 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
     return None
 
 
+_ROW_VALUE = re.compile(r"(\w+) = (.*?)(?=, \w+ = |$)")
+
+
+def _row_values(block: str) -> dict[str, object]:
+    """The arguments pytest prints atop a parametrized test's failure (``value = 20, unit1 = 'F'``)."""
+    first = next((line for line in block.splitlines() if line.strip()), "")
+    if not re.match(r"\w+ = ", first):
+        return {}
+    found = {}
+    for name, text in _ROW_VALUE.findall(first):
+        ok, value = _parse_literal(text)
+        if ok:
+            found[name] = value
+    return found
+
+
+def _with_row(call: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, row: dict[str, object]) -> ast.expr | None:
+    """``convert(value, unit1, unit2)`` with this row's values for the parametrize names, if that
+    makes it a call of literals (the unit converter's ``result = convert_weight(value, ...)``)."""
+    names = _parametrized(func) & row.keys()
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return ast.Constant(row[node.id]) if node.id in names else node
+
+    replaced = Substitute().visit(ast.parse(ast.unparse(call), mode="eval")).body
+    ast.fix_missing_locations(replaced)
+    return replaced if names and _plain_call(replaced, _local_names(func) - names) else None
+
+
 def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Assert,
               where: tuple[str, str] | None, actual: object, hidden: str | None,
-              fixtures: dict[str, list[str]]) -> tuple[str, bool, str] | None:
+              fixtures: dict[str, list[str]], row: dict[str, object]) -> tuple[str, bool, str] | None:
     """(the call to ask about, whether it is self-contained, the setup lines it needs), or None."""
     if _plain_call(computed, _local_names(func)):
         return ast.unparse(computed), True, ""
     if isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, node.lineno)) is not None:
         return ast.unparse(held), True, ""
+    assigned = _assigned_once(func, computed.id, node.lineno) if isinstance(computed, ast.Name) else None
+    if row and (made := _with_row(assigned.value if assigned else computed, func, row)) is not None:
+        return ast.unparse(made), False, ""  # a row of a parametrize table: its cell is corrected
     if (setup := _setup_before(func, node, hidden, fixtures)) is not None and \
             isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
         return ast.unparse(computed), True, setup  # `tm.view_tasks()` after `tm = TaskManager(...)`
@@ -285,7 +322,7 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module,
     sides = [node.test.left, node.test.comparators[0]] if isinstance(node.test, ast.Compare) else []
     holder = next((side.id for side in sides if side is not computed and isinstance(side, ast.Name)
                    and _held_literal(func, side.id, line) is not None), None)
-    question = _question(computed, func, node, where, actual, holder, fixtures)
+    question = _question(computed, func, node, where, actual, holder, fixtures, _row_values(block))
     if question is None:
         return None
     call, self_contained, setup = question
