@@ -282,7 +282,7 @@ def _with_row(call: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, row:
 
     class Substitute(ast.NodeTransformer):
         def visit_Name(self, node: ast.Name) -> ast.expr:
-            return ast.Constant(row[node.id]) if node.id in names else node
+            return ast.parse(repr(row[node.id]), mode="eval").body if node.id in names else node
 
     replaced = Substitute().visit(ast.parse(ast.unparse(call), mode="eval")).body
     ast.fix_missing_locations(replaced)
