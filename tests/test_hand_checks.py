@@ -565,3 +565,17 @@ def test_a_parametrized_row_held_in_a_local_name_is_asked_with_the_rows_values()
         ("convert_temperature(20, 'F', 'C')", -40.0, -6.666666666666667, "expected", False)]
     fixed = corrected(CONVERTER_TESTS, checks[0])
     assert '        (20, "F", "C", -6.666666666666667),\n' in fixed and '(10, "C", "F", 50.00000)' in fixed
+
+
+def test_printed_output_is_not_asked_about():
+    """The CSV converter's four questions on `captured_output.getvalue()`: 190 s, none decided."""
+    code = ("import sys\nfrom io import StringIO\nfrom conv.cli import main\n\n\n"
+            "def test_ac1(capsys):\n    main(['--file', 'a.csv'])\n    out = capsys.readouterr().out\n    assert out == 'x'\n\n\n"
+            "def test_ac2():\n    captured = StringIO()\n    sys.stdout = captured\n    main(['--file', 'a.csv'])\n"
+            "    assert captured.getvalue() == 'x'\n")
+    output = ("____ test_ac1 ____\n\n>       assert out == 'x'\nE       AssertionError: assert 'y' == 'x'\n\n"
+              "tests/test_conv_cli.py:9: AssertionError\n"
+              "____ test_ac2 ____\n\n>       assert captured.getvalue() == 'x'\nE       AssertionError: assert 'y' == 'x'\n"
+              "E        +  where 'y' = <built-in method getvalue of _io.StringIO object at 0x7f>()\n\n"
+              "tests/test_conv_cli.py:16: AssertionError\n")
+    assert failed_checks(output, "tests/test_conv_cli.py", code) == []
