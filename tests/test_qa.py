@@ -448,3 +448,17 @@ def test_a_cli_test_file_running_a_command_line_the_parser_rejects_is_asked_agai
     assert "cli.main([]) is a usage error for the written command line (the following arguments are required: cmd; " \
            "usage: prog [-h] [--db DB] {add,list} ...), so argparse exits with SystemExit 2" in asked[1]
     assert report(Path("workspace/t"))["verdict"] == "passed"
+
+
+def test_red_tests_are_committed_as_written_before_a_round_changes_them(fake_model):
+    """The word counter's round-1 commit added every test file and the conftest along with its one
+    correction: the history could not tell the correction apart."""
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE})
+    with FakeModel(scenario) as server:
+        run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    repo = git.Repo("workspace/t")
+    commits = list(reversed(list(repo.iter_commits())))
+    written = next(c for c in commits if c.message.startswith("qa: tests written: "))
+    assert {"tests/test_todo_storage.py", "tests/conftest.py"} <= set(written.stats.files)
+    fix = next(c for c in commits if c.message.startswith("qa: fix round 1"))
+    assert "tests/conftest.py" not in fix.stats.files and commits.index(written) < commits.index(fix)

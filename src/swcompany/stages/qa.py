@@ -45,6 +45,7 @@ class QAProgress(BaseModel):
 
     run_checked: bool = False  # the design's run command tried (and mended) before the tests
     tests_written: bool = False
+    tests_committed: bool = False  # red tests get a commit of their own before the rounds change them
     test_files: list[str] = Field(default_factory=list)
     unwritten: list[str] = Field(default_factory=list)  # test files the model never got right, and why
     rounds_done: int = 0
@@ -333,6 +334,11 @@ class FixRounds:
 
     def run(self) -> QAReport:
         ctx, progress = self.ctx, self.progress
+        if self.report.verdict != "passed" and ctx.settings.fix_rounds and not progress.tests_committed:
+            # The tests as written, before any round touches them: round 1's commit shows only its change.
+            ctx.commit(FIX_STEP, f"qa: tests written: {self.counted()}")
+            progress.tests_committed = True
+            ctx.save_progress(progress)
         while self.report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
             n = progress.rounds_done + 1
             if progress.rounds_done and self.out_of_time():
