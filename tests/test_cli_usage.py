@@ -77,3 +77,18 @@ def test_tests_running_the_cli_with_a_command_line_it_rejects_are_found():
     assert "def test_ac1_bare" not in pruned and "def test_ac4_argv" not in pruned
     assert all(f"def {name}" in pruned for name in ("test_ac2_ok", "test_ac3_expected_exit", "test_ac5_argv_ok"))
     assert "# swcompany dropped test_ac1_bare: main() is a usage error for the written command line" in pruned
+
+
+def test_a_path_built_at_run_time_stands_in_for_a_value():
+    """The word counter's test passed two files, `main([str(path1), str(path2)])`, to a CLI taking one."""
+    cli = ("import argparse\n\n\ndef main(argv=None):\n    parser = argparse.ArgumentParser()\n"
+           "    parser.add_argument('file_path')\n    parser.add_argument('--top', type=int, default=10)\n"
+           "    args = parser.parse_args(argv)\n    return 0\n")
+    tests = ("from counter.cli import main\n\n\n"
+             "def test_ac1_two(tmp_path):\n    path1, path2 = tmp_path / 'a', tmp_path / 'b'\n"
+             "    assert main([str(path1), str(path2)]) == 0\n\n\n"
+             "def test_ac2_one(tmp_path):\n    assert main([str(tmp_path / 'a'), '--top', f'{3}']) == 0\n\n\n"
+             "def test_ac3_flag(tmp_path):\n    assert main([f'--{\"top\"}', '3', 'a']) == 0\n")
+    assert problems_in_test_file(tests, "counter.cli", cli) == [
+        "main([str(path1), str(path2)]) is a usage error for the written command line (unrecognized arguments: "
+        "str(path2); usage: prog [-h] [--top TOP] file_path), so argparse exits with SystemExit 2"]

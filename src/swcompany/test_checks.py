@@ -458,13 +458,13 @@ def _exits_expected(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
     return {id(sub) for statement in guarded for sub in ast.walk(statement)}
 
 
-def _process_argv(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str] | None:
+def _process_argv(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[str], bool] | None:
     """What the test's ``sys.argv`` holds after the program's name: a literal it sets
     (``sys.argv = [...]``, ``monkeypatch.setattr(sys, "argv", [...])``), ``[]`` when it never
     touches it (conftest empties it for every test), or None when it cannot be read."""
     text = ast.unparse(func)
     if "argv" not in text:
-        return []
+        return [], False
     for node in ast.walk(func):
         value = None
         if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
@@ -476,17 +476,30 @@ def _process_argv(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str] | N
             elif where[:1] == ["sys.argv"] and len(node.args) == 2:
                 value = node.args[1]
         if value is not None:
-            argv = _string_list(value)
-            return argv[1:] if argv else None
+            found = _string_list(value)
+            return (found[0][1:], found[1]) if found and found[0] else None
     return None
 
 
-def _string_list(node: ast.AST) -> list[str] | None:
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+def _string_list(node: ast.AST) -> tuple[list[str], bool] | None:
+    """A command line a test passes, and whether part of it is built at run time: literal strings,
+    and ``str(path)`` or an f-string (a file path) as its own source text, which stands in for a
+    value (never an option)."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
         return None
-    return list(value) if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value) else None
+    argv, built = [], False
+    for element in node.elts:
+        if isinstance(element, ast.Constant) and isinstance(element.value, str):
+            argv.append(element.value)
+        elif isinstance(element, ast.JoinedStr) or (isinstance(element, ast.Call) and ast.unparse(element.func) == "str"):
+            text = ast.unparse(element)
+            if text.lstrip("f'\"").startswith("-"):
+                return None
+            argv.append(text)
+            built = True
+        else:
+            return None
+    return argv, built
 
 
 def _usage_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView, cli: CommandLine | None) -> list[str]:
@@ -501,10 +514,14 @@ def _usage_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestVie
             continue
         given = call.args[0] if call.args else None
         if cli.entries[name] and given is not None and not (isinstance(given, ast.Constant) and given.value is None):
-            argv = _string_list(given)
+            found = _string_list(given)
         else:
-            argv = _process_argv(func)
-        if argv is not None and (why := cli.refusal(argv)):
+            found = _process_argv(func)
+        if found is None:
+            continue
+        argv, built = found
+        if (why := cli.refusal(argv)) and not (built and "invalid" in why):
+            # a value built at run time may well be a valid number or choice: only the shape is judged
             problems.append(f"{ast.unparse(call)} is a usage error for the written command line ({why}), "
                             f"so argparse exits with SystemExit 2")
     return problems
