@@ -374,6 +374,25 @@ def test_methods_are_called_with_the_arguments_they_take_and_plain_ones_on_an_in
     assert "# swcompany dropped test_ac2_fixture: PomodoroSession.start() takes no positional arguments" in pruned
 
 
+def test_a_literal_argument_of_plainly_the_wrong_type_is_refused():
+    """Seen on the 1.5B word counter: `count_words([str(path)])` on `file_path: str`, five core tests,
+    each a TypeError inside open() that the fix round read as the code's crash."""
+    source = ("def count_words(file_path: str) -> dict:\n    return {}\n\n\n"
+              "def to_roman(n: int, strict: bool | None = None) -> str:\n    return ''\n\n\n"
+              "def merge(a: dict, b: 'Optional[dict]' = None) -> dict:\n    return a\n\n\n"
+              "def anything(x: str | int, y: list[str]) -> None:\n    pass\n")
+    tests = ("from counter.core import count_words, to_roman, merge, anything\n\n\n"
+             "def test_ac1(tmp_path):\n    assert count_words([str(tmp_path)]) == {}\n\n\n"
+             "def test_ac2():\n    assert to_roman('4') == 'IV'\n\n\n"
+             "def test_ac3():\n    assert merge({'a': 1}, b={}) == {'a': 1} and to_roman(4, strict=None) == ''\n\n\n"
+             "def test_ac4():\n    anything([1], 'x')\n    count_words(f'{1}.txt')\n\n\n"
+             "def test_ac5():\n    merge([('a', 1)])\n")
+    assert sorted(problems_in_test_file(tests, "counter.core", source)) == [
+        "count_words() takes file_path: str, the test passes a list ([str(tmp_path)])",
+        "merge() takes a: dict, the test passes a list ([('a', 1)])",
+        "to_roman() takes n: int, the test passes text ('4')"]
+
+
 def test_capsys_getvalue_is_repaired_and_other_invented_capture_methods_are_dropped():
     """Seen on the 1.5B model: eight tests reading `capsys.getvalue()`; the fix round wrote in circles about it."""
     tests = ("from roman.convert import to_roman\n\n\n"

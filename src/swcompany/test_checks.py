@@ -28,6 +28,24 @@ class Signature:
     max_args: int | None  # None: *args
     keywords: set[str]
     any_keyword: bool  # **kwargs
+    positional: list[str] = field(default_factory=list)  # parameter names, in order
+    annotations: dict[str, str] = field(default_factory=dict)  # parameter -> its annotation's text
+
+
+_CONTAINERS = {ast.List: "a list", ast.ListComp: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict",
+               ast.DictComp: "a dict", ast.Set: "a set", ast.SetComp: "a set"}
+
+
+def _wrong_type(annotation: str, given: ast.expr) -> str | None:
+    """What a literal argument is, when it plainly is not what the annotation asks for (a list for
+    a ``str``, text for an ``int``), else None. Only sure cases: a union or an alias decides nothing."""
+    wanted = re.sub(r"^Optional\[(.*)\]$", r"\1", annotation).replace(" | None", "").replace("None | ", "")
+    kind = _CONTAINERS.get(type(given))
+    if kind is None and isinstance(given, (ast.Constant, ast.JoinedStr)) and \
+            isinstance(getattr(given, "value", ""), str):
+        kind = "text"
+    accepted = {"str": {"text"}, "int": set(), "float": set(), "bool": set(), "dict": {"a dict"}}.get(wanted)
+    return kind if accepted is not None and kind is not None and kind not in accepted else None
 
 
 def _signature(name: str, args: ast.arguments, skip_self: bool) -> Signature:
@@ -36,7 +54,9 @@ def _signature(name: str, args: ast.arguments, skip_self: bool) -> Signature:
         positional = positional[1:]
     required = len(positional) - len(args.defaults)
     keywords = {a.arg for a in [*args.args, *args.kwonlyargs]}
-    return Signature(name, max(required, 0), None if args.vararg else len(positional), keywords, args.kwarg is not None)
+    annotations = {a.arg: ast.unparse(a.annotation) for a in [*positional, *args.kwonlyargs] if a.annotation is not None}
+    return Signature(name, max(required, 0), None if args.vararg else len(positional), keywords, args.kwarg is not None,
+                     [a.arg for a in positional], annotations)
 
 
 def public_signatures(code: str) -> dict[str, Signature]:
@@ -73,6 +93,11 @@ def _call_problem(call: ast.Call, sig: Signature) -> str | None:
         return f"{sig.name}() takes at most {sig.max_args} positional arguments, the test passes {given}"
     if given + len(names & sig.keywords) < sig.min_args:
         return f"{sig.name}() needs {sig.min_args} arguments, the test passes {given + len(names)}"
+    passed = [*zip(sig.positional, call.args), *((k.arg, k.value) for k in call.keywords if k.arg)]
+    for name, value in passed:
+        if name in sig.annotations and (kind := _wrong_type(sig.annotations[name], value)):
+            # the word counter's core tests: count_words([str(path)]) on `file_path: str` (TypeError in open)
+            return f"{sig.name}() takes {name}: {sig.annotations[name]}, the test passes {kind} ({ast.unparse(value)[:60]})"
     return None
 
 
