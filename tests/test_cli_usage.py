@@ -92,3 +92,17 @@ def test_a_path_built_at_run_time_stands_in_for_a_value():
     assert problems_in_test_file(tests, "counter.cli", cli) == [
         "main([str(path1), str(path2)]) is a usage error for the written command line (unrecognized arguments: "
         "str(path2); usage: prog [-h] [--top TOP] file_path), so argparse exits with SystemExit 2"]
+
+
+def test_dropped_tests_leave_no_stray_comments_and_each_note_once():
+    """The roman numeral CLI's file: six tests dropped, their trailing comments left indented in the
+    file, and one note repeated six times."""
+    cli = ("import argparse\n\n\ndef main(argv=None) -> int:\n    parser = argparse.ArgumentParser()\n"
+           "    parser.add_argument('--input', required=True)\n    args = parser.parse_args(argv)\n    return 0\n")
+    one = ("def test_ac{n}(tmp_path):\n    path = tmp_path / 'in.txt'\n    with pytest.raises(SystemExit) as e:\n"
+           "        main([str(path)])\n    assert e.value.code == 0\n    \n    # Check that the exit code is 0\n\n")
+    tests = ("import pytest\nfrom roman.cli import main\n\n\n" + "".join(one.format(n=n) for n in (1, 2))
+             + "def test_ac3():\n    assert main(['--input', 'a']) == 0\n")
+    pruned = prune_tests(tests, "roman.cli", cli)
+    assert "# Check that the exit code" not in pruned and "def test_ac3" in pruned and "def test_ac1" not in pruned
+    assert pruned.count("# swcompany: main([str(path)]) == 0 expected, not SystemExit") == 1

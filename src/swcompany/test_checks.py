@@ -450,7 +450,7 @@ def returned_exit_codes(test_code: str, source: str) -> str:
         elif text:
             notes.append(f"# swcompany: {text.strip()} expected to run, not to raise SystemExit: the function "
                          "returns when it succeeds")
-    return "\n".join([*reversed(notes), *lines]) + "\n"
+    return "\n".join([*dict.fromkeys(reversed(notes)), *lines]) + "\n"
 
 
 def _use_problems(node: ast.AST, view: _TestView, module: str, defined: set[str],
@@ -767,11 +767,18 @@ def _fixture_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]
 
 
 def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
-    """``code`` with these top-level functions (and their decorators) cut out, ``notes`` on top."""
+    """``code`` with these top-level functions (and their decorators, and the indented comments
+    trailing their last statement) cut out, ``notes`` on top; a note already there is not repeated."""
     lines = code.splitlines()
     for func in sorted(functions, key=lambda f: f.lineno, reverse=True):
         start = min([func.lineno, *(d.lineno for d in func.decorator_list)]) - 1
-        del lines[start:func.end_lineno]
+        end = func.end_lineno or func.lineno
+        while end < len(lines) and (not lines[end].strip() or
+                                    (lines[end][:1].isspace() and lines[end].lstrip().startswith("#"))):
+            end += 1
+        del lines[start:end]
+        lines.insert(start, "")
+    notes = [note for note in dict.fromkeys(notes) if note not in lines]
     return "\n".join([*notes, *lines]).rstrip() + "\n"
 
 
