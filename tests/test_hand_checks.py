@@ -14,7 +14,8 @@ from conftest import cli_args, run_cli
 from fake_model import FakeModel
 from scenario import CODE, Scenario, fenced
 
-from swcompany.stages.hand_checks import FailedCheck, approximated, corrected, failed_checks, hand_value, same_value, verdict
+from swcompany.stages.run_repairs import approximated
+from swcompany.stages.hand_checks import FailedCheck, corrected, failed_checks, hand_value, same_value, verdict
 
 COUNT_NUMS_TESTS = """import solution
 

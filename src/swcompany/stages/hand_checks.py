@@ -24,11 +24,11 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..code_checks import insert_imports, parse_or_none
+from ..code_checks import parse_or_none
 from ..pytest_output import failure_blocks
 from ..test_checks import parametrize_tables
 
-_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
+ASSERT_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
 _ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)
 _WHERE = re.compile(r"^E\s+\+\s+where (.+?) = (.+)$", re.M)
 _FUNCTION_REPR = re.compile(r"<function (?:[\w.]+\.)?(\w+) at 0x[0-9a-f]+>")
@@ -85,7 +85,7 @@ class FailedCheck:
         return f"{after}`{self.call}` must be `{self.expected!r}`; the earlier version gave `{self.actual!r}`"
 
 
-def _literal(node: ast.AST) -> tuple[bool, object]:
+def literal(node: ast.AST) -> tuple[bool, object]:
     """A literal's value; never one holding ``...`` (how pytest shortens a long value)."""
     if any(isinstance(n, ast.Constant) and n.value is Ellipsis for n in ast.walk(node)):
         return False, None
@@ -97,7 +97,7 @@ def _literal(node: ast.AST) -> tuple[bool, object]:
 
 def _parse_literal(text: str) -> tuple[bool, object]:
     try:
-        return _literal(ast.parse(text.strip(), mode="eval").body)
+        return literal(ast.parse(text.strip(), mode="eval").body)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return False, None
 
@@ -109,7 +109,7 @@ def _plain_call(node: ast.AST, local: set[str]) -> bool:
     while isinstance(root, ast.Attribute):
         root = root.value
     return isinstance(node, ast.Call) and isinstance(root, ast.Name) and root.id not in local and \
-        all(_literal(a)[0] for a in [*node.args, *(k.value for k in node.keywords)]) and \
+        all(literal(a)[0] for a in [*node.args, *(k.value for k in node.keywords)]) and \
         not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords)
 
 
@@ -188,23 +188,23 @@ def _setup_before(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.stmt, 
     return "\n".join(lines) if sum(len(line.splitlines()) for line in lines) <= MAX_SETUP_LINES else None
 
 
-def _held_literal(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.expr | None:
+def held_literal(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before: int) -> ast.expr | None:
     """The literal a local name holds (``expected = "Example_1"``), when assigned once before ``before``."""
     node = _assigned_once(func, name, before)
-    return node.value if node and len(node.targets) == 1 and _literal(node.value)[0] else None
+    return node.value if node and len(node.targets) == 1 and literal(node.value)[0] else None
 
 
-def _enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     tests = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
              and n.lineno <= line <= (n.end_lineno or n.lineno)]
     return min(tests, key=lambda n: (n.end_lineno or n.lineno) - n.lineno) if tests else None
 
 
-def _assert_at(func: ast.AST, line: int) -> ast.Assert | None:
+def assert_at(func: ast.AST, line: int) -> ast.Assert | None:
     return next((n for n in ast.walk(func) if isinstance(n, ast.Assert) and n.lineno == line), None)
 
 
-def _parametrized(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+def parametrized(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return {name for names, _ in parametrize_tables(func) for name in names}
 
 
@@ -214,14 +214,14 @@ def _where_call(block: str) -> tuple[str, str] | None:
     return (match.group(1), _FUNCTION_REPR.sub(r"\1", match.group(2)).strip()) if match else None
 
 
-def _shown_sides(block: str) -> list[tuple[bool, object]] | None:
+def shown_sides(block: str) -> list[tuple[bool, object]] | None:
     """The two values of pytest's ``assert <a> == <b>`` line, or None when it shortened one."""
     shown = _ASSERT_LINE.search(block)
     compared = parse_or_none(shown.group(1).strip()) if shown else None
     if compared is None or not isinstance(compared.body[0], ast.Expr) or \
             not isinstance(compared.body[0].value, ast.Compare) or len(compared.body[0].value.comparators) != 1:
         return None  # pytest shortened a long value ("[1, 2, ...]"): no exact value to compare
-    return [_literal(compared.body[0].value.left), _literal(compared.body[0].value.comparators[0])]
+    return [literal(compared.body[0].value.left), literal(compared.body[0].value.comparators[0])]
 
 
 def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
@@ -230,12 +230,12 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
     holding the expected value) of a failing ``a == b``, ``f(x)`` or ``not f(x)``, or None."""
     if isinstance(probe, ast.Compare) and len(probe.ops) == 1 and isinstance(probe.ops[0], ast.Eq):
         sides = [probe.left, probe.comparators[0]]
-        literal_at = [i for i, side in enumerate(sides) if _literal(side)[0]]
-        shown = _shown_sides(block)
+        literal_at = [i for i, side in enumerate(sides) if literal(side)[0]]
+        shown = shown_sides(block)
         if shown is None or len(literal_at) > 1:
             return None
         param = None
-        held = [i for i, side in enumerate(sides) if isinstance(side, ast.Name) and _held_literal(func, side.id, probe.lineno)]
+        held = [i for i, side in enumerate(sides) if isinstance(side, ast.Name) and held_literal(func, side.id, probe.lineno)]
         if literal_at:
             computed_at = 1 - literal_at[0]
         elif len(held) == 1:  # `expected = "Example_1"` a line before: HumanEval/140's tests
@@ -243,11 +243,11 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
         else:  # `f(x) == expected` in a parametrized test: the side pytest's where line computed
             computed_at = next((i for i in (0, 1) if where and _parse_literal(where[0]) == shown[i]), -1)
             row = [i for i, side in enumerate(sides) if isinstance(side, ast.Name) and side.id in _row_values(block)
-                   and side.id in _parametrized(func)]
+                   and side.id in parametrized(func)]
             if computed_at < 0 and len(row) == 1:  # `result == expected`: no where line for a name
                 computed_at = 1 - row[0]
             other = sides[1 - computed_at] if computed_at >= 0 else None
-            if not isinstance(other, ast.Name) or other.id not in _parametrized(func):
+            if not isinstance(other, ast.Name) or other.id not in parametrized(func):
                 return None
             param = other.id
         (ok, actual), (known, expected) = shown[computed_at], shown[1 - computed_at]
@@ -281,7 +281,7 @@ def _row_values(block: str) -> dict[str, object]:
 def _with_row(call: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, row: dict[str, object]) -> ast.expr | None:
     """``convert(value, unit1, unit2)`` with this row's values for the parametrize names, if that
     makes it a call of literals (the unit converter's ``result = convert_weight(value, ...)``)."""
-    names = _parametrized(func) & row.keys()
+    names = parametrized(func) & row.keys()
 
     class Substitute(ast.NodeTransformer):
         def visit_Name(self, node: ast.Name) -> ast.expr:
@@ -315,8 +315,8 @@ def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, 
 
 def _check_in_block(block: str, test: str, line: int, tree: ast.Module,
                     fixtures: dict[str, list[str]]) -> FailedCheck | None:
-    func = _enclosing_test(tree, line)
-    node = _assert_at(func, line) if func else None
+    func = enclosing_test(tree, line)
+    node = assert_at(func, line) if func else None
     if func is None or node is None:
         return None
     where = _where_call(block)
@@ -326,7 +326,7 @@ def _check_in_block(block: str, test: str, line: int, tree: ast.Module,
     computed, expected, actual, param = values
     sides = [node.test.left, node.test.comparators[0]] if isinstance(node.test, ast.Compare) else []
     holder = next((side.id for side in sides if side is not computed and isinstance(side, ast.Name)
-                   and _held_literal(func, side.id, line) is not None), None)
+                   and held_literal(func, side.id, line) is not None), None)
     question = _question(computed, func, node, where, actual, holder, fixtures, _row_values(block))
     if question is None:
         return None
@@ -339,7 +339,7 @@ def _raise_check(block: str, test: str, line: int, tree: ast.Module,
                  fixtures: dict[str, list[str]]) -> FailedCheck | None:
     """``with pytest.raises(X): <call>`` where the call completed: the question is whether it must fail."""
     raised = _DID_NOT_RAISE.search(block)
-    func = _enclosing_test(tree, line)
+    func = enclosing_test(tree, line)
     node = next((n for n in func.body if isinstance(n, ast.With) and n.lineno == line), None) if func else None
     if raised is None or func is None or node is None or func.decorator_list or len(node.body) != 1:
         return None  # a parametrized test shares its body with rows that may raise: not rewritten
@@ -354,66 +354,6 @@ def _raise_check(block: str, test: str, line: int, tree: ast.Module,
                        raises=raised.group(1) or raised.group(2))
 
 
-def _float_close(a: object, b: object) -> bool:
-    """Unequal only by float arithmetic (``114.99999999999999`` vs ``115``), within what
-    ``pytest.approx`` accepts: numbers, or flat lists, tuples and dicts of them, a float among them."""
-    def number(x: object) -> bool:
-        return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-    def close(x: object, y: object) -> bool:
-        return number(x) and number(y) and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)  # type: ignore[arg-type]
-
-    if isinstance(a, dict) and isinstance(b, dict):
-        if a.keys() != b.keys():
-            return False
-        a, b = list(a.values()), [b[k] for k in a]
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and type(a) is type(b):
-        pairs = list(zip(a, b)) if len(a) == len(b) and a else []
-    else:
-        pairs = [(a, b)]
-    return bool(pairs) and all(close(x, y) for x, y in pairs) and any(isinstance(x, float) for pair in pairs for x in pair)
-
-
-def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
-    """The test file with each failing ``assert a == b`` whose sides differ only by float rounding
-    comparing with ``pytest.approx`` on the expected side, and a note per change. No question is
-    needed: the values are already equal (the tip calculator's ``total == 115`` on a float that is
-    114.99999999999999; the hand checks can tell nothing apart there)."""
-    notes: list[str] = []
-    for test, block in failure_blocks(output):
-        tree = parse_or_none(test_code)
-        location = next((m for m in _LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
-        func = _enclosing_test(tree, int(location.group(2))) if tree and location else None
-        node = _assert_at(func, int(location.group(2))) if func and location else None
-        if node is None or func is None or not isinstance(node.test, ast.Compare) or len(node.test.ops) != 1 or \
-                not isinstance(node.test.ops[0], ast.Eq) or "approx" in ast.unparse(node.test):
-            continue
-        shown = _shown_sides(block)
-        if shown is None or not all(ok for ok, _ in shown) or not _float_close(shown[0][1], shown[1][1]):
-            continue
-        sides = [node.test.left, node.test.comparators[0]]
-        expected = next((side for side in sides if _literal(side)[0]), None) or next(
-            (side for side in sides if isinstance(side, ast.Name) and (side.id in _parametrized(func) or
-                                                                         _held_literal(func, side.id, node.lineno))),
-            sides[1])  # else the usual `actual == expected`
-        actual, wanted = shown[sides.index(expected) ^ 1][1], shown[sides.index(expected)][1]
-        if expected.lineno != expected.end_lineno:
-            continue
-        lines = test_code.splitlines(keepends=True)
-        row = lines[expected.lineno - 1]
-        start, end = _char_offset(row, expected.col_offset), _char_offset(row, expected.end_col_offset or 0)
-        lines[expected.lineno - 1] = f"{row[:start]}pytest.approx({row[start:end]}){row[end:]}"
-        fixed = "".join(lines)
-        if parse_or_none(fixed) is None:
-            continue
-        test_code = fixed
-        notes.append(f"{test}: `{actual!r}` differs from `{wanted!r}` only by float rounding, so the test "
-                     f"compares with pytest.approx")
-    if notes and not re.search(r"^import pytest\b", test_code, re.M):
-        test_code = insert_imports(test_code, ["import pytest"])
-    return test_code, notes
-
-
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
     """The failing value assertions of ``test_file`` in pytest's output, at most ``MAX_CHECKS``."""
     tree = parse_or_none(test_code)
@@ -422,7 +362,7 @@ def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedChe
     fixtures = plain_fixtures(tree)
     found: list[FailedCheck] = []
     for test, block in failure_blocks(output):
-        location = next((m for m in _LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
+        location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
         raise_at = next((m for m in _RAISES_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
         if location and (check := _check_in_block(block, test, int(location.group(2)), tree, fixtures)):
             found.append(check)
@@ -487,17 +427,17 @@ def verdict(check: FailedCheck, hand: object) -> str | None:
 def corrected(test_code: str, check: FailedCheck) -> str | None:
     """The test file with that assert expecting what the code returned, or None if it cannot be done."""
     tree = parse_or_none(test_code)
-    func = _enclosing_test(tree, check.line) if tree else None
+    func = enclosing_test(tree, check.line) if tree else None
     if func is not None and check.raises:
         return _without_raises(test_code, func, check.line)
-    node = _assert_at(func, check.line) if func else None
+    node = assert_at(func, check.line) if func else None
     if func is None or node is None:
         return None
     probe = node.test
     if isinstance(probe, ast.Compare):
-        literals = [side for side in (probe.left, probe.comparators[0]) if _literal(side)[0]]
+        literals = [side for side in (probe.left, probe.comparators[0]) if literal(side)[0]]
         if check.holder:
-            literals = [value] if (value := _held_literal(func, check.holder, check.line)) is not None else []
+            literals = [value] if (value := held_literal(func, check.holder, check.line)) is not None else []
         found = (literals[0] if check.self_contained else None) if literals else _parametrize_cell(func, check)
         if found is None:
             return None
@@ -510,7 +450,7 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
         return None  # a literal over several lines: leave it to the fix round
     lines = test_code.splitlines(keepends=True)
     row = lines[target.lineno - 1]
-    start, end = _char_offset(row, target.col_offset), _char_offset(row, target.end_col_offset or 0)
+    start, end = char_offset(row, target.col_offset), char_offset(row, target.end_col_offset or 0)
     lines[target.lineno - 1] = row[:start] + replacement + row[end:]
     fixed = "".join(lines)
     return fixed if parse_or_none(fixed) is not None else None
@@ -548,7 +488,7 @@ def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: Faile
     node = call.body[0].value if call and isinstance(call.body[0], ast.Expr) else None
     if not isinstance(node, ast.Call):
         return None
-    arguments = [_literal(a)[1] for a in [*node.args, *(k.value for k in node.keywords)]]
+    arguments = [literal(a)[1] for a in [*node.args, *(k.value for k in node.keywords)]]
     cells = []
     for names, rows in parametrize_tables(func):
         if check.param not in names or len(names) < 2 or not isinstance(rows, (ast.List, ast.Tuple)):
@@ -557,7 +497,7 @@ def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: Faile
         for row in rows.elts:
             if not isinstance(row, (ast.Tuple, ast.List)) or len(row.elts) != len(names):
                 continue
-            values = [_literal(cell) for cell in row.elts]
+            values = [literal(cell) for cell in row.elts]
             others = [value for i, (ok, value) in enumerate(values) if i != at and ok]
             if values[at][0] and same_value(values[at][1], check.expected) and len(others) == len(names) - 1 and \
                     all(any(same_value(v, a) for a in arguments) for v in others):
@@ -565,6 +505,6 @@ def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: Faile
     return cells[0] if len(cells) == 1 else None
 
 
-def _char_offset(row: str, byte_offset: int) -> int:
+def char_offset(row: str, byte_offset: int) -> int:
     """ast's column offsets count UTF-8 bytes."""
     return len(row.encode()[:byte_offset].decode(errors="ignore"))

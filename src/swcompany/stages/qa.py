@@ -31,7 +31,8 @@ from ..structured import parse_python
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader
-from .hand_checks import approximated, corrected, failed_checks, hand_value, verdict
+from .hand_checks import corrected, failed_checks, hand_value, verdict
+from .run_repairs import approximated
 from .run_check import check_run_command
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage

@@ -1,0 +1,75 @@
+"""Repairs of failing tests read from the run's output alone, no model call: the run already
+shows the test is wrong (two equal values that differ only by float arithmetic).
+
+Pure: the QA stage applies the result before its hand checks.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+
+from ..code_checks import insert_imports, parse_or_none
+from ..pytest_output import failure_blocks
+from .hand_checks import ASSERT_LOCATION, assert_at, char_offset, enclosing_test, held_literal, literal, parametrized, shown_sides
+
+
+def _float_close(a: object, b: object) -> bool:
+    """Unequal only by float arithmetic (``114.99999999999999`` vs ``115``), within what
+    ``pytest.approx`` accepts: numbers, or flat lists, tuples and dicts of them, a float among them."""
+    def number(x: object) -> bool:
+        return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+    def close(x: object, y: object) -> bool:
+        return number(x) and number(y) and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)  # type: ignore[arg-type]
+
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return False
+        a, b = list(a.values()), [b[k] for k in a]
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and type(a) is type(b):
+        pairs = list(zip(a, b)) if len(a) == len(b) and a else []
+    else:
+        pairs = [(a, b)]
+    return bool(pairs) and all(close(x, y) for x, y in pairs) and any(isinstance(x, float) for pair in pairs for x in pair)
+
+
+def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file with each failing ``assert a == b`` whose sides differ only by float rounding
+    comparing with ``pytest.approx`` on the expected side, and a note per change. No question is
+    needed: the values are already equal (the tip calculator's ``total == 115`` on a float that is
+    114.99999999999999; the hand checks can tell nothing apart there)."""
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        tree = parse_or_none(test_code)
+        location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
+        func = enclosing_test(tree, int(location.group(2))) if tree and location else None
+        node = assert_at(func, int(location.group(2))) if func and location else None
+        if node is None or func is None or not isinstance(node.test, ast.Compare) or len(node.test.ops) != 1 or \
+                not isinstance(node.test.ops[0], ast.Eq) or "approx" in ast.unparse(node.test):
+            continue
+        shown = shown_sides(block)
+        if shown is None or not all(ok for ok, _ in shown) or not _float_close(shown[0][1], shown[1][1]):
+            continue
+        sides = [node.test.left, node.test.comparators[0]]
+        expected = next((side for side in sides if literal(side)[0]), None) or next(
+            (side for side in sides if isinstance(side, ast.Name) and (side.id in parametrized(func) or
+                                                                         held_literal(func, side.id, node.lineno))),
+            sides[1])  # else the usual `actual == expected`
+        actual, wanted = shown[sides.index(expected) ^ 1][1], shown[sides.index(expected)][1]
+        if expected.lineno != expected.end_lineno:
+            continue
+        lines = test_code.splitlines(keepends=True)
+        row = lines[expected.lineno - 1]
+        start, end = char_offset(row, expected.col_offset), char_offset(row, expected.end_col_offset or 0)
+        lines[expected.lineno - 1] = f"{row[:start]}pytest.approx({row[start:end]}){row[end:]}"
+        fixed = "".join(lines)
+        if parse_or_none(fixed) is None:
+            continue
+        test_code = fixed
+        notes.append(f"{test}: `{actual!r}` differs from `{wanted!r}` only by float rounding, so the test "
+                     f"compares with pytest.approx")
+    if notes and not re.search(r"^import pytest\b", test_code, re.M):
+        test_code = insert_imports(test_code, ["import pytest"])
+    return test_code, notes
