@@ -189,11 +189,11 @@ def test_a_wrong_expected_value_is_corrected_when_the_hand_check_agrees_with_the
     assert "    assert storage.tip(100, 15) == 15.0\n" in (ws / "tests/test_todo_storage.py").read_text()
     r = json.loads((ws / "docs/qa_report.json").read_text())
     assert (r["verdict"], r["rounds_used"]) == ("passed", 1)
-    assert r["fix_notes"] == ["round 1: test values corrected by hand check: test_tip: `storage.tip(100, 15)` is `15.0` "
+    assert r["fix_notes"] == ["round 1: tests corrected: test_tip: `storage.tip(100, 15)` is `15.0` "
                               "(worked out by hand from the specification, as the code returns), not `16.5` as the test expected"]
     subjects = [c.message.splitlines()[0] for c in git.Repo(ws).iter_commits()]
-    assert "qa: fix round 1: test values corrected by hand check" in subjects
-    assert "fix round 1: 1 test value corrected by hand check: 2 passed, 0 failed, 0 errors" in proc.stderr
+    assert "qa: fix round 1: tests corrected" in subjects
+    assert "fix round 1: 1 test corrected: 2 passed, 0 failed, 0 errors" in proc.stderr
 
 
 def test_a_hand_check_that_sides_with_the_test_tells_the_fix_round_the_code_is_wrong(fake_model):
@@ -337,7 +337,7 @@ def test_the_other_failing_files_are_checked_by_hand_too(fake_model):
     ws = Path("workspace/t")
     assert "    assert storage.tip(100, 15) == 15.0\n" in (ws / "tests/test_todo_storage.py").read_text()
     r = json.loads((ws / "docs/qa_report.json").read_text())
-    assert r["fix_notes"][0].startswith("round 1: test values corrected by hand check: test_tip: `storage.tip(100, 15)` is `15.0`")
+    assert r["fix_notes"][0].startswith("round 1: tests corrected: test_tip: `storage.tip(100, 15)` is `15.0`")
     assert "tests/test_todo_storage.py" in r["fixed_files"]
     assert (r["passed"], r["failed"]) == (2, 1)
 
@@ -431,7 +431,7 @@ def test_a_call_that_completes_by_the_spec_loses_the_tests_expectation(fake_mode
     text = Path("workspace/t/tests/test_todo_storage.py").read_text()
     assert "pytest.raises" not in text and "    storage.add_task(str(tmp_path / 'x.db'), '')\n" in text
     r = json.loads(Path("workspace/t/docs/qa_report.json").read_text())
-    assert r["fix_notes"] == ["round 1: test values corrected by hand check: test_empty_title: `storage.add_task(str(tmp_path "
+    assert r["fix_notes"] == ["round 1: tests corrected: test_empty_title: `storage.add_task(str(tmp_path "
                               "/ 'x.db'), '')` completes (worked out by hand from the specification, as the code does), so "
                               "the test no longer expects ValueError"]
 

@@ -624,7 +624,7 @@ def _oracle_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, unraisable: s
     return problems
 
 
-def _writes(node: ast.AST) -> bool:
+def writes_a_file(node: ast.AST) -> bool:
     """A call that may create a file: ``write_text``, ``touch``, ``json.dump``..., ``open(p, "w")``."""
     if not isinstance(node, ast.Call):
         return False
@@ -645,7 +645,7 @@ def _files_never_created(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[s
     path without a folder (``result.json`` may be the code's own output).
     """
     strings = [n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-    if any(_writes(n) for n in ast.walk(func)) or any(text.startswith("-") for text in strings):
+    if any(writes_a_file(n) for n in ast.walk(func)) or any(text.startswith("-") for text in strings):
         return []
     return [text for text in strings if _DATA_FILE.match(text)]
 
@@ -736,7 +736,7 @@ def drop_shadowed_fixtures(test_code: str) -> str:
                and any("fixture" in ast.unparse(d) for d in n.decorator_list)]
     if not shadows:
         return test_code
-    return _without_functions(test_code, shadows, [f"# swcompany dropped the fixture {f.name}: pytest provides it"
+    return without_functions(test_code, shadows, [f"# swcompany dropped the fixture {f.name}: pytest provides it"
                                                    for f in shadows])
 
 
@@ -766,7 +766,7 @@ def _fixture_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]
             and sub.value.id in params and sub.attr not in CAPTURE_API]
 
 
-def _without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
+def without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.AsyncFunctionDef], notes: list[str]) -> str:
     """``code`` with these top-level functions (and their decorators, and the indented comments
     trailing their last statement) cut out, ``notes`` on top; a note already there is not repeated."""
     lines = code.splitlines()
@@ -848,7 +848,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
                + _unknown_fixtures(f, fixtures))}
     if not bad or len(bad) == len(functions):
         return test_code
-    return _without_functions(test_code, [f for f in functions if f.name in bad],
+    return without_functions(test_code, [f for f in functions if f.name in bad],
                               [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()])
 
 

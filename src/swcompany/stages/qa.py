@@ -32,7 +32,7 @@ from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, S
 from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader
 from .hand_checks import corrected, failed_checks, hand_value, verdict
-from .run_repairs import approximated
+from .run_repairs import approximated, unwritten_inputs
 from .run_check import check_run_command
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -189,7 +189,8 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         if spec is None or not ctx.exists(path):
             continue
         code, rounded = approximated(output, path, ctx.read(path))  # equal but for float rounding: no question
-        found.corrections += rounded
+        code, unreadable = unwritten_inputs(output, path, code)  # a data file the test never wrote
+        found.corrections += rounded + unreadable
         for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
             asked += 1
             messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
@@ -397,13 +398,12 @@ class FixRounds:
         """Wrong expected values corrected: committed and noted as part of this round, which goes on
         with what still fails (often nothing: the code was right all along). True when green."""
         ctx, progress, corrections = self.ctx, self.progress, checked.corrections
-        progress.fix_notes.append(f"round {n}: test values corrected by hand check: " + "; ".join(corrections))
+        progress.fix_notes.append(f"round {n}: tests corrected: " + "; ".join(corrections))
         progress.fixed_files += [path for path in checked.corrected_files if path not in progress.fixed_files]
-        ctx.commit(FIX_STEP, f"qa: fix round {n}: test values corrected by hand check\n\n" + "\n".join(corrections))
+        ctx.commit(FIX_STEP, f"qa: fix round {n}: tests corrected\n\n" + "\n".join(corrections))
         ctx.save_progress(progress)
         self.retest()
-        ctx.info(f"fix round {n}: {len(corrections)} test value{'s' if len(corrections) > 1 else ''} corrected by "
-                 f"hand check: {self.counted()}")
+        ctx.info(f"fix round {n}: {len(corrections)} test{'s' if len(corrections) > 1 else ''} corrected: {self.counted()}")
         if self.report.verdict == "passed":
             progress.rounds_done = n
             ctx.save_progress(progress)

@@ -1,5 +1,6 @@
 """Repairs of failing tests read from the run's output alone, no model call: the run already
-shows the test is wrong (two equal values that differ only by float arithmetic).
+shows the test is wrong (two equal values that differ only by float arithmetic; an input file
+the test never wrote).
 
 Pure: the QA stage applies the result before its hand checks.
 """
@@ -12,6 +13,7 @@ import re
 
 from ..code_checks import insert_imports, parse_or_none
 from ..pytest_output import failure_blocks
+from ..test_checks import without_functions, writes_a_file
 from .hand_checks import ASSERT_LOCATION, assert_at, char_offset, enclosing_test, held_literal, literal, parametrized, shown_sides
 
 
@@ -73,3 +75,38 @@ def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list
     if notes and not re.search(r"^import pytest\b", test_code, re.M):
         test_code = insert_imports(test_code, ["import pytest"])
     return test_code, notes
+
+
+_MISSING_FILE = re.compile(r"No such file or directory: \\?'([^'\\]+)\\?'")
+_INPUT_DATA = re.compile(r"\.(?:csv|tsv|txt|md|xml|html|log|ini|ya?ml|toml)$")  # data a program reads, not its own store
+
+
+def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file without the tests that failed reading an input file they name and never write
+    (each test runs in its own empty folder, so no such file can exist), and a note per test; the
+    file is left whole when no test would remain. The CSV converter's CLI tests defined
+    ``csv_content`` and passed ``sample.csv`` without writing it: every one printed "No such file
+    or directory", and no fix round wrote the file. A store the code should create (``.json``,
+    ``.db``) is the code's business, so only plain data files count."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code, []
+    tests = {f.name: f for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and f.name.startswith("test")}
+    dropped: dict[str, str] = {}
+    for test, block in failure_blocks(output):
+        func = tests.get(test)
+        if func is None or test_file not in block or any(writes_a_file(n) for n in ast.walk(func)):
+            continue
+        named = {n.value for n in ast.walk(func) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        missing = [path for path in _MISSING_FILE.findall(block) if _INPUT_DATA.search(path)
+                   and any(path == text or path.endswith("/" + text) for text in named)]
+        if missing:
+            dropped[test] = missing[0].rsplit("/", 1)[-1]
+    if not dropped or len(dropped) == len(tests):
+        return test_code, []
+    notes = [f"{test}: reads {name}, which it never writes (each test runs in its own empty folder), so it was "
+             "dropped" for test, name in dropped.items()]
+    code = without_functions(test_code, [tests[name] for name in dropped],
+                             [f"# swcompany dropped {note.replace(', so it was dropped', '')}" for note in notes])
+    return code, notes
