@@ -462,3 +462,44 @@ def test_red_tests_are_committed_as_written_before_a_round_changes_them(fake_mod
     assert {"tests/test_todo_storage.py", "tests/conftest.py"} <= set(written.stats.files)
     fix = next(c for c in commits if c.message.startswith("qa: fix round 1"))
     assert "tests/conftest.py" not in fix.stats.files and commits.index(written) < commits.index(fix)
+
+
+MOSTLY_UNUSABLE_CLI_TESTS = ("```python\nfrom todo import cli\n\n\n"
+                             "def test_ac1_add(tmp_path):\n    assert cli.main(['--db', str(tmp_path / 'a.db'), 'add', 'x']) == 0\n\n\n"
+                             "def test_ac2_remove():\n    assert cli.main(['remove', '1']) == 0\n\n\n"
+                             "def test_ac3_done():\n    assert cli.main(['done', '1']) == 0\n```")
+
+
+def _qa_cli_replies(*replies):
+    """A scenario whose QA answers for the CLI's test file come from ``replies`` in turn."""
+    pending = list(replies)
+    asked: list[str] = []
+
+    def qa(req):
+        if "Now write tests/test_todo_cli.py" in req.text or "tests/test_todo_cli.py:" in req.body["messages"][-1]["content"]:
+            asked.append(req.body["messages"][-1]["content"])
+            return pending.pop(0) if pending else Scenario.__call__(Scenario(), req)
+        return Scenario.__call__(Scenario(), req)
+
+    return Scenario(overrides={"qa": qa}), asked
+
+
+def test_a_test_file_most_of_whose_tests_were_dropped_is_asked_again_once(fake_model):
+    """The roman numeral CLI's file kept two of eight tests: six called main([path]) where --input is required."""
+    scenario, asked = _qa_cli_replies(MOSTLY_UNUSABLE_CLI_TESTS)
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    assert len(asked) == 2
+    assert "2 of its 3 tests cannot pass as written: cli.main(['remove', '1']) is a usage error" in asked[1]
+    assert "def test_add_and_list" in Path("workspace/t/tests/test_todo_cli.py").read_text()  # the second reply
+
+
+def test_when_the_replies_after_that_are_unusable_the_pruned_file_is_kept(fake_model):
+    garbage = "```python\ndef test_nothing():\n    assert True\n```"
+    scenario, asked = _qa_cli_replies(MOSTLY_UNUSABLE_CLI_TESTS, garbage, garbage, garbage, garbage, garbage)
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    kept = Path("workspace/t/tests/test_todo_cli.py").read_text()
+    assert "def test_ac1_add" in kept and "def test_ac2_remove" not in kept, proc.stderr
+    assert "# swcompany dropped test_ac2_remove: cli.main(['remove', '1']) is a usage error" in kept

@@ -9,6 +9,7 @@ How a fix reply is read and checked lives in ``fix_replies``, the hand checks in
 from __future__ import annotations
 
 import ast
+import re
 import shlex
 import time
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
 from ..code_checks import add_missing_imports, docstring_holders, module_name, parse_or_none
-from ..test_checks import fixtures_defined, problems_in_test_file, prune_tests
+from ..test_checks import defined_tests, fixtures_defined, problems_in_test_file, prune_tests
 from ..config import Settings
 from ..errors import EXIT_TESTS_FAILED, ModelOutputError
 from ..events import Event
@@ -108,13 +109,14 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
         module, source = module_name(spec.path), ctx.read(spec.path)
         messages = ctx.messages("qa", prd=prd, design=design, file=spec, module=module,
                                 source=source, dependencies=deps, test_path=qa_file_for(spec.path))
+        check = TestsCheck(module, source)
         try:
             return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
-                                                                check=tests_check(module, source), salvage=True,
+                                                                check=check, salvage=True,
                                                                 transform=lambda text: prune_tests(add_missing_imports(text),
                                                                                                    module, source))
         except ModelOutputError as exc:
-            return qa_file_for(spec.path), exc
+            return qa_file_for(spec.path), check.fallback or exc
 
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa")
     try:
@@ -137,14 +139,32 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
     return sorted(written)
 
 
-def tests_check(module: str, source: str):
-    """QA's gate: the test file imports the module under test and calls only what it really defines."""
+class TestsCheck:
+    """QA's gate: the test file imports the module under test and calls only what it really defines.
 
-    def check(content: str) -> str | None:
-        problems = problems_in_test_file(content, module, source)
-        return "; ".join(problems) + f". Use only what {module} defines, as shown in its source" if problems else None
+    Once per file, a reply most of whose tests had to be dropped (``prune_tests``) is asked again
+    with the reasons, and kept as the fallback should the next replies be unusable: the roman
+    numeral CLI's file kept two of eight tests, six having called ``main([path])`` where the CLI
+    requires ``--input``; told the usage, a model can write the six again."""
 
-    return check
+    def __init__(self, module: str, source: str) -> None:
+        self.module, self.source = module, source
+        self.fallback: str | None = None
+
+    def __call__(self, content: str) -> str | None:
+        problems = problems_in_test_file(content, self.module, self.source)
+        if problems:
+            return "; ".join(problems) + f". Use only what {self.module} defines, as shown in its source"
+        dropped = _DROPPED.findall(content)
+        if self.fallback is None and len(dropped) > len(defined_tests(content)):
+            self.fallback = content
+            reasons = list(dict.fromkeys(reason for _, reason in dropped))
+            return (f"{len(dropped)} of its {len(dropped) + len(defined_tests(content))} tests cannot pass as written: "
+                    + "; ".join(reasons[:3]) + f". Write them again; use only what {self.module} defines, as shown in its source")
+        return None
+
+
+_DROPPED = re.compile(r"^# swcompany dropped (test_\w+): (.+)$", re.M)
 
 
 def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str) -> list[dict[str, str]]:
