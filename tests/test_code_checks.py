@@ -647,6 +647,19 @@ def test_a_stub_method_the_interface_did_not_list_is_asked_about_once():
     assert check(code) is None  # once: a model that cannot is not a reason to stop the run
 
 
+def test_a_stub_the_module_itself_calls_is_refused_every_time():
+    """The expression calculator: `parse_expression` returned `self._evaluate(expression)`, and `_evaluate`
+    was `pass` under "Implement the logic ..." comments; asked once, the model kept it, and every test got None."""
+    design = Design(summary="s", how_to_run="python -m calc.cli --help", files=[
+        {"path": "calc/core.py", "purpose": "evaluate", "interface": "class Calculator:\n    def parse_expression(self, e: str) -> float: ..."}])
+    check = code_check(design, design.file("calc/core.py"), {})
+    code = ("class Calculator:\n    def parse_expression(self, e: str) -> float:\n        return self._evaluate(e)\n\n"
+            "    def _evaluate(self, e: str) -> float:\n        # Implement the logic here\n        pass\n")
+    for _ in range(2):
+        assert check(code) == ("_evaluate has no real body (pass, ... or NotImplementedError): implement every "
+                               "function the interface names or the code calls")
+
+
 def test_a_fix_round_asks_about_an_undefined_name_once_then_applies_the_fix():
     from swcompany.artifacts import FixReply
     from swcompany.stages.fix_replies import check_fix

@@ -202,6 +202,15 @@ def stub_functions(code: str, names: set[str] | None) -> list[str]:
     return sorted(set(stubs))
 
 
+def called_names(code: str) -> set[str]:
+    """Names the module itself calls (``f(...)``, ``self.f(...)``): a stub among them breaks its
+    caller (the expression calculator's ``parse_expression`` returned ``self._evaluate(...)``, a
+    ``pass``, so every test got None)."""
+    tree = parse_or_none(code)
+    calls = [n.func for n in ast.walk(tree) if isinstance(n, ast.Call)] if tree is not None else []
+    return {f.id if isinstance(f, ast.Name) else f.attr for f in calls if isinstance(f, (ast.Name, ast.Attribute))}
+
+
 def defined_names(code: str) -> set[str]:
     """Top-level names a module defines or imports (what ``from module import x`` can take)."""
     tree = parse_or_none(code)
@@ -715,10 +724,10 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             problems.append(f"the project's run command is `{design.how_to_run.strip()}`, but this module never "
                             "reads --help: parse the command line with argparse, so --help prints the usage and exits 0")
         problems += missing_returns(content, spec.interface if spec else "")
-        stubs = stub_functions(content, promised)
+        stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
-                            "NotImplementedError): implement every function of the interface completely")
+                            "NotImplementedError): implement every function the interface names or the code calls")
         elif (others := stub_functions(content, None)) and not asked["stubs"]:
             # Methods the interface did not list (it said only `class UnitConverter:`): asked about once;
             # the unit converter kept a `save_settings` of `pass` and "# Implement saving settings logic here".
