@@ -10,7 +10,7 @@ import pytest
 
 from conftest import cli_args, run_cli
 from fake_model import FakeModel
-from scenario import CODE, TESTS, Scenario, fenced, target_file
+from scenario import CODE, DESIGN, TESTS, Scenario, fenced, target_file
 
 BUGGY_STORAGE = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.upper(), bool(d))")
 
@@ -503,3 +503,18 @@ def test_when_the_replies_after_that_are_unusable_the_pruned_file_is_kept(fake_m
     kept = Path("workspace/t/tests/test_todo_cli.py").read_text()
     assert "def test_ac1_add" in kept and "def test_ac2_remove" not in kept, proc.stderr
     assert "# swcompany dropped test_ac2_remove: cli.main(['remove', '1']) is a usage error" in kept
+
+
+def test_the_module_written_afresh_is_the_one_the_others_depend_on_with_its_own_facts():
+    """The expression calculator: CLI and core tests both had hand-checked facts; the CLI was rewritten
+    with all of them, while the core held the stub that made every value None."""
+    from swcompany.artifacts import Design
+    from swcompany.stages.qa import rewrite_target
+
+    design = Design.model_validate(DESIGN)
+    target, facts = rewrite_target(design, {"tests/test_todo_cli.py": ["`main(['list'])` must be 0"],
+                                            "tests/test_todo_storage.py": ["`list_tasks(db)` must be []"]})
+    assert (target.path, facts) == ("todo/storage.py", ["`list_tasks(db)` must be []"])
+    target, facts = rewrite_target(design, {"tests/test_todo_cli.py": ["`main(['list'])` must be 0"]})
+    assert (target.path, facts) == ("todo/cli.py", ["`main(['list'])` must be 0"])
+    assert rewrite_target(design, {}) == (None, [])

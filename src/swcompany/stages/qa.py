@@ -188,7 +188,7 @@ class HandChecked:
 
     advice: list[str] = field(default_factory=list)  # for the fix round
     corrections: list[str] = field(default_factory=list)  # test values corrected in the file
-    code_wrong: list[str] = field(default_factory=list)  # calls the code gets wrong, for a rewrite
+    code_wrong: dict[str, list[str]] = field(default_factory=dict)  # test file -> calls the code gets wrong
     corrected_files: list[str] = field(default_factory=list)  # the test files the corrections were written to
 
 
@@ -227,7 +227,7 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
                 found.advice.append(check.test_wrong())
             elif decided == "test":
                 found.advice.append(check.code_wrong())
-                found.code_wrong.append(check.fact())
+                found.code_wrong.setdefault(path, []).append(check.fact())
         if code != ctx.read(path):
             ctx.write(path, code)
             found.corrected_files.append(path)
@@ -237,6 +237,17 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
 def tested_module(design: Design, test_file: str) -> FileSpec | None:
     """The design file a test file of QA's own tests (``qa_file_for``), if any."""
     return next((f for f in design.files if qa_file_for(f.path) == test_file), None)
+
+
+def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[FileSpec | None, list[str]]:
+    """The module to write afresh, and the facts its own tests' hand checks found: of the modules
+    with such facts, one that another of them depends on (a wrong value starts there). The
+    expression calculator's CLI and core tests both had facts; the CLI was rewritten with all of
+    them, while its core held the stub that made every value None."""
+    found = [(spec, facts) for path, facts in code_wrong.items() if (spec := tested_module(design, path)) is not None]
+    used = {dep for spec, _ in found for dep in spec.depends_on}
+    chosen = [(spec, facts) for spec, facts in found if spec.path in used] or found
+    return chosen[0] if chosen else (None, [])
 
 
 def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str],
@@ -435,13 +446,13 @@ class FixRounds:
         or where the tests crashed in it), else a turn for an untried failing file (True: go on),
         else the rounds stop (False)."""
         ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
-        module = tested_module(design, focus) if focus and checked.code_wrong else None
+        module, wrong = rewrite_target(design, checked.code_wrong) if focus else (None, [])
         crashed: list[str] = []
         if focus and module is None and (by_source := crashes(output, focus, [f.path for f in design.files])):
             # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
             source = max(by_source, key=lambda path: len(by_source[path]))
             module, crashed = design.file(source), by_source[source]
-        if module and (rewrite := rewritten(ctx, self.prd, design, module, checked.code_wrong, crashed)) is not None:
+        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed)) is not None:
             ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
             return rewrite
         untried = [path for path in failing_files(output) if path not in progress.focused]
