@@ -103,6 +103,7 @@ ROLE_MARKERS = {
     "review": "You are the code reviewer",
     "fix": "You fix failing tests",
     "hand_check": "You check one failing test",
+    "sample_input": "You write one small sample data file",
 }
 
 FileReplies = Callable[[str, Request], Reply | str | None]
@@ -162,6 +163,8 @@ class Scenario:
         elif role == "fix":
             n = re.search(r"Fix round (\d+)", req.text)  # a new change each round, useless as it is
             reply = "Explanation: no idea\n\n### tests/test_noop.py\n" + fenced(f"def test_noop():\n    assert {n.group(1) if n else 1}\n")
+        elif role == "sample_input":
+            reply = fenced("title\nbuy milk\n", "")
         elif role == "hand_check":  # undecided unless a test says otherwise: no "Result:" value
             reply = "I cannot work this out from the specification."
         else:  # e.g. `swcompany doctor`'s probe

@@ -18,7 +18,8 @@ def test_estimate_ranges_are_ordered_and_priced():
                         first_stage="pm", first_prompt_tokens=500)
     assert [(s.stage, s.label) for s in rows] == [("pm", "PRD"), ("architect", "design"), ("engineer", "source files"),
                                                   ("review", "review"), ("qa", "test files"), ("qa", "fix rounds"),
-                                                      ("qa", "hand checks"), ("qa", "run command")]
+                                                  ("qa", "hand checks"), ("qa", "run command"),
+                                                  ("qa", "run command samples")]
     for s in rows:
         assert s.tokens[0] <= s.tokens[1] and s.cost[0] <= s.cost[1]
     assert rows[0].tokens[0] >= 500  # the first prompt is counted exactly

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import git
 from conftest import cli_args, run_cli
 from fake_model import FakeModel
-from scenario import CODE, DESIGN, Scenario, fenced, target_file
+from scenario import CODE, DESIGN, TESTS, Scenario, fenced, target_file
 
 from swcompany.artifacts import Design
 from swcompany.stages.run_check import RunFailure, command_argv, entry_file, run_failure
@@ -112,3 +114,47 @@ def test_a_working_run_command_costs_no_call(fake_model):
     assert proc.returncode == 0, proc.stderr
     assert scenario.counts["engineer"] == 2 and "run command" not in proc.stderr
     assert not list(Path("workspace/t").glob("*.db"))
+
+
+def test_the_data_files_a_run_command_reads_are_found():
+    from swcompany.stages.run_check import command_inputs
+
+    def inputs(command: str, design_paths: frozenset[str] = frozenset()) -> list[str]:
+        return command_inputs(command_argv(command), set(design_paths))
+
+    assert inputs("python -m csv_to_json.cli --file input.csv") == ["input.csv"]
+    assert inputs("python -m conv.cli in.csv out.json") == ["in.csv"]  # a later positional is the output
+    assert inputs("python -m md.cli --input notes.md --output formatted.md") == ["notes.md"]
+    assert inputs("python -m md.cli --output=out.md -o x.md data/table.md") == ["data/table.md"]
+    assert inputs("python -m todo.cli add 'buy milk'") == [] and inputs("python -m wc.cli /etc/hosts.txt") == []
+    assert inputs("python app/cli.py --config settings.toml", frozenset({"settings.toml"})) == []
+
+
+IMPORT_CLI = ("import argparse\n\n\ndef main(argv=None):\n    parser = argparse.ArgumentParser(prog='todo')\n"
+              "    parser.add_argument('--file', required=True)\n    args = parser.parse_args(argv)\n"
+              "    with open(args.file) as f:\n        lines = f.read().splitlines()[1:]\n"
+              "    print(f'{len(lines)} tasks: ' + ', '.join(lines))\n    return 0\n\n\n"
+              "if __name__ == '__main__':\n    raise SystemExit(main())\n")
+
+
+def test_a_run_command_reading_a_data_file_gets_a_sample_first(fake_model):
+    """The CSV converter's `--file input.csv` and the markdown formatter's `--input input.md` stopped at
+    "No such file" on a fresh checkout, and the run check decided nothing."""
+    asked = []
+    design = {**DESIGN, "how_to_run": "python -m todo.cli --file tasks.csv"}
+    scenario = Scenario(design=design, code={**CODE, "todo/cli.py": IMPORT_CLI},
+                        overrides={"sample_input": lambda req: asked.append(req.text) or fenced("title\nbuy milk\n", "")},
+                        tests={"tests/test_todo_storage.py": TESTS["tests/test_todo_storage.py"]})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    ws = Path("workspace/t")
+    assert (ws / "tasks.csv").read_text() == "title\nbuy milk\n"
+    assert len(asked) == 1 and "Its run command: `python -m todo.cli --file tasks.csv`" in asked[0]
+    assert "The command reads `tasks.csv`" in asked[0] and "parser.add_argument('--file', required=True)" in asked[0]
+    notes = json.loads((ws / "docs/qa_report.json").read_text())["fix_notes"]
+    assert notes == ["before the tests: a sample tasks.csv was written for the run command"]
+    repo = git.Repo(ws)
+    assert "tasks.csv" in repo.git.ls_files().split()
+    run = subprocess.run([sys.executable, "-m", "todo.cli", "--file", "tasks.csv"], cwd=ws, capture_output=True, text=True)
+    assert (run.returncode, run.stdout) == (0, "1 tasks: buy milk\n")  # the command works on the checkout

@@ -538,7 +538,8 @@ def plans(settings: Settings) -> list[CallPlan]:
     return [CallPlan("test files", (2, settings.max_files), (1_500, 5_000), (400, 2_000)),
             CallPlan("fix rounds", (0, settings.fix_rounds), (3_000, 15_000), (1_000, 5_000)),
             CallPlan("hand checks", (0, 3 * settings.fix_rounds), (500, 1_500), (200, 700)),
-            CallPlan("run command", (0, 1), (1_000, 4_000), (400, 3_000))]
+            CallPlan("run command", (0, 1), (1_000, 4_000), (400, 3_000)),
+            CallPlan("run command samples", (0, 2), (500, 4_000), (50, 400))]
 
 
 STAGE = BuiltinStage(
@@ -546,6 +547,7 @@ STAGE = BuiltinStage(
     templates={**prompt_templates("qa", {"prd", "design", "file", "module", "source", "dependencies", "test_path"}),
                **prompt_templates("fix", {"prd", "design", "failure", "round", "focus", "files", "undone", "checked"}),
                **prompt_templates("hand_check", {"prd", "file", "call", "setup", "raises"}),
+               **prompt_templates("sample_input", {"prd", "command", "path", "sources"}),
                "templates/qa_report.md.j2": frozenset({"report", "prd"}),
                "templates/tests_conftest.py.j2": frozenset()},
 )

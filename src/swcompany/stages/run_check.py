@@ -10,8 +10,10 @@ in the project's own code has the engineer write that file again, with the comma
 printed; the new file is kept only if the command then works, else the old one comes back.
 
 Only a plain ``python -m module args`` or ``python file.py args`` is run (no shell), with stdin
-closed, in the QA sandbox, time-bounded. A timeout (an interactive program) or a missing data
-file (``input.csv``) is not the code's fault and decides nothing.
+closed, in the QA sandbox, time-bounded. A data file the command reads (``--file input.csv``)
+that the workspace lacks is written first as a small sample (one short call), so the command
+works on a fresh checkout. A timeout (an interactive program) or a file still missing is not
+the code's fault and decides nothing.
 """
 
 from __future__ import annotations
@@ -111,13 +113,14 @@ def run_failure(design: Design, root: str, argv: list[str], exit_code: int | Non
 
 def try_run_command(ctx: StageContext, design: Design, python: str, argv: list[str]) -> RunFailure | None:
     """Run the command with the project's interpreter in the QA sandbox, on a scratch copy of the
-    design's files (what it writes, a ``todo.db``, must not land in the workspace); why it failed."""
+    design's files and the samples it reads (what it writes, a ``todo.db``, must not land in the
+    workspace); why it failed."""
     with tempfile.TemporaryDirectory(prefix="swcompany-run-") as scratch:
         root = Path(scratch).resolve()
-        for spec in design.files:
-            if ctx.exists(spec.path):
-                (root / spec.path).parent.mkdir(parents=True, exist_ok=True)
-                (root / spec.path).write_text(ctx.read(spec.path), encoding="utf-8")
+        for path in [*(f.path for f in design.files), *command_inputs(argv, set())]:
+            if ctx.exists(path):
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_text(ctx.read(path), encoding="utf-8")
         venv = ctx.root / ".swcompany" / "venv"  # the project's dependencies, when it has some
         run = run_sandboxed([python, *argv[1:]], root, timeout=RUN_TIMEOUT, extra_env=project_env(root),
                             mode=ctx.settings.sandbox, readonly=(venv.resolve(),) if venv.is_dir() else ())
@@ -125,12 +128,78 @@ def try_run_command(ctx: StageContext, design: Design, python: str, argv: list[s
     return RunFailure(failure.path, failure.what, run.output) if failure else None
 
 
+_DATA_ARGUMENT = re.compile(r"^(?![/~-])[\w.\-/]+\.(?:csv|tsv|txt|md|json|xml|ya?ml|ini|toml|log|html)$")
+_OUTPUT_OPTION = re.compile(r"^-+(?:o|out\w*|dest\w*|save\w*|export\w*|write\w*|target\w*|to)$", re.I)
+MAX_SAMPLES = 2
+MAX_SAMPLE_SOURCE_CHARS = 12_000
+
+
+def command_inputs(argv: list[str], design_paths: set[str]) -> list[str]:
+    """Relative data files the command reads (``--file input.csv``, a first positional
+    ``notes.md``): not an option naming an output (``-o``, ``--output``...), not a later positional
+    (``in.csv out.json``), not a file of the design. At most ``MAX_SAMPLES``."""
+    args = argv[3:] if len(argv) > 2 and argv[1] == "-m" else argv[2:]
+    found: list[str] = []
+    option: str | None = None
+    positional = 0
+    for token in args:
+        name, value = token.split("=", 1) if token.startswith("-") and "=" in token else (option, token)
+        if token.startswith("-") and "=" not in token:
+            option = token
+            continue
+        if name is None:
+            positional += 1
+        if _DATA_ARGUMENT.match(value) and value not in design_paths and \
+                not (name and _OUTPUT_OPTION.match(name)) and (name is not None or positional == 1):
+            found.append(value)
+        option = None
+    return list(dict.fromkeys(found))[:MAX_SAMPLES]
+
+
+def write_samples(ctx: StageContext, prd: PRD, design: Design, argv: list[str]) -> list[str]:
+    """A small sample of each data file the run command reads and the workspace lacks, written
+    with one short call each, so the command works on a fresh checkout and its check exercises
+    the code: the CSV converter's ``--file input.csv`` and the markdown formatter's
+    ``--input input.md`` stopped at "No such file", and the check decided nothing."""
+    written = []
+    entry = entry_file(design, argv)
+    reading = [entry, *design.file(entry).depends_on] if entry else [f.path for f in design.files]
+    sources, used = [], 0
+    for path in reading:
+        text = ctx.read(path) if ctx.exists(path) else ""
+        if text and used + len(text) <= MAX_SAMPLE_SOURCE_CHARS:
+            sources.append({"path": path, "content": text})
+            used += len(text)
+    for path in command_inputs(argv, {f.path for f in design.files}):
+        if ctx.exists(path):
+            continue
+        messages = ctx.messages("sample_input", prd=prd, command=shlex.join(argv), path=path, sources=sources)
+        try:
+            ctx.write(path, ctx.gateway.ask_file(ctx.stage, messages, path))
+        except ModelOutputError as exc:
+            ctx.info(f"no sample {path} for the run command: {exc.message[:160]}")
+            continue
+        written.append(path)
+    return written
+
+
 def check_run_command(ctx: StageContext, prd: PRD, design: Design, python: str) -> str | None:
-    """Run the design's command; if the code broke it, have the engineer write the file again.
-    Returns a note for the QA report when something was tried, else None. Writes, never commits."""
+    """Write the samples the run command reads, run it; if the code broke it, have the engineer
+    write the file again. Returns a note for the QA report when something was done, else None.
+    Writes, never commits."""
     argv = command_argv(design.how_to_run)
-    if argv is None or (failure := try_run_command(ctx, design, python, argv)) is None:
+    if argv is None:
         return None
+    samples = write_samples(ctx, prd, design, argv)
+    wrote = f"before the tests: a sample {', '.join(samples)} was written for the run command" if samples else None
+    if (failure := try_run_command(ctx, design, python, argv)) is None:
+        return wrote
+    note = _mend(ctx, prd, design, python, argv, failure)
+    return f"{wrote}; {note.removeprefix('before the tests: ')}" if wrote else note
+
+
+def _mend(ctx: StageContext, prd: PRD, design: Design, python: str, argv: list[str], failure: RunFailure) -> str:
+    """The failing file written again; kept only if the command then works."""
     command, spec = shlex.join(argv), design.file(failure.path)
     ctx.info(f"run command `{command}` failed ({failure.what[:160]}); {failure.path} is written again")
     output = "\n".join(failure.output.strip().splitlines()[-25:])
