@@ -518,3 +518,32 @@ def test_the_module_written_afresh_is_the_one_the_others_depend_on_with_its_own_
     target, facts = rewrite_target(design, {"tests/test_todo_cli.py": ["`main(['list'])` must be 0"]})
     assert (target.path, facts) == ("todo/cli.py", ["`main(['list'])` must be 0"])
     assert rewrite_target(design, {}) == (None, [])
+
+
+def test_a_test_file_whose_tests_read_files_nobody_writes_is_written_afresh_by_qa(fake_model):
+    """The CSV converter's 21 tests passed `test_data.csv` and friends to the code: every one failed with
+    "No such file", and the fix round sent the file back unchanged."""
+    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef count_lines(path):\n"
+                                                                 "    with open(path) as f:\n        return len(f.readlines())\n"}
+    unread = "from todo import storage\n\n\ndef test_count():\n    assert storage.count_lines('tasks.txt') == 2\n"
+    written = ("from todo import storage\n\n\ndef test_count(tmp_path):\n    path = tmp_path / 'tasks.txt'\n"
+               "    path.write_text('a\\nb\\n')\n    assert storage.count_lines(str(path)) == 2\n")
+    asked: list[str] = []
+
+    def qa(req):
+        if "Now write tests/test_todo_storage.py" in req.text:
+            asked.append(req.text)
+            return fenced(written if "An earlier version of tests/test_todo_storage.py failed" in req.text else unread)
+        return Scenario.__call__(Scenario(), req)
+
+    def unchanged(req):
+        return "Explanation: the code is right.\n\n### todo/storage.py\n" + fenced(code["todo/storage.py"])
+
+    scenario = Scenario(code=code, overrides={"qa": qa, "fix": unchanged})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert len(asked) == 2 and "its tests read tasks.txt, which no test writes" in asked[1]
+    assert "tests/test_todo_storage.py is written afresh" in proc.stderr
+    r = report(Path("workspace/t"))
+    assert r["verdict"] == "passed" and "written afresh by QA: its tests read tasks.txt" in r["fix_notes"][-1]

@@ -33,7 +33,7 @@ from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, S
 from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader
 from .hand_checks import corrected, failed_checks, hand_value, verdict
-from .run_repairs import approximated, unwritten_inputs
+from .run_repairs import approximated, reads_unwritten, unwritten_inputs
 from .run_check import check_run_command
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -105,18 +105,10 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
     modules = testable_modules(ctx, design)
 
     def ask(spec: FileSpec) -> tuple[str, str | ModelOutputError]:
-        deps = [design.file(d) for d in spec.depends_on]
-        module, source = module_name(spec.path), ctx.read(spec.path)
-        messages = ctx.messages("qa", prd=prd, design=design, file=spec, module=module,
-                                source=source, dependencies=deps, test_path=qa_file_for(spec.path))
-        check = TestsCheck(module, source)
         try:
-            return qa_file_for(spec.path), ctx.gateway.ask_file(ctx.stage, messages, qa_file_for(spec.path),
-                                                                check=check, salvage=True,
-                                                                transform=lambda text: prune_tests(add_missing_imports(text),
-                                                                                                   module, source))
+            return qa_file_for(spec.path), ask_test_file(ctx, prd, design, spec)
         except ModelOutputError as exc:
-            return qa_file_for(spec.path), check.fallback or exc
+            return qa_file_for(spec.path), exc
 
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="qa")
     try:
@@ -137,6 +129,25 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
         written.append(path)
     ctx.write(CONFTEST, ctx.render("templates/tests_conftest.py.j2"))
     return sorted(written)
+
+
+def ask_test_file(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, problem: str = "") -> str:
+    """The test file of ``spec``'s module: QA's prompt (plus ``problem``, what an earlier version got
+    wrong), its gates and repairs. Raises ``ModelOutputError`` when no usable file comes back."""
+    deps = [design.file(d) for d in spec.depends_on]
+    module, source, path = module_name(spec.path), ctx.read(spec.path), qa_file_for(spec.path)
+    messages = ctx.messages("qa", prd=prd, design=design, file=spec, module=module,
+                            source=source, dependencies=deps, test_path=path)
+    if problem:
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
+    check = TestsCheck(module, source)
+    try:
+        return ctx.gateway.ask_file(ctx.stage, messages, path, check=check, salvage=True,
+                                    transform=lambda text: prune_tests(add_missing_imports(text), module, source))
+    except ModelOutputError:
+        if check.fallback is not None:
+            return check.fallback
+        raise
 
 
 class TestsCheck:
@@ -237,6 +248,28 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
 def tested_module(design: Design, test_file: str) -> FileSpec | None:
     """The design file a test file of QA's own tests (``qa_file_for``), if any."""
     return next((f for f in design.files if qa_file_for(f.path) == test_file), None)
+
+
+def tests_afresh(ctx: StageContext, prd: PRD, design: Design, test_file: str, output: str) -> FixReply | None:
+    """``test_file`` written afresh by QA, as a fix, when its failing tests read data files they
+    never write: the CSV converter's 21 tests passed ``test_data.csv`` and friends to the code, every
+    one failed with "No such file", and the fix round sent the file back unchanged."""
+    spec = tested_module(design, test_file)
+    unread = reads_unwritten(output, test_file, ctx.read(test_file)) if spec and ctx.exists(test_file) else {}
+    if spec is None or not unread:
+        return None
+    files = ", ".join(sorted(set(unread.values())))
+    problem = (f"An earlier version of {test_file} failed: its tests read {files}, which no test writes, and each "
+               "test runs in its own empty folder. Write the file again, from scratch: a test that needs an input "
+               "file writes it first (under tmp_path) and passes that path.")
+    try:
+        content = ask_test_file(ctx, prd, design, spec, problem)
+    except ModelOutputError:
+        return None
+    if content.strip() == ctx.read(test_file).strip():
+        return None
+    return FixReply(files=[FixedFile(path=test_file, content=content)],
+                    explanation=f"{test_file} written afresh by QA: its tests read {files}, which no test writes")
 
 
 def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[FileSpec | None, list[str]]:
@@ -446,6 +479,9 @@ class FixRounds:
         or where the tests crashed in it), else a turn for an untried failing file (True: go on),
         else the rounds stop (False)."""
         ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
+        if focus and (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; {focus} is written afresh")
+            return afresh
         module, wrong = rewrite_target(design, checked.code_wrong) if focus else (None, [])
         crashed: list[str] = []
         if focus and module is None and (by_source := crashes(output, focus, [f.path for f in design.files])):

@@ -81,19 +81,17 @@ _MISSING_FILE = re.compile(r"No such file or directory: \\?'([^'\\]+)\\?'")
 _INPUT_DATA = re.compile(r"\.(?:csv|tsv|txt|md|xml|html|log|ini|ya?ml|toml)$")  # data a program reads, not its own store
 
 
-def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
-    """The test file without the tests that failed reading an input file they name and never write
-    (each test runs in its own empty folder, so no such file can exist), and a note per test; the
-    file is left whole when no test would remain. The CSV converter's CLI tests defined
-    ``csv_content`` and passed ``sample.csv`` without writing it: every one printed "No such file
-    or directory", and no fix round wrote the file. A store the code should create (``.json``,
-    ``.db``) is the code's business, so only plain data files count."""
+def reads_unwritten(output: str, test_file: str, test_code: str) -> dict[str, str]:
+    """The tests of ``test_file`` that failed reading a data file they name and never write (each
+    test runs in its own empty folder, so no such file can exist): test -> the file's name. A
+    store the code should create (``.json``, ``.db``) is the code's business, so only plain data
+    files count."""
     tree = parse_or_none(test_code)
     if tree is None:
-        return test_code, []
+        return {}
     tests = {f.name: f for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
              and f.name.startswith("test")}
-    dropped: dict[str, str] = {}
+    found: dict[str, str] = {}
     for test, block in failure_blocks(output):
         func = tests.get(test)
         if func is None or test_file not in block or any(writes_a_file(n) for n in ast.walk(func)):
@@ -102,11 +100,23 @@ def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, 
         missing = [path for path in _MISSING_FILE.findall(block) if _INPUT_DATA.search(path)
                    and any(path == text or path.endswith("/" + text) for text in named)]
         if missing:
-            dropped[test] = missing[0].rsplit("/", 1)[-1]
+            found[test] = missing[0].rsplit("/", 1)[-1]
+    return found
+
+
+def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file without the tests that read a data file they never write (``reads_unwritten``),
+    and a note per test; the file is left whole when no test would remain (QA writes it afresh
+    instead). The CSV converter's CLI tests defined ``csv_content`` and passed ``sample.csv``
+    without writing it: every one printed "No such file or directory", and no fix round wrote it."""
+    dropped = reads_unwritten(output, test_file, test_code)
+    tree = parse_or_none(test_code)
+    tests = [f for f in (tree.body if tree else []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and f.name.startswith("test")]
     if not dropped or len(dropped) == len(tests):
         return test_code, []
     notes = [f"{test}: reads {name}, which it never writes (each test runs in its own empty folder), so it was "
              "dropped" for test, name in dropped.items()]
-    code = without_functions(test_code, [tests[name] for name in dropped],
+    code = without_functions(test_code, [f for f in tests if f.name in dropped],
                              [f"# swcompany dropped {note.replace(', so it was dropped', '')}" for note in notes])
     return code, notes
