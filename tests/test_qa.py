@@ -270,7 +270,7 @@ SHOUT = "\n\ndef shout(text):\n    \"\"\"Upper case, with a bang.\n\n    >>> sho
 def test_examples_in_docstrings_run_with_the_tests_and_a_wrong_one_gets_a_fix_round():
     """HumanEval's prompts carry their examples; the engineer's code keeps them, and they are the one oracle
     a small model cannot get wrong. A failing example is a failing test, fixed like one."""
-    from swcompany.stages.qa import has_examples
+    from swcompany.stages.qa_tests import has_examples
 
     buggy = CODE["todo/storage.py"] + SHOUT.format("")
     fixed = CODE["todo/storage.py"] + SHOUT.format(" + '!'")
@@ -509,7 +509,7 @@ def test_the_module_written_afresh_is_the_one_the_others_depend_on_with_its_own_
     """The expression calculator: CLI and core tests both had hand-checked facts; the CLI was rewritten
     with all of them, while the core held the stub that made every value None."""
     from swcompany.artifacts import Design
-    from swcompany.stages.qa import rewrite_target
+    from swcompany.stages.fix_rounds import rewrite_target
 
     design = Design.model_validate(DESIGN)
     target, facts = rewrite_target(design, {"tests/test_todo_cli.py": ["`main(['list'])` must be 0"],

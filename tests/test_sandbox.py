@@ -18,7 +18,7 @@ from swcompany.errors import ConfigError
 from swcompany.sandbox import SandboxRun, honest_counts, parse_junit, parse_junit_text, run_sandboxed, sandbox_warning
 from swcompany.code_checks import module_name
 from swcompany.stages.fix_replies import check_fix
-from swcompany.stages.qa import qa_file_for
+from swcompany.stages.qa_tests import qa_file_for
 from swcompany.structured import ReplyError, parse_model
 from scenario import DESIGN
 

@@ -1,0 +1,365 @@
+"""QA's fix rounds: bounded, each one LLM call for whole-file replacements (or a file written
+afresh, or a turn to another failing file), applied, committed as ``qa: fix round N`` and
+recorded in state, so a resume never repeats a round. Before each round, failing values are
+checked by hand (``hand_checks``) and repairs read from the run alone are applied
+(``run_repairs``); a fix that makes things worse is undone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
+from ..code_checks import module_name
+from ..errors import ModelOutputError
+from ..pytest_output import crashes, failing_files, files_in_traceback, focus_failures
+from ..sandbox import SandboxRun, TestCounts, run_pytest
+from ..test_checks import fixtures_defined, prune_tests
+from .base import StageContext
+from .engineer import write_afresh
+from .fix_replies import NoFixFound, check_fix, fix_reader
+from .hand_checks import corrected, failed_checks, hand_value, verdict
+from .qa_tests import CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, qa_file_for, report_for, tested_module
+from .run_repairs import approximated, reads_unwritten, unwritten_inputs
+
+MAX_FIX_CONTEXT_CHARS = 60_000
+
+
+def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str) -> list[dict[str, str]]:
+    """The files a fix needs: tests and the sources named in tracebacks (else all sources), capped."""
+    sources = [f.path for f in design.files if ctx.exists(f.path)]
+    named = files_in_traceback(output, set(sources))
+    chosen: list[dict[str, str]] = []
+    used = 0
+    for path in [*test_files, *(named or sources)]:
+        text = ctx.read(path) if ctx.exists(path) else ""
+        if path in (c["path"] for c in chosen) or used + len(text) > MAX_FIX_CONTEXT_CHARS:
+            continue
+        chosen.append({"path": path, "content": text})
+        used += len(text)
+    return chosen
+
+
+@dataclass
+class HandChecked:
+    """What the hand checks of one round found (``hand_check``)."""
+
+    advice: list[str] = field(default_factory=list)  # for the fix round
+    corrections: list[str] = field(default_factory=list)  # test values corrected in the file
+    code_wrong: dict[str, list[str]] = field(default_factory=dict)  # test file -> calls the code gets wrong
+    corrected_files: list[str] = field(default_factory=list)  # the test files the corrections were written to
+
+
+MAX_HAND_CHECKS = 6  # a round's questions over all failing files (each file at most hand_checks.MAX_CHECKS)
+
+
+def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str], output: str) -> HandChecked:
+    """Each failing value assertion of these test files (the round's focus first, then the other
+    failing ones: the password generator's wrong `validate_password('12345678') == True` sat in a
+    file no round had turned to) worked out by the model from the specification alone
+    (``hand_checks``). A wrong expected value is corrected in the test file (written, not yet
+    committed) where it can be told apart, else the fix round is told; a right one becomes
+    advice that the code is wrong. A reply that reaches no value decides nothing."""
+    found = HandChecked()
+    asked = 0
+    for path in files:
+        spec = tested_module(design, path)
+        if spec is None or not ctx.exists(path):
+            continue
+        code, rounded = approximated(output, path, ctx.read(path))  # equal but for float rounding: no question
+        code, unreadable = unwritten_inputs(output, path, code)  # a data file the test never wrote
+        found.corrections += rounded + unreadable
+        for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
+            asked += 1
+            messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
+                                    raises=check.raises)
+            try:
+                readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
+            except ModelOutputError:
+                continue
+            decided = verdict(check, hand) if readable else None
+            if decided == "code" and (fixed := corrected(code, check)) is not None:
+                code = fixed
+                found.corrections.append(check.correction())
+            elif decided == "code":
+                found.advice.append(check.test_wrong())
+            elif decided == "test":
+                found.advice.append(check.code_wrong())
+                found.code_wrong.setdefault(path, []).append(check.fact())
+        if code != ctx.read(path):
+            ctx.write(path, code)
+            found.corrected_files.append(path)
+    return found
+
+
+def tests_afresh(ctx: StageContext, prd: PRD, design: Design, test_file: str, output: str) -> FixReply | None:
+    """``test_file`` written afresh by QA, as a fix, when its failing tests read data files they
+    never write: the CSV converter's 21 tests passed ``test_data.csv`` and friends to the code, every
+    one failed with "No such file", and the fix round sent the file back unchanged."""
+    spec = tested_module(design, test_file)
+    unread = reads_unwritten(output, test_file, ctx.read(test_file)) if spec and ctx.exists(test_file) else {}
+    if spec is None or not unread:
+        return None
+    files = ", ".join(sorted(set(unread.values())))
+    problem = (f"An earlier version of {test_file} failed: its tests read {files}, which no test writes, and each "
+               "test runs in its own empty folder. Write the file again, from scratch: a test that needs an input "
+               "file writes it first (under tmp_path) and passes that path.")
+    try:
+        content = ask_test_file(ctx, prd, design, spec, problem)
+    except ModelOutputError:
+        return None
+    if content.strip() == ctx.read(test_file).strip():
+        return None
+    return FixReply(files=[FixedFile(path=test_file, content=content)],
+                    explanation=f"{test_file} written afresh by QA: its tests read {files}, which no test writes")
+
+
+def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[FileSpec | None, list[str]]:
+    """The module to write afresh, and the facts its own tests' hand checks found: of the modules
+    with such facts, one that another of them depends on (a wrong value starts there). The
+    expression calculator's CLI and core tests both had facts; the CLI was rewritten with all of
+    them, while its core held the stub that made every value None."""
+    found = [(spec, facts) for path, facts in code_wrong.items() if (spec := tested_module(design, path)) is not None]
+    used = {dep for spec, _ in found for dep in spec.depends_on}
+    chosen = [(spec, facts) for spec, facts in found if spec.path in used] or found
+    return chosen[0] if chosen else (None, [])
+
+
+def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str],
+              crashed: list[str]) -> FixReply | None:
+    """``spec``'s file written afresh with the engineer's own prompt plus what the hand checks
+    found wrong (or, failing those, where the file crashed in the tests), as a fix: for a model
+    that, asked to edit the file, sends it back unchanged.
+
+    Seen on the 1.5B model: HumanEval/108's hand checks were right three times out of three
+    ("`count_nums([-1, 11, -11])` must return 1"), and the fix rounds sent solution.py back
+    unchanged twice; the markdown table formatter raised IndexError in five tests, and both
+    rounds sent the files back unchanged. A rewrite that makes things worse is undone like any fix."""
+    if code_wrong:
+        problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
+                   + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
+        why = f"hand checks found {len(code_wrong)} call{'s' if len(code_wrong) > 1 else ''} it got wrong"
+    elif crashed:
+        problem = (f"An earlier version of {spec.path} crashed in its tests:\n" + "".join(f"- {note}\n" for note in crashed)
+                   + f"Write {spec.path} again, from scratch, so that it works on every input the specification allows.")
+        why = f"it crashed in {len(crashed)} test{'s' if len(crashed) > 1 else ''}"
+    else:
+        return None
+    try:
+        content = write_afresh(ctx, prd, design, spec, problem)
+    except ModelOutputError:
+        return None
+    if content.strip() == ctx.read(spec.path).strip():
+        return None
+    return FixReply(files=[FixedFile(path=spec.path, content=content)],
+                    explanation=f"{spec.path} rewritten by the engineer from scratch: asked to edit it, the model sent it "
+                                f"back unchanged, and {why}")
+
+
+def apply_fix(ctx: StageContext, design: Design, progress: QAProgress, reply: FixReply) -> None:
+    """Write a fix's files (not yet committed); a test file gets the same repairs as a new one."""
+    tested = {qa_file_for(f.path): f.path for f in design.files}
+    conftest = next((f.content for f in reply.files if f.path == CONFTEST), None) or \
+        (ctx.read(CONFTEST) if ctx.exists(CONFTEST) else "")
+    for fixed in reply.files:
+        if fixed.path in tested and ctx.exists(tested[fixed.path]):
+            source = next((f.content for f in reply.files if f.path == tested[fixed.path]), None)
+            fixed.content = prune_tests(fixed.content, module_name(tested[fixed.path]), source or ctx.read(tested[fixed.path]),
+                                        shared_fixtures=frozenset(fixtures_defined(conftest)))
+        ctx.write(fixed.path, fixed.content)
+        if fixed.path not in progress.fixed_files:
+            progress.fixed_files.append(fixed.path)
+        if fixed.path.startswith("tests/") and fixed.path not in progress.test_files:
+            progress.test_files.append(fixed.path)  # a new test file joins the next rounds' context
+
+
+@dataclass
+class TestRun:
+    """One run of the tests: pytest's output, the counts, the docstring examples run with them."""
+
+    run: SandboxRun
+    counts: TestCounts
+    examples: list[str]
+
+
+class FixRounds:
+    """QA's bounded fix rounds over the tests: each round hand-checks the failing values, asks for a
+    fix (or has a file written afresh, or turns to another failing file), applies it, runs the tests,
+    and undoes a fix that made things worse. Progress is saved after every step, so a resume
+    repeats nothing."""
+
+    def __init__(self, ctx: StageContext, prd: PRD, design: Design, progress: QAProgress, python: str,
+                 install_error: str | None) -> None:
+        self.ctx, self.prd, self.design, self.progress = ctx, prd, design, progress
+        self.python, self.install_error = python, install_error
+        self.last = self.test()
+        self.report = self.report_now()
+        self.clock, self.spent_before = time.monotonic(), progress.fix_seconds
+
+    def test(self) -> TestRun:
+        """The tests and the docstring examples the code has now (a fix may add or remove some)."""
+        examples = example_files(self.ctx, self.design)
+        run_, counts = run_pytest(self.ctx.root, self.python, timeout=self.ctx.settings.test_timeout,
+                                  mode=self.ctx.settings.sandbox, doctest_files=examples)
+        return TestRun(run_, counts, examples)
+
+    def report_now(self, **stopped: bool) -> QAReport:
+        return report_for(self.last.counts, self.last.run, self.progress, self.install_error, self.last.examples, **stopped)
+
+    def retest(self) -> None:
+        self.last = self.test()
+        self.report = self.report_now()
+
+    def counted(self) -> str:
+        return f"{self.report.passed} passed, {self.report.failed} failed, {self.report.errors} errors"
+
+    def out_of_time(self) -> bool:
+        """``fix_minutes`` spent: a cloud model's round takes seconds, a 1.5B model's on 2 CPU cores
+        2-4 minutes, and three of them made an idea take 24 minutes; the report says the rounds
+        stopped on time, and a resume with a larger fix_minutes goes on."""
+        self.progress.fix_seconds = self.spent_before + time.monotonic() - self.clock
+        limit = self.ctx.settings.fix_minutes
+        return limit is not None and self.progress.fix_seconds >= limit * 60
+
+    def end_round(self, n: int, note: str) -> None:
+        self.progress.rounds_done = n
+        self.progress.fix_notes.append(note)
+        self.ctx.save_progress(self.progress)
+
+    def run(self) -> QAReport:
+        ctx, progress = self.ctx, self.progress
+        if self.report.verdict != "passed" and ctx.settings.fix_rounds and not progress.tests_committed:
+            # The tests as written, before any round touches them: round 1's commit shows only its change.
+            ctx.commit(FIX_STEP, f"qa: tests written: {self.counted()}")
+            progress.tests_committed = True
+            ctx.save_progress(progress)
+        while self.report.verdict != "passed" and progress.rounds_done < ctx.settings.fix_rounds:
+            n = progress.rounds_done + 1
+            if progress.rounds_done and self.out_of_time():
+                seconds = progress.fix_seconds
+                took = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+                ctx.info(f"fix rounds stop after round {n - 1}: they took {took} (fix_minutes: {ctx.settings.fix_minutes:g})")
+                self.report = self.report_now(out_of_fix_time=True)
+                break
+            if not self.round(n):
+                break
+        if progress.rounds_done and not self.report.out_of_fix_time and not self.report.no_fix_found:
+            self.out_of_time()  # records the rounds' time
+            self.report = self.report_now()
+        return self.report
+
+    def round(self, n: int) -> bool:
+        """Fix round ``n``; False when the rounds must stop (green, or nothing left to try)."""
+        ctx, progress, design = self.ctx, self.progress, self.design
+        focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
+        others = [path for path in failing_files(self.last.run.output) if path != focus]
+        checked = hand_check(ctx, self.prd, design, [focus, *others], self.last.run.output) if focus else HandChecked()
+        if checked.corrections:
+            if self.corrected(n, checked):
+                return False
+            focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
+        if focus:
+            progress.focused.append(focus)
+        messages = ctx.messages("fix", prd=self.prd, design=design, failure=failure, round=n, focus=focus,
+                                files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
+                                undone=progress.undone, checked=checked.advice)
+        current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
+                   if ctx.exists(path)}
+        # A fix replaces a few small files: a reply past max_output_tokens is a model going in
+        # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
+        try:
+            reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
+                                           label=f"fix round {n}", what="fix", max_doublings=0)
+        except NoFixFound as exc:
+            found = self.instead_of_no_fix(n, focus, checked, exc)
+            if not isinstance(found, FixReply):
+                return found
+            reply = found
+        except ModelOutputError as exc:
+            # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
+            # its honest report (exit 5) rather than the whole run with exit 4 and no report.
+            reason = exc.message.split(" attempts: ", 1)[-1]
+            self.end_round(n, f"round {n}: nothing changed, the model's replies stayed unusable ({reason[:300]})")
+            ctx.info(f"fix round {n}: the model's replies stayed unusable; nothing changed")
+            self.report = self.report_now()
+            return True
+        self.apply(n, reply, current)
+        return True
+
+    def corrected(self, n: int, checked: HandChecked) -> bool:
+        """Wrong expected values corrected: committed and noted as part of this round, which goes on
+        with what still fails (often nothing: the code was right all along). True when green."""
+        ctx, progress, corrections = self.ctx, self.progress, checked.corrections
+        progress.fix_notes.append(f"round {n}: tests corrected: " + "; ".join(corrections))
+        progress.fixed_files += [path for path in checked.corrected_files if path not in progress.fixed_files]
+        ctx.commit(FIX_STEP, f"qa: fix round {n}: tests corrected\n\n" + "\n".join(corrections))
+        ctx.save_progress(progress)
+        self.retest()
+        ctx.info(f"fix round {n}: {len(corrections)} test{'s' if len(corrections) > 1 else ''} corrected: {self.counted()}")
+        if self.report.verdict == "passed":
+            progress.rounds_done = n
+            ctx.save_progress(progress)
+            return True
+        return False
+
+    def instead_of_no_fix(self, n: int, focus: str | None, checked: HandChecked, exc: NoFixFound) -> FixReply | bool:
+        """The model sent the files back unchanged: a file written afresh (with the hand-checked facts,
+        or where the tests crashed in it), else a turn for an untried failing file (True: go on),
+        else the rounds stop (False)."""
+        ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
+        if focus and (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; {focus} is written afresh")
+            return afresh
+        module, wrong = rewrite_target(design, checked.code_wrong) if focus else (None, [])
+        crashed: list[str] = []
+        if focus and module is None and (by_source := crashes(output, focus, [f.path for f in design.files])):
+            # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
+            source = max(by_source, key=lambda path: len(by_source[path]))
+            module, crashed = design.file(source), by_source[source]
+        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed)) is not None:
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
+            return rewrite
+        untried = [path for path in failing_files(output) if path not in progress.focused]
+        if untried:
+            # Another failing file has not had its turn (nor its hand checks as the focus): a new
+            # question, not a replay of this one, so the rounds go on with it.
+            self.end_round(n, f"round {n}: nothing changed; {exc}; the next round turns to {untried[0]}")
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; the next round turns to {untried[0]}")
+            return True
+        self.end_round(n, f"round {n}: nothing changed; {exc}, so the rounds stop here")
+        ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
+        self.out_of_time()  # records the rounds' time
+        self.report = self.report_now(no_fix_found=True)
+        return False
+
+    def apply(self, n: int, reply: FixReply, current: dict[str, str]) -> None:
+        """Write and commit the fix, run the tests, and undo it if it made things worse."""
+        ctx, progress = self.ctx, self.progress
+        apply_fix(ctx, self.design, progress, reply)
+        ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
+        changed = ", ".join(f.path for f in reply.files)
+        self.end_round(n, f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
+        previous, previous_report = self.last, self.report
+        self.retest()
+        ctx.info(f"fix round {n}: {self.counted()}")
+        broken = sorted(previous.counts.passing_examples & set(self.last.counts.failing_examples))
+        if self.report.verdict == "passed" or not (self.report.passed < previous_report.passed or broken) or \
+                not all(f.path in current for f in reply.files):
+            return
+        # A fix that breaks passing tests, or a docstring example that held, is undone, so the rounds
+        # never end worse than they began (an example is a promise; a small model's own test may be wrong).
+        for fixed in reply.files:
+            ctx.write(fixed.path, current[fixed.path])
+        what = (f"passing tests fell from {previous_report.passed} to {self.report.passed}" if not broken else
+                f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed")
+        ctx.commit(FIX_STEP, f"qa: undo fix round {n}\n\n{what}")
+        progress.fix_notes[-1] += f" [undone: {what}]"
+        progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
+        ctx.save_progress(progress)
+        self.last = previous
+        self.report = self.report_now()
+        ctx.info(f"fix round {n} undone: {what}")
+
+
