@@ -140,6 +140,8 @@ def test_summary_totals_are_workspace_totals_and_numbers_survive_a_narrow_termin
         for st in result.stages.values():
             assert f"{st.usage.tokens:,}" in text
         assert "".join(str(result.workspace).split()) in "".join(text.split()) and "…" not in text  # wrapped, never cut
+        # one model for every stage: said once above the table, not a column folded into every row
+        assert text.startswith(f"model: {next(iter(result.stages.values())).model}\n") and " model " not in text
 
 
 def test_stage_models_typo_suggests_the_stage(tmp_path):

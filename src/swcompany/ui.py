@@ -211,17 +211,26 @@ class ConsoleUI:
         from rich.markup import escape
         from rich.table import Table
 
+        # One model for every stage is said once, above the table: a column of it folded into three
+        # lines a row on an 80-column log (openai/qwen2.5-coder-1.5b).
+        models = {st.model for st in result.stages.values() if st.model}
+        one_model = len(models) == 1
+        if one_model:
+            self.console.print(f"model: {next(iter(models))}", markup=False)
         rows = []
         for name, st in result.stages.items():
             seconds = f"{st.seconds:.1f}s" if st.seconds is not None else ""
-            rows.append([name, st.status, escape(st.model or "-"), str(st.usage.calls), str(st.usage.cached_calls),
-                         f"{st.usage.tokens:,}", _money(st.usage.cost), seconds, (st.commit or "")[:8]])
+            rows.append([name, st.status, *([] if one_model else [escape(st.model or "-")]), str(st.usage.calls),
+                         str(st.usage.cached_calls), f"{st.usage.tokens:,}", _money(st.usage.cost), seconds,
+                         (st.commit or "")[:8]])
         u = result.usage
         # The state's totals span every run of the workspace, finished stages of earlier runs included.
-        rows.append(["workspace total", "", "", str(u.calls), str(u.cached_calls), f"{u.tokens:,}", _money(u.cost), "", ""])
+        rows.append(["workspace total", "", *([] if one_model else [""]), str(u.calls), str(u.cached_calls),
+                     f"{u.tokens:,}", _money(u.cost), "", ""])
         table = Table(show_edge=False, box=None, pad_edge=False)
         numbers = ("calls", "cached", "tokens", "cost", "time")
-        for i, col in enumerate(("stage", "status", "model", "calls", "cached", "tokens", "cost", "time", "commit")):
+        columns = ("stage", "status", *([] if one_model else ["model"]), "calls", "cached", "tokens", "cost", "time", "commit")
+        for i, col in enumerate(columns):
             if col in numbers:  # a narrow terminal folds names, never numbers
                 table.add_column(col, justify="right", no_wrap=True, min_width=max(len(col), *(len(r[i]) for r in rows)))
             else:
