@@ -305,9 +305,10 @@ class FixRounds:
         return False
 
     def instead_of_no_fix(self, n: int, focus: str | None, checked: HandChecked, exc: NoFixFound) -> FixReply | bool:
-        """The model sent the files back unchanged: a file written afresh (with the hand-checked facts,
-        or where the tests crashed in it), else a turn for an untried failing file (True: go on),
-        else the rounds stop (False)."""
+        """The model sent the files back unchanged: the focus test file written afresh by QA (its tests
+        read files no test writes), or a source written afresh (with the hand-checked facts, or where
+        the tests crashed in it), else a turn for an untried failing file (True: go on), else the
+        rounds stop (False)."""
         ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
         if focus and (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
             ctx.info(f"fix round {n}: the model sent the files back unchanged; {focus} is written afresh")
