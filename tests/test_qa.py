@@ -407,6 +407,14 @@ def test_a_crash_inside_a_source_is_told_by_the_file_it_happened_in():
     on_purpose = CRASH_OUTPUT.replace("width = len(rows[0][3])", "raise ValueError('Character set too small')").replace(
         "IndexError: list index out of range", "ValueError: Character set too small")
     assert crashes(on_purpose, "tests/test_mdt_cli.py", ["mdt/cli.py", "mdt/core.py"]) == {}
+    # raised deep in a library the source called (the expression calculator's invalid pattern in `re`)
+    in_library = CRASH_OUTPUT.replace(
+        "/tmp/ws/mdt/core.py:11: IndexError",
+        "/tmp/ws/mdt/core.py:11: in format_table\n    return re.match(p, s)\n_ _ _ _\n\n"
+        ">       raise source.error('unterminated character set')\nE       re.error: unterminated character set\n\n"
+        "/usr/lib/python3.11/re/_parser.py:568: error").replace("E               IndexError: list index out of range\n", "")
+    assert crashes(in_library, "tests/test_mdt_cli.py", ["mdt/cli.py", "mdt/core.py"]) == {
+        "mdt/core.py": ["test_ac1_format_table: re.error: unterminated character set (line 11)"]}
 
 
 CRASHING_STORAGE = CODE["todo/storage.py"].replace("def list_tasks(db):\n", "def list_tasks(db):\n    db = [][0]\n")

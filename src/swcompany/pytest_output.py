@@ -47,6 +47,7 @@ MAX_SUMMARY_LINES = 10
 
 
 _LOCATION_LINE = re.compile(r"^(\S+\.py):(\d+):(?: (\w+))?[ \t]*$", re.M)  # a frame; the last names the error
+_CALLING_FRAME = re.compile(r"^(\S+\.py):(\d+): in \w+[ \t]*$", re.M)  # a frame that called further in
 _NOT_A_CRASH = {"AssertionError", "Failed"}
 MAX_CRASHES = 5
 
@@ -70,14 +71,25 @@ def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, li
         if not ends or not any(path.endswith(test_file) for path, _, _ in ends):
             continue
         path, line, error = ends[-1]
-        source = next((s for s in sources if path == s or path.endswith("/" + s)), None)
-        if source is None or not error or error in _NOT_A_CRASH or _raised_on_purpose(block):
+        source = _source_of(path, sources)
+        at = block.rfind(f"{path}:{line}:")
+        if source is None:
+            # raised in a library the source called (the expression calculator's invalid pattern, an
+            # `re.error` from deep in `re`): the crash is the deepest frame of a source
+            frames = [m for m in _CALLING_FRAME.finditer(block) if _source_of(m.group(1), sources)]
+            if frames:
+                source, line, at = _source_of(frames[-1].group(1), sources), frames[-1].group(2), frames[-1].start()
+        if source is None or not error or error in _NOT_A_CRASH or _raised_on_purpose(block[:at]):
             continue
-        message = next((m.group(1) for m in re.finditer(rf"^E\s+({re.escape(error)}\b.*)$", block, re.M)), error)
+        message = next((m.group(1) for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
         fact = f"{test}: {message.strip()} (line {line})"
         if fact not in found.setdefault(source, []) and len(found[source]) < MAX_CRASHES:
             found[source].append(fact)
     return found
+
+
+def _source_of(path: str, sources: Sequence[str]) -> str | None:
+    return next((s for s in sources if path == s or path.endswith("/" + s)), None)
 
 
 def _raised_on_purpose(block: str) -> bool:
