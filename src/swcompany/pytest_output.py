@@ -32,7 +32,7 @@ def files_in_traceback(output: str, known: set[str]) -> list[str]:
     for match in _FILE_REF.finditer(output):
         path = match.group(1).lstrip("./")
         for candidate in known:
-            if (path == candidate or path.endswith("/" + candidate)) and candidate not in seen:
+            if _source_of(path, [candidate]) and candidate not in seen:
                 seen.append(candidate)
     return seen
 

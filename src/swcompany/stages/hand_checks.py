@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..code_checks import parse_or_none
@@ -446,12 +447,18 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
         target, replacement = probe, ast.unparse(probe.operand) if isinstance(probe, ast.UnaryOp) else f"not {ast.unparse(probe)}"
     else:
         return None
-    if target.lineno != target.end_lineno:
-        return None  # a literal over several lines: leave it to the fix round
-    lines = test_code.splitlines(keepends=True)
-    row = lines[target.lineno - 1]
-    start, end = char_offset(row, target.col_offset), char_offset(row, target.end_col_offset or 0)
-    lines[target.lineno - 1] = row[:start] + replacement + row[end:]
+    return replace_node(test_code, target, lambda _: replacement)
+
+
+def replace_node(code: str, node: ast.expr, make: Callable[[str], str]) -> str | None:
+    """``code`` with ``node``'s text replaced by ``make(text)``, or None when the node spans several
+    lines (a literal over several lines is left to the fix round) or the result does not parse."""
+    if node.lineno != node.end_lineno:
+        return None
+    lines = code.splitlines(keepends=True)
+    row = lines[node.lineno - 1]
+    start, end = char_offset(row, node.col_offset), char_offset(row, node.end_col_offset or 0)
+    lines[node.lineno - 1] = row[:start] + make(row[start:end]) + row[end:]
     fixed = "".join(lines)
     return fixed if parse_or_none(fixed) is not None else None
 

@@ -14,7 +14,9 @@ import re
 from ..code_checks import insert_imports, parse_or_none
 from ..pytest_output import failure_blocks
 from ..test_checks import without_functions, writes_a_file
-from .hand_checks import ASSERT_LOCATION, assert_at, char_offset, enclosing_test, held_literal, literal, parametrized, shown_sides
+from .hand_checks import (
+    ASSERT_LOCATION, assert_at, enclosing_test, held_literal, literal, parametrized, replace_node, shown_sides,
+)
 
 
 def _float_close(a: object, b: object) -> bool:
@@ -60,14 +62,8 @@ def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list
                                                                          held_literal(func, side.id, node.lineno))),
             sides[1])  # else the usual `actual == expected`
         actual, wanted = shown[sides.index(expected) ^ 1][1], shown[sides.index(expected)][1]
-        if expected.lineno != expected.end_lineno:
-            continue
-        lines = test_code.splitlines(keepends=True)
-        row = lines[expected.lineno - 1]
-        start, end = char_offset(row, expected.col_offset), char_offset(row, expected.end_col_offset or 0)
-        lines[expected.lineno - 1] = f"{row[:start]}pytest.approx({row[start:end]}){row[end:]}"
-        fixed = "".join(lines)
-        if parse_or_none(fixed) is None:
+        fixed = replace_node(test_code, expected, lambda text: f"pytest.approx({text})")
+        if fixed is None:
             continue
         test_code = fixed
         notes.append(f"{test}: `{actual!r}` differs from `{wanted!r}` only by float rounding, so the test "
