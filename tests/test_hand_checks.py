@@ -517,6 +517,26 @@ def test_rounding_alone_keeps_a_run_red_no_longer(fake_model):
     assert "only by float rounding" in r["fix_notes"][0]
 
 
+def test_a_test_writing_into_a_folder_it_never_made_goes_green_without_a_question(fake_model):
+    """End to end: the CSV converter's `open("test_data/simple.csv", "w")` in each test's own empty
+    folder; the test makes the folder first, and the run is green without a hand check or a fix call."""
+    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef first_line(path):\n    return open(path).readline().strip()\n"}
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_first_line():\n"
+             "    path = \"test_data/in.txt\"\n    with open(path, \"w\") as f:\n        f.write(\"a\\nb\\n\")\n"
+             "    assert storage.first_line(path) == \"a\"\n"}
+    asked: list[str] = []
+    scenario = Scenario(code=code, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 1"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
+    assert proc.returncode == 0, proc.stderr
+    assert asked == [] and fixes == []
+    ws = Path("workspace/t")
+    assert "    os.makedirs('test_data', exist_ok=True)\n" in (ws / "tests/test_todo_storage.py").read_text()
+    r = json.loads((ws / "docs/qa_report.json").read_text())
+    assert "into a folder nothing makes" in r["fix_notes"][0]
+
+
 CONVERTER_TESTS = '''import pytest
 from unit_converter.core import convert_temperature
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from swcompany.stages.run_repairs import unwritten_inputs
+from swcompany.stages.run_repairs import folders_made, unwritten_inputs
 
 CSV_TESTS = '''import sys
 from io import StringIO
@@ -57,3 +57,87 @@ def test_a_test_reading_a_data_file_it_never_wrote_is_dropped():
                             "writes (each test runs in its own empty folder)\n")
     only = CSV_TESTS.split("\n\n\ndef test_ac2")[0] + "\n"
     assert unwritten_inputs(CSV_OUTPUT, "tests/test_csv_to_json_cli.py", only) == (only, [])  # never the last test
+
+
+# The CSV converter's core tests on the real 1.5B model (session 23's user run), two of eight.
+FOLDER_TESTS = '''"""Core tests."""
+import csv
+import csv_to_json.core
+
+
+def test_ac1_convert_csv_to_json_simple(capsys):
+    csv_path = "test_data/simple.csv"
+    with open(csv_path, mode='w', newline='') as file:
+        writer = csv.writer(file)
+        writer.writerow(["name", "age"])
+    assert csv_to_json.core.convert_csv_to_json(csv_path) == '[]'
+
+
+def test_ac2_output_folder():
+    """The code should make out/ itself."""
+    assert csv_to_json.core.convert("in.csv", "out/result.json") == 0
+'''
+
+FOLDER_OUTPUT = """=================================== FAILURES ===================================
+_____________________ test_ac1_convert_csv_to_json_simple ______________________
+
+capsys = <_pytest.capture.CaptureFixture object at 0x7fbb91ec5a90>
+
+    def test_ac1_convert_csv_to_json_simple(capsys):
+        csv_path = "test_data/simple.csv"
+>       with open(csv_path, mode='w', newline='') as file:
+             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+E       FileNotFoundError: [Errno 2] No such file or directory: 'test_data/simple.csv'
+
+/tmp/ws/tests/test_csv_to_json_core.py:8: FileNotFoundError
+___________________________ test_ac2_output_folder ____________________________
+
+>       assert csv_to_json.core.convert("in.csv", "out/result.json") == 0
+
+tests/test_csv_to_json_core.py:16:
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+
+>       with open(output, "w") as f:
+E       FileNotFoundError: [Errno 2] No such file or directory: 'out/result.json'
+
+csv_to_json/core.py:9: FileNotFoundError
+=========================== short test summary info ============================
+"""
+
+
+def test_a_test_writing_into_a_folder_it_never_made_makes_it_first():
+    fixed, notes = folders_made(FOLDER_OUTPUT, "tests/test_csv_to_json_core.py", FOLDER_TESTS)
+    assert notes == ["test_ac1_convert_csv_to_json_simple: writes test_data/simple.csv into a folder nothing makes "
+                     "(each test runs in its own empty folder), so test_ac1_convert_csv_to_json_simple makes "
+                     "test_data first"]
+    assert '    os.makedirs(\'test_data\', exist_ok=True)\n    csv_path = "test_data/simple.csv"\n' in fixed
+    assert fixed.startswith('"""Core tests."""\nimport os\n')
+    assert fixed.count("os.makedirs") == 1  # out/ is the code's own output folder: its business
+    compile(fixed, "t.py", "exec")
+    assert folders_made(FOLDER_OUTPUT, "tests/test_csv_to_json_core.py", fixed)[0] == fixed  # import once
+
+
+def test_a_fixture_writing_into_an_unmade_folder_makes_it_after_its_docstring():
+    code = '''import pytest
+
+
+@pytest.fixture
+def sample():
+    """A sample."""
+    open("data/in.txt", "w").write("x")
+    return "data/in.txt"
+
+
+def test_reads(sample):
+    assert open(sample).read() == "x"
+'''
+    output = """______________________ ERROR at setup of test_reads _______________________
+
+>   open("data/in.txt", "w").write("x")
+E   FileNotFoundError: [Errno 2] No such file or directory: 'data/in.txt'
+
+tests/test_x.py:7: FileNotFoundError
+"""
+    fixed, notes = folders_made(output, "tests/test_x.py", code)
+    assert '    """A sample."""\n    os.makedirs(\'data\', exist_ok=True)\n    open(' in fixed
+    assert notes and "so sample makes data first" in notes[0]

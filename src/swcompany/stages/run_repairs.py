@@ -1,6 +1,6 @@
 """Repairs of failing tests read from the run's output alone, no model call: the run already
 shows the test is wrong (two equal values that differ only by float arithmetic; an input file
-the test never wrote).
+the test never wrote; a file written into a folder the test never made).
 
 Pure: the QA stage applies the result before its hand checks.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import math
+import posixpath
 import re
 
 from ..code_checks import insert_imports, parse_or_none
@@ -115,4 +116,49 @@ def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, 
              "dropped" for test, name in dropped.items()]
     code = without_functions(test_code, [f for f in tests if f.name in dropped],
                              [f"# swcompany dropped {note.replace(', so it was dropped', '')}" for note in notes])
+    return code, notes
+
+
+_WRITE_FAILED_AT = re.compile(r"^(\S+\.py):(\d+): FileNotFoundError[ \t]*$", re.M)
+_UNMADE_FOLDER = re.compile(r"^E\s+FileNotFoundError: \[Errno 2\] No such file or directory: '([^'/][^']*/[^'/]+)'", re.M)
+
+
+def folders_made(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file with ``os.makedirs(folder, exist_ok=True)`` first in each test or fixture whose
+    own write failed for a relative folder it never made, and a note per change. Each test runs in
+    its own empty folder, so ``open("test_data/simple.csv", "w")`` cannot succeed: the CSV
+    converter's eight core tests all failed there, before reaching the code, and the fix round sent
+    the file back unchanged. Only a write on the failing line of the test file counts; a folder the
+    code under test should make stays the code's business."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code, []
+    folders: dict[ast.FunctionDef | ast.AsyncFunctionDef, str] = {}
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        missing = _UNMADE_FOLDER.search(block)
+        ends = list(_WRITE_FAILED_AT.finditer(block))
+        if missing is None or not ends or not ends[-1].group(1).endswith(test_file):
+            continue
+        line = int(ends[-1].group(2))
+        func = enclosing_test(tree, line)
+        if func is None or func in folders or not any(
+                isinstance(n, ast.Call) and writes_a_file(n) and n.lineno <= line <= (n.end_lineno or n.lineno)
+                for n in ast.walk(func)):
+            continue
+        folders[func] = posixpath.dirname(missing.group(1))
+        notes.append(f"{test}: writes {missing.group(1)} into a folder nothing makes (each test runs in its own "
+                     f"empty folder), so {func.name} makes {folders[func]} first")
+    if not folders:
+        return test_code, []
+    lines = test_code.splitlines(keepends=True)
+    for func, folder in sorted(folders.items(), key=lambda item: -item[0].body[0].lineno):
+        first = func.body[0]
+        docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(func.body) > 1
+        at = func.body[1] if docstring else first
+        indent = lines[at.lineno - 1][:at.col_offset]
+        lines.insert(at.lineno - 1, f"{indent}os.makedirs({folder!r}, exist_ok=True)\n")
+    code = "".join(lines)
+    if not re.search(r"^import os\b", code, re.M):
+        code = insert_imports(code, ["import os"])
     return code, notes
