@@ -433,6 +433,56 @@ def test_a_main_falling_back_to_sys_argv_with_the_program_name_is_refused():
     assert argv_with_program_name(bad.replace("sys.argv\n", "sys.argv[1:]\n")) == []
 
 
+# The 1.5B expression calculator's CLI (session 24): refused three times, identical, exit 4 at the engineer.
+CALCULATOR_CLI = """import sys
+from calc.core import evaluate
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv
+
+    if len(argv) < 2:
+        print("Usage: python -m calc.cli '2 + 3 * 4'")
+        return 1
+
+    expression = " ".join(argv[1:])
+    print(f"Result: {evaluate(expression)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
+"""
+
+
+def test_a_main_reading_sys_argv_with_the_program_name_is_shifted_to_the_arguments_alone():
+    from swcompany.code_checks import argv_with_program_name, argv_without_program_name, repair_code
+
+    fixed = argv_without_program_name(CALCULATOR_CLI)
+    assert "        argv = sys.argv[1:]\n" in fixed
+    assert "    if len(argv) < 1:\n" in fixed and '    expression = " ".join(argv[0:])\n' in fixed
+    assert "    sys.exit(main(sys.argv[1:]))\n" in fixed
+    assert argv_with_program_name(fixed) == [] and argv_with_program_name(repair_code(CALCULATOR_CLI)) == []
+    namespace: dict[str, object] = {}
+    exec(compile(fixed.replace("from calc.core import evaluate", "evaluate = eval"), "cli.py", "exec"), namespace)
+    assert namespace["main"](["2 + 3"]) == 0 and namespace["main"]([]) == 1  # type: ignore[operator]
+    assert argv_without_program_name(fixed) == fixed
+
+    both = "import sys\n\n\ndef main(argv=None):\n    argv = argv or sys.argv\n    return argv[1], argv[2:], argv[-1]\n"
+    assert "    return argv[0], argv[1:], argv[-1]\n" in argv_without_program_name(both)
+    for unsure in ("    return argv[0], argv[1]\n",  # reads the program name
+                   "    return [argv[i] for i in range(1, len(argv))]\n",  # a computed position
+                   "    return argv[1::2]\n"):
+        code = "import sys\n\n\ndef main(argv=None):\n    if argv is None:\n        argv = sys.argv\n" + unsure
+        assert argv_without_program_name(code) == code and argv_with_program_name(code)
+    design = roman_design()
+    check = code_check(design, design.file("roman/cli.py"), {"roman/convert.py": CONVERT})
+    reads_name = "import sys\n\n\ndef main(argv=None):\n    argv = argv or sys.argv\n    print(argv[0], argv[1])\n    return 0\n"
+    assert "sets its argument list to sys.argv" in (check(reads_name) or "")
+    assert check(reads_name) is None  # asked once: a convention the model keeps is QA's tests' to meet, not an exit 4
+
+
 def test_a_cli_the_run_command_calls_with_help_must_read_help_asked_once():
     """Seen on the 1.5B model: the expression calculator's CLI read `--help` as an expression and
     exited 1, so the run command the user was told to try first failed."""

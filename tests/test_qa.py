@@ -559,3 +559,39 @@ def test_a_test_file_whose_tests_read_files_nobody_writes_is_written_afresh_by_q
     assert "tests/test_todo_storage.py is written afresh" in proc.stderr
     r = report(Path("workspace/t"))
     assert r["verdict"] == "passed" and "written afresh by QA: its tests read tasks.txt" in r["fix_notes"][-1]
+
+
+ARGV_CLI = (
+    "import sys\n\nfrom todo import storage\n\n\n"
+    "def main(argv=None):\n"
+    "    if argv is None:\n"
+    "        argv = sys.argv\n"
+    "    if len(argv) < 3:\n"
+    "        print('usage: todo DB add TITLE | todo DB list')\n"
+    "        return 1\n"
+    "    db, command = argv[1], argv[2]\n"
+    "    if command == 'add':\n"
+    "        print(storage.add_task(db, ' '.join(argv[3:])))\n"
+    "    else:\n"
+    "        for i, t, d in storage.list_tasks(db):\n"
+    "            print(i, t)\n"
+    "    return 0\n\n\n"
+    "if __name__ == '__main__':\n"
+    "    raise SystemExit(main(sys.argv))\n"
+)
+
+
+def test_a_cli_reading_sys_argv_with_the_program_name_is_shifted_not_refused_until_exit_4():
+    """The 1.5B expression calculator's CLI (`argv = sys.argv`, `len(argv) < 2`, `argv[1:]`) was refused
+    three times, identically, and the run stopped at the engineer: now repaired, no re-prompt."""
+    tests = {"tests/test_todo_cli.py": "from todo import cli\n\n\ndef test_add_and_list(tmp_path, capsys):\n"
+             "    db = str(tmp_path / 't.db')\n    assert cli.main([db, 'add', 'buy', 'milk']) == 0\n"
+             "    assert cli.main([db, 'list']) == 0\n    assert 'buy milk' in capsys.readouterr().out\n"}
+    scenario = Scenario(code={**CODE, "todo/cli.py": ARGV_CLI}, tests={**TESTS, **tests})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+        cli_calls = [r for r in server.calls() if "You are a senior software engineer" in r.system and target_file(r) == "todo/cli.py"]
+    assert proc.returncode == 0, proc.stderr
+    assert len(cli_calls) == 1
+    cli = Path("workspace/t/todo/cli.py").read_text()
+    assert "        argv = sys.argv[1:]\n    if len(argv) < 2:\n" in cli and "raise SystemExit(main(sys.argv[1:]))" in cli

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..code_checks import parse_or_none
+from ..code_checks import parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks
 from ..test_checks import parametrize_tables
 
@@ -453,14 +453,8 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
 def replace_node(code: str, node: ast.expr, make: Callable[[str], str]) -> str | None:
     """``code`` with ``node``'s text replaced by ``make(text)``, or None when the node spans several
     lines (a literal over several lines is left to the fix round) or the result does not parse."""
-    if node.lineno != node.end_lineno:
-        return None
-    lines = code.splitlines(keepends=True)
-    row = lines[node.lineno - 1]
-    start, end = char_offset(row, node.col_offset), char_offset(row, node.end_col_offset or 0)
-    lines[node.lineno - 1] = row[:start] + make(row[start:end]) + row[end:]
-    fixed = "".join(lines)
-    return fixed if parse_or_none(fixed) is not None else None
+    text = ast.get_source_segment(code, node)
+    return replace_nodes(code, [(node, make(text))]) if text is not None and node.lineno == node.end_lineno else None
 
 
 def _without_raises(test_code: str, func: ast.FunctionDef | ast.AsyncFunctionDef, line: int) -> str | None:
@@ -510,8 +504,3 @@ def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: Faile
                     all(any(same_value(v, a) for a in arguments) for v in others):
                 cells.append(row.elts[at])
     return cells[0] if len(cells) == 1 else None
-
-
-def char_offset(row: str, byte_offset: int) -> int:
-    """ast's column offsets count UTF-8 bytes."""
-    return len(row.encode()[:byte_offset].decode(errors="ignore"))
