@@ -57,6 +57,9 @@ def test_a_test_reading_a_data_file_it_never_wrote_is_dropped():
                             "writes (each test runs in its own empty folder)\n")
     only = CSV_TESTS.split("\n\n\ndef test_ac2")[0] + "\n"
     assert unwritten_inputs(CSV_OUTPUT, "tests/test_csv_to_json_cli.py", only) == (only, [])  # never the last test
+    on_purpose = CSV_TESTS.replace("sample.csv", "nonexistent.csv")  # a test of the code's error handling (seen)
+    assert unwritten_inputs(CSV_OUTPUT.replace("sample.csv", "nonexistent.csv"), "tests/test_csv_to_json_cli.py",
+                            on_purpose) == (on_purpose, [])
 
 
 # The CSV converter's core tests on the real 1.5B model (session 23's user run), two of eight.
