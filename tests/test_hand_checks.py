@@ -537,6 +537,24 @@ def test_a_test_writing_into_a_folder_it_never_made_goes_green_without_a_questio
     assert "into a folder nothing makes" in r["fix_notes"][0]
 
 
+def test_json_text_laid_out_differently_goes_green_without_a_question(fake_model):
+    """End to end: the CSV converter's output written with indent=4 against a one-line expected string."""
+    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef export(rows):\n    import json\n"
+            "    return json.dumps(rows, indent=4)\n"}
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_export():\n"
+             "    assert storage.export([{'a': 1}]) == '[{\"a\": 1}]'\n"}
+    asked: list[str] = []
+    scenario = Scenario(code=code, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 1"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
+    assert proc.returncode == 0, proc.stderr
+    assert asked == [] and fixes == []
+    ws = Path("workspace/t")
+    assert "    assert json.loads(storage.export([{'a': 1}])) == json.loads('[{\"a\": 1}]')\n" in (
+        ws / "tests/test_todo_storage.py").read_text()
+    assert "same JSON data" in json.loads((ws / "docs/qa_report.json").read_text())["fix_notes"][0]
+
 CONVERTER_TESTS = '''import pytest
 from unit_converter.core import convert_temperature
 

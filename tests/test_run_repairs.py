@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from swcompany.stages.run_repairs import folders_made, unwritten_inputs
+from swcompany.stages.run_repairs import folders_made, json_compared, unwritten_inputs
 
 CSV_TESTS = '''import sys
 from io import StringIO
@@ -144,3 +144,56 @@ tests/test_x.py:7: FileNotFoundError
     fixed, notes = folders_made(output, "tests/test_x.py", code)
     assert '    """A sample."""\n    os.makedirs(\'data\', exist_ok=True)\n    open(' in fixed
     assert notes and "so sample makes data first" in notes[0]
+
+
+# The CSV converter's CLI test on the real 1.5B model (session 24): the code writes indent=4.
+JSON_TESTS = '''from csv_to_json.cli import main
+
+
+def test_ac1(tmp_path):
+    output_file = str(tmp_path / "out.json")
+    assert main(["--output", output_file]) == 0
+    json_data = open(output_file).read()
+    expected_data = '[{"key":"1","value":"2"}]'
+    assert json_data == expected_data
+
+
+def test_ac2():
+    assert main.render() == [{"key": "1"}]
+
+
+def test_ac3():
+    assert main.render() == '{"a": 1}'
+'''
+
+JSON_OUTPUT = """=================================== FAILURES ===================================
+___________________________________ test_ac1 ___________________________________
+
+>       assert json_data == expected_data
+E       assert '[\\n    {\\n        "key": "1",\\n        "value": "2"\\n    }\\n]' == '[{"key":"1","value":"2"}]'
+
+/tmp/ws/tests/test_csv_to_json_cli.py:9: AssertionError
+___________________________________ test_ac2 ___________________________________
+
+>       assert main.render() == [{"key": "1"}]
+E       assert '[{"key": "1"}]' == [{'key': '1'}]
+
+/tmp/ws/tests/test_csv_to_json_cli.py:13: AssertionError
+___________________________________ test_ac3 ___________________________________
+
+>       assert main.render() == '{"a": 1}'
+E       assert '{"a": 2}' == '{"a": 1}'
+
+/tmp/ws/tests/test_csv_to_json_cli.py:17: AssertionError
+"""
+
+
+def test_json_text_compared_with_json_text_laid_out_differently_compares_the_data():
+    fixed, notes = json_compared(JSON_OUTPUT, "tests/test_csv_to_json_cli.py", JSON_TESTS)
+    assert "    assert json.loads(json_data) == json.loads(expected_data)\n" in fixed
+    assert '    assert json.loads(main.render()) == [{"key": "1"}]\n' in fixed  # text against the data it encodes
+    assert "    assert main.render() == '{\"a\": 1}'\n" in fixed  # different data: a real failure
+    assert fixed.startswith("import json\n")
+    assert notes == [f"{test}: both sides hold the same JSON data, laid out differently, so the test compares the data "
+                     "(json.loads)" for test in ("test_ac1", "test_ac2")]
+    assert json_compared(JSON_OUTPUT, "tests/test_csv_to_json_cli.py", fixed) == (fixed, [])

@@ -22,7 +22,7 @@ from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader
 from .hand_checks import corrected, failed_checks, hand_value, verdict
 from .qa_tests import CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, qa_file_for, report_for, tested_module
-from .run_repairs import approximated, folders_made, reads_unwritten, unwritten_inputs
+from .run_repairs import reads_unwritten, repaired_by_run
 
 MAX_FIX_CONTEXT_CHARS = 60_000
 
@@ -68,10 +68,8 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         spec = tested_module(design, path)
         if spec is None or not ctx.exists(path):
             continue
-        code, rounded = approximated(output, path, ctx.read(path))  # equal but for float rounding: no question
-        code, unreadable = unwritten_inputs(output, path, code)  # a data file the test never wrote
-        code, folders = folders_made(output, path, code)  # written into a folder the test never made
-        found.corrections += rounded + unreadable + folders
+        code, repairs = repaired_by_run(output, path, ctx.read(path))  # no question needed for these
+        found.corrections += repairs
         for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
             asked += 1
             messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,

@@ -1,13 +1,14 @@
 """Repairs of failing tests read from the run's output alone, no model call: the run already
-shows the test is wrong (two equal values that differ only by float arithmetic; an input file
-the test never wrote; a file written into a folder the test never made).
+shows the test is wrong (two equal values that differ only by float arithmetic or JSON layout; an
+input file the test never wrote; a file written into a folder the test never made).
 
-Pure: the QA stage applies the result before its hand checks.
+Pure: the fix rounds apply ``repaired_by_run`` before their hand checks.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import math
 import posixpath
 import re
@@ -40,6 +41,19 @@ def _float_close(a: object, b: object) -> bool:
     return bool(pairs) and all(close(x, y) for x, y in pairs) and any(isinstance(x, float) for pair in pairs for x in pair)
 
 
+def _failing_equality(code: str, test_file: str, block: str
+                      ) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Compare] | None:
+    """The test function and its failing ``a == b`` (one comparison) that ``block`` reports, or None."""
+    tree = parse_or_none(code)
+    location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
+    func = enclosing_test(tree, int(location.group(2))) if tree and location else None
+    node = assert_at(func, int(location.group(2))) if func and location else None
+    if node is None or func is None or not isinstance(node.test, ast.Compare) or len(node.test.ops) != 1 or \
+            not isinstance(node.test.ops[0], ast.Eq):
+        return None
+    return func, node.test
+
+
 def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """The test file with each failing ``assert a == b`` whose sides differ only by float rounding
     comparing with ``pytest.approx`` on the expected side, and a note per change. No question is
@@ -47,20 +61,17 @@ def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list
     114.99999999999999; the hand checks can tell nothing apart there)."""
     notes: list[str] = []
     for test, block in failure_blocks(output):
-        tree = parse_or_none(test_code)
-        location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
-        func = enclosing_test(tree, int(location.group(2))) if tree and location else None
-        node = assert_at(func, int(location.group(2))) if func and location else None
-        if node is None or func is None or not isinstance(node.test, ast.Compare) or len(node.test.ops) != 1 or \
-                not isinstance(node.test.ops[0], ast.Eq) or "approx" in ast.unparse(node.test):
+        found = _failing_equality(test_code, test_file, block)
+        if found is None or "approx" in ast.unparse(found[1]):
             continue
+        func, compare = found
         shown = shown_sides(block)
         if shown is None or not all(ok for ok, _ in shown) or not _float_close(shown[0][1], shown[1][1]):
             continue
-        sides = [node.test.left, node.test.comparators[0]]
+        sides = [compare.left, compare.comparators[0]]
         expected = next((side for side in sides if literal(side)[0]), None) or next(
             (side for side in sides if isinstance(side, ast.Name) and (side.id in parametrized(func) or
-                                                                         held_literal(func, side.id, node.lineno))),
+                                                                         held_literal(func, side.id, compare.lineno))),
             sides[1])  # else the usual `actual == expected`
         actual, wanted = shown[sides.index(expected) ^ 1][1], shown[sides.index(expected)][1]
         fixed = replace_node(test_code, expected, lambda text: f"pytest.approx({text})")
@@ -71,6 +82,47 @@ def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list
                      f"compares with pytest.approx")
     if notes and not re.search(r"^import pytest\b", test_code, re.M):
         test_code = insert_imports(test_code, ["import pytest"])
+    return test_code, notes
+
+
+def _json_value(value: object) -> tuple[bool, object]:
+    """(True, the data) for JSON text holding an object or an array, else (False, None)."""
+    if not isinstance(value, str) or not value.strip().startswith(("{", "[")):
+        return False, None
+    try:
+        return True, json.loads(value)
+    except ValueError:
+        return False, None
+
+
+def json_compared(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file with each failing ``assert a == b`` whose sides hold the same JSON data in other
+    layouts (``indent=4`` against one line, or text against the list it encodes) comparing the data
+    (``json.loads`` on each side that is text), and a note per change. The CSV converter's CLI tests
+    on the real model compared the output file's text, indented by the code, with a one-line
+    string: five tests failed on whitespace alone, and the rounds stopped."""
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        found = _failing_equality(test_code, test_file, block)
+        shown = shown_sides(block)
+        if found is None or shown is None or not all(ok for ok, _ in shown) or "json.loads" in ast.unparse(found[1]):
+            continue
+        compare = found[1]
+        parsed = [_json_value(value) for _, value in shown]
+        data = [value if is_json else shown[i][1] for i, (is_json, value) in enumerate(parsed)]
+        if not any(is_json for is_json, _ in parsed) or data[0] != data[1] or shown[0][1] == shown[1][1]:
+            continue
+        fixed: str | None = test_code
+        for side, (is_json, _) in reversed(list(zip([compare.left, compare.comparators[0]], parsed))):
+            if is_json and fixed is not None:  # the right side first: the left's columns stay valid
+                fixed = replace_node(fixed, side, lambda text: f"json.loads({text})")
+        if fixed is None:
+            continue
+        test_code = fixed
+        notes.append(f"{test}: both sides hold the same JSON data, laid out differently, so the test compares "
+                     "the data (json.loads)")
+    if notes and not re.search(r"^import json\b", test_code, re.M):
+        test_code = insert_imports(test_code, ["import json"])
     return test_code, notes
 
 
@@ -166,3 +218,13 @@ def folders_made(output: str, test_file: str, test_code: str) -> tuple[str, list
     if not re.search(r"^import os\b", code, re.M):
         code = insert_imports(code, ["import os"])
     return code, notes
+
+
+def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """``test_file`` with every repair the run's output alone decides, and a note per change: float
+    rounding, JSON laid out differently, data files never written, folders never made."""
+    notes: list[str] = []
+    for repair in (approximated, json_compared, unwritten_inputs, folders_made):
+        test_code, made = repair(output, test_file, test_code)
+        notes += made
+    return test_code, notes
