@@ -421,6 +421,21 @@ def test_arguments_the_real_code_does_not_take_are_removed_even_in_fixtures():
     assert problems_in_test_file(pruned, "todo.core", source) == []
 
 
+def test_an_argument_the_test_reads_after_the_call_is_not_removed_the_test_is_dropped():
+    """Seen on the 1.5B CSV converter: `convert(path, output=buffer)` then `buffer.getvalue()`; with the
+    argument removed, three tests parsed an empty buffer (JSONDecodeError), which no fix could mend."""
+    source = "def convert(path: str) -> str:\n    return open(path).read()\n"
+    tests = ("import json\nfrom io import StringIO\nfrom conv.core import convert\n\n\n"
+             "def test_ac1_buffer(tmp_path):\n    p = tmp_path / 'a.csv'\n    p.write_text('a')\n    output = StringIO()\n"
+             "    convert(str(p), output=output)\n    assert json.loads(output.getvalue()) == []\n\n\n"
+             "def test_ac2_plain(tmp_path):\n    p = tmp_path / 'a.csv'\n    p.write_text('a')\n    flag = True\n"
+             "    assert convert(str(p), strict=flag) == 'a'\n")
+    pruned = prune_tests(tests, "conv.core", source)
+    assert "def test_ac1_buffer" not in pruned and "# swcompany dropped test_ac1_buffer: " in pruned
+    assert "    assert convert(str(p)) == 'a'\n" in pruned  # not read again: removed as before
+    assert problems_in_test_file(pruned, "conv.core", source) == []
+
+
 def test_a_main_falling_back_to_sys_argv_with_the_program_name_is_refused():
     """Seen on the 1.5B model: `argv = sys.argv` then `command = argv[1]`; main(["add", "milk"]) saw "milk"."""
     from swcompany.code_checks import argv_with_program_name

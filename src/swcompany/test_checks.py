@@ -311,6 +311,19 @@ def _called(call: ast.Call, view: _TestView) -> str | None:
     return None
 
 
+def _read_after(tree: ast.Module, call: ast.Call, removed: list[ast.expr]) -> bool:
+    """A removed argument is a name the test reads again after the call: the test checks what the
+    call was to write into it (the CSV converter's ``convert(path, output=buffer)`` then
+    ``buffer.getvalue()``), so without the argument it would check an empty buffer. Such a call is
+    left for the signature check, which drops the test."""
+    names = {arg.id for arg in removed if isinstance(arg, ast.Name)}
+    end = call.end_lineno or call.lineno
+    scopes = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+              and f.lineno <= call.lineno <= (f.end_lineno or f.lineno)]
+    scope = min(scopes, key=lambda f: (f.end_lineno or f.lineno) - f.lineno) if scopes else tree
+    return any(isinstance(n, ast.Name) and n.id in names and n.lineno > end for n in ast.walk(scope))
+
+
 def trim_extra_arguments(test_code: str, module: str, source: str) -> str:
     """Drop trailing positional arguments, and keywords, that the called function does not take.
 
@@ -329,7 +342,8 @@ def trim_extra_arguments(test_code: str, module: str, source: str) -> str:
             continue
         args = call.args[:sig.max_args] if sig.max_args is not None else call.args
         keywords = call.keywords if sig.any_keyword else [k for k in call.keywords if k.arg in sig.keywords]
-        if len(args) < len(call.args) or len(keywords) < len(call.keywords):
+        removed = [*call.args[len(args):], *(k.value for k in call.keywords if k not in keywords)]
+        if removed and not _read_after(tree, call, removed):
             edits.append((call, ast.Call(func=call.func, args=args, keywords=keywords)))
     if not edits:
         return test_code
