@@ -194,3 +194,20 @@ def test_a_source_file_cut_off_is_never_salvaged(tmp_path):
         gw, _ = gateway(server, tmp_path, max_output_tokens=1000)
         assert gw.ask_file("engineer", [{"role": "user", "content": "write m.py"}], "m.py") == "def f(x):\n    return x\n"
         assert [r.body["max_tokens"] for r in server.calls()] == [1000, 2000]
+
+
+def test_a_reply_copying_a_repetitive_file_from_its_prompt_is_not_stopped_as_circles(tmp_path):
+    """Seen on the 1.5B password generator: QA's nineteen tests repeat one block; each fix round sending
+    the file back (with the code changed) was stopped as a runaway three times, and the rounds were lost."""
+    blocks = "".join(f"def test_ac1_length_{'and_' * i}more(capsys):\n"
+                     f"    password = generate_password(10, ['abc', 'ABC', '0123456789'{', ' + repr(chr(33 + i)) if i else ''}])\n"
+                     "    assert len(password) == 10\n    assert all(c in string.printable for c in password)\n\n"
+                     for i in range(40))
+    given = "### tests/test_p.py\n```python\n" + blocks + "```\n"
+    reply = "Explanation: the code checked the sets wrongly.\n\n" + given
+    with FakeLLMServer(scripted(reply, reply, "Explanation: none.")) as server:  # streamed: the guard reads the tokens
+        gw, log = gateway(server, tmp_path, max_output_tokens=8000)
+        text = gw.ask_text("qa", [{"role": "user", "content": "Fix this file:\n" + given}], label="fix round 1")
+        assert text.strip().endswith("```") and [entry["finish_reason"] for entry in log] == ["stop"]
+        gw.ask_text("qa", [{"role": "user", "content": "Fix it (the file not shown)"}], label="fix round 2")
+        assert log[1]["finish_reason"] == "runaway"  # the same text, not in the prompt: circles

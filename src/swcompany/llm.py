@@ -28,7 +28,7 @@ from .providers import (  # noqa: F401 - re-exported for callers of the gateway
 from .redact import scrub
 from .cache import ResponseCache
 from .asking import Messages, Reply, StructuredAsks
-from .streaming import RUNAWAY, BrokenStream, ReplyTooSlow, RunCancelled, collect_stream
+from .streaming import RUNAWAY, BrokenStream, ReplyTooSlow, RunCancelled, collect_stream, prompt_lines
 
 
 
@@ -328,7 +328,7 @@ class Gateway(StructuredAsks):
         stream = self._litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
         chunks, ran_away = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
                                           on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)),
-                                          cancelled=self._cancelled.is_set)
+                                          cancelled=self._cancelled.is_set, given=prompt_lines(kwargs["messages"]))
         response = self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
         if ran_away and getattr(response, "choices", None):
             response.choices[0].finish_reason = RUNAWAY

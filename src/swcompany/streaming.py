@@ -65,6 +65,25 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
             or _few_shapes(recent, lines) or _compressible(text) or _long_line_of_alike_items(text))
 
 
+COPIED_SHARE, COPIED_MIN_LINES = 0.9, 10  # a tail this much made of lines the prompt holds is a copy
+
+
+def prompt_lines(messages: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The stripped lines of the prompt worth recognising in a reply (short ones like ``}`` say nothing)."""
+    return frozenset(line.strip() for m in messages for line in str(m.get("content") or "").splitlines()
+                     if len(line.strip()) >= 8)
+
+
+def copies_prompt(text: str, given: frozenset[str]) -> bool:
+    """The reply's tail is a copy of lines the prompt holds: a fix round sending back a test file
+    whose nineteen tests repeat one block (the password generator's, written so by QA) looks like
+    circles to ``runaway``, but a copy ends where its original does."""
+    recent = [line.strip() for line in text[-RUNAWAY_LINES * 400:].splitlines()[:-1] if line.strip()][-RUNAWAY_LINES:]
+    known = [line for line in recent if line in given]
+    return len(known) >= COPIED_MIN_LINES and len(set(known)) * 2 >= len(known) and \
+        sum(1 for line in recent if line in given or len(line) < 8) >= COPIED_SHARE * len(recent)
+
+
 def _long_line_of_alike_items(text: str) -> bool:
     line = _LINE_BREAK.split(text[-RUNAWAY_LONG_LINE * 4:])[-1]
     items = line.split(",")[-RUNAWAY_ITEMS:]
@@ -156,8 +175,10 @@ def _finish_reason(chunk: Any) -> str | None:
 
 def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: float,
                    on_progress: ProgressSink | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> tuple[list[Any], bool]:
+                   cancelled: Callable[[], bool] | None = None,
+                   given: frozenset[str] = frozenset()) -> tuple[list[Any], bool]:
     """Every chunk of ``stream``, in order, and whether the runaway guard stopped it early.
+    ``given``: the prompt's lines (``prompt_lines``); a tail copying them is not a runaway.
 
     Raises ``ReplyTooSlow`` past the cap, ``BrokenStream`` when the stream stops without a
     finish reason. A reply that runs away (see ``runaway``) is closed at once: the caller
@@ -175,7 +196,8 @@ def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: floa
             if delta:
                 tokens += 1  # one streamed delta is about one token on every server we know
                 text.append(delta)
-                if tokens % RUNAWAY_CHECK_EVERY == 0 and runaway("".join(text[-RUNAWAY_WINDOW:])):
+                if tokens % RUNAWAY_CHECK_EVERY == 0 and runaway(tail := "".join(text[-RUNAWAY_WINDOW:])) \
+                        and not copies_prompt(tail, given):
                     return chunks, True
             finished = finished or _finish_reason(chunk) is not None
             usage_seen = usage_seen or bool(getattr(getattr(chunk, "usage", None), "prompt_tokens", 0))
