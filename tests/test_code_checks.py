@@ -910,3 +910,15 @@ def test_a_package_marker_is_written_without_a_call():
     assert package_marker(FileSpec(path="roman/__init__.py", purpose='says "hi"')) == '"""Says \'hi\'."""\n'
     assert package_marker(FileSpec(path="roman/__init__.py", purpose="p", interface="from .core import to_roman")) is None
     assert package_marker(FileSpec(path="roman/core.py", purpose="p")) is None
+
+
+def test_a_test_that_is_a_copy_of_an_earlier_one_is_dropped():
+    """Seen on the 1.5B markdown formatter: four tests `..._no_header_and_no_data_and_no_data...` with one body."""
+    tests = ("from roman.convert import to_roman\n\n\n"
+             "def test_ac1_four():\n    assert to_roman(4) == 'IV'\n\n\n"
+             "def test_ac1_four_and_four():\n    # the same again\n    assert to_roman(4) == 'IV'\n\n\n"
+             "def test_ac1_nine():\n    \"\"\"Nine.\"\"\"\n    assert to_roman(9) == 'IX'\n")
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert "def test_ac1_four_and_four" not in pruned and "def test_ac1_four()" in pruned and "def test_ac1_nine" in pruned
+    assert "# swcompany dropped test_ac1_four_and_four: test_ac1_four_and_four is a copy of test_ac1_four: it checks " \
+           "nothing new" in pruned
