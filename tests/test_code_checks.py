@@ -922,3 +922,20 @@ def test_a_test_that_is_a_copy_of_an_earlier_one_is_dropped():
     assert "def test_ac1_four_and_four" not in pruned and "def test_ac1_four()" in pruned and "def test_ac1_nine" in pruned
     assert "# swcompany dropped test_ac1_four_and_four: test_ac1_four_and_four is a copy of test_ac1_four: it checks " \
            "nothing new" in pruned
+
+
+def test_a_file_that_does_not_define_what_the_interface_names_is_asked_once():
+    """Seen on the 1.5B expression calculator: its core written afresh in a fix round turned the interface's
+    `evaluate` into a class `ExpressionEvaluator`; every test then failed to import `evaluate`."""
+    from swcompany.code_checks import promised_top_level
+
+    assert promised_top_level("def evaluate(expression: str) -> float\n\nclass Stack:\n    def push(self, x): ...\n") == \
+        {"evaluate", "Stack"}
+    assert promised_top_level("add_task(db: str, title: str) -> int\nlist_tasks(db: str) -> list\n") == {"add_task", "list_tasks"}
+    design = roman_design()
+    spec = design.file("roman/convert.py")
+    check = code_check(design, spec, {}, first_write=False)
+    as_class = "class Converter:\n    def to_roman(self, n: int) -> str:\n        return 'I' * n\n"
+    assert (check(as_class) or "").startswith("it does not define to_decimal, to_roman, which the design's interface names")
+    assert check(as_class) is None  # asked once: what the model keeps is for the tests to meet
+    assert code_check(design, spec, {})(CONVERT) is None

@@ -595,3 +595,28 @@ def test_a_cli_reading_sys_argv_with_the_program_name_is_shifted_not_refused_unt
     assert len(cli_calls) == 1
     cli = Path("workspace/t/todo/cli.py").read_text()
     assert "        argv = sys.argv[1:]\n    if len(argv) < 2:\n" in cli and "raise SystemExit(main(sys.argv[1:]))" in cli
+
+
+def test_a_fix_after_which_the_tests_cannot_be_imported_is_undone_even_with_nothing_passing():
+    """Seen on the 1.5B expression calculator: its core written afresh without the interface's `evaluate`;
+    8 failing tests became 2 import errors, 0 passing both times, and the rewrite was kept."""
+    tests = {"tests/test_todo_storage.py": "from todo.storage import add_task, list_tasks\n\n\n"
+             "def test_add_then_list(tmp_path):\n    db = str(tmp_path / 't.db')\n    add_task(db, 'milk')\n"
+             "    assert [t for _, t, _ in list_tasks(db)] == ['milk']\n",
+             "tests/test_todo_cli.py": "from todo.storage import list_tasks\n" + TESTS["tests/test_todo_cli.py"]}
+    renamed = CODE["todo/storage.py"].replace("def list_tasks(", "def all_tasks(")
+    calls = []
+
+    def fix(req):
+        calls.append(req)
+        content = renamed if len(calls) <= 2 else CODE["todo/storage.py"]  # the gate asks once about the name
+        return json.dumps({"files": [{"path": "todo/storage.py", "content": content}], "explanation": "list_tasks"})
+
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE}, tests=tests, overrides={"fix": fix})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "it does not define list_tasks, which the design's interface names" in calls[1].text
+    ws = Path("workspace/t")
+    assert subjects(ws)[-4:-1] == ["qa: fix round 1", "qa: undo fix round 1", "qa: fix round 2"]
+    assert "[undone: tests that ran before could no longer be collected (2 errors; 0 of 2 tests ran)]" in report(ws)["fix_notes"][0]

@@ -345,15 +345,22 @@ class FixRounds:
         self.retest()
         ctx.info(f"fix round {n}: {self.counted()}")
         broken = sorted(previous.counts.passing_examples & set(self.last.counts.failing_examples))
-        if self.report.verdict == "passed" or not (self.report.passed < previous_report.passed or broken) or \
-                not all(f.path in current for f in reply.files):
+        # Tests that ran before and now cannot even be collected (the expression calculator's core written
+        # afresh without the interface's `evaluate`: 8 failing tests became 2 import errors, 0 passed both times).
+        ran, ran_before = self.report.passed + self.report.failed, previous_report.passed + previous_report.failed
+        unrunnable = self.report.errors > previous_report.errors and ran < ran_before
+        if self.report.verdict == "passed" or not (self.report.passed < previous_report.passed or broken or unrunnable) \
+                or not all(f.path in current for f in reply.files):
             return
         # A fix that breaks passing tests, or a docstring example that held, is undone, so the rounds
         # never end worse than they began (an example is a promise; a small model's own test may be wrong).
         for fixed in reply.files:
             ctx.write(fixed.path, current[fixed.path])
-        what = (f"passing tests fell from {previous_report.passed} to {self.report.passed}" if not broken else
-                f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed")
+        what = (f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed" if broken else
+                f"passing tests fell from {previous_report.passed} to {self.report.passed}"
+                if self.report.passed < previous_report.passed else
+                f"tests that ran before could no longer be collected ({self.report.errors} errors; "
+                f"{ran} of {ran_before} tests ran)")
         ctx.commit(FIX_STEP, f"qa: undo fix round {n}\n\n{what}")
         progress.fix_notes[-1] += f" [undone: {what}]"
         progress.undone.append(f"round {n} changed {changed} and {what}; that change was undone, so try another fix")
