@@ -68,7 +68,7 @@ def test_fix_reply_outside_design_or_with_syntax_error_is_refused():
         check(FixReply.model_validate({"files": [{"path": "setup.py", "content": "x = 1\n"}]}))
     with pytest.raises(ReplyError, match="does not parse"):
         check(FixReply.model_validate({"files": [{"path": "todo/cli.py", "content": "def (:\n"}]}))
-    check(FixReply.model_validate({"files": [{"path": "todo/cli.py", "content": "x = 1\n"},
+    check(FixReply.model_validate({"files": [{"path": "todo/cli.py", "content": "def main(argv=None):\n    return 0\n"},
                                              {"path": "tests/test_new.py", "content": "def test_x():\n    pass\n"}]}))
 
 
