@@ -939,3 +939,29 @@ def test_a_file_that_does_not_define_what_the_interface_names_is_asked_once():
     assert (check(as_class) or "").startswith("it does not define to_decimal, to_roman, which the design's interface names")
     assert check(as_class) is None  # asked once: what the model keeps is for the tests to meet
     assert code_check(design, spec, {})(CONVERT) is None
+
+
+def test_a_random_result_compared_with_a_fixed_value_is_dropped():
+    """Seen on the 1.5B password generator: `generate_password(8, charset) == "aBcDeF..."` in three
+    parametrize rows; no code can pass them, and the fix round sent the file back unchanged."""
+    from swcompany.test_checks import random_functions
+
+    source = ("import random\nfrom secrets import choice\n\n\ndef generate_password(length: int, charset: str) -> str:\n"
+              "    return ''.join(random.choice(charset) for _ in range(length))\n\n\n"
+              "def token(n: int) -> str:\n    return ''.join(choice('ab') for _ in range(n))\n\n\n"
+              "def strong(n: int) -> str:\n    return generate_password(n, 'abc')\n\n\n"
+              "def check(p: str) -> bool:\n    return len(p) > 3\n")
+    assert random_functions(source) == {"generate_password", "token", "strong"}
+    tests = ("import pytest\nfrom pw.core import generate_password, strong, check\n\n\n"
+             "@pytest.mark.parametrize('length, charset, expected', [(8, 'abc', 'aBcDeFgH')])\n"
+             "def test_ac1_rows(length, charset, expected):\n    password = generate_password(length, charset)\n"
+             "    assert password == expected\n\n\n"
+             "def test_ac1_literal():\n    assert strong(4) == 'abca'\n\n\n"
+             "def test_ac1_length():\n    password = generate_password(8, 'abc')\n    assert len(password) == 8\n\n\n"
+             "def test_ac2_check():\n    assert check('abcd') == True\n\n\n"
+             "def test_ac3_seeded():\n    import random\n    random.seed(1)\n    assert generate_password(2, 'ab') == 'ab'\n")
+    pruned = prune_tests(tests, "pw.core", source)
+    assert "def test_ac1_rows" not in pruned and "def test_ac1_literal" not in pruned
+    assert all(f"def {name}" in pruned for name in ("test_ac1_length", "test_ac2_check", "test_ac3_seeded"))
+    assert "# swcompany dropped test_ac1_rows: test_ac1_rows compares the result of generate_password(), which is " \
+           "random, with a fixed value" in pruned

@@ -830,6 +830,54 @@ def fixtures_defined(code: str) -> set[str]:
     return _file_fixtures(tree) if tree is not None else set()
 
 
+_RANDOM_MODULES = ("random", "secrets", "uuid")
+
+
+def random_functions(source: str) -> set[str]:
+    """Top-level functions of ``source`` whose result is random: they call ``random``, ``secrets`` or
+    ``uuid`` (or a name imported from them), or another such function of the module."""
+    tree = parse_or_none(source)
+    if tree is None:
+        return set()
+    imported = {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                and (n.module or "").split(".")[0] in _RANDOM_MODULES for a in n.names}
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    calls = {name: {ast.unparse(c.func) for c in ast.walk(f) if isinstance(c, ast.Call)} for name, f in functions.items()}
+    found = {name for name, called in calls.items()
+             if any(c.split(".")[0] in _RANDOM_MODULES or c in imported for c in called)}
+    for _ in range(3):  # a helper of a helper
+        found |= {name for name, called in calls.items() if called & found}
+    return found
+
+
+def _random_compared(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView, randoms: set[str]) -> list[str]:
+    """A random result compared with a fixed value (``generate_password(8, charset) == "aBcD..."``): no
+    code can pass it. Seen on the 1.5B password generator: three such rows, and the fix round sent
+    the file back unchanged. A test that seeds or patches the randomness is left alone."""
+    if not randoms or re.search(r"seed|monkeypatch|patch|mock", ast.unparse(func)):
+        return []
+    params = set(_parametrized_names(func))
+    held: dict[str, str] = {}  # a name -> the random function whose result it holds
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call) and (called := _called(node.value, view)) in randoms:
+            held[node.targets[0].id] = called
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+            continue
+        sides = [node.left, node.comparators[0]]
+        for i, side in enumerate(sides):
+            called = held.get(side.id) if isinstance(side, ast.Name) else \
+                _called(side, view) if isinstance(side, ast.Call) else None
+            other = sides[1 - i]
+            fixed = (isinstance(other, ast.Constant) and isinstance(other.value, str) and len(other.value) > 1) or \
+                (isinstance(other, ast.Name) and other.id in params)
+            if called in randoms and fixed:
+                return [f"{func.name} compares the result of {called}(), which is random, with a fixed value: check "
+                        "what the specification fixes instead (its length, which characters it uses)"]
+    return []
+
+
 def _copies(functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> dict[str, list[str]]:
     """Tests whose decorators, arguments and statements are those of an earlier test (comments and
     docstrings aside): they check nothing new. Seen on the 1.5B markdown formatter: four tests named
@@ -875,12 +923,12 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
     unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
     cli = command_line(source)
-    copies = _copies(functions)
+    copies, randoms = _copies(functions), random_functions(source)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + _usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
-               + _unknown_fixtures(f, fixtures) + copies.get(f.name, []))}
+               + _unknown_fixtures(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms))}
     if not bad or len(bad) == len(functions):
         return test_code
     return without_functions(test_code, [f for f in functions if f.name in bad],
