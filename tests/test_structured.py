@@ -167,6 +167,8 @@ def _block(i):
     "".join(_block(i) for i in range(40)),  # one test copied with small changes (the CSV idea's 18 tests)
     '@pytest.mark.parametrize("text, expected", [\n    ("xyzXYZ", 3),\n    ("' + "Aa" * 1100,  # HumanEval/16's endless literal
     "    data = [" + ", ".join(f'{{"Item {i}": {i}, "{i}": {i}, "Value {i}": {i}}}' for i in range(40)),  # one line counting up
+    "".join(f"def test_ac1_example_{i}():\n    assert f([{', '.join(f'{j}.0' for j in range(1, i + 5))}]) == (1.0, 2.0)\n\n"
+            for i in range(1, 9)),  # HumanEval/20's QA: two-line tests, each list one number longer
     "Explanation: " + ("The `main` function should return a non-zero exit code if the command is not recognized. "
                        "The `test_cli_add_task` tests are failing because they are not catching the `SystemExit` "
                        "exception that is raised. ") * 3 + "The",  # a fix round's explanation, on one line
@@ -237,3 +239,17 @@ def test_a_salvaged_reply_drops_repeated_lines_the_unfinished_end_and_closes_its
     assert without_repetition(reply) == ("```python\ndef test_a():\n    assert f([1.0, 2.0], 0.5)\n    assert f([1.0, 2.8], 0.1)\n"
                                          "    assert g(0) == 0\n    assert g(1) == 1\n    assert g(2) == 2\n```\n")
     assert runaway("x = 1\n" + "    assert f(2) == 2\n" * 10) and not runaway("    assert f(2) == 2\n" * 9)
+
+
+def test_a_salvaged_reply_keeps_three_of_a_run_of_tests_alike_but_for_numbers():
+    """HumanEval/20's QA: twenty two-line tests, each list one number longer; the line rule keeps all
+    (its lines alternate), so seventeen junk tests went to the fix round."""
+    from swcompany.streaming import without_repetition
+
+    head = "import pytest\nfrom solution import f\n\n"
+    tests = "".join(f"def test_ac1_example_{i}():\n    assert f([{', '.join(str(j) for j in range(i + 2))}]) == (1, 2)\n\n"
+                    for i in range(1, 21))
+    other = "def test_ac2_empty():\n    assert f([]) is None\n\n"
+    kept = without_repetition(head + tests + other + "def test_ac3_cut(")
+    assert kept.count("def test_ac1_example_") == 3 and "def test_ac1_example_3()" in kept
+    assert "def test_ac2_empty():\n    assert f([]) is None\n" in kept and "test_ac3_cut" not in kept

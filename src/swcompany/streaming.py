@@ -62,7 +62,8 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
     return (_repeated_sentence(text) or _same_line(recent) or _long_alike_lines(recent)
-            or _few_shapes(recent, lines) or _compressible(text) or _long_line_of_alike_items(text))
+            or _few_shapes(recent, lines) or _compressible(text) or _long_line_of_alike_items(text)
+            or _growing_alike_blocks(tail))
 
 
 COPIED_SHARE, COPIED_MIN_LINES = 0.9, 10  # a tail this much made of lines the prompt holds is a copy
@@ -82,6 +83,20 @@ def copies_prompt(text: str, given: frozenset[str]) -> bool:
     known = [line for line in recent if line in given]
     return len(known) >= COPIED_MIN_LINES and len(set(known)) * 2 >= len(known) and \
         sum(1 for line in recent if line in given or len(line) < 8) >= COPIED_SHARE * len(recent)
+
+
+RUNAWAY_GROWING_BLOCKS = 6  # blocks (tests) alike but for numbers, each longer than the one before
+
+
+def _growing_alike_blocks(lines: list[str]) -> bool:
+    """The last ``RUNAWAY_GROWING_BLOCKS`` blocks are alike but for numbers, of two lines or more, and
+    each is longer than the one before (HumanEval/20: two-line tests, each list one number longer,
+    1,841 tokens before the 40-line rule saw them)."""
+    blocks = [b for b in _blocks(lines) if any(line.strip() for line in b)][-RUNAWAY_GROWING_BLOCKS - 1:-1]  # whole ones
+    if len(blocks) < RUNAWAY_GROWING_BLOCKS or len(set(map(_block_shape, blocks))) != 1 or len(_block_shape(blocks[0])) < 2:
+        return False
+    sizes = [sum(len(line) for line in b) for b in blocks]
+    return all(a < b for a, b in zip(sizes, sizes[1:]))
 
 
 def _long_line_of_alike_items(text: str) -> bool:
@@ -137,9 +152,39 @@ def without_repetition(text: str) -> str:
         previous = next((k for k in reversed(kept) if k.strip()), None)
         if line != previous and run_length <= SALVAGE_SHAPE_RUN:
             kept.append(line)
+    kept = _without_alike_blocks(kept)
     if sum(1 for line in kept if line.lstrip().startswith("```")) % 2:
         kept.append("```")
     return "\n".join(kept) + "\n"
+
+
+def _block_shape(block: list[str]) -> tuple[str, ...]:
+    return tuple(_SHAPE_NOISE.sub("", line) for line in block if line.strip())
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    """``lines`` cut at blank lines, each block with the blank lines before it."""
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        if line.strip() and blocks[-1] and not blocks[-1][-1].strip() and any(x.strip() for x in blocks[-1]):
+            blocks.append([])
+        blocks[-1].append(line)
+    return blocks
+
+
+def _without_alike_blocks(lines: list[str]) -> list[str]:
+    """Of blocks (tests) alike but for numbers, one after another, only the first
+    ``SALVAGE_SHAPE_RUN`` stay: HumanEval/20's QA wrote twenty two-line tests, each list one number
+    longer, which the line rule cannot see (its lines alternate)."""
+    kept: list[str] = []
+    run_shape, run_length = None, 0
+    for block in _blocks(lines):
+        shape = _block_shape(block)
+        run_length = run_length + 1 if shape == run_shape and len(shape) > 1 else 1
+        run_shape = shape
+        if run_length <= SALVAGE_SHAPE_RUN:
+            kept += block
+    return kept
 
 
 class RunCancelled(KeyboardInterrupt):
