@@ -965,3 +965,20 @@ def test_a_random_result_compared_with_a_fixed_value_is_dropped():
     assert all(f"def {name}" in pruned for name in ("test_ac1_length", "test_ac2_check", "test_ac3_seeded"))
     assert "# swcompany dropped test_ac1_rows: test_ac1_rows compares the result of generate_password(), which is " \
            "random, with a fixed value" in pruned
+
+
+def test_systemexit_expected_from_a_module_that_never_exits_is_dropped():
+    """Seen on the 1.5B CSV converter: `with pytest.raises(SystemExit): convert_csv_to_json(path)` on a core
+    that returns text; three fix rounds changed nothing."""
+    source = "import csv\nimport json\n\n\ndef convert_csv_to_json(path: str) -> str:\n    return json.dumps([])\n"
+    tests = ("import pytest\nfrom conv.core import convert_csv_to_json\n\n\n"
+             "def test_ac1_exits():\n    with pytest.raises(SystemExit) as e:\n        convert_csv_to_json('x.csv')\n"
+             "    assert e.value.code == 2\n    assert e.value.args[0] == 'Error: CSV file not found.'\n\n\n"
+             "def test_ac2_value(tmp_path):\n    p = tmp_path / 'a.csv'\n    p.write_text('a\\n')\n"
+             "    assert convert_csv_to_json(str(p)) == '[]'\n\n\n"
+             "def test_ac3_value_error():\n    with pytest.raises(ValueError):\n        convert_csv_to_json('')\n")
+    pruned = prune_tests(tests, "conv.core", source)
+    assert "def test_ac1_exits" not in pruned and "def test_ac2_value" in pruned and "def test_ac3_value_error" in pruned
+    assert "test_ac1_exits expects SystemExit from convert_csv_to_json(), which never exits" in pruned
+    exiting = source + "\n\ndef fail() -> None:\n    raise SystemExit(2)\n"
+    assert "def test_ac1_exits" in prune_tests(tests, "conv.core", exiting)

@@ -878,6 +878,26 @@ def _random_compared(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestVi
     return []
 
 
+def _exit_never_raised(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView, exits: str) -> list[str]:
+    """``pytest.raises(SystemExit)`` around calls of a module that never exits (no ``sys.exit``, no
+    ``raise SystemExit``, no argparse): no code of it can pass. Seen on the 1.5B CSV converter: its
+    core's ``convert_csv_to_json(path)`` returns text, and the one core test expected SystemExit
+    code 2 for every row; three fix rounds changed nothing."""
+    if exits != "never":
+        return []
+    for node in ast.walk(func):
+        if not (isinstance(node, ast.With) and len(node.items) == 1 and isinstance(raises := node.items[0].context_expr, ast.Call)
+                and ast.unparse(raises.func).endswith("raises") and raises.args
+                and ast.unparse(raises.args[0]).split(".")[-1] == "SystemExit"):
+            continue
+        calls = [c for stmt in node.body for c in ast.walk(stmt) if isinstance(c, ast.Call)]
+        called = [_called(c, view) for c in calls]
+        if calls and all(called):
+            return [f"{func.name} expects SystemExit from {called[0]}(), which never exits (the module has no "
+                    "sys.exit and no argparse): check what it returns instead"]
+    return []
+
+
 def _copies(functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> dict[str, list[str]]:
     """Tests whose decorators, arguments and statements are those of an earlier test (comments and
     docstrings aside): they check nothing new. Seen on the 1.5B markdown formatter: four tests named
@@ -923,12 +943,13 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
     unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
     cli = command_line(source)
-    copies, randoms = _copies(functions), random_functions(source)
+    copies, randoms, exits = _copies(functions), random_functions(source), exit_behaviour(source)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + _usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
-               + _unknown_fixtures(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms))}
+               + _unknown_fixtures(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
+               + _exit_never_raised(f, view, exits))}
     if not bad or len(bad) == len(functions):
         return test_code
     return without_functions(test_code, [f for f in functions if f.name in bad],
