@@ -499,61 +499,51 @@ def test_a_float_compared_exactly_that_differs_only_by_rounding_compares_with_ap
     assert "== 115\n" in approximated(far, "tests/test_tip_calculator_core.py", TIP_ROUNDING_TESTS)[0]  # a real difference
 
 
-def test_rounding_alone_keeps_a_run_red_no_longer(fake_model):
-    """End to end: `tip(100, 15) == 15` on code computing 14.999999999999998 goes green without a
-    question or a fix call."""
-    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef tip(bill, percent):\n    return bill * percent / 100 * 1.1 / 1.1\n"}
-    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_tip():\n    assert storage.tip(100, 15) == 15\n"}
+def repaired_by_the_run_alone(storage_extra: str, test_file: str) -> tuple[str, list[str]]:
+    """Run the CLI on the todo scenario with ``storage_extra`` added to the storage module and
+    ``test_file`` as its tests; the run must go green with no hand check and no fix call. Returns
+    the test file as it ended and the QA report's fix notes."""
+    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + storage_extra}
     asked: list[str] = []
-    scenario = Scenario(code=code, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15"})
+    scenario = Scenario(code=code, tests={"tests/test_todo_storage.py": test_file},
+                        overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15"})
     with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
         fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
     assert proc.returncode == 0, proc.stderr
     assert asked == [] and fixes == []
     ws = Path("workspace/t")
-    assert "assert storage.tip(100, 15) == pytest.approx(15)" in (ws / "tests/test_todo_storage.py").read_text()
-    r = json.loads((ws / "docs/qa_report.json").read_text())
-    assert "only by float rounding" in r["fix_notes"][0]
+    return (ws / "tests/test_todo_storage.py").read_text(), json.loads((ws / "docs/qa_report.json").read_text())["fix_notes"]
+
+
+def test_rounding_alone_keeps_a_run_red_no_longer(fake_model):
+    """End to end: `tip(100, 15) == 15` on code computing 14.999999999999998 goes green without a
+    question or a fix call."""
+    tests, notes = repaired_by_the_run_alone("\n\ndef tip(bill, percent):\n    return bill * percent / 100 * 1.1 / 1.1\n",
+                                             "from todo import storage\n\n\ndef test_tip():\n    assert storage.tip(100, 15) == 15\n")
+    assert "assert storage.tip(100, 15) == pytest.approx(15)" in tests
+    assert "only by float rounding" in notes[0]
 
 
 def test_a_test_writing_into_a_folder_it_never_made_goes_green_without_a_question(fake_model):
     """End to end: the CSV converter's `open("test_data/simple.csv", "w")` in each test's own empty
     folder; the test makes the folder first, and the run is green without a hand check or a fix call."""
-    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef first_line(path):\n    return open(path).readline().strip()\n"}
-    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_first_line():\n"
-             "    path = \"test_data/in.txt\"\n    with open(path, \"w\") as f:\n        f.write(\"a\\nb\\n\")\n"
-             "    assert storage.first_line(path) == \"a\"\n"}
-    asked: list[str] = []
-    scenario = Scenario(code=code, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 1"})
-    with FakeModel(scenario) as server:
-        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
-        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
-    assert proc.returncode == 0, proc.stderr
-    assert asked == [] and fixes == []
-    ws = Path("workspace/t")
-    assert "    os.makedirs('test_data', exist_ok=True)\n" in (ws / "tests/test_todo_storage.py").read_text()
-    r = json.loads((ws / "docs/qa_report.json").read_text())
-    assert "into a folder nothing makes" in r["fix_notes"][0]
+    tests, notes = repaired_by_the_run_alone(
+        "\n\ndef first_line(path):\n    return open(path).readline().strip()\n",
+        "from todo import storage\n\n\ndef test_first_line():\n    path = \"test_data/in.txt\"\n"
+        "    with open(path, \"w\") as f:\n        f.write(\"a\\nb\\n\")\n    assert storage.first_line(path) == \"a\"\n")
+    assert "    os.makedirs('test_data', exist_ok=True)\n" in tests
+    assert "into a folder nothing makes" in notes[0]
 
 
 def test_json_text_laid_out_differently_goes_green_without_a_question(fake_model):
     """End to end: the CSV converter's output written with indent=4 against a one-line expected string."""
-    code = {**CODE, "todo/storage.py": CODE["todo/storage.py"] + "\n\ndef export(rows):\n    import json\n"
-            "    return json.dumps(rows, indent=4)\n"}
-    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_export():\n"
-             "    assert storage.export([{'a': 1}]) == '[{\"a\": 1}]'\n"}
-    asked: list[str] = []
-    scenario = Scenario(code=code, tests=tests, overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 1"})
-    with FakeModel(scenario) as server:
-        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
-        fixes = [r for r in server.calls() if "You fix failing tests" in r.system]
-    assert proc.returncode == 0, proc.stderr
-    assert asked == [] and fixes == []
-    ws = Path("workspace/t")
-    assert "    assert json.loads(storage.export([{'a': 1}])) == json.loads('[{\"a\": 1}]')\n" in (
-        ws / "tests/test_todo_storage.py").read_text()
-    assert "same JSON data" in json.loads((ws / "docs/qa_report.json").read_text())["fix_notes"][0]
+    tests, notes = repaired_by_the_run_alone(
+        "\n\ndef export(rows):\n    import json\n    return json.dumps(rows, indent=4)\n",
+        "from todo import storage\n\n\ndef test_export():\n    assert storage.export([{'a': 1}]) == '[{\"a\": 1}]'\n")
+    assert "    assert json.loads(storage.export([{'a': 1}])) == json.loads('[{\"a\": 1}]')\n" in tests
+    assert "same JSON data" in notes[0]
+
 
 CONVERTER_TESTS = '''import pytest
 from unit_converter.core import convert_temperature
