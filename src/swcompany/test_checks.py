@@ -423,8 +423,10 @@ def returned_exit_codes(test_code: str, source: str) -> str:
     exits = exit_behaviour(source)
     if tree is None or exits == "any":
         return test_code
+    # an exit code is an int: a function declared to return text (`convert(path) -> str`) is not one
     functions = {n.name: returns_a_value(n) for n in (parse_or_none(source) or ast.Module(body=[], type_ignores=[])).body
-                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and (n.returns is None or ast.unparse(n.returns) in {"int", "int | None", "Optional[int]"})}
     edits: list[tuple[int, int, str]] = []  # (first line, last line, replacement) 1-based, inclusive
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         for node in ast.walk(func):
