@@ -488,6 +488,7 @@ def test_a_main_reading_sys_argv_with_the_program_name_is_shifted_to_the_argumen
     assert "    return argv[0], argv[1:], argv[-1]\n" in argv_without_program_name(both)
     for unsure in ("    return argv[0], argv[1]\n",  # reads the program name
                    "    return [argv[i] for i in range(1, len(argv))]\n",  # a computed position
+                   "    count = len(argv) - 1\n    return argv[1:], count\n",  # its length, used otherwise
                    "    return argv[1::2]\n"):
         code = "import sys\n\n\ndef main(argv=None):\n    if argv is None:\n        argv = sys.argv\n" + unsure
         assert argv_without_program_name(code) == code and argv_with_program_name(code)

@@ -597,8 +597,10 @@ def _int(node: ast.AST | None) -> int | None:
 def _shifted_uses(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[tuple[ast.AST, str]] | None:
     """The edits that make ``func``'s constant positions in its argument list ``name`` count from the
     first argument instead of the program name, or None when it reads the program name
-    (``argv[0]``) or a position that is not a constant (``argv[i]``)."""
+    (``argv[0]``), a position that is not a constant (``argv[i]``), or its length other than in a
+    comparison with a constant (``range(1, len(argv))``)."""
     edits: list[tuple[ast.AST, str]] = []
+    compared: set[int] = set()  # id() of the len(name) calls a comparison handles
     for node in ast.walk(func):
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == name:
             bounds = [node.slice.lower, node.slice.upper] if isinstance(node.slice, ast.Slice) else [node.slice]
@@ -620,9 +622,9 @@ def _shifted_uses(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> li
                 if k is None:
                     return None
                 edits.append((sides[length.index(True) ^ 1], str(k - 1)))
-        elif isinstance(node, ast.Call) and ast.unparse(node) == f"len({name})":
-            continue  # in a comparison, handled above; elsewhere (range(1, len(argv))) it comes with argv[i]
-    return edits
+                compared.add(id(sides[length.index(True)]))
+    lengths = [n for n in ast.walk(func) if isinstance(n, ast.Call) and ast.unparse(n) == f"len({name})"]
+    return edits if all(id(n) in compared for n in lengths) else None
 
 
 def argv_without_program_name(code: str) -> str:
