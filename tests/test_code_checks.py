@@ -983,3 +983,24 @@ def test_systemexit_expected_from_a_module_that_never_exits_is_dropped():
     assert "test_ac1_exits expects SystemExit from convert_csv_to_json(), which never exits" in pruned
     exiting = source + "\n\ndef fail() -> None:\n    raise SystemExit(2)\n"
     assert "def test_ac1_exits" in prune_tests(tests, "conv.core", exiting)
+
+
+def test_a_temporary_directory_name_joined_with_a_slash_becomes_a_path():
+    """Seen on the 1.5B CSV converter: `with TemporaryDirectory() as tmpdir: tmpdir / 'input.csv'` in
+    all five CLI tests (TypeError: a str), and the fix round sent them back unchanged."""
+    from swcompany.test_checks import paths_of_temp_dirs
+
+    tests = ("import tempfile\nfrom tempfile import TemporaryDirectory\nfrom roman.convert import to_roman\n\n\n"
+             "def test_ac1():\n    with TemporaryDirectory() as tmpdir:\n        path = tmpdir / 'in.txt'\n"
+             "        other = tmpdir / 'a' / 'b'\n        path.write_text(to_roman(1))\n\n\n"
+             "def test_ac2():\n    with tempfile.TemporaryDirectory() as d, open('x', 'w') as f:\n"
+             "        assert (d / 'y').name == 'y'\n\n\n"
+             "def test_ac3(tmp_path):\n    assert (tmp_path / 'z').name == 'z'\n")
+    fixed = paths_of_temp_dirs(tests)
+    assert fixed.startswith("from pathlib import Path\n")
+    assert "        path = Path(tmpdir) / 'in.txt'\n        other = Path(tmpdir) / 'a' / 'b'\n" in fixed
+    assert "        assert (Path(d) / 'y').name == 'y'\n" in fixed and "    assert (tmp_path / 'z').name == 'z'\n" in fixed
+    assert paths_of_temp_dirs(tests.replace("tmpdir / 'in.txt'", "tmpdir + '/in.txt'").replace("tmpdir / 'a' / 'b'", "1")
+                              .replace("d / 'y'", "d")) == tests.replace("tmpdir / 'in.txt'", "tmpdir + '/in.txt'") \
+        .replace("tmpdir / 'a' / 'b'", "1").replace("d / 'y'", "d")
+    assert "Path(tmpdir) / 'in.txt'" in prune_tests(tests, "roman.convert", CONVERT)
