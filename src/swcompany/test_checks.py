@@ -312,6 +312,19 @@ def _called(call: ast.Call, view: _TestView) -> str | None:
     return None
 
 
+def enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The innermost function (a test, a fixture, a helper) whose lines hold ``line``."""
+    functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return min(functions, key=lambda n: (n.end_lineno or n.lineno) - n.lineno) if functions else None
+
+
+def _raises_system_exit(expr: ast.expr) -> bool:
+    """``pytest.raises(SystemExit ...)``: a test expecting the code to exit."""
+    return isinstance(expr, ast.Call) and ast.unparse(expr.func).endswith("raises") and bool(expr.args) \
+        and ast.unparse(expr.args[0]).split(".")[-1] == "SystemExit"
+
+
 def _read_after(tree: ast.Module, call: ast.Call, removed: list[ast.expr]) -> bool:
     """A removed argument is a name the test reads again after the call: the test checks what the
     call was to write into it (the CSV converter's ``convert(path, output=buffer)`` then
@@ -319,9 +332,7 @@ def _read_after(tree: ast.Module, call: ast.Call, removed: list[ast.expr]) -> bo
     left for the signature check, which drops the test."""
     names = {arg.id for arg in removed if isinstance(arg, ast.Name)}
     end = call.end_lineno or call.lineno
-    scopes = [f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-              and f.lineno <= call.lineno <= (f.end_lineno or f.lineno)]
-    scope = min(scopes, key=lambda f: (f.end_lineno or f.lineno) - f.lineno) if scopes else tree
+    scope = enclosing_test(tree, call.lineno) or tree
     return any(isinstance(n, ast.Name) and n.id in names and n.lineno > end for n in ast.walk(scope))
 
 
@@ -436,8 +447,7 @@ def returned_exit_codes(test_code: str, source: str) -> str:
                 continue
             item, call = node.items[0], node.body[0].value
             raises = item.context_expr
-            if not (isinstance(raises, ast.Call) and ast.unparse(raises.func).endswith("raises") and raises.args
-                    and ast.unparse(raises.args[0]).split(".")[-1] == "SystemExit" and not raises.keywords
+            if not (_raises_system_exit(raises) and isinstance(raises, ast.Call) and not raises.keywords
                     and ast.unparse(call.func).split(".")[-1] in functions):
                 continue
             name = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else None
@@ -909,9 +919,7 @@ def _exit_never_raised(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _Test
     if exits != "never":
         return []
     for node in ast.walk(func):
-        if not (isinstance(node, ast.With) and len(node.items) == 1 and isinstance(raises := node.items[0].context_expr, ast.Call)
-                and ast.unparse(raises.func).endswith("raises") and raises.args
-                and ast.unparse(raises.args[0]).split(".")[-1] == "SystemExit"):
+        if not (isinstance(node, ast.With) and len(node.items) == 1 and _raises_system_exit(node.items[0].context_expr)):
             continue
         calls = [c for stmt in node.body for c in ast.walk(stmt) if isinstance(c, ast.Call)]
         called = [_called(c, view) for c in calls]

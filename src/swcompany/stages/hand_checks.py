@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ..code_checks import parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks
-from ..test_checks import parametrize_tables
+from ..test_checks import enclosing_test, parametrize_tables
 
 ASSERT_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
 _ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)
@@ -193,12 +193,6 @@ def held_literal(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, before
     """The literal a local name holds (``expected = "Example_1"``), when assigned once before ``before``."""
     node = _assigned_once(func, name, before)
     return node.value if node and len(node.targets) == 1 and literal(node.value)[0] else None
-
-
-def enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    tests = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-             and n.lineno <= line <= (n.end_lineno or n.lineno)]
-    return min(tests, key=lambda n: (n.end_lineno or n.lineno) - n.lineno) if tests else None
 
 
 def assert_at(func: ast.AST, line: int) -> ast.Assert | None:
