@@ -10,7 +10,6 @@ from swcompany.code_checks import (
     complete_comparison_examples, repair_code, undefined_names,
 )
 from swcompany.stages.architect import complete_dependencies, review_design
-from swcompany.stages.fix_replies import removed_tests
 from swcompany.structured import ReplyError, expected_shape, parse_model
 from swcompany.test_checks import problems_in_test_file, prune_tests
 
@@ -138,12 +137,6 @@ def test_test_files_must_import_and_call_the_real_interface():
 def test_undefined_imports_list_what_exists():
     assert undefined_imports("from roman.convert import nope", {"roman.convert": CONVERT}) == [
         "roman.convert has no 'nope' (it defines: to_decimal, to_roman)"]
-
-
-def test_a_fix_may_delete_a_test_only_when_it_says_why():
-    old = "def test_a():\n    pass\n\ndef test_b():\n    pass\n"
-    assert removed_tests(old, "def test_a():\n    pass\n", "fixed") == ["test_b"]
-    assert removed_tests(old, "def test_a():\n    pass\n", "test_b checked the wrong rounding") == []
 
 
 def test_module_names():

@@ -1,8 +1,9 @@
 """Fix replies of QA's rounds: read from the reply text, checked, or refused with the exact reason.
 
 A reply lists files as ``### path`` lines with fenced blocks (or JSON); it may replace design
-files and tests only, its Python must parse and pass the engineer's gates, a test may be deleted
-only when the explanation says why, and it must change something. Pure: the QA stage applies it.
+files and tests only, its Python must parse and pass the engineer's gates, a test file may hold
+only the tests it changes (merged into the current one by name; a test is deleted only when the
+explanation names it), and it must change something. Pure: the QA stage applies it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,7 @@ from pydantic import ValidationError
 from ..artifacts import Design, FixReply
 from ..code_checks import add_missing_imports, repair_code
 from ..structured import ReplyError, check_syntax, extract_files, format_validation_error, parse_model
-from ..test_checks import defined_tests
-
-
-def removed_tests(old: str, new: str, explanation: str) -> list[str]:
-    """Test functions a fix deletes without naming them in its explanation."""
-    return sorted(name for name in defined_tests(old) - defined_tests(new)
-                  if name.split(".")[-1] not in explanation)
+from ..test_merge import merged_test_file
 
 
 class NoFixFound(Exception):
@@ -29,7 +24,7 @@ class NoFixFound(Exception):
 
 def check_fix(design: Design, test_files: list[str], current: dict[str, str] | None = None):
     """Fix replies may only replace design files or tests, Python must parse, code must pass the
-    engineer's gates, a test may be deleted only when the explanation says why, and a reply must
+    engineer's gates, a test file is merged into the current one (``merged_test_file``), and a reply must
     change something (files sent back unchanged are dropped; nothing changed: ``NoFixFound``)."""
     from ..code_checks import code_check
 
@@ -50,10 +45,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
                 problems.append(f"{fixed.path} is not a design file or a test file")
             elif (error := check_syntax(fixed.path, fixed.content)):
                 problems.append(f"{fixed.path} {error}")
-            elif fixed.path.startswith("tests/") and fixed.path in current and \
-                    (gone := removed_tests(current[fixed.path], fixed.content, reply.explanation)):
-                problems.append(f"{fixed.path} deletes {', '.join(gone)}: keep every test, or say in "
-                                "the explanation why each deleted one was wrong")
+            elif fixed.path.startswith("tests/") and fixed.path in current:
+                fixed.content = merged_test_file(current[fixed.path], fixed.content, reply.explanation)
             elif fixed.path.endswith(".py") and fixed.path in {f.path for f in design.files}:
                 written = {p: t for p, t in current.items() if p != fixed.path}
                 spec = design.file(fixed.path)
@@ -78,7 +71,8 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
 
 
 FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to change as a line `### <path>` "
-                "followed by its complete new content in a fenced code block.")
+                "followed by its new content in a fenced code block (a source file complete; a test file only "
+                "the tests you change).")
 
 
 def has_code(content: str) -> bool:
