@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .cli_usage import CommandLine, command_line
+from .text_as_path import text_written_to_files
 from .code_checks import (
     defined_names, insert_imports, is_main_guard, parse_or_none, replace_nodes, returns_a_value, undefined_names,
     undefined_names_at,
@@ -797,6 +798,16 @@ def paths_of_temp_dirs(test_code: str) -> str:
     return fixed if "Path" in defined_names(fixed) else insert_imports(fixed, ["from pathlib import Path"])
 
 
+def texts_as_files(test_code: str, module: str, source: str) -> str:
+    """File content passed to a module function's path parameter is written to a file under
+    ``tmp_path`` first, and that path passed (``text_as_path``)."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    view = _bindings(tree, module, source)
+    return text_written_to_files(test_code, public_signatures(source), lambda call: _called(call, view))
+
+
 def repair_capture_calls(test_code: str) -> str:
     """``capsys.getvalue()`` -> ``capsys.readouterr().out``: the intent is unambiguous, and a fix round
     asked about it wrote in circles (seen on a 1.5B model: eight tests, one wrong method name)."""
@@ -958,11 +969,12 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     remain, or when the file's problem is not per test (no import, a copy of the code).
     Fixtures shadowing pytest's own are dropped first, ``capsys.getvalue()`` becomes
     ``capsys.readouterr().out``, and ``SystemExit`` expected from a function that returns its
-    exit code becomes a check of the returned code. ``shared_fixtures``: those ``conftest.py``
+    exit code becomes a check of the returned code, and file content passed where a path belongs is
+    written to a file first. ``shared_fixtures``: those ``conftest.py``
     provides.
     """
     test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(paths_of_temp_dirs(test_code))), module, source)
-    test_code = import_used_names(add_fixture_parameters(test_code), module, source)
+    test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = returned_exit_codes(test_code, source)
     tree = parse_or_none(test_code)
     if tree is None:
