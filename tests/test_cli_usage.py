@@ -106,3 +106,22 @@ def test_dropped_tests_leave_no_stray_comments_and_each_note_once():
     pruned = prune_tests(tests, "roman.cli", cli)
     assert "# Check that the exit code" not in pruned and "def test_ac3" in pruned and "def test_ac1" not in pruned
     assert pruned.count("# swcompany: main([str(path)]) == 0 expected, not SystemExit") == 1
+
+
+def test_the_program_name_first_in_a_command_line_is_dropped_when_the_parser_wants_it_gone():
+    """The CSV converter's user run: `main(argv=["convert_csv_to_cli", "--input", ...])`, as sys.argv
+    holds it; argparse refused the name (`unrecognized arguments`)."""
+    tests = ("import pytest\nfrom passwords.cli import main\n\n\n"
+             "def test_ac1_keyword():\n    assert main(argv=['password_cli', '--length', '8', '--charset', 'ab']) == 0\n\n\n"
+             "def test_ac2_script():\n    assert main(['main.py', '--length', '8', '--charset', 'ab']) == 0\n\n\n"
+             "def test_ac3_expected_exit():\n    with pytest.raises(SystemExit):\n        main(['prog', '--length', '8', '--charset', 'ab'])\n\n\n"
+             "def test_ac4_stray_word():\n    assert main(['hello', '--length', '8', '--charset', 'ab']) == 0\n")
+    pruned = prune_tests(tests, "passwords.cli", PASSWORDS)
+    assert "    assert main(argv=['--length', '8', '--charset', 'ab']) == 0\n" in pruned
+    assert "    assert main(['--length', '8', '--charset', 'ab']) == 0\n" in pruned
+    assert "main(['prog', '--length'" in pruned  # a usage error may be what a test expecting an exit checks
+    # "hello" is no program's name: left to the usage gate, which drops the test
+    assert "# swcompany dropped test_ac4_stray_word: main(['hello', '--length', '8', '--charset', 'ab']) is a usage error" in pruned
+    todo = ("from todo import cli\n\n\ndef test_add(tmp_path):\n    db = str(tmp_path / 't.db')\n"
+            "    assert cli.main(['todo', '--db', db, 'add', 'milk']) == 0\n")
+    assert "cli.main(['--db', db, 'add', 'milk'])" in prune_tests(todo, "todo.cli", CODE["todo/cli.py"])

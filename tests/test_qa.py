@@ -617,6 +617,16 @@ def test_a_cli_reading_sys_argv_with_the_program_name_is_shifted_not_refused_unt
     assert "        argv = sys.argv[1:]\n    if len(argv) < 2:\n" in cli and "raise SystemExit(main(sys.argv[1:]))" in cli
 
 
+def test_a_test_passing_the_program_name_first_has_it_removed_and_passes_without_a_fix_round():
+    """The CSV converter's user run: `main(argv=["convert_csv_to_cli", "--input", ...])` as sys.argv holds it."""
+    tests = {**TESTS, "tests/test_todo_cli.py": TESTS["tests/test_todo_cli.py"].replace(
+        "cli.main(['--db', db, 'add', 'milk'])", "cli.main(argv=['todo', '--db', db, 'add', 'milk'])")}
+    with FakeModel(Scenario(tests=tests)) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "cli.main(argv=['--db', db, 'add', 'milk'])" in Path("workspace/t/tests/test_todo_cli.py").read_text()
+
+
 def test_a_fix_after_which_the_tests_cannot_be_imported_is_undone_even_with_nothing_passing():
     """Seen on the 1.5B expression calculator: its core written afresh without the interface's `evaluate`;
     8 failing tests became 2 import errors, 0 passing both times, and the rewrite was kept."""

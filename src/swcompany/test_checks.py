@@ -555,6 +555,55 @@ def _string_list(node: ast.AST) -> tuple[list[str], bool] | None:
     return argv, built
 
 
+_ARGV_KEYWORDS = ("argv", "args", "arguments")
+_PROGRAM_WORDS = {"prog", "program", "main", "cli", "app"}
+
+
+def _argv_given(call: ast.Call) -> ast.expr | None:
+    """The command line a call passes: ``main([...])`` or ``main(argv=[...])``; None for anything else."""
+    if len(call.args) == 1 and not call.keywords:
+        return call.args[0]
+    if not call.args and len(call.keywords) == 1 and call.keywords[0].arg in _ARGV_KEYWORDS:
+        return call.keywords[0].value
+    return None
+
+
+def _words(name: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", name.lower().removesuffix(".py")) if len(w) >= 3}
+
+
+def _looks_like_program(first: str, module: str) -> bool:
+    """``"calc"``, ``"main.py"``, ``"convert_csv_to_cli"`` for ``csv_to_json.cli``: a word the
+    module's name holds, a script, or a generic program name; never an option."""
+    return not first.startswith("-") and re.fullmatch(r"[\w.-]+", first) is not None and (
+        first.endswith(".py") or bool(_words(first) & (_words(module) | _PROGRAM_WORDS)))
+
+
+def program_names_stripped(test_code: str, module: str, source: str) -> str:
+    """``main(["convert_csv_to_cli", "--input", ...])``: a command line starting with the program's
+    name, as ``sys.argv`` does, loses that name when the written parser rejects the line with it and
+    accepts it without (the CSV converter's user run: its two CLI tests, `unrecognized arguments`).
+    A first item that may be meant (a value, a subcommand) is never touched: the parser decides;
+    nor is a call the test expects to exit (a usage error may be what it checks)."""
+    cli, tree = command_line(source), parse_or_none(test_code)
+    if cli is None or tree is None:
+        return test_code
+    view = _bindings(tree, module, source)
+    edits: list[tuple[ast.AST, str]] = []
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    expected_to_exit = {i for func in functions for i in _exits_expected(func)}  # there the name may be the point
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and id(n) not in expected_to_exit):
+        given = _argv_given(call) if cli.entries.get(_called(call, view) or "") else None
+        if not isinstance(given, (ast.List, ast.Tuple)) or not given.elts or any(isinstance(e, ast.Starred) for e in given.elts):
+            continue
+        # a name or expression stands in for a value (its text), as in the usage gate
+        argv = [e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else ast.unparse(e) for e in given.elts]
+        if isinstance(given.elts[0], ast.Constant) and _looks_like_program(argv[0], module) and cli.refusal(argv) and not cli.refusal(argv[1:]):
+            rest = ", ".join(ast.get_source_segment(test_code, e) or ast.unparse(e) for e in given.elts[1:])
+            edits.append((given, f"[{rest}]" if isinstance(given, ast.List) else f"({rest}{',' if len(given.elts) == 2 else ''})"))
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def _usage_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestView, cli: CommandLine | None) -> list[str]:
     """``main([...])`` with a command line the written parser rejects, where the test expects it to run
     (the password generator's ``main()`` without its two required options: ``cli_usage``)."""
@@ -563,9 +612,9 @@ def _usage_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, view: _TestVie
     problems, guarded = [], _exits_expected(func)
     for call in (n for n in ast.walk(func) if isinstance(n, ast.Call) and id(n) not in guarded):
         name = _called(call, view)
-        if name not in cli.entries or call.keywords or len(call.args) > 1:
+        given = _argv_given(call)
+        if name not in cli.entries or (given is None and (call.args or call.keywords)):
             continue
-        given = call.args[0] if call.args else None
         if cli.entries[name] and given is not None and not (isinstance(given, ast.Constant) and given.value is None):
             found = _string_list(given)
         else:
@@ -975,7 +1024,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     """
     test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(paths_of_temp_dirs(test_code))), module, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
-    test_code = returned_exit_codes(test_code, source)
+    test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code
