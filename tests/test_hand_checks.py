@@ -608,3 +608,49 @@ def test_printed_output_is_not_asked_about():
               "E        +  where 'y' = <built-in method getvalue of _io.StringIO object at 0x7f>()\n\n"
               "tests/test_conv_cli.py:16: AssertionError\n")
     assert failed_checks(output, "tests/test_conv_cli.py", code) == []
+
+
+REFUSING_STORAGE = TIP_CODE["todo/storage.py"].replace(
+    "def add_task(db, title):\n", "def add_task(db, title):\n    if ' ' not in title:\n        raise ValueError('a title needs two words')\n")
+ONE_WORD_TEST = ("from todo import storage\n\n\ndef test_one_word(tmp_path):\n"
+                 "    assert storage.add_task(str(tmp_path / 'x.db'), 'milk') == 1\n")
+
+
+def test_a_call_the_code_refuses_on_purpose_is_asked_whether_the_spec_lets_it_complete(fake_model):
+    """The password generator refused every character set without punctuation, on purpose: every test
+    met its own ValueError, no rewrite followed (no crash), and the fix rounds changed nothing."""
+    asked, engineer_asks, fixes = [], [], []
+
+    def engineer(req):
+        engineer_asks.append(req.text)
+        path = re.search(r"Now write (\S+)\.\n", req.text).group(1)
+        return fenced(TIP_CODE[path] if "An earlier version of" in req.text else {**TIP_CODE, "todo/storage.py": REFUSING_STORAGE}[path])
+
+    scenario = Scenario(code={**TIP_CODE, "todo/storage.py": REFUSING_STORAGE}, tests={"tests/test_todo_storage.py": ONE_WORD_TEST},
+                        overrides={"hand_check": lambda req: asked.append(req.text) or "Any title is stored.\nResult: completes",
+                                   "engineer": engineer,
+                                   "fix": lambda req: fixes.append(req.text) or "Explanation: fine.\n\n### todo/storage.py\n"
+                                   + fenced(REFUSING_STORAGE)})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "what happens when `storage.add_task(str(tmp_path / 'x.db'), 'milk')` runs" in asked[0].lower()
+    assert "a title needs two words" not in asked[0]  # the question shows neither side
+    assert ("`storage.add_task(str(tmp_path / 'x.db'), 'milk')` must complete normally (worked out by hand from the "
+            "specification, as test_one_word expects), but the code refuses it (ValueError: a title needs two words): "
+            "the code must accept it") in fixes[0]
+    assert ("`storage.add_task(str(tmp_path / 'x.db'), 'milk')` must complete normally; the earlier version refused it "
+            "(ValueError: a title needs two words)") in engineer_asks[-1]
+    assert "two words" not in Path("workspace/t/todo/storage.py").read_text()
+
+
+def test_a_refusal_the_spec_confirms_tells_the_fix_round_the_test_is_wrong(fake_model):
+    fixes = []
+    scenario = Scenario(code={**TIP_CODE, "todo/storage.py": REFUSING_STORAGE}, tests={"tests/test_todo_storage.py": ONE_WORD_TEST},
+                        overrides={"hand_check": lambda req: "One word is not a title.\nResult: fails",
+                                   "fix": lambda req: fixes.append(req.text) or "Explanation: fine.\n\n### todo/storage.py\n"
+                                   + fenced(TIP_CODE["todo/storage.py"])})
+    with FakeModel(scenario) as server:
+        run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert ("must fail (worked out by hand from the specification, as the code does: ValueError: a title needs two words), "
+            "so test_one_word expecting a result is wrong: correct the test") in fixes[0]

@@ -88,6 +88,21 @@ def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, li
     return found
 
 
+def rejected_on_purpose(block: str, test_file: str) -> tuple[int, str] | None:
+    """(the test file's line, ``"ValueError: message"``) when a failure's traceback ends in a
+    ``raise`` outside the test file: the code refused the test's input on purpose (the password
+    generator's every test met its own "must include punctuation"). None for anything else."""
+    ends = [(path, int(line), error) for path, line, error in _LOCATION_LINE.findall(block)]
+    if len(ends) < 2 or ends[-1][0].endswith(test_file) or not ends[-1][2] or ends[-1][2] in _NOT_A_CRASH:
+        return None
+    path, line, error = ends[-1]
+    if not _raised_on_purpose(block[:block.rfind(f"{path}:{line}:")]):
+        return None
+    in_test = [line for path, line, _ in ends if path.endswith(test_file)]
+    message = next((m.group(1).strip() for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
+    return (in_test[-1], message[:200]) if in_test else None
+
+
 def _source_of(path: str, sources: Sequence[str]) -> str | None:
     return next((s for s in sources if path == s or path.endswith("/" + s)), None)
 

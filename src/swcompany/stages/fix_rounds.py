@@ -73,7 +73,7 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
             asked += 1
             messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
-                                    raises=check.raises)
+                                    raises=check.raises or check.raised)
             try:
                 readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
             except ModelOutputError:

@@ -20,13 +20,14 @@ stage asks the model and applies the result.
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..code_checks import parse_or_none, replace_nodes
-from ..pytest_output import failure_blocks
+from ..pytest_output import failure_blocks, rejected_on_purpose
 from ..test_checks import enclosing_test, parametrize_tables
 
 ASSERT_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
@@ -53,6 +54,7 @@ class FailedCheck:
     setup: str = ""  # the test's own lines before the assert, when the call needs them (an object's state)
     holder: str | None = None  # a local name the test put the expected value in (``expected = "x"``)
     raises: str | None = None  # the exception a ``pytest.raises`` expected and the call never raised
+    raised: str | None = None  # the error the code raised on purpose where the test expected a result
 
     def correction(self) -> str:
         """What the report says of a test corrected by hand check."""
@@ -64,6 +66,10 @@ class FailedCheck:
 
     def test_wrong(self) -> str:
         """Advice for the fix round: the test is wrong, in a way that could not be corrected in place."""
+        if self.raised:
+            return (f"`{self.call}` must fail (worked out by hand from the specification, as the code does: "
+                    f"{self.raised}), so {self.test} expecting a result is wrong: correct the test (expect the error "
+                    f"with pytest.raises, or pass what the specification allows)")
         if self.raises:
             return (f"`{self.call}` completes (worked out by hand from the specification, as the code does), so "
                     f"{self.test} expecting {self.raises} is wrong: correct the test")
@@ -72,6 +78,9 @@ class FailedCheck:
 
     def code_wrong(self) -> str:
         """Advice for the fix round: the code is wrong."""
+        if self.raised:
+            return (f"`{self.call}` must complete normally (worked out by hand from the specification, as "
+                    f"{self.test} expects), but the code refuses it ({self.raised}): the code must accept it")
         if self.raises:
             return (f"`{self.call}` must fail with {self.raises} (worked out by hand from the specification, as "
                     f"{self.test} expects), but the code completes normally: the code must reject it")
@@ -81,6 +90,8 @@ class FailedCheck:
     def fact(self) -> str:
         """What a rewrite of the module is told the earlier version got wrong."""
         after = f"after `{self.setup.replace(chr(10), '; ')}`, " if self.setup else ""
+        if self.raised:
+            return f"{after}`{self.call}` must complete normally; the earlier version refused it ({self.raised})"
         if self.raises:
             return f"{after}`{self.call}` must raise {self.raises}; the earlier version completed normally"
         return f"{after}`{self.call}` must be `{self.expected!r}`; the earlier version gave `{self.actual!r}`"
@@ -349,6 +360,32 @@ def _raise_check(block: str, test: str, line: int, tree: ast.Module,
                        raises=raised.group(1) or raised.group(2))
 
 
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _rejected_check(block: str, test_file: str, test: str, tree: ast.Module,
+                    fixtures: dict[str, list[str]]) -> FailedCheck | None:
+    """A call the code refused on purpose (``raise ValueError(...)`` in the source) where the test
+    expected a result: the question is whether the specification lets it complete. The password
+    generator refused every character set without punctuation, on purpose; every test met it, an
+    error raised on purpose is no crash to rewrite for, and the fix rounds changed nothing."""
+    found = rejected_on_purpose(block, test_file)
+    func = enclosing_test(tree, found[0]) if found else None
+    node = next((n for n in func.body if n.lineno <= found[0] <= (n.end_lineno or n.lineno)), None) \
+        if func and found else None
+    if found is None or func is None or node is None or func.decorator_list or isinstance(node, ast.With):
+        return None
+    local = _local_names(func)
+    calls = [n for n in ast.walk(node) if isinstance(n, ast.Call) and _plain_call(n, local)]
+    setup = "" if calls else _setup_before(func, node, None, fixtures)
+    if not calls and setup is not None:  # the outermost call that is not a builtin (`len(...)`, `str(...)`)
+        calls = [n for n in ast.walk(node) if isinstance(n, ast.Call) and ast.unparse(n.func) not in _BUILTINS]
+    if not calls or setup is None:
+        return None
+    return FailedCheck(test=test, line=node.lineno, call=ast.unparse(calls[0]), expected=COMPLETES, actual=FAILS,
+                       setup=setup, raised=found[1])
+
+
 def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
     """The failing value assertions of ``test_file`` in pytest's output, at most ``MAX_CHECKS``."""
     tree = parse_or_none(test_code)
@@ -362,6 +399,8 @@ def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedChe
         if location and (check := _check_in_block(block, test, int(location.group(2)), tree, fixtures)):
             found.append(check)
         elif raise_at and (check := _raise_check(block, test, int(raise_at.group(2)), tree, fixtures)):
+            found.append(check)
+        elif not location and (check := _rejected_check(block, test_file, test, tree, fixtures)):
             found.append(check)
         if len(found) == MAX_CHECKS:
             break
@@ -409,7 +448,7 @@ def verdict(check: FailedCheck, hand: object) -> str | None:
     """"test" (the code is wrong), "code" (the test is wrong) or None (nothing decided)."""
     if same_value(check.expected, check.actual):
         return None  # too close to tell apart (a float the test compares exactly)
-    if check.raises and isinstance(hand, str):  # "Completes", "fail", "error"
+    if (check.raises or check.raised) and isinstance(hand, str):  # "Completes", "fail", "error"
         word = hand.lower()
         hand = COMPLETES if word.startswith("complet") else FAILS if word.startswith(("fail", "error")) else hand
     if same_value(hand, check.actual):
@@ -423,6 +462,8 @@ def corrected(test_code: str, check: FailedCheck) -> str | None:
     """The test file with that assert expecting what the code returned, or None if it cannot be done."""
     tree = parse_or_none(test_code)
     func = enclosing_test(tree, check.line) if tree else None
+    if check.raised:
+        return None  # the test expected a result the specification does not give: the fix round is told
     if func is not None and check.raises:
         return _without_raises(test_code, func, check.line)
     node = assert_at(func, check.line) if func else None
