@@ -613,7 +613,8 @@ def test_printed_output_is_not_asked_about():
 REFUSING_STORAGE = TIP_CODE["todo/storage.py"].replace(
     "def add_task(db, title):\n", "def add_task(db, title):\n    if ' ' not in title:\n        raise ValueError('a title needs two words')\n")
 ONE_WORD_TEST = ("from todo import storage\n\n\ndef test_one_word(tmp_path):\n"
-                 "    assert storage.add_task(str(tmp_path / 'x.db'), 'milk') == 1\n")
+                 "    assert storage.add_task(str(tmp_path / 'x.db'), 'milk') == 1\n\n\n"
+                 "def test_another_word(tmp_path):\n    assert storage.add_task(str(tmp_path / 'x.db'), 'eggs') == 1\n")
 
 
 def test_a_call_the_code_refuses_on_purpose_is_asked_whether_the_spec_lets_it_complete(fake_model):
@@ -634,6 +635,7 @@ def test_a_call_the_code_refuses_on_purpose_is_asked_whether_the_spec_lets_it_co
     with FakeModel(scenario) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
     assert proc.returncode == 0, proc.stderr
+    assert len(asked) == 1  # both tests met the same refusal: one question
     assert "what happens when `storage.add_task(str(tmp_path / 'x.db'), 'milk')` runs" in asked[0].lower()
     assert "a title needs two words" not in asked[0]  # the question shows neither side
     assert ("`storage.add_task(str(tmp_path / 'x.db'), 'milk')` must complete normally (worked out by hand from the "

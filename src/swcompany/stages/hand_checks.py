@@ -400,7 +400,8 @@ def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedChe
             found.append(check)
         elif raise_at and (check := _raise_check(block, test, int(raise_at.group(2)), tree, fixtures)):
             found.append(check)
-        elif not location and (check := _rejected_check(block, test_file, test, tree, fixtures)):
+        elif not location and (check := _rejected_check(block, test_file, test, tree, fixtures)) and \
+                check.raised not in {f.raised for f in found}:  # one question per refusal: tests share one
             found.append(check)
         if len(found) == MAX_CHECKS:
             break
