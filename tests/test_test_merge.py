@@ -56,8 +56,8 @@ def test_a_reply_with_only_the_changed_tests_keeps_the_others():
 
 
 def test_a_test_is_deleted_only_when_the_explanation_names_it():
-    kept = merged_test_file(OLD, CHANGED, "fixed the sum")
-    assert "test_b" in defined_tests(kept)
+    for explanation in ("fixed the sum", "test_b failed because add was wrong; fixed the sum", "test_bb was deleted"):
+        assert "test_b" in defined_tests(merged_test_file(OLD, CHANGED, explanation))
     deleted = merged_test_file(OLD, CHANGED, "test_b was deleted: 2 + 2 is checked by test_a")
     assert "test_b" not in defined_tests(deleted) and "\n\n\n\n" not in deleted
 

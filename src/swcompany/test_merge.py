@@ -4,13 +4,14 @@ it changes.
 Seen on the 1.5B model (the CSV converter's user run): fix round 1 rewrote both long test files
 whole to change a few tests, ran into the 4,096-token limit after 535 s, and was cut off. Asked
 for the changed tests only, a reply is a fraction of that; a reply that sends the whole file
-anyway merges to the same result. Tests the reply leaves out stay, unless its explanation names
-them (a deletion said out loud, as before); a test is never lost silently. Pure: ``ast`` only.
+anyway merges to the same result. Tests the reply leaves out stay, unless its explanation says
+they are deleted (a deletion said out loud, as before); a test is never lost silently. Pure: ``ast`` only.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from .code_checks import parse_or_none
@@ -56,8 +57,15 @@ def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
-def _named_in(name: str, explanation: str) -> bool:
-    return name.startswith("test") and name in explanation
+_DELETION = re.compile(r"\b(?:delet|remov|drop)", re.I)
+
+
+def _deleted_in(name: str, explanation: str) -> bool:
+    """The explanation says this test goes: a sentence naming it also says delete, remove or drop
+    (a reply sending only the tests it changes may well name a failing test it leaves alone)."""
+    return name.startswith("test") and any(
+        re.search(rf"\b{re.escape(name)}\b", sentence) and _DELETION.search(sentence)
+        for sentence in re.split(r"(?<=[.;!?])\s+|\n", explanation))
 
 
 def _merged_body(old: list[str], old_parts: list[_Part], new: list[str], new_parts: list[_Part],
@@ -65,7 +73,7 @@ def _merged_body(old: list[str], old_parts: list[_Part], new: list[str], new_par
     """``old[begin:stop]`` (a file, or a class body) with ``new``'s statements merged in: a statement
     of the same name replaces the old one (a class merges its methods the same way), a new import
     goes after the last import, a new def at the end (after ``gap``), anything else new before the
-    first def; an old test the explanation names and ``new`` leaves out is deleted."""
+    first def; an old test the explanation deletes and ``new`` leaves out is deleted."""
     by_name = {p.name: p for p in new_parts if p.name}
     old_names = {p.name for p in old_parts if p.name}
     old_dumps = {ast.dump(p.node) for p in old_parts}
@@ -86,7 +94,7 @@ def _merged_body(old: list[str], old_parts: list[_Part], new: list[str], new_par
         if i == first_def:
             out += added_others
         replacement = by_name.get(part.name) if part.name else None
-        if replacement is None and part.kind == "def" and part.name and _named_in(part.name, explanation):
+        if replacement is None and part.kind == "def" and part.name and _deleted_in(part.name, explanation):
             while out and not out[-1].strip():
                 out.pop()  # a deletion the explanation gives a reason for; the gap after it stays
         elif replacement is None:
@@ -114,8 +122,8 @@ def _merged_class(old: list[str], old_cls: _Part, new: list[str], new_cls: _Part
 
 def merged_test_file(old: str, new: str, explanation: str) -> str:
     """``new`` (a fix reply's test file, whole or only the tests it changes) merged into ``old``:
-    same-named statements replaced, new ones added, old tests the explanation names and ``new``
-    leaves out deleted, everything else kept. ``new`` itself when either does not parse."""
+    same-named statements replaced, new ones added, old tests the explanation says it deletes and
+    ``new`` leaves out deleted, everything else kept. ``new`` itself when either does not parse."""
     old_tree, new_tree = parse_or_none(old), parse_or_none(new)
     if old_tree is None or new_tree is None or not old_tree.body:
         return new

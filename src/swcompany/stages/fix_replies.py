@@ -3,7 +3,7 @@
 A reply lists files as ``### path`` lines with fenced blocks (or JSON); it may replace design
 files and tests only, its Python must parse and pass the engineer's gates, a test file may hold
 only the tests it changes (merged into the current one by name; a test is deleted only when the
-explanation names it), and it must change something. Pure: the QA stage applies it.
+explanation says it deletes it), and it must change something. Pure: the QA stage applies it.
 """
 
 from __future__ import annotations
