@@ -918,6 +918,32 @@ def test_a_test_that_is_a_copy_of_an_earlier_one_is_dropped():
            "nothing new" in pruned
 
 
+def test_a_test_replacing_what_the_code_computes_with_is_dropped_and_a_file_of_only_such_tests_refused():
+    """Seen on the 1.5B CSV converter: fixtures replaced `json.loads`, `json.dumps` and the converter itself,
+    so every test checked its own stand-ins; the clock, randomness and the command line may be replaced."""
+    tests = ("import json\nimport sys\nimport time\nimport pytest\nimport roman.convert\nfrom roman.convert import to_roman\n\n\n"
+             "@pytest.fixture\ndef fake_json(monkeypatch):\n    monkeypatch.setattr(json, 'loads', lambda s: s)\n\n\n"
+             "def test_ac1_through_fixture(fake_json):\n    assert to_roman(4) == 'IV'\n\n\n"
+             "def test_ac2_own(monkeypatch):\n    monkeypatch.setattr(roman.convert, 'to_roman', lambda n: 'IV')\n"
+             "    assert to_roman(4) == 'IV'\n\n\n"
+             "def test_ac3_dotted(monkeypatch):\n    monkeypatch.setattr('builtins.open', lambda *a: None)\n    assert to_roman(5) == 'V'\n\n\n"
+             "def test_ac4_clock_and_argv(monkeypatch):\n    monkeypatch.setattr(time, 'sleep', lambda s: None)\n"
+             "    monkeypatch.setattr(sys, 'argv', ['prog'])\n    monkeypatch.setattr('roman.convert.time.monotonic', lambda: 0)\n"
+             "    assert to_roman(9) == 'IX'\n")
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert "def test_ac4_clock_and_argv" in pruned
+    assert "# swcompany dropped test_ac1_through_fixture: test_ac1_through_fixture uses the fixture fake_json, which " \
+           "replaces json.loads with a stand-in, so it tests the stand-in, not the code" in pruned
+    assert "# swcompany dropped test_ac2_own: test_ac2_own replaces roman.convert.to_roman with a stand-in" in pruned
+    assert "# swcompany dropped test_ac3_dotted: test_ac3_dotted replaces builtins.open with a stand-in" in pruned
+    only_bad = tests.split("def test_ac4")[0]
+    assert prune_tests(only_bad, "roman.convert", CONVERT) == only_bad  # nothing would be left: the file is refused
+    assert problems_in_test_file(only_bad, "roman.convert", CONVERT) == [
+        "its tests replace builtins.open, json.loads, roman.convert.to_roman with stand-ins, so they test the stand-ins, "
+        "not the code: call the real code with real values (files under tmp_path); monkeypatch only sys.argv, input, "
+        "the clock and randomness"]
+
+
 def test_a_file_that_does_not_define_what_the_interface_names_is_asked_once():
     """Seen on the 1.5B expression calculator: its core written afresh in a fix round turned the interface's
     `evaluate` into a class `ExpressionEvaluator`; every test then failed to import `evaluate`."""

@@ -727,6 +727,68 @@ def _files_never_created(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[s
     return [text for text in strings if _DATA_FILE.match(text)]
 
 
+# What a test may replace: the clock, randomness, the command line, input and the environment
+# (a timer that sleeps, a password that is random); never what the code computes with.
+_REPLACEABLE = frozenset({"sleep", "time", "monotonic", "perf_counter", "now", "today", "utcnow", "argv", "stdin",
+                          "stdout", "stderr", "input", "environ", "getenv", "random", "randint", "randrange", "choice",
+                          "choices", "shuffle", "sample", "uniform", "seed", "urandom", "token_hex", "token_urlsafe",
+                          "uuid4", "getpass", "platform", "system", "home", "cwd", "expanduser"})
+_WORKING_MODULES = frozenset({"json", "csv", "io", "open", "builtins", "os", "pathlib", "shutil", "sqlite3", "sys",
+                              "argparse", "re", "math", "statistics", "collections", "Path"})
+_PATCHERS = ("setattr", "patch", "patch.object", "mock.patch", "mock.patch.object", "unittest.mock.patch",
+             "unittest.mock.patch.object")
+
+
+def _replaced(call: ast.Call) -> str | None:
+    """The dotted name a ``monkeypatch.setattr`` / ``mock.patch`` call replaces, or None."""
+    func = ast.unparse(call.func)
+    if not func.endswith(_PATCHERS) or not call.args or (func.endswith("setattr") and "monkeypatch" not in func
+                                                            and func != "setattr"):
+        return None
+    first = call.args[0]
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value if func.endswith(("setattr", "patch")) else None
+    second = call.args[1] if len(call.args) > 1 else None
+    if isinstance(second, ast.Constant) and isinstance(second.value, str):
+        return f"{ast.unparse(first)}.{second.value}"
+    return None
+
+
+def _stand_ins(func: ast.FunctionDef | ast.AsyncFunctionDef, module: str) -> list[str]:
+    """What ``func`` replaces that the code computes with: the project's own functions (the module
+    under test included) or the standard library's files, JSON and the like. Seen on the 1.5B CSV
+    converter: fixtures replaced ``json.loads``, ``json.dumps``, ``open`` and the converter itself,
+    so every test checked its own stand-ins."""
+    project = module.split(".")[0]
+    found = []
+    for node in ast.walk(func):
+        name = _replaced(node) if isinstance(node, ast.Call) else None
+        if not name or name.split(".")[-1] in _REPLACEABLE:
+            continue
+        root = name.split(".")[0]
+        if root in _WORKING_MODULES or root == project or root == module.split(".")[-1]:
+            found.append(name)
+    return found
+
+
+def _fixture_stand_ins(tree: ast.Module, fixtures: set[str], module: str) -> dict[str, list[str]]:
+    """The file's fixtures that replace what the code computes with, and what they replace."""
+    return {f.name: found for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and f.name in fixtures and (found := _stand_ins(f, module))}
+
+
+def _stand_in_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, module: str,
+                       fixture_stand_ins: dict[str, list[str]]) -> list[str]:
+    own = _stand_ins(func, module)
+    through = [(a.arg, fixture_stand_ins[a.arg][0]) for a in func.args.args if fixture_stand_ins.get(a.arg)]
+    if own:
+        return [f"{func.name} replaces {own[0]} with a stand-in, so it tests the stand-in, not the code: call the "
+                "real code with real values (files under tmp_path)"]
+    return [f"{func.name} uses the fixture {fixture}, which replaces {name} with a stand-in, so it tests the "
+            "stand-in, not the code: call the real code with real values (files under tmp_path)"
+            for fixture, name in through[:1]]
+
+
 def _file_fixtures(tree: ast.Module) -> set[str]:
     """Fixtures the test file defines (``@pytest.fixture`` functions, by name or ``name=``)."""
     names: set[str] = set()
@@ -783,10 +845,17 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
     problems += _use_problems(tree, view, module, defined, signatures)
     unraisable, fixtures, cli = never_raised(source), _file_fixtures(tree), command_line(source)
+    stand_ins, replaced = _fixture_stand_ins(tree, fixtures, module), set[str]()
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         problems += _parametrize_problems(func) + _fixture_problems(func) + _oracle_problems(func, unraisable)
         problems += _usage_problems(func, view, cli)
         problems += _unknown_fixtures(func, fixtures)
+        if func.name.startswith("test"):  # what prune_tests left: every test had one
+            replaced.update([*_stand_ins(func, module), *(n for a in func.args.args for n in stand_ins.get(a.arg, []))])
+    if replaced:
+        problems.append(f"its tests replace {', '.join(sorted(replaced)[:4])} with stand-ins, so they test the stand-ins, "
+                        f"not the code: call the real code with real values (files under tmp_path); monkeypatch only "
+                        f"sys.argv, input, the clock and randomness")
     unknown = undefined_names(test_code)
     if unknown:
         problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
@@ -1036,12 +1105,13 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
     cli = command_line(source)
     copies, randoms, exits = _copies(functions), random_functions(source), exit_behaviour(source)
+    stand_ins = _fixture_stand_ins(tree, fixtures, module)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + _usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
                + _unknown_fixtures(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
-               + _exit_never_raised(f, view, exits))}
+               + _exit_never_raised(f, view, exits) + _stand_in_problems(f, module, stand_ins))}
     if not bad or len(bad) == len(functions):
         return test_code
     return without_functions(test_code, [f for f in functions if f.name in bad],
