@@ -944,6 +944,19 @@ def test_a_test_replacing_what_the_code_computes_with_is_dropped_and_a_file_of_o
         "the clock and randomness"]
 
 
+def test_a_fixture_used_as_a_plain_function_is_a_problem():
+    """The CSV converter's `with monkeypatch_open() as file:` in three tests: "Fixture called directly"."""
+    tests = ("import pytest\nfrom roman.convert import to_roman\n\n\n@pytest.fixture\ndef numbers():\n    return [4]\n\n\n"
+             "@pytest.fixture\ndef parser():\n    return parser.ArgumentParser()\n\n\n"
+             "def test_ac1_direct():\n    assert to_roman(numbers()[0]) == 'IV'\n\n\n"
+             "def test_ac2_param(numbers):\n    assert to_roman(numbers[0]) == 'IV'\n")
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert "# swcompany dropped test_ac1_direct: test_ac1_direct uses the fixture numbers as a plain function or " \
+           "object; pytest refuses that: ask for it as a parameter (def test_ac1_direct(..., numbers))" in pruned
+    assert "def test_ac2_param" in pruned
+    assert any(p.startswith("parser uses the fixture parser as a plain") for p in problems_in_test_file(tests, "roman.convert", CONVERT))
+
+
 def test_a_file_that_does_not_define_what_the_interface_names_is_asked_once():
     """Seen on the 1.5B expression calculator: its core written afresh in a fix round turned the interface's
     `evaluate` into a class `ExpressionEvaluator`; every test then failed to import `evaluate`."""

@@ -849,7 +849,7 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         problems += _parametrize_problems(func) + _fixture_problems(func) + _oracle_problems(func, unraisable)
         problems += _usage_problems(func, view, cli)
-        problems += _unknown_fixtures(func, fixtures)
+        problems += _unknown_fixtures(func, fixtures) + _fixtures_called(func, fixtures)
         if func.name.startswith("test"):  # what prune_tests left: every test had one
             replaced.update([*_stand_ins(func, module), *(n for a in func.args.args for n in stand_ins.get(a.arg, []))])
     if replaced:
@@ -932,6 +932,17 @@ def repair_capture_calls(test_code: str) -> str:
     for pattern, replacement in _CAPTURE_REPAIRS:
         test_code = pattern.sub(replacement, test_code)
     return test_code
+
+
+def _fixtures_called(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: set[str]) -> list[str]:
+    """The file's fixtures a function calls or reads as plain objects instead of asking for them as
+    parameters: pytest fails the test ("Fixture called directly"; the CSV converter's
+    ``with monkeypatch_open() as file:`` in three tests, ``monkeypatch_argparse.ArgumentParser``)."""
+    params = {a.arg for a in func.args.args}
+    used = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                   and n.id in fixtures - params})
+    return [f"{func.name} uses the fixture {name} as a plain function or object; pytest refuses that: ask for it "
+            f"as a parameter (def {func.name}(..., {name}))" for name in used[:1]]
 
 
 def _fixture_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
@@ -1110,7 +1121,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + _usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
-               + _unknown_fixtures(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
+               + _unknown_fixtures(f, fixtures) + _fixtures_called(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
                + _exit_never_raised(f, view, exits) + _stand_in_problems(f, module, stand_ins))}
     if not bad or len(bad) == len(functions):
         return test_code
