@@ -20,10 +20,10 @@ def run(quick: bool = False) -> dict:
     spans: list[tuple[float, float, str]] = []
     original = Gateway._call_with_retries
 
-    def timed(self, request):
+    def timed(self, request, *args, **kwargs):
         started = time.perf_counter()
         try:
-            return original(self, request)
+            return original(self, request, *args, **kwargs)
         finally:
             spans.append((started, time.perf_counter(), request["messages"][0]["content"][:60]))
 
