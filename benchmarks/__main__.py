@@ -59,7 +59,9 @@ def run_quality(args: argparse.Namespace, part: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    names = args.only or list(BENCHMARKS)
+    # the quality options alone mean the quality benchmark (`--summary` once ran every speed benchmark first)
+    quality_asked = args.summary or args.ideas or args.problems or args.part != "all"
+    names = args.only or (["quality"] if quality_asked else list(BENCHMARKS))
     quality_only = all(n == "quality" or n in QUALITY_PARTS for n in names)
     info = harness.machine()
     print(f"machine: {info['cpus']} CPUs, {info['cpu']}, Python {info['python']}")

@@ -119,6 +119,16 @@ def test_ideas_option_selects_ideas(tmp_path, monkeypatch):
         quality_apps.select("10")
 
 
+def test_quality_options_alone_run_only_the_quality_benchmark(tmp_path, monkeypatch, capsys):
+    """`python -m benchmarks --summary --out ...` ran every speed benchmark before printing the table."""
+    ran = []
+    monkeypatch.setitem(bench_cli.BENCHMARKS, "overhead", lambda quick: ran.append("overhead"))
+    monkeypatch.setattr(bench_cli, "run_quality", lambda args, part: ran.append(("quality", part)))
+    assert bench_cli.main(["--summary", "--out", str(tmp_path / "q.json")]) == 0
+    assert bench_cli.main(["--ideas", "3", "--out", str(tmp_path / "q.json")]) == 0
+    assert ran == [("quality", "all"), ("quality", "all")]
+
+
 def test_an_app_idea_is_judged_on_its_workspace_and_results_hold_no_key(tmp_path):
     with FakeLLMServer(Scenario()) as server:
         base_url = server.base_url.replace("http://", f"http://user:{FAKE_KEY}@")
