@@ -1036,3 +1036,30 @@ def test_a_temporary_directory_name_joined_with_a_slash_becomes_a_path():
                               .replace("d / 'y'", "d")) == tests.replace("tmpdir / 'in.txt'", "tmpdir + '/in.txt'") \
         .replace("tmpdir / 'a' / 'b'", "1").replace("d / 'y'", "d")
     assert "Path(tmpdir) / 'in.txt'" in prune_tests(tests, "roman.convert", CONVERT)
+
+
+def test_items_of_a_command_line_that_are_not_text_become_text():
+    """The CSV converter's CLI tests: `sys.argv = ['prog', '--input', input_file_path, ...]` with Paths,
+    a TypeError inside argparse, and the CLI written afresh twice for that crash."""
+    from swcompany.test_checks import argv_items_as_text
+
+    cli = ("import argparse\n\n\ndef main(argv=None):\n    p = argparse.ArgumentParser()\n    p.add_argument('--input')\n"
+           "    p.add_argument('-n', type=int)\n    p.parse_args(argv)\n    return 0\n")
+    tests = ("import sys\nfrom conv.cli import main\n\n\n"
+             "def test_a(tmp_path, monkeypatch):\n    path = tmp_path / 'a.csv'\n"
+             "    sys.argv = ['prog', '--input', path, '-n', 3, f'{path}', str(path), path.name]\n    assert main() == 0\n\n\n"
+             "def test_b(tmp_path, monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['prog', '--input', tmp_path / 'a.csv'])\n"
+             "    assert main() == 0\n\n\n"
+             "def test_c(tmp_path):\n    assert main(['--input', tmp_path / 'a.csv']) == 0\n    other(['x', tmp_path])\n")
+    fixed = argv_items_as_text(tests, "conv.cli", cli)
+    assert "sys.argv = ['prog', '--input', str(path), '-n', str(3), f'{path}', str(path), path.name]" in fixed
+    assert "monkeypatch.setattr(sys, 'argv', ['prog', '--input', str(tmp_path / 'a.csv')])" in fixed
+    assert "main(['--input', str(tmp_path / 'a.csv')])" in fixed and "other(['x', tmp_path])" in fixed
+
+
+def test_a_fix_changing_only_comments_is_no_change():
+    """The CSV converter's fix round 2 changed one comment and was a round lost."""
+    from swcompany.stages.fix_replies import same_code
+
+    assert same_code("x = 1  # note\n\n\ny = 2\n", "x = 1\ny = 2\n")
+    assert not same_code("x = 1\n", "x = 2\n") and not same_code("x = (\n", "y = (\n")

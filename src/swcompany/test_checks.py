@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .cli_usage import CommandLine, command_line
-from .text_as_path import text_written_to_files
+from .text_as_path import single_assignments, text_written_to_files
 from .code_checks import (
     defined_names, insert_imports, is_main_guard, parse_or_none, replace_nodes, returns_a_value, undefined_names,
     undefined_names_at,
@@ -579,6 +579,56 @@ def _looks_like_program(first: str, module: str) -> bool:
         first.endswith(".py") or bool(_words(first) & (_words(module) | _PROGRAM_WORDS)))
 
 
+def _argv_lists(tree: ast.Module, view: _TestView, entries: set[str]) -> list[ast.List | ast.Tuple]:
+    """The command lines a test file builds as list literals: ``sys.argv = [...]``,
+    ``monkeypatch.setattr(sys, "argv", [...])`` and ``main([...])`` of a CLI entry."""
+    found: list[ast.expr | None] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
+            found.append(node.value)
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
+            where = [ast.unparse(a).strip("'\"") for a in node.args]
+            found.append(node.args[2] if where[:2] == ["sys", "argv"] and len(node.args) == 3 else
+                         node.args[1] if where[:1] == ["sys.argv"] and len(node.args) == 2 else None)
+        elif isinstance(node, ast.Call) and (_called(node, view) or "") in entries:
+            found.append(_argv_given(node))
+    return [n for n in found if isinstance(n, (ast.List, ast.Tuple))]
+
+
+_TEXT_CALLS = ("str", "os.fspath", "os.path.join", "repr", "format", "hex")
+
+
+def _is_text(item: ast.expr, assigned: dict[str, ast.expr]) -> bool:
+    """``item`` surely is text (or may be: a name bound to text, ``a + b``), never a ``Path`` or number."""
+    if isinstance(item, ast.Name) and item.id in assigned:
+        return _is_text(assigned[item.id], {})
+    return isinstance(item, (ast.JoinedStr, ast.Starred)) or (
+        isinstance(item, ast.Constant) and isinstance(item.value, str)) or (
+        isinstance(item, ast.Call) and ast.unparse(item.func) in _TEXT_CALLS) or (
+        isinstance(item, ast.Attribute) and item.attr == "name") or (
+        isinstance(item, ast.BinOp) and isinstance(item.op, (ast.Add, ast.Mod)))
+
+
+def argv_items_as_text(test_code: str, module: str, source: str) -> str:
+    """Each item of a command line that is not text becomes ``str(item)``: argparse reads every item
+    as a string, so a ``Path`` (``tmp_path / "input.csv"``) or a number in ``sys.argv`` fails with
+    TypeError inside argparse (the CSV converter's two CLI tests; the crash sent the CLI to be
+    written afresh twice). ``str()`` of text changes nothing, so only sure cases need no care."""
+    tree = parse_or_none(test_code)
+    if tree is None or "argv" not in test_code and "main" not in test_code:
+        return test_code
+    cli = command_line(source)
+    entries = set(cli.entries) if cli else {"main"}
+    edits: list[tuple[ast.AST, str]] = []
+    for argv in _argv_lists(tree, _bindings(tree, module, source), entries):
+        func = enclosing_test(tree, argv.lineno)
+        assigned = single_assignments(func.body) if func else {}
+        for item in argv.elts:
+            if not _is_text(item, assigned) and (segment := ast.get_source_segment(test_code, item)) is not None:
+                edits.append((item, f"str({segment})"))
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def program_names_stripped(test_code: str, module: str, source: str) -> str:
     """``main(["convert_csv_to_cli", "--input", ...])``: a command line starting with the program's
     name, as ``sys.argv`` does, loses that name when the written parser rejects the line with it and
@@ -1105,6 +1155,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(paths_of_temp_dirs(test_code))), module, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
+    test_code = argv_items_as_text(test_code, module, source)
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code

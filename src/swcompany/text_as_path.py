@@ -43,7 +43,7 @@ def _text(expr: ast.expr, assigned: dict[str, ast.expr], depth: int = 0) -> str 
     return None
 
 
-def _single_assignments(body: list[ast.stmt]) -> dict[str, ast.expr]:
+def single_assignments(body: list[ast.stmt]) -> dict[str, ast.expr]:
     """Names bound exactly once in ``body`` (walked), to their value."""
     values: dict[str, list[ast.expr]] = {}
     rebound: set[str] = set()
@@ -94,11 +94,11 @@ def _one_repair(test_code: str, signatures: dict[str, Signature], called: Called
     tree = parse_or_none(test_code)
     if tree is None:
         return None
-    module_level = _single_assignments([n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))])
+    module_level = single_assignments([n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))])
     for func in tree.body:
         if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not func.name.startswith("test"):
             continue
-        assigned = {**module_level, **_single_assignments(func.body)}
+        assigned = {**module_level, **single_assignments(func.body)}
         for call in (n for n in ast.walk(func) if isinstance(n, ast.Call)):
             name = called(call)
             sig = signatures.get(name) if name else None

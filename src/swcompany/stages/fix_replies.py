@@ -8,12 +8,13 @@ explanation says it deletes it), and it must change something. Pure: the QA stag
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from ..artifacts import Design, FixReply
-from ..code_checks import add_missing_imports, repair_code
+from ..code_checks import add_missing_imports, parse_or_none, repair_code
 from ..structured import ReplyError, check_syntax, extract_files, format_validation_error, parse_model
 from ..test_merge import merged_test_file
 
@@ -57,7 +58,7 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
         if problems:
             raise ReplyError("The fix cannot be applied:\n" + "\n".join(f"- {p}" for p in problems) + "\n" + FILES_FORMAT,
                              reason="the fix cannot be applied: " + problems[0])
-        changed = [f for f in reply.files if f.content.strip() != current.get(f.path, "").strip()]
+        changed = [f for f in reply.files if not same_code(f.content, current.get(f.path, ""))]
         if not changed:
             # Seen on the 1.5B model (HumanEval/0): three rounds sent the files back unchanged, each
             # explaining a bug that was not there; four minutes and the same failure. Asking again
@@ -68,6 +69,15 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
         return reply
 
     return check
+
+
+def same_code(new: str, old: str) -> bool:
+    """The same program: equal text, or Python that differs only in comments and layout. The CSV
+    converter's fix round 2 changed one comment (`# Changed to assert ...`) and was a round lost."""
+    if new.strip() == old.strip():
+        return True
+    new_tree, old_tree = parse_or_none(new), parse_or_none(old)
+    return new_tree is not None and old_tree is not None and ast.dump(new_tree) == ast.dump(old_tree)
 
 
 FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to change as a line `### <path>` "

@@ -19,7 +19,7 @@ from ..sandbox import SandboxRun, TestCounts, run_pytest
 from ..test_checks import fixtures_defined, prune_tests
 from .base import StageContext
 from .engineer import write_afresh
-from .fix_replies import NoFixFound, check_fix, fix_reader
+from .fix_replies import NoFixFound, check_fix, fix_reader, same_code
 from .hand_checks import corrected, failed_checks, hand_value, verdict
 from .qa_tests import CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, qa_file_for, report_for, tested_module
 from .run_repairs import reads_unwritten, repaired_by_run
@@ -109,7 +109,7 @@ def tests_afresh(ctx: StageContext, prd: PRD, design: Design, test_file: str, ou
         content = ask_test_file(ctx, prd, design, spec, problem)
     except ModelOutputError:
         return None
-    if content.strip() == ctx.read(test_file).strip():
+    if same_code(content, ctx.read(test_file)):
         return None
     return FixReply(files=[FixedFile(path=test_file, content=content)],
                     explanation=f"{test_file} written afresh by QA: its tests read {files}, which no test writes")
@@ -150,7 +150,7 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
         content = write_afresh(ctx, prd, design, spec, problem)
     except ModelOutputError:
         return None
-    if content.strip() == ctx.read(spec.path).strip():
+    if same_code(content, ctx.read(spec.path)):
         return None
     return FixReply(files=[FixedFile(path=spec.path, content=content)],
                     explanation=f"{spec.path} rewritten by the engineer from scratch: asked to edit it, the model sent it "
