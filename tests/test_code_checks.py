@@ -765,7 +765,7 @@ if __name__ == "__main__":
 def test_systemexit_expected_from_a_main_that_returns_its_exit_code_becomes_a_check_of_the_code():
     """Seen on the 1.5B model: five of the word counter's seven CLI tests expected SystemExit code 1
     from a main(argv) -> int that returns 1; three fix rounds sent them back unchanged."""
-    from swcompany.test_checks import exit_behaviour, returned_exit_codes
+    from swcompany.cli_test_checks import exit_behaviour, returned_exit_codes
 
     tests = ("import pytest\nfrom words.cli import main\n\n\ndef test_missing():\n    with pytest.raises(SystemExit) as excinfo:\n"
              "        main(['missing'])\n    assert excinfo.value.code == 1\n\n\ndef test_usage():\n"
@@ -805,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
 def test_exit_code_0_expected_from_an_argparse_main_that_returns_becomes_a_check_of_the_code():
     """The 1.5B tip calculator: nine parametrized runs expected SystemExit code 0 from an argparse
     main that returns 0 (argparse exits with 0 only for --help and --version)."""
-    from swcompany.test_checks import returned_exit_codes
+    from swcompany.cli_test_checks import returned_exit_codes
 
     tests = ("import pytest\nfrom tips.cli import main\n\n\n@pytest.mark.parametrize('bill', [100, 200])\n"
              "def test_runs(bill):\n    with pytest.raises(SystemExit) as excinfo:\n"
@@ -1041,7 +1041,7 @@ def test_a_temporary_directory_name_joined_with_a_slash_becomes_a_path():
 def test_items_of_a_command_line_that_are_not_text_become_text():
     """The CSV converter's CLI tests: `sys.argv = ['prog', '--input', input_file_path, ...]` with Paths,
     a TypeError inside argparse, and the CLI written afresh twice for that crash."""
-    from swcompany.test_checks import argv_items_as_text
+    from swcompany.cli_test_checks import argv_items_as_text
 
     cli = ("import argparse\n\n\ndef main(argv=None):\n    p = argparse.ArgumentParser()\n    p.add_argument('--input')\n"
            "    p.add_argument('-n', type=int)\n    p.parse_args(argv)\n    return 0\n")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .code_checks import parse_or_none
 
 if TYPE_CHECKING:
-    from .test_checks import Signature
+    from .test_view import Signature
 
 CalledName = Callable[[ast.Call], "str | None"]
 

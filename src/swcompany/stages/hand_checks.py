@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from ..code_checks import parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks, rejected_on_purpose
-from ..test_checks import enclosing_test, parametrize_tables
+from ..test_checks import parametrize_tables
+from ..test_view import enclosing_test
 
 ASSERT_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
 _ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)

@@ -15,7 +15,8 @@ import re
 
 from ..code_checks import insert_imports, parse_or_none
 from ..pytest_output import failure_blocks
-from ..test_checks import enclosing_test, without_functions, writes_a_file
+from ..test_checks import without_functions, writes_a_file
+from ..test_view import enclosing_test
 from .hand_checks import ASSERT_LOCATION, assert_at, held_literal, literal, parametrized, replace_node, shown_sides
 
 
