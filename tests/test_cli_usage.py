@@ -125,3 +125,20 @@ def test_the_program_name_first_in_a_command_line_is_dropped_when_the_parser_wan
     todo = ("from todo import cli\n\n\ndef test_add(tmp_path):\n    db = str(tmp_path / 't.db')\n"
             "    assert cli.main(['todo', '--db', db, 'add', 'milk']) == 0\n")
     assert "cli.main(['--db', db, 'add', 'milk'])" in prune_tests(todo, "todo.cli", CODE["todo/cli.py"])
+
+
+def test_a_process_command_line_without_the_program_name_gets_one():
+    """The password generator's CLI test set `sys.argv = ['--length', '10', '--charset', 'abc']`: argparse
+    took `--length` for the program's name, and three fix rounds rewrote the test around the usage error."""
+    tests = ("import sys\nfrom passwords.cli import main\n\n\n"
+             "def test_ac1(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['--length', '10', '--charset', 'abc'])\n"
+             "    assert main() == 0\n\n\n"
+             "def test_ac2():\n    sys.argv = []\n    assert main() == 0\n\n\n"
+             "def test_ac3(monkeypatch):\n    monkeypatch.setattr('sys.argv', ['pw', '--length', '10', '--charset', 'abc'])\n"
+             "    assert main() == 0\n")
+    fixed = prune_tests(tests, "passwords.cli", PASSWORDS)
+    assert "monkeypatch.setattr(sys, 'argv', ['prog', '--length', '10', '--charset', 'abc'])" in fixed
+    assert "test_ac2: main() is a usage error" in fixed  # judged with the name in place: both options are missing
+    from swcompany.cli_test_checks import program_names_added
+    assert "    sys.argv = ['prog']\n" in program_names_added(tests)  # ArgumentParser() fails on an empty sys.argv
+    assert "monkeypatch.setattr('sys.argv', ['pw', '--length', '10', '--charset', 'abc'])" in fixed

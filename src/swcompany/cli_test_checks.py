@@ -224,6 +224,29 @@ def _argv_lists(tree: ast.Module, view: TestView, entries: set[str]) -> list[ast
     return [n for n in found if isinstance(n, (ast.List, ast.Tuple))]
 
 
+def _process_argv_lists(tree: ast.Module) -> list[ast.List | ast.Tuple]:
+    """The lists a test puts in ``sys.argv`` (by assignment or ``monkeypatch.setattr``)."""
+    return _argv_lists(tree, TestView(False, set(), {}), set())
+
+
+def program_names_added(test_code: str) -> str:
+    """``sys.argv`` set to a list that starts with an option (or to nothing) gets ``"prog"`` first:
+    ``sys.argv[0]`` is the program's name, so argparse read ``--length`` as the name and ``10`` as
+    an unknown argument (the password generator's CLI test, then three rounds rewriting it around
+    the usage error), and an empty ``sys.argv`` makes ``ArgumentParser()`` fail with IndexError."""
+    tree = parse_or_none(test_code) if "argv" in test_code else None
+    if tree is None:
+        return test_code
+    edits: list[tuple[ast.AST, str]] = []
+    for argv in _process_argv_lists(tree):
+        first = argv.elts[0] if argv.elts else None
+        if first is None or (isinstance(first, ast.Constant) and isinstance(first.value, str)
+                             and first.value.startswith("-")):
+            rest = ", ".join(ast.get_source_segment(test_code, e) or ast.unparse(e) for e in argv.elts)
+            edits.append((argv, f"['prog'{', ' if rest else ''}{rest}]"))
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 _TEXT_CALLS = ("str", "os.fspath", "os.path.join", "repr", "format", "hex")
 
 
