@@ -177,6 +177,13 @@ def test_runaway_replies_are_recognised(text):
     assert runaway(text)
 
 
+def test_rows_growing_by_an_operator_each_are_stopped_early():
+    """The expression calculator's QA: `("1 + 2 * 3 + 4 * 5 * 6", 33),` one ` * N` longer a line, 3,365
+    tokens (4 minutes) before the guard saw them: `*` changed each line's shape."""
+    rows = "".join(f'        ("1 + 2 * 3 + {" * ".join(str(i) for i in range(4, n + 1))}", {n * 11}),\n' for n in range(4, 60))
+    assert runaway(rows[:1500]) and not runaway(rows[:400])
+
+
 def test_real_code_is_never_runaway():
     from pathlib import Path
 

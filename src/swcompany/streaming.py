@@ -33,6 +33,9 @@ RUNAWAY_RATIO = 10.0
 RUNAWAY_LONG_LINE, RUNAWAY_ITEMS = 1500, 60  # one line this long, its last items of at most three shapes
 RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply's tail
 _SHAPE_NOISE = re.compile(r"[\d\s,.+\-]+")  # what a runaway changes from line to line
+# ...and, for long lines, arithmetic: the expression calculator's QA rows grew one ` * N` a line
+# (`("1 + 2 * 3 + 4 * 5 * 6", 33),` ...) and ran 3,365 tokens before the guard saw them
+_GROWTH_NOISE = re.compile(r"[\d\s,.+\-*/%]+")
 _LINE_BREAK = re.compile(r"\n|\\n")  # real newlines, and escaped ones inside a JSON string
 RUNAWAY = "runaway"  # the finish reason of a reply stopped by the guard
 RUNAWAY_SENTENCE = 80  # a sentence at least this long said three times: prose going in circles
@@ -116,7 +119,7 @@ def _same_line(recent: list[str]) -> bool:
 
 
 def _long_alike_lines(recent: list[str]) -> bool:
-    shapes = [_SHAPE_NOISE.sub("", line) for line in recent]
+    shapes = [_GROWTH_NOISE.sub("", line) for line in recent]
     start = next((i + 1 for i in range(len(shapes) - 1, -1, -1) if shapes[i] != shapes[-1]), 0)
     lengths = [len(line) for line in recent[start:]]
     if len(lengths) < RUNAWAY_GROWING_LINES:
