@@ -184,6 +184,15 @@ def test_rows_growing_by_an_operator_each_are_stopped_early():
     assert runaway(rows[:1500]) and not runaway(rows[:400])
 
 
+def test_tests_whose_names_grow_by_a_repeated_word_are_stopped_early():
+    """The expression calculator's fix round: `test_..._and_floats_and_floats()` with one more
+    `_and_floats` and one more `+ N.N` a test, 3,033 tokens before the guard saw it."""
+    tests = "".join(f"def test_ac1_with_floats{'_and_floats' * n}():\n"
+                    f"    assert evaluate(\"2.5 + {' + '.join(f'{i}.{i}' for i in range(2, n + 3))}\") == -14.0\n\n"
+                    for n in range(1, 30))
+    assert runaway(tests[:1800])
+
+
 def test_real_code_is_never_runaway():
     from pathlib import Path
 
