@@ -239,6 +239,8 @@ def test_a_fix_may_send_only_the_tests_it_changes_and_the_others_stay():
         assert proc.returncode == 0, proc.stderr
         fix_prompt = [r for r in server.calls() if "You fix failing tests" in r.system][0]
     assert "only the test functions you change or add" in fix_prompt.system
+    # the passing test is not shown, so it is not sent back either
+    assert "def test_storage_starts_empty" not in fix_prompt.text and "(1 passing test not shown" in fix_prompt.text
     ws = Path("workspace/t")
     merged = (ws / "tests/test_todo_storage.py").read_text()
     assert "from todo import storage" in merged and "def test_storage_starts_empty" in merged and "'MILK'" not in merged

@@ -2,7 +2,8 @@
 
 from swcompany.code_checks import parse_or_none
 from swcompany.test_checks import defined_tests
-from swcompany.test_merge import merged_test_file
+from swcompany.pytest_output import failing_tests
+from swcompany.test_merge import failing_view, merged_test_file
 
 OLD = '''import pytest
 from calc import add
@@ -74,3 +75,25 @@ def test_new_constants_come_before_the_tests_that_use_them():
 
 def test_unparseable_files_are_left_to_the_syntax_check():
     assert merged_test_file(OLD, "def test_a(:\n", "x") == "def test_a(:\n"
+
+
+def test_a_fix_round_sees_only_the_failing_tests_with_what_they_need():
+    view = failing_view(OLD, {"test_a", "TestX.test_d"})
+    assert view.startswith("# (2 passing tests not shown: they stay as they are)\n")
+    assert defined_tests(view) == {"test_a", "TestX.test_d"} and "SAMPLE = " in view and "import pytest" in view
+    assert failing_view(OLD, {"test_a", "test_b", "TestX.test_c", "TestX.test_d"}) is None  # nothing to leave out
+    assert "class TestX" not in failing_view(OLD, {"test_a"})  # a class whose tests all pass goes whole
+
+
+SUMMARY = """=========================== short test summary info ============================
+FAILED tests/test_a.py::test_one - AssertionError: x
+FAILED tests/test_a.py::TestC::test_two[1-2] - ValueError
+ERROR tests/test_b.py::test_three - fixture 'db' not found
+2 failed, 1 error
+"""
+
+
+def test_the_failing_tests_of_a_file_are_read_from_the_summary_only_when_it_lists_every_failure():
+    assert failing_tests(SUMMARY, "tests/test_a.py", 3) == {"test_one", "TestC.test_two"}
+    assert failing_tests(SUMMARY, "tests/test_b.py", 3) == {"test_three"}
+    assert failing_tests(SUMMARY, "tests/test_a.py", 4) is None  # the report counts one the summary does not show

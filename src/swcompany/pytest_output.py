@@ -116,6 +116,19 @@ def _raised_on_purpose(block: str) -> bool:
     return bool(marked) and marked[-1][1:].strip().startswith("raise ")
 
 
+_FAILING_TEST = re.compile(r"^(?:FAILED|ERROR) ([\w./-]+\.py)::([\w:]+)", re.M)
+
+
+def failing_tests(output: str, test_file: str, failed: int) -> set[str] | None:
+    """The tests of ``test_file`` pytest's short summary names as failing (``test_x``, ``TestC.test_m``),
+    or None when the summary does not account for all ``failed`` (failures and errors, from the
+    report): output cut short, or an error outside any test."""
+    listed = _FAILING_TEST.findall(_summary(output))
+    if len(listed) < failed:
+        return None
+    return {name.replace("::", ".") for path, name in listed if path.lstrip("./").endswith(test_file)}
+
+
 def failing_files(output: str) -> list[str]:
     """The test files pytest's short summary names as failing, in its order."""
     return list(dict.fromkeys(m.group(1).lstrip("./") for m in _SUMMARY_LINE.finditer(_summary(output))))

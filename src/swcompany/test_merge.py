@@ -132,3 +132,39 @@ def merged_test_file(old: str, new: str, explanation: str) -> str:
                           0, len(old_lines), gap=["", ""])
     text = "\n".join(merged).rstrip("\n") + "\n"
     return text if parse_or_none(text) is not None else new
+
+
+def failing_view(code: str, failing: set[str]) -> str | None:
+    """``code`` without the tests that pass: what a fix round shows of a test file (imports,
+    fixtures and helpers kept), with a note of how many were left out; None when nothing would be.
+    A reply is merged back by name (``merged_test_file``), so tests not shown stay as they are, and a
+    1.5B model shown the whole file sends the whole file back (the expression calculator's fix
+    rounds: 36 tests, three of them failing, rewritten whole and then in circles)."""
+    tree = parse_or_none(code)
+    if tree is None or not failing:
+        return None
+    lines = code.splitlines()
+    cut: list[tuple[int, int]] = []
+    hidden = 0
+    for part in _parts(tree.body):
+        node = part.node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test") \
+                and node.name not in failing:
+            cut.append((part.start, part.end))
+            hidden += 1
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            methods = [p for p in _parts(node.body) if isinstance(p.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       and p.node.name.startswith("test")]
+            passing = [p for p in methods if f"{node.name}.{getattr(p.node, 'name', '')}" not in failing]
+            if methods and len(passing) == len(methods):
+                cut.append((part.start, part.end))
+            else:
+                cut += [(p.start, p.end) for p in passing]
+            hidden += len(passing)
+    if not hidden:
+        return None
+    for start, end in sorted(cut, reverse=True):
+        del lines[start:end]
+    note = f"# ({hidden} passing test{'s' if hidden > 1 else ''} not shown: they stay as they are)"
+    text = re.sub(r"\n{4,}", "\n\n\n", "\n".join([note, *lines]).rstrip() + "\n")
+    return text if parse_or_none(text) is not None else None

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
 from ..code_checks import module_name
 from ..errors import ModelOutputError
-from ..pytest_output import crashes, failing_files, files_in_traceback, focus_failures
+from ..pytest_output import crashes, failing_files, failing_tests, files_in_traceback, focus_failures
 from ..sandbox import SandboxRun, TestCounts, run_pytest
 from ..test_checks import fixtures_defined, prune_tests
+from ..test_merge import failing_view
 from .base import StageContext
 from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader, same_code
@@ -27,14 +28,18 @@ from .run_repairs import reads_unwritten, repaired_by_run
 MAX_FIX_CONTEXT_CHARS = 60_000
 
 
-def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str) -> list[dict[str, str]]:
-    """The files a fix needs: tests and the sources named in tracebacks (else all sources), capped."""
+def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str,
+                failing: dict[str, set[str]] | None = None) -> list[dict[str, str]]:
+    """The files a fix needs: tests (of a file in ``failing``, only its failing tests: ``failing_view``)
+    and the sources named in tracebacks (else all sources), capped."""
     sources = [f.path for f in design.files if ctx.exists(f.path)]
     named = files_in_traceback(output, set(sources))
     chosen: list[dict[str, str]] = []
     used = 0
     for path in [*test_files, *(named or sources)]:
         text = ctx.read(path) if ctx.exists(path) else ""
+        if path in (failing or {}):
+            text = failing_view(text, (failing or {})[path]) or text
         if path in (c["path"] for c in chosen) or used + len(text) > MAX_FIX_CONTEXT_CHARS:
             continue
         chosen.append({"path": path, "content": text})
@@ -261,8 +266,11 @@ class FixRounds:
             focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
         if focus:
             progress.focused.append(focus)
+        counts = self.last.counts
+        failing = failing_tests(self.last.run.output, focus, counts.failures + counts.errors) if focus else None
         messages = ctx.messages("fix", prd=self.prd, design=design, failure=failure, round=n, focus=focus,
-                                files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure),
+                                files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure,
+                                                  {focus: failing} if focus and failing else None),
                                 undone=progress.undone, checked=checked.advice)
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
