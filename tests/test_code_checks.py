@@ -1063,3 +1063,20 @@ def test_a_fix_changing_only_comments_is_no_change():
 
     assert same_code("x = 1  # note\n\n\ny = 2\n", "x = 1\ny = 2\n")
     assert not same_code("x = 1\n", "x = 2\n") and not same_code("x = (\n", "y = (\n")
+
+
+def test_a_pattern_that_does_not_compile_is_asked_about_once():
+    """The expression calculator's core, written afresh in a fix round: `re.match(r"^[0-9+-*/()]*$", ...)`,
+    a bad character range, so every test failed with re.error and the rewrite was undone."""
+    from swcompany.code_checks import bad_patterns
+
+    code = CONVERT + '\n\nimport re\n\n\ndef valid(text):\n    return re.match(r"^[0-9+-*/()]*$", text) is not None\n'
+    [problem] = bad_patterns(code)
+    assert problem.startswith("the pattern '^[0-9+-*/()]*$' (line ") and problem.endswith("bad character range +-* at position 5")
+    assert bad_patterns('import re\nre.sub(r"\\d+", "", s)\nre.compile(r"a(", flags)\nre.split(r"a(", s, 0, re.I)\n') == [
+        "the pattern 'a(' (line 4) does not compile: missing ), unterminated subpattern at position 1"]  # flags unknown: no verdict
+    design = roman_design()
+    review_design(design, 8)
+    check = code_check(design, design.file("roman/convert.py"), {})
+    assert "does not compile: bad character range" in check(code)
+    assert check(code) is None  # once: the tests meet it if the model cannot mend it

@@ -774,6 +774,44 @@ def local_modules(design: "Design") -> set[str]:
     return names
 
 
+# each ``re`` function and the position of its ``flags`` argument
+_RE_FUNCTIONS = {"compile": 1, "match": 2, "search": 2, "fullmatch": 2, "findall": 2, "finditer": 2, "split": 3,
+                 "sub": 4, "subn": 4}
+
+
+def _flags(call: ast.Call, at: int) -> int | None:
+    """The flags of an ``re`` call when they are plain ``re.X`` names (0 when none), else None."""
+    given = [*call.args[at:at + 1], *(k.value for k in call.keywords if k.arg == "flags")]
+    flags = 0
+    for expr in given:
+        for name in re.findall(r"[\w.]+", ast.unparse(expr)):
+            value = getattr(re, name.removeprefix("re."), None)
+            if not isinstance(value, re.RegexFlag):
+                return None
+            flags |= value
+    return flags
+
+
+def bad_patterns(code: str) -> list[str]:
+    """``re.match(r"^[0-9+-*/()]*$", ...)``: a literal pattern that does not compile, so every call
+    raises ``re.error`` (the expression calculator twice: its first core, and its core written
+    afresh in a fix round, which made every test fail and was undone)."""
+    tree = parse_or_none(code)
+    problems = []
+    for node in ast.walk(tree) if tree is not None else ():
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RE_FUNCTIONS
+                and ast.unparse(node.func.value) == "re" and node.args and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, (str, bytes))):
+            continue
+        flags = _flags(node, _RE_FUNCTIONS[node.func.attr])
+        try:
+            if flags is not None:
+                re.compile(node.args[0].value, flags)
+        except re.error as exc:
+            problems.append(f"the pattern {node.args[0].value!r} (line {node.lineno}) does not compile: {exc}")
+    return problems
+
+
 def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str],
                first_write: bool = True) -> Callable[[str], str | None]:
     """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
@@ -794,7 +832,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
     promised = interface_names(spec.interface) if spec else set()
     entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
-    asked = {"undefined": False, "stubs": False, "help": False, "argv": False, "promised": False}
+    asked = {"undefined": False, "stubs": False, "help": False, "argv": False, "promised": False, "patterns": False}
     top_level = promised_top_level(spec.interface) if spec else set()
     help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
 
@@ -838,6 +876,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             problems.append(f"it does not define {', '.join(dropped)}, which the design's interface names (the other "
                             "files and the tests use these names): define them, with the interface's signatures")
         problems += missing_returns(content, spec.interface if spec else "")
+        if (patterns := bad_patterns(content)) and not asked["patterns"]:
+            asked["patterns"] = True  # once: a pattern the model cannot mend is for the tests to meet
+            problems += patterns
         stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
