@@ -34,12 +34,13 @@ def fix_context(ctx: StageContext, design: Design, test_files: list[str], output
     and the sources named in tracebacks (else all sources), capped."""
     sources = [f.path for f in design.files if ctx.exists(f.path)]
     named = files_in_traceback(output, set(sources))
+    failing = failing or {}
     chosen: list[dict[str, str]] = []
     used = 0
     for path in [*test_files, *(named or sources)]:
         text = ctx.read(path) if ctx.exists(path) else ""
-        if path in (failing or {}):
-            text = failing_view(text, (failing or {})[path]) or text
+        if path in failing:
+            text = failing_view(text, failing[path]) or text
         if path in (c["path"] for c in chosen) or used + len(text) > MAX_FIX_CONTEXT_CHARS:
             continue
         chosen.append({"path": path, "content": text})
