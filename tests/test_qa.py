@@ -652,3 +652,15 @@ def test_a_fix_after_which_the_tests_cannot_be_imported_is_undone_even_with_noth
     ws = Path("workspace/t")
     assert subjects(ws)[-4:-1] == ["qa: fix round 1", "qa: undo fix round 1", "qa: fix round 2"]
     assert "[undone: tests that ran before could no longer be collected (2 errors; 0 of 2 tests ran)]" in report(ws)["fix_notes"][0]
+
+
+def test_a_test_file_that_fails_to_import_does_not_hide_the_others():
+    """The markdown formatter's CLI tests wrote `tmp/input.md` at import time; pytest stopped the whole
+    run at that collection error, and its core tests never ran ("0 passed, 1 error")."""
+    tests = {**TESTS, "tests/test_todo_cli.py": "from pathlib import Path\n\nPath('tmp/input.md').write_text('x')\n\n\n"
+             + TESTS["tests/test_todo_cli.py"]}
+    with FakeModel(Scenario(tests=tests)) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
+    assert proc.returncode == 5, proc.stderr
+    r = report(Path("workspace/t"))
+    assert (r["passed"], r["errors"]) == (1, 1)  # the storage test ran and passed beside the broken file
