@@ -1080,3 +1080,15 @@ def test_a_pattern_that_does_not_compile_is_asked_about_once():
     check = code_check(design, design.file("roman/convert.py"), {})
     assert "does not compile: bad character range" in check(code)
     assert check(code) is None  # once: the tests meet it if the model cannot mend it
+
+
+def test_a_test_file_writing_a_file_when_imported_is_refused():
+    """The markdown formatter's CLI tests: `input_file.write_text(...)` at module level into `tmp/`, a
+    collection error (and a file written into the project itself)."""
+    tests = ("from pathlib import Path\nfrom roman.convert import to_roman\n\ninput_file = Path('tmp/input.md')\n"
+             "input_file.write_text('| a |')\n\n\ndef test_ac1():\n    assert to_roman(4) == 'IV'\n")
+    assert problems_in_test_file(tests, "roman.convert", CONVERT) == [
+        "it writes a file when it is imported (line 5: input_file.write_text('| a |')): write files inside the tests, "
+        "under tmp_path"]
+    inside = "from roman.convert import to_roman\n\n\ndef test_ac1(tmp_path):\n    (tmp_path / 'a').write_text('x')\n"
+    assert problems_in_test_file(inside, "roman.convert", CONVERT) == []

@@ -315,6 +315,13 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
         problems += _unknown_fixtures(func, fixtures) + _fixtures_called(func, fixtures)
         if func.name.startswith("test"):  # what prune_tests left: every test had one
             replaced.update([*_stand_ins(func, module), *(n for a in func.args.args for n in stand_ins.get(a.arg, []))])
+    at_import = next((n for top in tree.body if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                      for n in ast.walk(top) if writes_a_file(n)), None)
+    if at_import is not None:
+        # The markdown formatter's CLI tests wrote `tmp/input.md` at import: a collection error, and a
+        # file written into the project itself (tests run in a folder of their own, imports do not).
+        problems.append(f"it writes a file when it is imported (line {at_import.lineno}: "  # type: ignore[attr-defined]
+                        f"{ast.unparse(at_import)[:60]}): write files inside the tests, under tmp_path")
     if replaced:
         problems.append(f"its tests replace {', '.join(sorted(replaced)[:4])} with stand-ins, so they test the stand-ins, "
                         f"not the code: call the real code with real values (files under tmp_path); monkeypatch only "
