@@ -1092,3 +1092,18 @@ def test_a_test_file_writing_a_file_when_imported_is_refused():
         "under tmp_path"]
     inside = "from roman.convert import to_roman\n\n\ndef test_ac1(tmp_path):\n    (tmp_path / 'a').write_text('x')\n"
     assert problems_in_test_file(inside, "roman.convert", CONVERT) == []
+
+
+def test_a_wrapper_hiding_the_import_it_wraps_gets_the_import_renamed():
+    """The word counter's CLI: `from pkg.app import main` then `def main(argv): return main(argv)`, refused
+    twice, identically, and the run stopped with exit 4."""
+    from swcompany.code_checks import answers_help, shadowed_imports, unshadowed_imports
+
+    cli = ("from pkg.app import main\n\n\ndef main(argv: list[str] | None = None) -> int:\n    return main(argv)\n\n\n"
+           "if __name__ == '__main__':\n    main()\n")
+    fixed = unshadowed_imports(cli)
+    assert fixed.startswith("from pkg.app import main as _main\n") and "    return _main(argv)\n" in fixed
+    assert "if __name__ == '__main__':\n    main()\n" in fixed and shadowed_imports(fixed) == []
+    assert unshadowed_imports("from a import b as c\n\n\ndef c():\n    return 1\n").startswith("from a import b as c")
+    # handing the command line on to another module's main answers --help there
+    assert answers_help("import pkg.app as app\n\nif __name__ == '__main__':\n    app.main()\n")

@@ -657,10 +657,29 @@ def test_a_fix_after_which_the_tests_cannot_be_imported_is_undone_even_with_noth
 def test_a_test_file_that_fails_to_import_does_not_hide_the_others():
     """The markdown formatter's CLI tests wrote `tmp/input.md` at import time; pytest stopped the whole
     run at that collection error, and its core tests never ran ("0 passed, 1 error")."""
-    tests = {**TESTS, "tests/test_todo_cli.py": "from pathlib import Path\n\nPath('tmp/input.md').write_text('x')\n\n\n"
+    tests = {**TESTS, "tests/test_todo_cli.py": "SAMPLE = open('tmp/input.md').read()\n\n\n"
              + TESTS["tests/test_todo_cli.py"]}
     with FakeModel(Scenario(tests=tests)) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
     assert proc.returncode == 5, proc.stderr
     r = report(Path("workspace/t"))
     assert (r["passed"], r["errors"]) == (1, 1)  # the storage test ran and passed beside the broken file
+
+
+def test_a_file_refused_last_only_for_what_is_asked_once_is_kept_not_the_run_stopped():
+    """The word counter's CLI was asked about --help (asked once) on its last try, and the run stopped
+    with exit 4 for a file that worked; such a reply is kept now."""
+    asked = []
+
+    def engineer(req):
+        if target_file(req) != "todo/cli.py":
+            return Scenario.__call__(Scenario(), req)
+        asked.append(req.text)
+        if len(asked) < 3:
+            return fenced("import todo.nowhere\n" + CODE["todo/cli.py"])  # refused every time
+        return fenced(CODE["todo/cli.py"] + "\n\ndef spare():\n    return undefined_thing\n")  # asked once
+
+    with FakeModel(Scenario(overrides={"engineer": engineer})) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
+    assert proc.returncode == 0, proc.stderr
+    assert len(asked) == 3 and "def spare" in Path("workspace/t/todo/cli.py").read_text()

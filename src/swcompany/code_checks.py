@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 from collections.abc import Callable
@@ -519,9 +520,11 @@ def repair_code(code: str, written: dict[str, str] | None = None, path: str = ""
     standard-library imports, ``parse_args(argv)``, ``sys.argv[1:]`` for ``sys.argv``, docstring examples that claim a comparison
     with no output, the ``__main__`` guard of an entry point ``path``, and
     ``from pkg.config import Config`` for a name only a written module of the project defines
-    (the password generator's core used ``Config`` from its config module without importing it).
+    (the password generator's core used ``Config`` from its config module without importing it),
+    and an imported name a wrapper of the same name calls (``unshadowed_imports``).
     The engineer's first write and every fix round get the same repairs."""
     code = complete_comparison_examples(pass_argv_to_parser(argv_without_program_name(add_missing_imports(code))))
+    code = unshadowed_imports(code)
     if PurePosixPath(path).name in ENTRY_POINTS:
         code = add_main_guard(code)
     if not written:
@@ -693,7 +696,8 @@ def promises_help(how_to_run: str, path: str) -> bool:
 
 def answers_help(code: str) -> bool:
     """The module parses options with a library, names ``--help`` itself, or hands the command line
-    to another local module (``from pkg.cli import main`` in ``__main__.py``)."""
+    to another local module (``from pkg.cli import main`` in ``__main__.py``, or ``app.main()``: the
+    word counter's CLI, refused for it on its last try, and the run stopped with exit 4)."""
     tree = parse_or_none(code)
     if tree is None:
         return True  # the syntax gate speaks first
@@ -705,7 +709,29 @@ def answers_help(code: str) -> bool:
             return True
         if isinstance(node, ast.Constant) and node.value in ("--help", "-h"):
             return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "main":
+            return True  # `import pkg.app as app; app.main()`: the command line is handed on
     return False
+
+
+def unshadowed_imports(code: str) -> str:
+    """``from pkg.core import main`` then ``def main(argv): return main(argv)``: the import becomes
+    ``main as _main`` and the definition's own uses of the name ``_main``, which is what a wrapper
+    means (the word counter's CLI was refused twice for it, identically, and the run stopped with
+    exit 4). Anything else stays for ``shadowed_imports`` to refuse."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return code
+    aliases = {a.name: a for node in tree.body if isinstance(node, ast.ImportFrom) for a in node.names
+               if a.asname is None and a.name != "*"}
+    edits: list[tuple[ast.AST, str]] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in aliases \
+                and f"_{node.name}" not in defined_names(code):
+            edits.append((aliases[node.name], f"{node.name} as _{node.name}"))
+            edits += [(n, f"_{node.name}") for n in ast.walk(node)
+                      if isinstance(n, ast.Name) and n.id == node.name and isinstance(n.ctx, ast.Load)]
+    return (replace_nodes(code, edits) or code) if edits else code
 
 
 def shadowed_imports(code: str) -> list[str]:
@@ -812,8 +838,25 @@ def bad_patterns(code: str) -> list[str]:
     return problems
 
 
+@dataclass
+class CodeCheck:
+    """The engineer's gates as a ``check`` for ``Gateway.ask_file``. ``fallback``: the latest reply
+    refused only for what is asked once (an undefined name, ``--help``...), which the writer keeps
+    when every reply is refused: the word counter's CLI was asked about ``--help`` on its last try,
+    and the run stopped with exit 4 for a file that worked."""
+
+    gates: Callable[[str], tuple[list[str], list[str]]]  # content -> (problems, problems asked once)
+    fallback: str | None = None
+
+    def __call__(self, content: str) -> str | None:
+        problems, soft = self.gates(content)
+        if soft and not problems:
+            self.fallback = content
+        return "; ".join(problems + soft) or None
+
+
 def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str],
-               first_write: bool = True) -> Callable[[str], str | None]:
+               first_write: bool = True) -> CodeCheck:
     """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
 
     Refused (and re-prompted with the list of what does exist): a third-party import the design
@@ -836,8 +879,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     top_level = promised_top_level(spec.interface) if spec else set()
     help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
 
-    def check(content: str) -> str | None:
-        problems = []
+    def check(content: str) -> tuple[list[str], list[str]]:
+        problems: list[str] = []
+        soft: list[str] = []  # asked once; alone, they never cost the run its file
         missing = undeclared_imports(content, local, design.dependencies)
         if missing:
             problems.append(f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
@@ -853,7 +897,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             # Asked about once: a NameError the model cannot mend is for QA's fix rounds to meet with a
             # traceback, not a reason to stop the run (the password generator stopped so, exit 4).
             asked["undefined"] = True
-            problems.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
+            soft.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
         problems += shadowed_imports(content)
         problems += circular_imports(content, spec.path, entry_points) if spec else []
         argv = argv_with_program_name(content)
@@ -861,24 +905,24 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             # What `argv_without_program_name` cannot shift (the program name read, a computed position) is
             # asked about once: a convention the model cannot mend is for QA's tests to meet, not an exit 4.
             asked["argv"] = True
-            problems += argv
+            soft += argv
         if help_promised and not asked["help"] and not answers_help(content):
             # The expression calculator read `--help` as an expression and exited 1: the command the
             # user is told to run first must work. Asked once, like the undefined names.
             asked["help"] = True
-            problems.append(f"the project's run command is `{design.how_to_run.strip()}`, but this module never "
+            soft.append(f"the project's run command is `{design.how_to_run.strip()}`, but this module never "
                             "reads --help: parse the command line with argparse, so --help prints the usage and exits 0")
         dropped = sorted(top_level - defined_names(content))
         if dropped and not asked["promised"]:
             # Asked once: the expression calculator's core, written afresh in a fix round, turned the
             # interface's `evaluate` into a class, and every test failed to import it.
             asked["promised"] = True
-            problems.append(f"it does not define {', '.join(dropped)}, which the design's interface names (the other "
+            soft.append(f"it does not define {', '.join(dropped)}, which the design's interface names (the other "
                             "files and the tests use these names): define them, with the interface's signatures")
         problems += missing_returns(content, spec.interface if spec else "")
         if (patterns := bad_patterns(content)) and not asked["patterns"]:
             asked["patterns"] = True  # once: a pattern the model cannot mend is for the tests to meet
-            problems += patterns
+            soft += patterns
         stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
@@ -887,8 +931,8 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             # Methods the interface did not list (it said only `class UnitConverter:`): asked about once;
             # the unit converter kept a `save_settings` of `pass` and "# Implement saving settings logic here".
             asked["stubs"] = True
-            problems.append(f"{', '.join(others)} {'has' if len(others) == 1 else 'have'} no real body: implement "
+            soft.append(f"{', '.join(others)} {'has' if len(others) == 1 else 'have'} no real body: implement "
                             "it, or leave it out if nothing needs it")
-        return "; ".join(problems) or None
+        return problems, soft
 
-    return check
+    return CodeCheck(check)

@@ -130,18 +130,20 @@ ATTACKS = [
         "        pathlib.Path(name, 'config').write_text('[core]\\n\\tfsmonitor = touch @OUTSIDE@\\n')\n"
         "        pathlib.Path(name, 'HEAD').write_text('ref: refs/heads/main\\n')\n"), 0, "passed"),
     Attack("forges the junit report and prints '42 passed' over a wrong function", (
+        # inside a test: a file writing at import is refused by QA's gates before it could run
         "import os, pathlib, sys\n"
-        "from todo import storage\n"
-        "forged = '<testsuites><testsuite tests=\"42\" failures=\"0\" errors=\"0\" skipped=\"0\"/></testsuites>'\n"
-        "for path in ('.swcompany/qa/junit.xml', 'junit.xml', '/tmp/junit.xml'):\n"
-        "    try:\n"
-        "        pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)\n"
-        "        pathlib.Path(path).write_text(forged)\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "print('42 passed in 0.01s')\n"
-        "sys.stdout.flush()\n"
-        "os._exit(0)\n\n\ndef test_never_reached():\n    assert storage\n"), 5, "error",
+        "from todo import storage\n\n\n"
+        "def test_forge():\n"
+        "    forged = '<testsuites><testsuite tests=\"42\" failures=\"0\" errors=\"0\" skipped=\"0\"/></testsuites>'\n"
+        "    for path in ('.swcompany/qa/junit.xml', 'junit.xml', '/tmp/junit.xml'):\n"
+        "        try:\n"
+        "            pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)\n"
+        "            pathlib.Path(path).write_text(forged)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    print('42 passed in 0.01s')\n"
+        "    sys.stdout.flush()\n"
+        "    os._exit(0)\n\n\ndef test_never_reached():\n    assert storage\n"), 5, "error",
            code={**CODE, "todo/storage.py": BUGGY_STORAGE}),
 ]
 

@@ -9,12 +9,14 @@ in state one by one, so a resumed run continues from the first missing file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import PurePosixPath
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
-from ..code_checks import code_check, repair_code
+from ..code_checks import CodeCheck, code_check, repair_code
 from ..config import Settings
+from ..errors import ModelOutputError
 from ..events import Event
 from ..workspace import sha256_text
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
@@ -32,6 +34,19 @@ def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, w
     return ctx.messages("engineer", prd=prd, design=design, file=spec, dependencies=deps)
 
 
+def ask_source(ctx: StageContext, messages: list[dict[str, str]], path: str, check: CodeCheck | None,
+               repair: Callable[[str], str] | None) -> str:
+    """One file from the model through the engineer's gates; when every reply is refused, the last
+    one refused only for what is asked once (``CodeCheck.fallback``) is kept rather than the run
+    stopped: that question had its one answer, and QA's tests meet what is left."""
+    try:
+        return ctx.gateway.ask_file(ctx.stage, messages, path, check, repair)
+    except ModelOutputError:
+        if check is not None and check.fallback is not None:
+            return check.fallback
+        raise
+
+
 def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, problem: str) -> str:
     """``spec``'s file written again from scratch: the engineer's own prompt and gates, plus
     ``problem`` (what the earlier version got wrong). For a small model that, asked to edit a
@@ -39,8 +54,8 @@ def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, pr
     written = {d: ctx.read(d) for d in spec.depends_on if ctx.exists(d)}
     messages = file_messages(ctx, prd, design, spec, written)
     messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
-    return ctx.gateway.ask_file(ctx.stage, messages, spec.path, check=code_check(design, spec, written, first_write=False),
-                                transform=lambda code: repair_code(code, written, spec.path))
+    return ask_source(ctx, messages, spec.path, code_check(design, spec, written, first_write=False),
+                      lambda code: repair_code(code, written, spec.path))
 
 
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
@@ -96,7 +111,7 @@ def run(ctx: StageContext) -> StageResult:
                 python = path.endswith(".py")
                 check = code_check(design, spec, dict(written)) if python else None
                 repair = (lambda code, deps=dict(written), path=path: repair_code(code, deps, path)) if python else None
-                running[pool.submit(ctx.gateway.ask_file, ctx.stage, msgs, path, check, repair)] = path
+                running[pool.submit(ask_source, ctx, msgs, path, check, repair)] = path
 
     try:
         submit_ready()
