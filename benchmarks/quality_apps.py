@@ -99,7 +99,7 @@ def stubs_left(root: Path, files: list[str]) -> list[str]:
 
 def run_command(root: Path, next_command: str | None) -> dict[str, Any]:
     """The design's run command (after ``cd ... &&``), sandboxed, stdin closed, time-bounded; it
-    works when it exits 0 and prints something."""
+    works when it exits 0 and prints or writes something."""
     from swcompany.sandbox import run_sandboxed
 
     if not next_command or "&&" not in next_command:
@@ -111,10 +111,19 @@ def run_command(root: Path, next_command: str | None) -> dict[str, Any]:
         import os
 
         extra = {"PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    before = _files(root)
     run = run_sandboxed(["sh", "-c", command], root, timeout=RUN_TIMEOUT, extra_env=extra)
-    # exit 0 with nothing printed is a CLI that never called main (a temperature converter's did so)
+    # exit 0 with nothing printed and nothing written is a CLI that never called main (a temperature
+    # converter's did so); one writing its --output file and printing nothing works (the markdown formatter)
+    wrote = _files(root) != before
     return {"run_command": command, "run_exit": run.exit_code, "run_timed_out": run.timed_out,
-            "run_ok": run.exit_code == 0 and bool(run.output.strip()), "run_output": run.output[-600:]}
+            "run_ok": run.exit_code == 0 and (bool(run.output.strip()) or wrote), "run_output": run.output[-600:]}
+
+
+def _files(root: Path) -> dict[str, tuple[int, int]]:
+    """The project's files (its .git and .swcompany aside) by path: size and modification time."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
+            if p.is_file() and p.relative_to(root).parts[0] not in (".git", ".swcompany")}
 
 
 def run_idea(index: int, settings: dict[str, Any], workdir: Path) -> dict[str, Any]:

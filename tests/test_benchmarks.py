@@ -160,6 +160,9 @@ def test_the_run_command_gets_no_stdin_and_only_its_part_after_cd(tmp_path):
     assert result["run_ok"] and "read 0" in result["run_output"] and not result["run_timed_out"]
     assert quality_apps.run_command(tmp_path, None)["run_ok"] is False
     assert quality_apps.run_command(tmp_path, "cd /nowhere && python -c pass")["run_ok"] is False  # silent
+    # the markdown formatter's CLI writes its --output file and prints nothing: that works
+    writes = "cd /nowhere && python -c \"open('output.md', 'w').write('| a |')\""
+    assert quality_apps.run_command(tmp_path, writes)["run_ok"] and (tmp_path / "output.md").exists()
 
 
 def test_quality_harness_embedded_problems_pass_and_fail_honestly(tmp_path):
