@@ -1107,3 +1107,14 @@ def test_a_wrapper_hiding_the_import_it_wraps_gets_the_import_renamed():
     assert unshadowed_imports("from a import b as c\n\n\ndef c():\n    return 1\n").startswith("from a import b as c")
     # handing the command line on to another module's main answers --help there
     assert answers_help("import pkg.app as app\n\nif __name__ == '__main__':\n    app.main()\n")
+
+
+def test_with_monkeypatch_becomes_its_context():
+    """The unit converter's CLI tests: `with monkeypatch:` (TypeError: no context manager), three of them."""
+    from swcompany.test_checks import monkeypatch_contexts
+
+    tests = ("import sys\nfrom roman.convert import to_roman\n\n\ndef test_ac1(monkeypatch):\n    with monkeypatch:\n"
+             "        monkeypatch.setattr(sys, 'argv', ['prog'])\n        assert to_roman(4) == 'IV'\n")
+    fixed = monkeypatch_contexts(tests)
+    assert "    with monkeypatch.context() as monkeypatch:\n" in fixed
+    assert monkeypatch_contexts(fixed) == fixed and "with monkeypatch.context()" in prune_tests(tests, "roman.convert", CONVERT)

@@ -499,6 +499,16 @@ def test_a_float_compared_exactly_that_differs_only_by_rounding_compares_with_ap
     assert "== 115\n" in approximated(far, "tests/test_tip_calculator_core.py", TIP_ROUNDING_TESTS)[0]  # a real difference
 
 
+def test_a_float_off_only_in_a_constants_precision_compares_with_a_relative_approx():
+    """The unit converter: `convert(1, 'kg', 'lb') == 2.20462` on the code's 2.2046, and three rewrites of
+    the module chasing the fifth significant digit, each undone."""
+    output = TIP_ROUNDING_OUTPUT.replace("E       assert 114.99999999999999 == 115\n", "E       assert 114.9999 == 115\n")
+    fixed, notes = approximated(output, "tests/test_tip_calculator_core.py", TIP_ROUNDING_TESTS)
+    assert "    assert calculate_tip(100, 5, 0.15) == pytest.approx(115, rel=0.0001)\n" in fixed
+    assert notes[-1] == ("test_literal: `114.9999` differs from `115` only in the precision of a constant (under 0.0001 "
+                         "relative), so the test compares with pytest.approx(rel=0.0001)")
+
+
 def repaired_by_the_run_alone(storage_extra: str, test_file: str) -> tuple[str, list[str]]:
     """Run the CLI on the todo scenario with ``storage_extra`` added to the storage module and
     ``test_file`` as its tests; the run must go green with no hand check and no fix call. Returns

@@ -396,6 +396,20 @@ def texts_as_files(test_code: str, module: str, source: str) -> str:
     return text_written_to_files(test_code, public_signatures(source), lambda call: module_function(call, view))
 
 
+def monkeypatch_contexts(test_code: str) -> str:
+    """``with monkeypatch:`` becomes ``with monkeypatch.context() as monkeypatch:``: the fixture is no
+    context manager (TypeError), its ``context()`` is, and the body's ``monkeypatch.setattr`` means
+    just that (the unit converter's three CLI tests; the markdown formatter's too)."""
+    tree = parse_or_none(test_code) if "with monkeypatch" in test_code else None
+    if tree is None:
+        return test_code
+    edits: list[tuple[ast.AST, str]] = [
+        (item.context_expr, "monkeypatch.context() as monkeypatch") for node in ast.walk(tree)
+        if isinstance(node, (ast.With, ast.AsyncWith)) for item in node.items
+        if isinstance(item.context_expr, ast.Name) and item.context_expr.id == "monkeypatch" and item.optional_vars is None]
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def repair_capture_calls(test_code: str) -> str:
     """``capsys.getvalue()`` -> ``capsys.readouterr().out``: the intent is unambiguous, and a fix round
     asked about it wrote in circles (seen on a 1.5B model: eight tests, one wrong method name)."""
@@ -554,7 +568,8 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     written to a file first. ``shared_fixtures``: those ``conftest.py``
     provides.
     """
-    test_code = trim_extra_arguments(drop_shadowed_fixtures(repair_capture_calls(paths_of_temp_dirs(test_code))), module, source)
+    test_code = monkeypatch_contexts(repair_capture_calls(paths_of_temp_dirs(test_code)))
+    test_code = trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
     test_code = program_names_added(argv_items_as_text(test_code, module, source))

@@ -20,14 +20,21 @@ from ..test_view import enclosing_test
 from .hand_checks import ASSERT_LOCATION, assert_at, held_literal, literal, parametrized, replace_node, shown_sides
 
 
-def _float_close(a: object, b: object) -> bool:
-    """Unequal only by float arithmetic (``114.99999999999999`` vs ``115``), within what
-    ``pytest.approx`` accepts: numbers, or flat lists, tuples and dicts of them, a float among them."""
+# A constant's precision: the unit converter's code used 2.2046 lb a kg, its tests 2.20462, and
+# three rewrites of the module chased the fifth significant digit (each undone). Past this, a
+# difference is a wrong value for the hand checks, not rounding.
+CONSTANT_PRECISION = 1e-4
+
+
+def _float_close(a: object, b: object, rel: float = 1e-9) -> bool:
+    """Unequal only by float arithmetic (``114.99999999999999`` vs ``115``; with ``rel``, by a
+    constant's precision), within what ``pytest.approx`` accepts: numbers, or flat lists, tuples and
+    dicts of them, a float among them."""
     def number(x: object) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool)
 
     def close(x: object, y: object) -> bool:
-        return number(x) and number(y) and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)  # type: ignore[arg-type]
+        return number(x) and number(y) and math.isclose(x, y, rel_tol=rel, abs_tol=1e-12)  # type: ignore[arg-type]
 
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
@@ -55,7 +62,8 @@ def _failing_equality(code: str, test_file: str, block: str
 
 def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """The test file with each failing ``assert a == b`` whose sides differ only by float rounding
-    comparing with ``pytest.approx`` on the expected side, and a note per change. No question is
+    (or by a constant's precision, ``CONSTANT_PRECISION``) comparing with ``pytest.approx`` on the
+    expected side, and a note per change. No question is
     needed: the values are already equal (the tip calculator's ``total == 115`` on a float that is
     114.99999999999999; the hand checks can tell nothing apart there)."""
     notes: list[str] = []
@@ -65,20 +73,25 @@ def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list
             continue
         func, compare = found
         shown = shown_sides(block)
-        if shown is None or not all(ok for ok, _ in shown) or not _float_close(shown[0][1], shown[1][1]):
+        if shown is None or not all(ok for ok, _ in shown) or \
+                not _float_close(shown[0][1], shown[1][1], CONSTANT_PRECISION):
             continue
+        rounding = _float_close(shown[0][1], shown[1][1])
         sides = [compare.left, compare.comparators[0]]
         expected = next((side for side in sides if literal(side)[0]), None) or next(
             (side for side in sides if isinstance(side, ast.Name) and (side.id in parametrized(func) or
                                                                          held_literal(func, side.id, compare.lineno))),
             sides[1])  # else the usual `actual == expected`
         actual, wanted = shown[sides.index(expected) ^ 1][1], shown[sides.index(expected)][1]
-        fixed = replace_node(test_code, expected, lambda text: f"pytest.approx({text})")
+        tolerance = "" if rounding else f", rel={CONSTANT_PRECISION:g}"
+        fixed = replace_node(test_code, expected, lambda text, tolerance=tolerance: f"pytest.approx({text}{tolerance})")
         if fixed is None:
             continue
         test_code = fixed
         notes.append(f"{test}: `{actual!r}` differs from `{wanted!r}` only by float rounding, so the test "
-                     f"compares with pytest.approx")
+                     f"compares with pytest.approx" if rounding else
+                     f"{test}: `{actual!r}` differs from `{wanted!r}` only in the precision of a constant (under "
+                     f"{CONSTANT_PRECISION:g} relative), so the test compares with pytest.approx(rel={CONSTANT_PRECISION:g})")
     if notes and not re.search(r"^import pytest\b", test_code, re.M):
         test_code = insert_imports(test_code, ["import pytest"])
     return test_code, notes
