@@ -12,6 +12,7 @@ import json
 import math
 import posixpath
 import re
+from functools import partial
 
 from ..code_checks import insert_imports, parse_or_none
 from ..pytest_output import failure_blocks
@@ -60,6 +61,10 @@ def _failing_equality(code: str, test_file: str, block: str
     return func, node.test
 
 
+def _approx(text: str, tolerance: str) -> str:
+    return f"pytest.approx({text}{tolerance})"
+
+
 def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """The test file with each failing ``assert a == b`` whose sides differ only by float rounding
     (or by a constant's precision, ``CONSTANT_PRECISION``) comparing with ``pytest.approx`` on the
@@ -83,8 +88,7 @@ def approximated(output: str, test_file: str, test_code: str) -> tuple[str, list
                                                                          held_literal(func, side.id, compare.lineno))),
             sides[1])  # else the usual `actual == expected`
         actual, wanted = shown[sides.index(expected) ^ 1][1], shown[sides.index(expected)][1]
-        tolerance = "" if rounding else f", rel={CONSTANT_PRECISION:g}"
-        fixed = replace_node(test_code, expected, lambda text, tolerance=tolerance: f"pytest.approx({text}{tolerance})")
+        fixed = replace_node(test_code, expected, partial(_approx, tolerance="" if rounding else f", rel={CONSTANT_PRECISION:g}"))
         if fixed is None:
             continue
         test_code = fixed
