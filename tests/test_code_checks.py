@@ -955,6 +955,11 @@ def test_a_fixture_used_as_a_plain_function_is_a_problem():
            "object; pytest refuses that: ask for it as a parameter (def test_ac1_direct(..., numbers))" in pruned
     assert "def test_ac2_param" in pruned
     assert any(p.startswith("parser uses the fixture parser as a plain") for p in problems_in_test_file(tests, "roman.convert", CONVERT))
+    # a local of the fixture's name is no use of the fixture (the key-value store's `store = KeyValueStore(...)`:
+    # its CLI test file was refused three times and left out for it)
+    local = ("import pytest\nfrom roman.convert import to_roman\n\n\n@pytest.fixture\ndef numbers():\n    numbers = [4]\n"
+             "    return numbers\n\n\ndef test_ac1_local():\n    numbers = [4]\n    assert to_roman(numbers[0]) == 'IV'\n")
+    assert problems_in_test_file(local, "roman.convert", CONVERT) == [] and prune_tests(local, "roman.convert", CONVERT) == local
 
 
 def test_a_file_that_does_not_define_what_the_interface_names_is_asked_once():

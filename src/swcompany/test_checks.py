@@ -422,9 +422,10 @@ def _fixtures_called(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: set
     """The file's fixtures a function calls or reads as plain objects instead of asking for them as
     parameters: pytest fails the test ("Fixture called directly"; the CSV converter's
     ``with monkeypatch_open() as file:`` in three tests, ``monkeypatch_argparse.ArgumentParser``)."""
-    params = {a.arg for a in func.args.args}
+    bound = {a.arg for a in func.args.args} | {n.id for n in ast.walk(func) if isinstance(n, ast.Name)
+                                                and isinstance(n.ctx, ast.Store)}  # a local of the same name is no fixture
     used = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                   and n.id in fixtures - params})
+                   and n.id in fixtures - bound})
     return [f"{func.name} uses the fixture {name} as a plain function or object; pytest refuses that: ask for it "
             f"as a parameter (def {func.name}(..., {name}))" for name in used[:1]]
 
