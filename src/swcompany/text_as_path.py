@@ -69,7 +69,7 @@ def _innermost_statement(func: ast.FunctionDef | ast.AsyncFunctionDef, call: ast
         inner = [getattr(holder, name, None) for name in ("body", "orelse", "finalbody")]
         inner_blocks = [b for b in inner if isinstance(b, list) and b and isinstance(b[0], ast.stmt)]
         block = next((b for b in inner_blocks if b[0].lineno <= call.lineno <= (b[-1].end_lineno or b[-1].lineno)), None)
-        if block is None or holder is call:
+        if block is None:
             return found
         body = block
 
