@@ -1123,3 +1123,19 @@ def test_with_monkeypatch_becomes_its_context():
     fixed = monkeypatch_contexts(tests)
     assert "    with monkeypatch.context() as monkeypatch:\n" in fixed
     assert monkeypatch_contexts(fixed) == fixed and "with monkeypatch.context()" in prune_tests(tests, "roman.convert", CONVERT)
+
+
+def test_a_class_whose_method_shadows_a_builtin_type_in_its_annotations_gets_them_postponed():
+    """The key-value store's core: `def list(self)`, then `def main(self, argv: list[str] | None)` in the same
+    class: 'function' object is not subscriptable when the module is imported, every test an import error."""
+    from swcompany.code_checks import postponed_annotations, repair_code
+
+    core = ('"""Store."""\nimport json\n\n\nclass Store:\n    def list(self) -> list:\n        return []\n\n'
+            '    def main(self, argv: list[str] | None = None) -> int:\n        return 0\n')
+    with pytest.raises(TypeError):
+        exec(compile(core, "core.py", "exec", dont_inherit=True), {})  # this file postpones its own
+    fixed = repair_code(core)
+    assert fixed.startswith('"""Store."""\nfrom __future__ import annotations\nimport json\n')
+    exec(compile(fixed, "core.py", "exec", dont_inherit=True), {})  # imports now
+    plain = "class Store:\n    def get(self, key: str) -> str:\n        return key\n"
+    assert postponed_annotations(plain) == plain and postponed_annotations(fixed) == fixed

@@ -524,7 +524,7 @@ def repair_code(code: str, written: dict[str, str] | None = None, path: str = ""
     and an imported name a wrapper of the same name calls (``unshadowed_imports``).
     The engineer's first write and every fix round get the same repairs."""
     code = complete_comparison_examples(pass_argv_to_parser(argv_without_program_name(add_missing_imports(code))))
-    code = unshadowed_imports(code)
+    code = postponed_annotations(unshadowed_imports(code))
     if PurePosixPath(path).name in ENTRY_POINTS:
         code = add_main_guard(code)
     if not written:
@@ -712,6 +712,29 @@ def answers_help(code: str) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "main":
             return True  # `import pkg.app as app; app.main()`: the command line is handed on
     return False
+
+
+_BUILTIN_TYPES = frozenset({"list", "dict", "set", "tuple", "type", "str", "int", "float", "bool", "bytes", "frozenset"})
+
+
+def postponed_annotations(code: str) -> str:
+    """``from __future__ import annotations`` added to a module whose class defines a method named
+    like a builtin type that the class's later annotations use: ``def list(self)`` and then
+    ``def main(self, argv: list[str] | None)`` make ``list[str]`` subscript the method, and the
+    module fails to import (the key-value store: TypeError: 'function' object is not subscriptable,
+    every test an import error). Postponed, annotations are never evaluated."""
+    tree = parse_or_none(code)
+    if tree is None or any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and
+                           any(a.name == "annotations" for a in n.names) for n in tree.body):
+        return code
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        shadowing = {f.name for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))} & _BUILTIN_TYPES
+        annotations = [a for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                       for a in [*(arg.annotation for arg in [*f.args.args, *f.args.kwonlyargs]), f.returns] if a is not None]
+        annotations += [f.annotation for f in cls.body if isinstance(f, ast.AnnAssign)]
+        if shadowing and any(isinstance(n, ast.Name) and n.id in shadowing for a in annotations for n in ast.walk(a)):
+            return insert_imports(code, ["from __future__ import annotations"])
+    return code
 
 
 def unshadowed_imports(code: str) -> str:
