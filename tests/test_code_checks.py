@@ -1139,3 +1139,22 @@ def test_a_class_whose_method_shadows_a_builtin_type_in_its_annotations_gets_the
     exec(compile(fixed, "core.py", "exec", dont_inherit=True), {})  # imports now
     plain = "class Store:\n    def get(self, key: str) -> str:\n        return key\n"
     assert postponed_annotations(plain) == plain and postponed_annotations(fixed) == fixed
+
+
+def test_a_fixed_time_expected_from_code_that_reads_the_clock_cannot_pass():
+    """The pomodoro timer's core tests: every one compared the log with `... at 2023-04-01 12:34:56` from a
+    `datetime.now()`; a file of only such tests is asked again (kept as before should every reply be so)."""
+    from swcompany.stages.qa_tests import TestsCheck
+
+    source = ("from datetime import datetime\n\n\ndef stamp(event: str) -> str:\n"
+              "    return f'{event} at {datetime.now():%Y-%m-%d %H:%M:%S}'\n")
+    tests = ("from clock.core import stamp\n\n\ndef test_ac1():\n    assert stamp('start') == 'start at 2023-04-01 12:34:56'\n\n\n"
+             "def test_ac2():\n    assert stamp('stop').startswith('stop at ')\n")
+    pruned = prune_tests(tests, "clock.core", source)
+    assert "# swcompany dropped test_ac1: test_ac1 expects the fixed time in" in pruned and "def test_ac2" in pruned
+    only_fixed = tests.split("\n\n\ndef test_ac2")[0] + "\n"
+    check = TestsCheck("clock.core", source)
+    assert check(only_fixed).startswith("not one of its 1 tests can pass as written: test_ac1 expects the fixed time")
+    assert check.fallback == only_fixed
+    frozen = only_fixed.replace("def test_ac1():", "def test_ac1(monkeypatch):")
+    assert prune_tests(frozen, "clock.core", source) == frozen  # a test that patches the clock is trusted

@@ -536,6 +536,31 @@ def _random_compared(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestVie
     return []
 
 
+_CLOCK_CALLS = re.compile(r"\b(?:datetime\.now|datetime\.utcnow|datetime\.today|date\.today|time\.time|time\.localtime|"
+                          r"time\.strftime|time\.ctime|now|today)\(")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}|\d{2}:\d{2}:\d{2}")
+
+
+def reads_the_clock(source: str) -> bool:
+    """The module takes the current date or time (``datetime.now()``, ``time.time()``...)."""
+    return _CLOCK_CALLS.search(source) is not None
+
+
+def _clock_compared(func: ast.FunctionDef | ast.AsyncFunctionDef, clock: bool) -> list[str]:
+    """A fixed timestamp (``"Session started ... at 2023-04-01 12:34:56"``) compared with what code that
+    reads the clock wrote: no run can pass it (the pomodoro timer's core tests, every one). A test
+    that patches or freezes the clock is left alone."""
+    if not clock or re.search(r"monkeypatch|patch|mock|freez", ast.unparse(func)):
+        return []
+    for node in ast.walk(func):
+        if isinstance(node, ast.Compare) and any(
+                isinstance(side, ast.Constant) and isinstance(side.value, str) and _TIMESTAMP.search(side.value)
+                for side in [node.left, *node.comparators]):
+            return [f"{func.name} expects the fixed time in {ast.unparse(node)[:80]}, but the code reads the clock: "
+                    "check what does not depend on the time (the text around it, that a line was written)"]
+    return []
+
+
 def _copies(functions: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> dict[str, list[str]]:
     """Tests whose decorators, arguments and statements are those of an earlier test (comments and
     docstrings aside): they check nothing new. Seen on the 1.5B markdown formatter: four tests named
@@ -574,28 +599,38 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
     test_code = program_names_added(argv_items_as_text(test_code, module, source))
+    functions, bad = tests_that_cannot_pass(test_code, module, source, shared_fixtures)
+    if not bad or len(bad) == len(functions):
+        return test_code
+    return without_functions(test_code, [f for f in functions if f.name in bad],
+                              [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()])
+
+
+def tests_that_cannot_pass(test_code: str, module: str, source: str, shared_fixtures: frozenset[str] = frozenset()
+                           ) -> tuple[list[ast.FunctionDef | ast.AsyncFunctionDef], dict[str, list[str]]]:
+    """(the file's test functions, the problems of each that cannot pass as written, by name);
+    nothing for a file that does not parse or import the module (the file-level gates speak)."""
     tree = parse_or_none(test_code)
     if tree is None:
-        return test_code
+        return [], {}
     view = bindings(tree, module, source)
     if not view.imports_it:
-        return test_code
+        return [], {}
     defined, signatures, unraisable = defined_names(source), public_signatures(source), never_raised(source)
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
     unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
     cli = command_line(source)
     copies, randoms, exits = _copies(functions), random_functions(source), exit_behaviour(source)
+    clock = reads_the_clock(source)
     stand_ins = _fixture_stand_ins(tree, fixtures, module)
     bad = {f.name: problems for f in functions
            if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
                + _unknown_fixtures(f, fixtures) + _fixtures_called(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
-               + exit_never_raised(f, view, exits) + _stand_in_problems(f, module, stand_ins))}
-    if not bad or len(bad) == len(functions):
-        return test_code
-    return without_functions(test_code, [f for f in functions if f.name in bad],
-                              [f"# swcompany dropped {name}: {problems[0]}" for name, problems in bad.items()])
+               + exit_never_raised(f, view, exits) + _stand_in_problems(f, module, stand_ins)
+               + _clock_compared(f, clock))}
+    return functions, bad
 
 
 def defined_tests(code: str) -> set[str]:
