@@ -45,3 +45,17 @@ def test_end_to_end_tests_giving_text_for_a_path_pass_without_a_fix_round():
     assert proc.returncode == 0, proc.stderr
     written = Path("workspace/t/tests/test_todo_storage.py").read_text()
     assert "def test_count(tmp_path):\n    input_file = tmp_path / 'input.txt'\n    input_file.write_text('a\\nb\\n')\n" in written
+
+
+def test_the_tests_folder_given_for_a_file_becomes_a_file_in_it():
+    """The key-value store's user run: `SimpleKeyValueStore(tmp_path)` for `file_path`, IsADirectoryError in
+    four tests, and the store rewritten for that "crash" (undone)."""
+    store = ("import json\n\n\nclass SimpleKeyValueStore:\n    def __init__(self, file_path):\n        self.file_path = file_path\n\n\n"
+             "def export(data, out_dir):\n    return out_dir\n")
+    tests = ("import pytest\nfrom kv.core import SimpleKeyValueStore, export\n\n\n@pytest.fixture\ndef store(tmp_path):\n"
+             "    return SimpleKeyValueStore(tmp_path)\n\n\n"
+             "def test_ac1(store, tmp_path):\n    assert SimpleKeyValueStore(file_path=str(tmp_path))\n    assert export({}, tmp_path)\n")
+    fixed = prune_tests(tests, "kv.core", store)
+    assert "    return SimpleKeyValueStore(tmp_path / 'data.json')\n" in fixed
+    assert "SimpleKeyValueStore(file_path=str(tmp_path / 'data.json'))" in fixed
+    assert "export({}, tmp_path)" in fixed  # a folder parameter takes the folder

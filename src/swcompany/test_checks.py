@@ -24,7 +24,7 @@ from .test_view import (
     Signature, TestView, bindings, call_problem, enclosing_test, instance_problems, is_module, module_function,
     public_signatures,
 )
-from .text_as_path import text_written_to_files
+from .text_as_path import folders_as_files, text_written_to_files
 
 
 def _read_after(tree: ast.Module, call: ast.Call, removed: list[ast.expr]) -> bool:
@@ -388,12 +388,15 @@ def paths_of_temp_dirs(test_code: str) -> str:
 
 def texts_as_files(test_code: str, module: str, source: str) -> str:
     """File content passed to a module function's path parameter is written to a file under
-    ``tmp_path`` first, and that path passed (``text_as_path``)."""
+    ``tmp_path`` first, and that path passed; ``tmp_path`` itself passed for a file becomes a file
+    in it (``text_as_path``)."""
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code
     view = bindings(tree, module, source)
-    return text_written_to_files(test_code, public_signatures(source), lambda call: module_function(call, view))
+    signatures = public_signatures(source)
+    test_code = text_written_to_files(test_code, signatures, lambda call: module_function(call, view))
+    return folders_as_files(test_code, signatures, lambda call: module_function(call, view), source)
 
 
 def monkeypatch_contexts(test_code: str) -> str:

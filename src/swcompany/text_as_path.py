@@ -1,4 +1,6 @@
-"""File content passed where the code wants a path: written to a file under ``tmp_path`` first.
+"""What a test passes where the code wants a file path: file content (written to a file under
+``tmp_path`` first, ``text_written_to_files``) or the test's folder itself (a file in it instead,
+``folders_as_files``).
 
 Seen on the 1.5B model (the CSV converter's user run): the core tests passed the CSV *text* to
 ``convert_csv_to_json(csv_file_path: str)``, so every one failed in ``open`` before reaching the
@@ -15,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .code_checks import parse_or_none
+from .code_checks import parse_or_none, replace_nodes
 
 if TYPE_CHECKING:
     from .test_view import Signature
@@ -133,6 +135,40 @@ def _written_first(test_code: str, func: ast.FunctionDef | ast.AsyncFunctionDef,
 
 
 MAX_REPAIRS = 20
+_FILE_PARAMETER = re.compile(r"file|(?:^|_)(?:db|database|store|storage)(?:_path)?$", re.I)
+_FOLDER_WORDS = re.compile(r"dir|folder|root|directory", re.I)
+_SOURCE_FORMATS = (("json", "json"), ("sqlite3", "db"), ("csv", "csv"))
+
+
+def _is_tmp_path(expr: ast.expr) -> bool:
+    """``tmp_path`` itself, or ``str(tmp_path)``: the test's folder, not a file in it."""
+    if isinstance(expr, ast.Call) and ast.unparse(expr.func) == "str" and len(expr.args) == 1:
+        expr = expr.args[0]
+    return isinstance(expr, ast.Name) and expr.id in ("tmp_path", "tmpdir")
+
+
+def folders_as_files(test_code: str, signatures: dict[str, Signature], called: CalledName, source: str) -> str:
+    """``SimpleKeyValueStore(tmp_path)`` where the parameter is ``file_path``: the test's folder passed
+    for a file, so ``open`` fails with IsADirectoryError (the key-value store's user run: four CLI
+    tests, and a rewrite of the store for that "crash", undone). A file inside it is passed instead,
+    ``tmp_path / "data.json"``, its extension from the names or what the module reads (json, sqlite3)."""
+    tree = parse_or_none(test_code)
+    if tree is None or ("tmp_path" not in test_code and "tmpdir" not in test_code):
+        return test_code
+    fallback = next((ext for module, ext in _SOURCE_FORMATS if re.search(rf"^\s*import {module}\b", source, re.M)), "txt")
+    edits: list[tuple[ast.AST, str]] = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        name = called(call)
+        sig = signatures.get(name) if name else None
+        if sig is None or name is None:
+            continue
+        for parameter, value in [*zip(sig.positional, call.args), *((k.arg, k.value) for k in call.keywords if k.arg)]:
+            if _is_tmp_path(value) and _FILE_PARAMETER.search(parameter) and not _FOLDER_WORDS.search(parameter):
+                ext = _extension(parameter, name)
+                folder = ast.unparse(value.args[0] if isinstance(value, ast.Call) else value)
+                path = f"{folder} / 'data.{fallback if ext == 'txt' else ext}'"
+                edits.append((value, f"str({path})" if isinstance(value, ast.Call) else path))
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
 def text_written_to_files(test_code: str, signatures: dict[str, Signature], called: CalledName) -> str:
