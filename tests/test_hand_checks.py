@@ -546,6 +546,19 @@ def test_a_test_writing_into_a_folder_it_never_made_goes_green_without_a_questio
     assert "into a folder nothing makes" in notes[0]
 
 
+def test_the_tests_folder_opened_as_a_file_becomes_a_file_in_it_without_a_question(fake_model):
+    """End to end: the key-value store's user run, `SimpleKeyValueStore(tmp_path)` in a fixture: the store
+    opened the folder (IsADirectoryError) in four tests, and two rewrites of the store were undone."""
+    tests, notes = repaired_by_the_run_alone(
+        "\n\nclass Notes:\n    def __init__(self, location):\n        self.location = location\n"
+        "        open(location, 'a').close()\n\n    def add(self, text):\n        with open(self.location, 'a') as f:\n"
+        "            f.write(text + '\\n')\n        return open(self.location).read().count('\\n')\n",
+        "import pytest\nfrom todo import storage\n\n\n@pytest.fixture\ndef notes(tmp_path):\n    return storage.Notes(tmp_path)\n\n\n"
+        "def test_add(notes):\n    assert notes.add('milk') == 1\n")
+    assert "    return storage.Notes(tmp_path / 'data.json')\n" in tests
+    assert "passed the test's own folder where the code opens a file" in notes[0]
+
+
 def test_json_text_laid_out_differently_goes_green_without_a_question(fake_model):
     """End to end: the CSV converter's output written with indent=4 against a one-line expected string."""
     tests, notes = repaired_by_the_run_alone(

@@ -14,7 +14,7 @@ import posixpath
 import re
 from functools import partial
 
-from ..code_checks import insert_imports, parse_or_none
+from ..code_checks import insert_imports, parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks
 from ..test_checks import without_functions, writes_a_file
 from ..test_view import enclosing_test
@@ -236,11 +236,43 @@ def folders_made(output: str, test_file: str, test_code: str) -> tuple[str, list
     return code, notes
 
 
+_DIRECTORY_OPENED = re.compile(r"^E\s+IsADirectoryError: \[Errno 21\] Is a directory: '([^']*/pytest-[^']*)'", re.M)
+
+
+def folders_given_files(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file with the bare ``tmp_path`` a failing line passed (the test's own folder, which
+    the code opened as a file: IsADirectoryError) made a file in it, ``tmp_path / "data.json"``. The
+    key-value store's user run: its CLI tests' fixture built ``SimpleKeyValueStore(tmp_path)``, all
+    four errored, and two rewrites of the store for that "crash" were undone. Before the tests run,
+    ``text_as_path.folders_as_files`` does the same from the signature of the module a file tests;
+    this is for the other modules' (the run says what the code did)."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code, []
+    edits: list[tuple[ast.AST, str]] = []
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        frames = [int(m.group(2)) for m in re.finditer(r"^(\S+\.py):(\d+):", block, re.M) if m.group(1).endswith(test_file)]
+        if not _DIRECTORY_OPENED.search(block) or not frames:
+            continue
+        for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= frames[-1] <= (n.end_lineno or n.lineno)):
+            for arg in [*call.args, *(k.value for k in call.keywords)]:
+                bare = arg.args[0] if isinstance(arg, ast.Call) and ast.unparse(arg.func) == "str" and len(arg.args) == 1 else arg
+                if isinstance(bare, ast.Name) and bare.id in ("tmp_path", "tmpdir") and all(arg is not e for e, _ in edits):
+                    path = f"{bare.id} / 'data.json'"
+                    edits.append((arg, f"str({path})" if bare is not arg else path))
+                    notes.append(f"{test}: `{ast.unparse(call)[:60]}` passed the test's own folder where the code opens a "
+                                 f"file, so it passes {path} instead")
+    fixed = replace_nodes(test_code, edits) if edits else None
+    return (fixed, notes) if fixed is not None else (test_code, [])
+
+
 def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """``test_file`` with every repair the run's output alone decides, and a note per change: float
-    rounding, JSON laid out differently, data files never written, folders never made."""
+    rounding, JSON laid out differently, data files never written, folders never made, the test's folder
+    opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, unwritten_inputs, folders_made):
+    for repair in (approximated, json_compared, unwritten_inputs, folders_made, folders_given_files):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
