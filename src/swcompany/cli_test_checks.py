@@ -140,6 +140,20 @@ def _exits_expected(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
     return {id(sub) for statement in guarded for sub in ast.walk(statement)}
 
 
+def _argv_set(node: ast.AST) -> ast.expr | None:
+    """What ``node`` puts in ``sys.argv``: ``sys.argv = X`` or ``monkeypatch.setattr(sys, "argv", X)``
+    (or ``("sys.argv", X)``); None for any other node."""
+    if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
+        return node.value
+    if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
+        where = [ast.unparse(a).strip("'\"") for a in node.args]
+        if where[:2] == ["sys", "argv"] and len(node.args) == 3:
+            return node.args[2]
+        if where[:1] == ["sys.argv"] and len(node.args) == 2:
+            return node.args[1]
+    return None
+
+
 def _process_argv(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[str], bool] | None:
     """What the test's ``sys.argv`` holds after the program's name: a literal it sets
     (``sys.argv = [...]``, ``monkeypatch.setattr(sys, "argv", [...])``), ``[]`` when it never
@@ -148,16 +162,7 @@ def _process_argv(func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[st
     if "argv" not in text:
         return [], False
     for node in ast.walk(func):
-        value = None
-        if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
-            value = node.value
-        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
-            where = [ast.unparse(a).strip("'\"") for a in node.args]
-            if where[:2] == ["sys", "argv"] and len(node.args) == 3:
-                value = node.args[2]
-            elif where[:1] == ["sys.argv"] and len(node.args) == 2:
-                value = node.args[1]
-        if value is not None:
+        if (value := _argv_set(node)) is not None:
             found = _string_list(value)
             return (found[0][1:], found[1]) if found and found[0] else None
     return None
@@ -213,12 +218,8 @@ def _argv_lists(tree: ast.Module, view: TestView, entries: set[str]) -> list[ast
     ``monkeypatch.setattr(sys, "argv", [...])`` and ``main([...])`` of a CLI entry."""
     found: list[ast.expr | None] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
-            found.append(node.value)
-        elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
-            where = [ast.unparse(a).strip("'\"") for a in node.args]
-            found.append(node.args[2] if where[:2] == ["sys", "argv"] and len(node.args) == 3 else
-                         node.args[1] if where[:1] == ["sys.argv"] and len(node.args) == 2 else None)
+        if (value := _argv_set(node)) is not None:
+            found.append(value)
         elif isinstance(node, ast.Call) and (module_function(node, view) or "") in entries:
             found.append(_argv_given(node))
     return [n for n in found if isinstance(n, (ast.List, ast.Tuple))]

@@ -140,7 +140,7 @@ _FOLDER_WORDS = re.compile(r"dir|folder|root|directory", re.I)
 _SOURCE_FORMATS = (("json", "json"), ("sqlite3", "db"), ("csv", "csv"))
 
 
-def _is_tmp_path(expr: ast.expr) -> bool:
+def is_tmp_path(expr: ast.expr) -> bool:
     """``tmp_path`` itself, or ``str(tmp_path)``: the test's folder, not a file in it."""
     if isinstance(expr, ast.Call) and ast.unparse(expr.func) == "str" and len(expr.args) == 1:
         expr = expr.args[0]
@@ -163,7 +163,7 @@ def folders_as_files(test_code: str, signatures: dict[str, Signature], called: C
         if sig is None or name is None:
             continue
         for parameter, value in [*zip(sig.positional, call.args), *((k.arg, k.value) for k in call.keywords if k.arg)]:
-            if _is_tmp_path(value) and _FILE_PARAMETER.search(parameter) and not _FOLDER_WORDS.search(parameter):
+            if is_tmp_path(value) and _FILE_PARAMETER.search(parameter) and not _FOLDER_WORDS.search(parameter):
                 ext = _extension(parameter, name)
                 folder = ast.unparse(value.args[0] if isinstance(value, ast.Call) else value)
                 path = f"{folder} / 'data.{fallback if ext == 'txt' else ext}'"

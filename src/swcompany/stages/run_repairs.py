@@ -18,6 +18,7 @@ from ..code_checks import insert_imports, parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks
 from ..test_checks import without_functions, writes_a_file
 from ..test_view import enclosing_test
+from ..text_as_path import is_tmp_path
 from .hand_checks import ASSERT_LOCATION, assert_at, held_literal, literal, parametrized, replace_node, shown_sides
 
 
@@ -257,9 +258,9 @@ def folders_given_files(output: str, test_file: str, test_code: str) -> tuple[st
             continue
         for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= frames[-1] <= (n.end_lineno or n.lineno)):
             for arg in [*call.args, *(k.value for k in call.keywords)]:
-                bare = arg.args[0] if isinstance(arg, ast.Call) and ast.unparse(arg.func) == "str" and len(arg.args) == 1 else arg
-                if isinstance(bare, ast.Name) and bare.id in ("tmp_path", "tmpdir") and all(arg is not e for e, _ in edits):
-                    path = f"{bare.id} / 'data.json'"
+                if is_tmp_path(arg) and all(arg is not e for e, _ in edits):
+                    bare = arg.args[0] if isinstance(arg, ast.Call) else arg
+                    path = f"{ast.unparse(bare)} / 'data.json'"
                     edits.append((arg, f"str({path})" if bare is not arg else path))
                     notes.append(f"{test}: `{ast.unparse(call)[:60]}` passed the test's own folder where the code opens a "
                                  f"file, so it passes {path} instead")
