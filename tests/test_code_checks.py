@@ -6,9 +6,10 @@ import pytest
 
 from swcompany.artifacts import PRD, Design, FileSpec
 from swcompany.code_checks import (
-    add_missing_imports, code_check, interface_bodies, missing_local_modules, module_name, stub_functions, undefined_imports,
+    add_missing_imports, interface_bodies, missing_local_modules, module_name, stub_functions, undefined_imports,
     complete_comparison_examples, repair_code, undefined_names,
 )
+from swcompany.code_gates import code_check
 from swcompany.stages.architect import complete_dependencies, review_design
 from swcompany.structured import ReplyError, expected_shape, parse_model
 from swcompany.test_checks import problems_in_test_file, prune_tests
@@ -129,7 +130,7 @@ def test_test_files_must_import_and_call_the_real_interface():
     problems = problems_in_test_file(wrong, "roman.convert", CONVERT)
     assert "to_roman() has no parameter 'base'" in problems
     assert "roman.convert has no 'main'" in problems
-    assert "to_decimal() needs 1 arguments, the test passes 0" in problems
+    assert "to_decimal() needs 1 arguments, the call passes 0" in problems
     copy = "from roman.convert import to_decimal\n\ndef to_roman(n):\n    return 'I'\n\ndef test_x():\n    assert to_roman(1)\n"
     assert any("defines its own to_roman" in p for p in problems_in_test_file(copy, "roman.convert", CONVERT))
 
@@ -360,8 +361,8 @@ def test_methods_are_called_with_the_arguments_they_take_and_plain_ones_on_an_in
              "def test_ac4_static(session):\n    core.PomodoroSession.parse('x', 2)\n")
     assert problems_in_test_file(tests, "timer.core", SESSIONS) == [
         "PomodoroSession.start() is a method of PomodoroSession objects: call it on one (`PomodoroSession(...).start(...)`)",
-        "PomodoroSession.start() takes no positional arguments, the test passes 1",
-        "PomodoroSession.parse() takes at most 1 positional arguments, the test passes 2"]
+        "PomodoroSession.start() takes no positional arguments, the call passes 1",
+        "PomodoroSession.parse() takes at most 1 positional arguments, the call passes 2"]
     pruned = prune_tests(tests, "timer.core", SESSIONS)
     assert "def test_ac3_fine" in pruned and "def test_ac1" not in pruned and "def test_ac2" not in pruned
     assert "# swcompany dropped test_ac2_fixture: PomodoroSession.start() takes no positional arguments" in pruned
@@ -381,9 +382,9 @@ def test_a_literal_argument_of_plainly_the_wrong_type_is_refused():
              "def test_ac4():\n    anything([1], 'x')\n    count_words(f'{1}.txt')\n\n\n"
              "def test_ac5():\n    merge([('a', 1)])\n")
     assert sorted(problems_in_test_file(tests, "counter.core", source)) == [
-        "count_words() takes file_path: str, the test passes a list ([str(tmp_path)])",
-        "merge() takes a: dict, the test passes a list ([('a', 1)])",
-        "to_roman() takes n: int, the test passes text ('4')"]
+        "count_words() takes file_path: str, the call passes a list ([str(tmp_path)])",
+        "merge() takes a: dict, the call passes a list ([('a', 1)])",
+        "to_roman() takes n: int, the call passes text ('4')"]
 
 
 def test_capsys_getvalue_is_repaired_and_other_invented_capture_methods_are_dropped():

@@ -4,23 +4,22 @@ Each check returns problems as sentences addressed to the model (they become the
 or an empty list. Nothing here runs code or touches the disk. Seen on a real 1.5B coder model:
 interfaces written as ``pass`` bodies and copied as stubs, imports of modules no design file
 provides, functions that print what they are declared to return, a ``def`` hiding an import.
-The gates on test files are in ``test_checks.py``.
+The engineer's gates are assembled in ``code_gates.py``; the gates on test files are in
+``test_checks.py``.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
-from collections.abc import Callable
 
 from .artifacts import ENTRY_POINTS
-from .structured import parse_python, undeclared_imports
+from .structured import parse_python
 
 if TYPE_CHECKING:
-    from .artifacts import Design, FileSpec
+    from .artifacts import Design
 
 _STUB_COMMENT = re.compile(r"#\s*(todo|implement|implementation|your code|placeholder|fixme)", re.I)
 
@@ -859,103 +858,3 @@ def bad_patterns(code: str) -> list[str]:
         except re.error as exc:
             problems.append(f"the pattern {node.args[0].value!r} (line {node.lineno}) does not compile: {exc}")
     return problems
-
-
-@dataclass
-class CodeCheck:
-    """The engineer's gates as a ``check`` for ``Gateway.ask_file``. ``fallback``: the latest reply
-    refused only for what is asked once (an undefined name, ``--help``...), which the writer keeps
-    when every reply is refused: the word counter's CLI was asked about ``--help`` on its last try,
-    and the run stopped with exit 4 for a file that worked."""
-
-    gates: Callable[[str], tuple[list[str], list[str]]]  # content -> (problems, problems asked once)
-    fallback: str | None = None
-
-    def __call__(self, content: str) -> str | None:
-        problems, soft = self.gates(content)
-        if soft and not problems:
-            self.fallback = content
-        return "; ".join(problems + soft) or None
-
-
-def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str],
-               first_write: bool = True) -> CodeCheck:
-    """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
-
-    Refused (and re-prompted with the list of what does exist): a third-party import the design
-    does not declare, an import of a local module no design file provides, ``from mod import x``
-    where the written ``mod`` has no ``x``, a stub body (``pass``, ``...``,
-    ``raise NotImplementedError``) for a function the interface names, a definition hiding an
-    import of the same name, a function declared to return a value that never returns one, a
-    circular import (``__init__.py`` from its own package, or anything importing the CLI), and,
-    once per file, a name used but never defined (``repair_code`` adds the imports it can first)
-    and an entry point the run command calls with ``--help`` that never reads it.
-    ``written`` is a snapshot. ``first_write``: the engineer's own write; a fix or a review is not
-    asked about ``--help`` again (a fix round is about its failing tests).
-    """
-    local = local_modules(design)
-    modules = design_modules(design)
-    written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
-    promised = interface_names(spec.interface) if spec else set()
-    entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
-    asked = {"undefined": False, "stubs": False, "help": False, "argv": False, "promised": False, "patterns": False}
-    top_level = promised_top_level(spec.interface) if spec else set()
-    help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
-
-    def check(content: str) -> tuple[list[str], list[str]]:
-        problems: list[str] = []
-        soft: list[str] = []  # asked once; alone, they never cost the run its file
-        missing = undeclared_imports(content, local, design.dependencies)
-        if missing:
-            problems.append(f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
-                            f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
-        phantom = missing_local_modules(content, modules, {m.split(".")[0] for m in modules})
-        if phantom:
-            problems.append(f"it imports {', '.join(phantom)}, which no file of the design provides; "
-                            f"the project's modules are: {', '.join(sorted(modules))}")
-        problems += undefined_imports(content, written_modules)
-        problems += undefined_attributes(content, written_modules, set(modules))
-        unknown = undefined_names(content)
-        if unknown and not asked["undefined"]:
-            # Asked about once: a NameError the model cannot mend is for QA's fix rounds to meet with a
-            # traceback, not a reason to stop the run (the password generator stopped so, exit 4).
-            asked["undefined"] = True
-            soft.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
-        problems += shadowed_imports(content)
-        problems += circular_imports(content, spec.path, entry_points) if spec else []
-        argv = argv_with_program_name(content)
-        if argv and not asked["argv"]:
-            # What `argv_without_program_name` cannot shift (the program name read, a computed position) is
-            # asked about once: a convention the model cannot mend is for QA's tests to meet, not an exit 4.
-            asked["argv"] = True
-            soft += argv
-        if help_promised and not asked["help"] and not answers_help(content):
-            # The expression calculator read `--help` as an expression and exited 1: the command the
-            # user is told to run first must work. Asked once, like the undefined names.
-            asked["help"] = True
-            soft.append(f"the project's run command is `{design.how_to_run.strip()}`, but this module never "
-                            "reads --help: parse the command line with argparse, so --help prints the usage and exits 0")
-        dropped = sorted(top_level - defined_names(content))
-        if dropped and not asked["promised"]:
-            # Asked once: the expression calculator's core, written afresh in a fix round, turned the
-            # interface's `evaluate` into a class, and every test failed to import it.
-            asked["promised"] = True
-            soft.append(f"it does not define {', '.join(dropped)}, which the design's interface names (the other "
-                            "files and the tests use these names): define them, with the interface's signatures")
-        problems += missing_returns(content, spec.interface if spec else "")
-        if (patterns := bad_patterns(content)) and not asked["patterns"]:
-            asked["patterns"] = True  # once: a pattern the model cannot mend is for the tests to meet
-            soft += patterns
-        stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
-        if stubs:
-            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
-                            "NotImplementedError): implement every function the interface names or the code calls")
-        elif (others := stub_functions(content, None)) and not asked["stubs"]:
-            # Methods the interface did not list (it said only `class UnitConverter:`): asked about once;
-            # the unit converter kept a `save_settings` of `pass` and "# Implement saving settings logic here".
-            asked["stubs"] = True
-            soft.append(f"{', '.join(others)} {'has' if len(others) == 1 else 'have'} no real body: implement "
-                            "it, or leave it out if nothing needs it")
-        return problems, soft
-
-    return CodeCheck(check)

@@ -21,8 +21,7 @@ from .cli_test_checks import (
 from .cli_usage import command_line
 from .code_checks import defined_names, insert_imports, parse_or_none, replace_nodes, undefined_names, undefined_names_at
 from .test_view import (
-    Signature, TestView, bindings, call_problem, enclosing_test, instance_problems, is_module, module_function,
-    public_signatures,
+    TestView, bindings, enclosing_test, module_function, public_signatures, use_problems,
 )
 from .text_as_path import folders_as_files, text_written_to_files
 
@@ -74,22 +73,6 @@ def trim_extra_arguments(test_code: str, module: str, source: str) -> str:
                      f"{' '.join(data[start:end].decode().split())} -> {ast.unparse(new)}")
         data = data[:start] + ast.unparse(new).encode() + data[end:]
     return "\n".join(reversed(notes)) + "\n" + data.decode()
-
-
-def _use_problems(node: ast.AST, view: TestView, module: str, defined: set[str],
-                  signatures: dict[str, Signature]) -> list[str]:
-    """Uses of the module under ``node`` that its source does not support."""
-    problems = []
-    for sub in ast.walk(node):
-        target: str | None = None
-        if isinstance(sub, ast.Attribute) and is_module(sub.value, view):
-            if sub.attr not in defined and not sub.attr.startswith("__"):
-                problems.append(f"{module} has no {sub.attr!r}")
-        if isinstance(sub, ast.Call):
-            target = module_function(sub, view)
-            if target in signatures and (problem := call_problem(sub, signatures[target])):
-                problems.append(problem)
-    return problems + instance_problems(node, view)
 
 
 def parametrize_tables(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[list[str], ast.expr | None]]:
@@ -306,7 +289,7 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     copies = sorted((test_defs & set(signatures)) - set(view.direct))
     if copies:
         problems.append(f"it defines its own {', '.join(copies)} instead of testing the module's")
-    problems += _use_problems(tree, view, module, defined, signatures)
+    problems += use_problems(tree, view, module, defined, signatures)
     unraisable, fixtures, cli = never_raised(source), _file_fixtures(tree), command_line(source)
     stand_ins, replaced = _fixture_stand_ins(tree, fixtures, module), set[str]()
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
@@ -627,7 +610,7 @@ def tests_that_cannot_pass(test_code: str, module: str, source: str, shared_fixt
     clock = reads_the_clock(source)
     stand_ins = _fixture_stand_ins(tree, fixtures, module)
     bad = {f.name: problems for f in functions
-           if (problems := _use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
+           if (problems := use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
                + usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
                + _unknown_fixtures(f, fixtures) + _fixtures_called(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)

@@ -82,16 +82,16 @@ def call_problem(call: ast.Call, sig: Signature) -> str | None:
     if unknown:
         return f"{sig.name}() has no parameter {unknown[0]!r}"
     if sig.max_args == 0 and given:
-        return f"{sig.name}() takes no positional arguments, the test passes {given}"
+        return f"{sig.name}() takes no positional arguments, the call passes {given}"
     if sig.max_args is not None and given > sig.max_args:
-        return f"{sig.name}() takes at most {sig.max_args} positional arguments, the test passes {given}"
+        return f"{sig.name}() takes at most {sig.max_args} positional arguments, the call passes {given}"
     if given + len(names & sig.keywords) < sig.min_args:
-        return f"{sig.name}() needs {sig.min_args} arguments, the test passes {given + len(names)}"
+        return f"{sig.name}() needs {sig.min_args} arguments, the call passes {given + len(names)}"
     passed = [*zip(sig.positional, call.args), *((k.arg, k.value) for k in call.keywords if k.arg)]
     for name, value in passed:
         if name in sig.annotations and (kind := _wrong_type(sig.annotations[name], value)):
             # the word counter's core tests: count_words([str(path)]) on `file_path: str` (TypeError in open)
-            return f"{sig.name}() takes {name}: {sig.annotations[name]}, the test passes {kind} ({ast.unparse(value)[:60]})"
+            return f"{sig.name}() takes {name}: {sig.annotations[name]}, the call passes {kind} ({ast.unparse(value)[:60]})"
     return None
 
 
@@ -312,3 +312,21 @@ def enclosing_test(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFu
     functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
                  and n.lineno <= line <= (n.end_lineno or n.lineno)]
     return min(functions, key=lambda n: (n.end_lineno or n.lineno) - n.lineno) if functions else None
+
+
+def use_problems(node: ast.AST, view: TestView, module: str, defined: set[str],
+                 signatures: dict[str, Signature]) -> list[str]:
+    """Uses of the module under ``node`` that its source does not support: a name it lacks, a call
+    its signature refuses, a method its class lacks (for test files and, in ``code_gates``, for the
+    project's own files calling one another)."""
+    problems = []
+    for sub in ast.walk(node):
+        target: str | None = None
+        if isinstance(sub, ast.Attribute) and is_module(sub.value, view):
+            if sub.attr not in defined and not sub.attr.startswith("__"):
+                problems.append(f"{module} has no {sub.attr!r}")
+        if isinstance(sub, ast.Call):
+            target = module_function(sub, view)
+            if target in signatures and (problem := call_problem(sub, signatures[target])):
+                problems.append(problem)
+    return problems + instance_problems(node, view)

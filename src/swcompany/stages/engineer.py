@@ -14,7 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import PurePosixPath
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
-from ..code_checks import CodeCheck, code_check, repair_code
+from ..code_checks import repair_code
+from ..code_gates import CodeCheck, code_check
 from ..config import Settings
 from ..errors import ModelOutputError
 from ..events import Event

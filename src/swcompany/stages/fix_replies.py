@@ -27,7 +27,7 @@ def check_fix(design: Design, test_files: list[str], current: dict[str, str] | N
     """Fix replies may only replace design files or tests, Python must parse, code must pass the
     engineer's gates, a test file is merged into the current one (``merged_test_file``), and a reply must
     change something (files sent back unchanged are dropped; nothing changed: ``NoFixFound``)."""
-    from ..code_checks import code_check
+    from ..code_gates import code_check
 
     allowed = {f.path for f in design.files} | set(test_files)
     current = current or {}

@@ -33,7 +33,7 @@ class ReviewReply(BaseModel):
 
 
 def check_review(ctx: StageContext, design, code: dict[str, str]):
-    from ..code_checks import code_check
+    from ..code_gates import code_check
 
     def check(reply: ReviewReply) -> None:
         problems = []

@@ -1,0 +1,187 @@
+"""The engineer's gates over one model-written Python file, assembled as the ``check`` the
+writer re-prompts with: which problems refuse a reply outright and which are asked about once.
+The single checks are pure functions in ``code_checks`` (and ``test_view`` for calls into the
+project's other modules, read the way a test file's calls are read).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from .artifacts import ENTRY_POINTS
+from .code_checks import (
+    answers_help, argv_with_program_name, bad_patterns, called_names, circular_imports, defined_names, design_modules,
+    interface_names, local_modules, missing_local_modules, missing_returns, module_name, parse_or_none,
+    promised_top_level, promises_help, shadowed_imports, stub_functions, undefined_attributes, undefined_imports,
+    undefined_names,
+)
+from .structured import undeclared_imports
+from .test_view import bindings, public_signatures, use_problems
+
+if TYPE_CHECKING:
+    from .artifacts import Design, FileSpec
+
+
+def absolute_imports(tree: ast.Module, path: str) -> ast.Module:
+    """``from .core import x`` in ``pkg/cli.py`` read as ``from pkg.core import x`` (in place), so
+    the calls a package's files make into one another are checked like absolute imports."""
+    package = module_name(path).split(".")
+    if PurePosixPath(path).name != "__init__.py":
+        package = package[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+            node.module = ".".join([*base, *([node.module] if node.module else [])])
+            node.level = 0
+    return tree
+
+
+def _definition(source: str, name: str) -> str | None:
+    """``def parse_args()``: how ``name`` (a function, or ``Class.method``) is declared in ``source``."""
+    tree = parse_or_none(source)
+    scope: list[ast.stmt] = tree.body if tree else []
+    *owner, last = name.split(".")
+    for part in owner:
+        cls = next((n for n in scope if isinstance(n, ast.ClassDef) and n.name == part), None)
+        scope = cls.body if cls else []
+    for node in scope:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == last:
+            return f"def {node.name}({ast.unparse(node.args)})"
+        if isinstance(node, ast.ClassDef) and node.name == last:
+            init = next((f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+            return f"class {node.name}: def __init__({ast.unparse(init.args)})" if init else None
+    return None
+
+
+def local_call_problems(code: str, path: str, written: dict[str, str]) -> list[str]:
+    """Calls into the project's written modules that fail whatever the code does: the password
+    generator's CLI called ``parse_args(argv)`` on its own module's ``parse_args()``, which takes
+    nothing, so the run command and every CLI test ended in a TypeError. Also a method its class
+    lacks, or a plain method called on the class. ``written``: dotted module -> its text."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    absolute_imports(tree, path)
+    problems: list[str] = []
+    for module, source in written.items():
+        view = bindings(tree, module, source)
+        if not view.imports_it or module == module_name(path):
+            continue
+        for problem in use_problems(tree, view, module, defined_names(source), public_signatures(source)):
+            if problem.startswith(f"{module} has no "):
+                continue  # a missing name: `undefined_imports` and `undefined_attributes` refuse it already
+            called = problem.split("()", 1)[0] if "()" in problem else ""
+            if called and (declared := _definition(source, called)):
+                problem += f" ({module} declares `{declared}`)"
+            if problem not in problems:
+                problems.append(problem)
+    return problems
+
+
+@dataclass
+class CodeCheck:
+    """The engineer's gates as a ``check`` for ``Gateway.ask_file``. ``fallback``: the latest reply
+    refused only for what is asked once (an undefined name, ``--help``...), which the writer keeps
+    when every reply is refused: the word counter's CLI was asked about ``--help`` on its last try,
+    and the run stopped with exit 4 for a file that worked."""
+
+    gates: Callable[[str], tuple[list[str], list[str]]]  # content -> (problems, problems asked once)
+    fallback: str | None = None
+
+    def __call__(self, content: str) -> str | None:
+        problems, soft = self.gates(content)
+        if soft and not problems:
+            self.fallback = content
+        return "; ".join(problems + soft) or None
+
+
+def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str],
+               first_write: bool = True) -> CodeCheck:
+    """The engineer's gates for one Python file, as a ``check`` for ``Gateway.ask_file``.
+
+    Refused (and re-prompted with the list of what does exist): a third-party import the design
+    does not declare, an import of a local module no design file provides, ``from mod import x``
+    where the written ``mod`` has no ``x``, a stub body (``pass``, ``...``,
+    ``raise NotImplementedError``) for a function the interface names, a definition hiding an
+    import of the same name, a function declared to return a value that never returns one, a
+    circular import (``__init__.py`` from its own package, or anything importing the CLI), and,
+    once per file, a name used but never defined (``repair_code`` adds the imports it can first),
+    an entry point the run command calls with ``--help`` that never reads it, and a call into a
+    written module its signature refuses (``local_call_problems``).
+    ``written`` is a snapshot. ``first_write``: the engineer's own write; a fix or a review is not
+    asked about ``--help`` again (a fix round is about its failing tests).
+    """
+    local = local_modules(design)
+    modules = design_modules(design)
+    written_modules = {module_name(p): text for p, text in written.items() if p.endswith(".py")}
+    promised = interface_names(spec.interface) if spec else set()
+    entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
+    asked = {"undefined": False, "stubs": False, "help": False, "argv": False, "promised": False, "patterns": False,
+             "calls": False}
+    top_level = promised_top_level(spec.interface) if spec else set()
+    help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
+
+    def check(content: str) -> tuple[list[str], list[str]]:
+        problems: list[str] = []
+        soft: list[str] = []  # asked once; alone, they never cost the run its file
+        missing = undeclared_imports(content, local, design.dependencies)
+        if missing:
+            problems.append(f"it imports {', '.join(missing)}, which is not declared: use only the standard library, "
+                            f"the design's own modules, and the declared dependencies ({', '.join(design.dependencies) or 'none'})")
+        phantom = missing_local_modules(content, modules, {m.split(".")[0] for m in modules})
+        if phantom:
+            problems.append(f"it imports {', '.join(phantom)}, which no file of the design provides; "
+                            f"the project's modules are: {', '.join(sorted(modules))}")
+        problems += undefined_imports(content, written_modules)
+        problems += undefined_attributes(content, written_modules, set(modules))
+        unknown = undefined_names(content)
+        if unknown and not asked["undefined"]:
+            # Asked about once: a NameError the model cannot mend is for QA's fix rounds to meet with a
+            # traceback, not a reason to stop the run (the password generator stopped so, exit 4).
+            asked["undefined"] = True
+            soft.append(f"it uses {', '.join(unknown)}, which it never defines or imports")
+        problems += shadowed_imports(content)
+        problems += circular_imports(content, spec.path, entry_points) if spec else []
+        argv = argv_with_program_name(content)
+        if argv and not asked["argv"]:
+            # What `argv_without_program_name` cannot shift (the program name read, a computed position) is
+            # asked about once: a convention the model cannot mend is for QA's tests to meet, not an exit 4.
+            asked["argv"] = True
+            soft += argv
+        if help_promised and not asked["help"] and not answers_help(content):
+            # The expression calculator read `--help` as an expression and exited 1: the command the
+            # user is told to run first must work. Asked once, like the undefined names.
+            asked["help"] = True
+            soft.append(f"the project's run command is `{design.how_to_run.strip()}`, but this module never "
+                            "reads --help: parse the command line with argparse, so --help prints the usage and exits 0")
+        dropped = sorted(top_level - defined_names(content))
+        if dropped and not asked["promised"]:
+            # Asked once: the expression calculator's core, written afresh in a fix round, turned the
+            # interface's `evaluate` into a class, and every test failed to import it.
+            asked["promised"] = True
+            soft.append(f"it does not define {', '.join(dropped)}, which the design's interface names (the other "
+                            "files and the tests use these names): define them, with the interface's signatures")
+        problems += missing_returns(content, spec.interface if spec else "")
+        if spec and (calls := local_call_problems(content, spec.path, written_modules)) and not asked["calls"]:
+            asked["calls"] = True  # once: a call the model cannot mend is for QA's fix rounds to meet
+            soft += [f"{problem}: call it as the written module declares it" for problem in calls]
+        if (patterns := bad_patterns(content)) and not asked["patterns"]:
+            asked["patterns"] = True  # once: a pattern the model cannot mend is for the tests to meet
+            soft += patterns
+        stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
+        if stubs:
+            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
+                            "NotImplementedError): implement every function the interface names or the code calls")
+        elif (others := stub_functions(content, None)) and not asked["stubs"]:
+            # Methods the interface did not list (it said only `class UnitConverter:`): asked about once;
+            # the unit converter kept a `save_settings` of `pass` and "# Implement saving settings logic here".
+            asked["stubs"] = True
+            soft.append(f"{', '.join(others)} {'has' if len(others) == 1 else 'have'} no real body: implement "
+                            "it, or leave it out if nothing needs it")
+        return problems, soft
+
+    return CodeCheck(check)
