@@ -96,6 +96,28 @@ def test_a_parametrized_row_is_read_from_the_where_line_and_its_own_cell_correct
     assert corrected(code, check) == code.replace("5.0], 1.0)", "5.0], 1.2)")  # that row only, not ([2.0, 2.0], 1.0)
 
 
+def test_a_loop_over_literal_rows_is_read_like_a_parametrize_table():
+    """HumanEval/76's test: six cases in `for x, n, expected in test_cases:`; only the failing row's
+    call is shown (pytest's where line), and its own cell is the one corrected."""
+    code = ("from solution import is_simple_power\n\n\ndef test_ac1():\n    test_cases = [\n        (1, 4, True),\n"
+            "        (2, 2, True),\n        (3, 1, False),\n    ]\n    for x, n, expected in test_cases:\n"
+            "        assert is_simple_power(x, n) == expected, f'Failed for x={x}'\n\n\n"
+            "def test_inline():\n    for x, n, expected in [(8, 2, True), (5, 3, False)]:\n"
+            "        assert is_simple_power(x, n) == expected\n")
+    output = ("____ test_ac1 ____\n\n>           assert is_simple_power(x, n) == expected, f'Failed for x={x}'\n"
+              "E           AssertionError: Failed for x=1\nE           assert False == True\n"
+              "E            +  where False = is_simple_power(1, 4)\n\ntests/test_s.py:11: AssertionError\n"
+              "____ test_inline ____\n\n>           assert is_simple_power(x, n) == expected\n"
+              "E           assert True == False\nE            +  where True = is_simple_power(5, 3)\n\n"
+              "tests/test_s.py:16: AssertionError\n")
+    first, second = failed_checks(output, "tests/test_s.py", code)
+    assert (first.call, first.expected, first.actual, first.param, first.self_contained) == \
+        ("is_simple_power(1, 4)", True, False, "expected", False)
+    assert corrected(code, first) == code.replace("(1, 4, True)", "(1, 4, False)")
+    assert second.call == "is_simple_power(5, 3)"
+    assert corrected(code, second) == code.replace("(5, 3, False)", "(5, 3, True)")
+
+
 def test_a_literal_shared_by_every_row_is_never_rewritten():
     code = ("import pytest\nfrom m import close\n\n\n@pytest.mark.parametrize('xs, t', [([2.2, 4.4], 0.5), ([1.0], 0.1)])\n"
             "def test_close(xs, t):\n    assert close(xs, t) == True\n")

@@ -211,8 +211,28 @@ def assert_at(func: ast.AST, line: int) -> ast.Assert | None:
     return next((n for n in ast.walk(func) if isinstance(n, ast.Assert) and n.lineno == line), None)
 
 
+def loop_tables(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[list[str], ast.expr | None]]:
+    """``for x, n, expected in cases:`` over a literal list of rows (written there, or bound once
+    to the name looped over) read like a parametrize table: its names and its rows. HumanEval/76's
+    test checked six cases in one loop; pytest names only the failing row's call."""
+    tables: list[tuple[list[str], ast.expr | None]] = []
+    for loop in (n for n in ast.walk(func) if isinstance(n, ast.For)):
+        if not isinstance(loop.target, ast.Tuple) or not all(isinstance(e, ast.Name) for e in loop.target.elts):
+            continue
+        rows = held_literal(func, loop.iter.id, loop.lineno) if isinstance(loop.iter, ast.Name) else loop.iter
+        if isinstance(rows, (ast.List, ast.Tuple)) and literal(rows)[0]:
+            tables.append(([e.id for e in loop.target.elts if isinstance(e, ast.Name)], rows))
+    return tables
+
+
+def value_tables(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[tuple[list[str], ast.expr | None]]:
+    """The rows of values a test runs through: its parametrize tables and its loops over literal rows."""
+    return [*parametrize_tables(func), *loop_tables(func)]
+
+
 def parametrized(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    return {name for names, _ in parametrize_tables(func) for name in names}
+    """The names a row of values gives a test (``value_tables``)."""
+    return {name for names, _ in value_tables(func) for name in names}
 
 
 def _where_call(block: str) -> tuple[str, str] | None:
@@ -520,7 +540,7 @@ def _without_raises(test_code: str, func: ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: FailedCheck) -> ast.expr | None:
-    """The one cell of the parametrize table that holds this row's expected value: the row whose
+    """The one cell of the parametrize table (or looped-over rows) that holds this row's expected value: the row whose
     cell under ``check.param`` is the expected value and whose other cells are the call's arguments."""
     call = parse_or_none(check.call)
     node = call.body[0].value if call and isinstance(call.body[0], ast.Expr) else None
@@ -528,7 +548,7 @@ def _parametrize_cell(func: ast.FunctionDef | ast.AsyncFunctionDef, check: Faile
         return None
     arguments = [literal(a)[1] for a in [*node.args, *(k.value for k in node.keywords)]]
     cells = []
-    for names, rows in parametrize_tables(func):
+    for names, rows in value_tables(func):
         if check.param not in names or len(names) < 2 or not isinstance(rows, (ast.List, ast.Tuple)):
             continue
         at = names.index(check.param)
