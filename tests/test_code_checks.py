@@ -13,6 +13,7 @@ from swcompany.code_gates import code_check
 from swcompany.stages.architect import complete_dependencies, review_design
 from swcompany.structured import ReplyError, expected_shape, parse_model
 from swcompany.test_checks import problems_in_test_file, prune_tests
+from swcompany.test_checks import tests_that_cannot_pass as cannot_pass
 
 CONVERT = '''
 def to_roman(number: int) -> str:
@@ -1159,3 +1160,20 @@ def test_a_fixed_time_expected_from_code_that_reads_the_clock_cannot_pass():
     assert check.fallback == only_fixed
     frozen = only_fixed.replace("def test_ac1():", "def test_ac1(monkeypatch):")
     assert prune_tests(frozen, "clock.core", source) == frozen  # a test that patches the clock is trusted
+
+
+def test_a_test_reading_the_result_of_a_method_that_returns_nothing_is_refused():
+    """The key-value store's user run: `deep_dict_equal(store.load(), {...})` on a `load` that
+    fills `self.data` and returns None; `store` built once at module level."""
+    source = ("import json\n\nclass KeyValueStore:\n    def __init__(self, path):\n        self.path = path\n\n"
+              "    def load(self):\n        self.data = {}\n\n    def get(self, key):\n        return self.data.get(key)\n\n"
+              "    def show(self):\n        print(self.data)\n")
+    tests = ("from kv.core import KeyValueStore\n\nstore = KeyValueStore('s.json')\n\n\n"
+             "def test_load():\n    assert store.load() == {}\n\n\ndef test_plain():\n    store.load()\n"
+             "    assert store.get('a') is None\n    assert store.load() is None\n    assert store.show() == 1\n\n\n"
+             "def test_local(tmp_path):\n    s = KeyValueStore(str(tmp_path / 'x.json'))\n    data = s.load()\n"
+             "    assert data['a'] == 1\n")
+    _, bad = cannot_pass(tests, "kv.core", source)
+    assert sorted(bad) == ["test_load", "test_local"]
+    assert bad["test_load"] == ["`store.load()` is used as a value, but KeyValueStore.load() returns nothing (it only "
+                                "changes the object): check its effect through get instead"]

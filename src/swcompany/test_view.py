@@ -10,7 +10,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from .code_checks import parse_or_none
+from .code_checks import is_stub, parse_or_none, returns_a_value
 
 
 @dataclass
@@ -101,6 +101,13 @@ class Method:
 
     on_instance: Signature  # ``obj.m(...)``: self is bound
     on_class: Signature | None  # ``Cls.m(...)``: a static or class method; None for a plain method (needs an instance)
+    returns_value: bool = True  # a ``return <value>`` (or a stub: unknown)
+    prints: bool = False
+
+    @property
+    def gives_nothing(self) -> bool:
+        """No value returned, nothing printed: it only changes the object (``load``, ``save``)."""
+        return not self.returns_value and not self.prints
 
 
 def method_signatures(source: str) -> dict[str, dict[str, Method]]:
@@ -116,7 +123,8 @@ def method_signatures(source: str) -> dict[str, dict[str, Method]]:
                 continue  # a property or another wrapper: its call shape is not the def's
             static = "staticmethod" in kinds
             bound = _signature(f"{cls.name}.{node.name}", node.args, skip_self=not static)
-            methods[node.name] = Method(bound, bound if kinds else None)
+            printed = any(isinstance(n, ast.Call) and ast.unparse(n.func) == "print" for n in ast.walk(node))
+            methods[node.name] = Method(bound, bound if kinds else None, returns_a_value(node) or is_stub(node), printed)
     return out
 
 
@@ -129,6 +137,7 @@ class TestView:
     direct: dict[str, str]  # local name -> module attribute
     classes: dict[str, set[str]] = field(default_factory=dict)  # the module's classes whose attributes are all known
     fixtures: dict[str, str] = field(default_factory=dict)  # fixture name -> the module class it returns
+    shared: dict[str, str] = field(default_factory=dict)  # a module-level name -> the module class it holds
     methods: dict[str, dict[str, Method]] = field(default_factory=dict)  # class -> its methods (``method_signatures``)
 
 
@@ -168,6 +177,11 @@ def bindings(tree: ast.Module, module: str, source: str = "") -> TestView:
                     any(a.name == module.rsplit(".", 1)[1] for a in node.names):
                 view.imports_it = True
                 view.aliases.update(a.asname or a.name for a in node.names if a.name == module.rsplit(".", 1)[1])
+    top = [n for n in tree.body if isinstance(n, ast.Assign)]
+    for node in top:  # `store = KeyValueStore("store.json")` once at module level, which the tests share
+        if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and (cls := _class_called(node.value, view)) \
+                and sum(any(ast.unparse(t) == node.targets[0].id for t in other.targets) for other in top) == 1:
+            view.shared[node.targets[0].id] = cls
     for func in tree.body:
         if isinstance(func, ast.FunctionDef) and any("fixture" in ast.unparse(d) for d in func.decorator_list):
             instances = _instances(func, view)
@@ -213,7 +227,8 @@ def _class_called(expr: ast.AST | None, view: TestView) -> str | None:
 
 def _instances(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestView) -> dict[str, str]:
     """Local names that only ever hold an instance of one module class (a call, ``with``, or a fixture)."""
-    seen: dict[str, set[str | None]] = {a.arg: {view.fixtures.get(a.arg)} for a in func.args.args}
+    seen: dict[str, set[str | None]] = {name: {cls} for name, cls in view.shared.items()}
+    seen.update({a.arg: {view.fixtures.get(a.arg)} for a in func.args.args})
     for node in ast.walk(func):
         pairs: list[tuple[ast.AST, ast.AST | None]] = []
         if isinstance(node, ast.Assign):
@@ -264,7 +279,31 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
                 problems.append(f"{cls} has no {sub.attr!r} (it has: {have})")
             if isinstance(sub, ast.Call) and (problem := _method_call_problem(sub, instances, view)):
                 problems.append(problem)
+        problems += _results_of_nothing(func, instances, view)
     return problems
+
+
+def _results_of_nothing(func: ast.FunctionDef | ast.AsyncFunctionDef, instances: dict[str, str],
+                        view: TestView) -> list[str]:
+    """``deep_dict_equal(store.load(), {...})`` where the written ``load`` returns nothing (it fills
+    ``self.data``): the test reads None whatever the code does (the key-value store's user run: two
+    CLI tests failed so, and the fix round could not tell why). A method that prints is left out:
+    there the code may be what is wrong."""
+    discarded = {id(n.value) for n in ast.walk(func) if isinstance(n, ast.Expr)}
+    with_none = {id(n.left) for n in ast.walk(func) if isinstance(n, ast.Compare)
+                 and any(isinstance(c, ast.Constant) and c.value is None for c in n.comparators)}
+    problems = []
+    for call in (n for n in ast.walk(func) if isinstance(n, ast.Call) and id(n) not in discarded | with_none):
+        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+        cls = instances.get(owner.id) if isinstance(owner, ast.Name) else None
+        method = view.methods.get(cls or "", {}).get(call.func.attr) if isinstance(call.func, ast.Attribute) else None
+        if method is not None and method.gives_nothing:
+            giving = sorted(name for name, m in view.methods[cls or ""].items() if m.returns_value
+                            and not name.startswith("_"))
+            problems.append(f"`{ast.unparse(call)}` is used as a value, but {cls}.{call.func.attr}() "  # type: ignore[attr-defined]
+                            f"returns nothing (it only changes the object): check its effect through "
+                            f"{', '.join(giving) or 'the object'} instead")
+    return list(dict.fromkeys(problems))
 
 
 def _method_call_problem(call: ast.Call, instances: dict[str, str], view: TestView) -> str | None:
