@@ -1177,3 +1177,20 @@ def test_a_test_reading_the_result_of_a_method_that_returns_nothing_is_refused()
     assert sorted(bad) == ["test_load", "test_local"]
     assert bad["test_load"] == ["`store.load()` is used as a value, but KeyValueStore.load() returns nothing (it only "
                                 "changes the object): check its effect through get instead"]
+
+
+def test_classes_named_without_methods_are_asked_about_once():
+    """The password generator's design: `class CharacterSet`, `class PasswordHistory` and nothing more."""
+    from swcompany.stages.architect import bare_classes, design_check
+
+    design = Design(summary="s", how_to_run="python -m pw.cli", files=[
+        {"path": "pw/history.py", "purpose": "history", "interface": "class PasswordHistory"},
+        {"path": "pw/sets.py", "purpose": "sets", "interface": "class CharacterSet:\n    \"\"\"Sets.\"\"\"\n    ..."},
+        {"path": "pw/core.py", "purpose": "core", "interface":
+            "class Options:\n    length: int\n\nclass Generator:\n    def make(self) -> str: ..."},
+        {"path": "pw/cli.py", "purpose": "cli", "interface": "def main(argv=None) -> int: ..."}])
+    assert bare_classes(design) == ["pw/history.py: PasswordHistory", "pw/sets.py: CharacterSet"]
+    check = design_check(max_files=8)
+    with pytest.raises(ReplyError, match="pw/history.py: PasswordHistory: the interface names the class without"):
+        check(design)
+    assert check(design) is None  # asked once: the same design is then taken

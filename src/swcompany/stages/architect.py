@@ -3,20 +3,23 @@
 Besides the schema, a design passes quality gates a small model needs (``review_design``):
 at most ``max_files`` files, interfaces as signatures (never bodies), no imports of local
 modules the design lacks, and ``depends_on`` completed from what each file refers to, so
-the engineer writes a file after the modules it uses and sees their code.
+the engineer writes a file after the modules it uses and sees their code. Classes named without
+their methods are asked about once (``design_check``).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import keyword
 import re
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from ..artifacts import Design, FileSpec, dependency_levels
 from ..code_checks import (
     ENTRY_POINTS, class_owners, defined_in_interface, design_modules, drop_definitions, interface_bodies, missing_local_modules, module_name,
-    referenced_files,
+    parse_or_none, referenced_files,
 )
 from ..config import Settings
 from ..structured import ReplyError
@@ -172,6 +175,41 @@ def runnable_command(design: Design) -> str:
     return command if command != design.how_to_run.strip() else design.how_to_run
 
 
+_CLASS_LINE = re.compile(r"^(\s*class \w+(?:\([^)]*\))?)\s*$", re.M)
+
+
+def bare_classes(design: Design) -> list[str]:
+    """``path: Class`` for each class an interface names without one method or field (``class
+    PasswordHistory`` alone): the engineer then invents its methods and the tests guess others
+    (the password generator's design named three such classes). ``class X`` without its colon,
+    as small models write it, counts."""
+    found = []
+    for spec in design.files:
+        tree = parse_or_none(_CLASS_LINE.sub(r"\1: ...", spec.interface))
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree else ():
+            if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Assign)) for n in cls.body):
+                found.append(f"{spec.path}: {cls.name}")
+    return found
+
+
+def design_check(max_files: int) -> Callable[[Design], None]:
+    """``review_design`` for each reply, and, once, classes named without their methods: asked once,
+    since a design the model cannot mend that way is still a design the engineer can write."""
+    asked = False
+
+    def check(design: Design) -> None:
+        nonlocal asked
+        review_design(design, max_files)
+        if not asked and (bare := bare_classes(design)):
+            asked = True
+            raise ReplyError("The design needs changes:\n" + "\n".join(
+                f"- {where}: the interface names the class without its methods; list each public method as a "
+                "signature with a one-line docstring and `...` as body" for where in bare)
+                + "\nReply with the corrected complete JSON object only.")
+
+    return check
+
+
 def design_schema(max_files: int) -> dict:
     """The Design JSON schema with the file ceiling as ``maxItems`` (a grammar keeps small models small)."""
     schema = copy.deepcopy(Design.model_json_schema())
@@ -194,7 +232,7 @@ def run(ctx: StageContext) -> StageResult:
     messages = ctx.messages("architect", schema=Design, prd_json=prd.model_dump_json(indent=2),
                             prd_markdown=hand_edited_markdown(ctx), max_files=max_files, package=package_name(prd.title))
     design = ctx.gateway.ask_model(ctx.stage, messages, Design, label="design", schema=design_schema(max_files),
-                                   check=lambda d: review_design(d, max_files))
+                                   check=design_check(max_files))
     levels = dependency_levels(design.files)
     return StageResult(
         files={
