@@ -21,7 +21,7 @@ from ..test_merge import failing_view
 from .base import StageContext
 from .engineer import write_afresh
 from .fix_replies import NoFixFound, check_fix, fix_reader, same_code
-from .hand_checks import corrected, failed_checks, hand_value, verdict
+from .hand_checks import corrected, failed_checks, hand_value, spec_example, specification_text, verdict
 from .qa_tests import CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, qa_file_for, report_for, tested_module
 from .run_repairs import reads_unwritten, repaired_by_run
 
@@ -67,7 +67,8 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
     file no round had turned to) worked out by the model from the specification alone
     (``hand_checks``). A wrong expected value is corrected in the test file (written, not yet
     committed) where it can be told apart, else the fix round is told; a right one becomes
-    advice that the code is wrong. A reply that reaches no value decides nothing."""
+    advice that the code is wrong. A reply that reaches no value decides nothing. A call whose result
+    the specification gives as an example (``spec_example``) is not asked about: the example decides."""
     found = HandChecked()
     asked = 0
     for path in files:
@@ -76,14 +77,19 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
             continue
         code, repairs = repaired_by_run(output, path, ctx.read(path))  # no question needed for these
         found.corrections += repairs
+        written = specification_text(prd, spec)
         for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
-            asked += 1
-            messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
-                                    raises=check.raises or check.raised)
-            try:
-                readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
-            except ModelOutputError:
-                continue
+            readable, hand = spec_example(written, check.call) if not (check.setup or check.raises or check.raised) \
+                else (False, None)
+            check.given = readable
+            if not readable:
+                asked += 1
+                messages = ctx.messages("hand_check", prd=prd, file=spec, call=check.call, setup=check.setup,
+                                        raises=check.raises or check.raised)
+                try:
+                    readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
+                except ModelOutputError:
+                    continue
             decided = verdict(check, hand) if readable else None
             if decided == "code" and (fixed := corrected(code, check)) is not None:
                 code = fixed

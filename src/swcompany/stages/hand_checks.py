@@ -25,11 +25,15 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..code_checks import parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks, rejected_on_purpose
 from ..test_checks import parametrize_tables
 from ..test_view import enclosing_test
+
+if TYPE_CHECKING:
+    from ..artifacts import PRD, FileSpec
 
 ASSERT_LOCATION = re.compile(r"^(\S+\.py):(\d+): (?:AssertionError|assert)", re.M)
 _ASSERT_LINE = re.compile(r"^E\s+(?:AssertionError: )?assert (.+)$", re.M)
@@ -56,36 +60,41 @@ class FailedCheck:
     holder: str | None = None  # a local name the test put the expected value in (``expected = "x"``)
     raises: str | None = None  # the exception a ``pytest.raises`` expected and the call never raised
     raised: str | None = None  # the error the code raised on purpose where the test expected a result
+    given: bool = False  # the value came from an example the specification gives, not from a hand check
+
+    @property
+    def how(self) -> str:
+        return "the specification's own example" if self.given else "worked out by hand from the specification"
 
     def correction(self) -> str:
         """What the report says of a test corrected by hand check."""
         if self.raises:
-            return (f"{self.test}: `{self.call}` completes (worked out by hand from the specification, as the code "
+            return (f"{self.test}: `{self.call}` completes ({self.how}, as the code "
                     f"does), so the test no longer expects {self.raises}")
-        return (f"{self.test}: `{self.call}` is `{self.actual!r}` (worked out by hand from the specification, as the "
+        return (f"{self.test}: `{self.call}` is `{self.actual!r}` ({self.how}, as the "
                 f"code returns), not `{self.expected!r}` as the test expected")
 
     def test_wrong(self) -> str:
         """Advice for the fix round: the test is wrong, in a way that could not be corrected in place."""
         if self.raised:
-            return (f"`{self.call}` must fail (worked out by hand from the specification, as the code does: "
+            return (f"`{self.call}` must fail ({self.how}, as the code does: "
                     f"{self.raised}), so {self.test} expecting a result is wrong: correct the test (expect the error "
                     f"with pytest.raises, or pass what the specification allows)")
         if self.raises:
-            return (f"`{self.call}` completes (worked out by hand from the specification, as the code does), so "
+            return (f"`{self.call}` completes ({self.how}, as the code does), so "
                     f"{self.test} expecting {self.raises} is wrong: correct the test")
-        return (f"`{self.call}` is `{self.actual!r}` (worked out by hand from the specification, as the code returns), "
+        return (f"`{self.call}` is `{self.actual!r}` ({self.how}, as the code returns), "
                 f"so {self.test} expecting `{self.expected!r}` is wrong: correct the test")
 
     def code_wrong(self) -> str:
         """Advice for the fix round: the code is wrong."""
         if self.raised:
-            return (f"`{self.call}` must complete normally (worked out by hand from the specification, as "
+            return (f"`{self.call}` must complete normally ({self.how}, as "
                     f"{self.test} expects), but the code refuses it ({self.raised}): the code must accept it")
         if self.raises:
-            return (f"`{self.call}` must fail with {self.raises} (worked out by hand from the specification, as "
+            return (f"`{self.call}` must fail with {self.raises} ({self.how}, as "
                     f"{self.test} expects), but the code completes normally: the code must reject it")
-        return (f"`{self.call}` must return `{self.expected!r}` (worked out by hand from the specification, as "
+        return (f"`{self.call}` must return `{self.expected!r}` ({self.how}, as "
                 f"{self.test} expects), but the code returns `{self.actual!r}`: the code is wrong there")
 
     def fact(self) -> str:
@@ -95,7 +104,8 @@ class FailedCheck:
             return f"{after}`{self.call}` must complete normally; the earlier version refused it ({self.raised})"
         if self.raises:
             return f"{after}`{self.call}` must raise {self.raises}; the earlier version completed normally"
-        return f"{after}`{self.call}` must be `{self.expected!r}`; the earlier version gave `{self.actual!r}`"
+        example = " (the specification's own example)" if self.given else ""
+        return f"{after}`{self.call}` must be `{self.expected!r}`{example}; the earlier version gave `{self.actual!r}`"
 
 
 def literal(node: ast.AST) -> tuple[bool, object]:
@@ -435,6 +445,72 @@ _SAYS = re.compile(r"(?:is|returns|return|outputs|be|equals|gives)\s*:?\s*\**`([
 
 _BOXED = re.compile(r"\\boxed\{(?:\\text\{)?([^{}\n]+)\}")
 _BARE_WORD = re.compile(r"[A-Za-z]\w*")
+
+
+# `f(x) == y`, `f(x) ➞ y`, `f(x) => y`, `f(x) -> y`, `f(x) returns y`, `f(x) should return y`
+_EXAMPLE = re.compile(r"^(?:>>>\s*)?(?P<call>[A-Za-z_][\w.]*\(.*\))\s*(?:==|➞|=>|->|→|returns?|should (?:return|be)|"
+                      r"gives|is)\s*:?\s*(?P<value>.+?)[\s.,;]*$")
+_CALL_START = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*\(")
+_LOWER_WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
+
+
+def _example_value(text: str) -> tuple[bool, object]:
+    """A value as a specification writes it: a Python literal, or ``true``/``false`` in lower case."""
+    found = _parse_literal(text)
+    if found[0] or text.strip().lower() not in _LOWER_WORDS:
+        return found
+    return _parse_literal(_LOWER_WORDS[text.strip().lower()])
+
+
+def _same_call(a: str, b: str) -> bool:
+    """One call written two ways (quotes, spacing, ``storage.tip`` for ``tip``): the same function
+    name, the same arguments."""
+    calls = []
+    for text in (a, b):
+        tree = parse_or_none(text.strip())
+        node = tree.body[0].value if tree and len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr) else None
+        if not isinstance(node, ast.Call):
+            return False
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else ast.unparse(node.func)
+        calls.append((name, [ast.dump(x) for x in node.args], sorted(ast.dump(k) for k in node.keywords)))
+    return calls[0] == calls[1]
+
+
+def specification_text(prd: "PRD", spec: "FileSpec") -> str:
+    """Every text of the PRD and the file's interface (its docstrings hold HumanEval's examples)."""
+    texts: list[str] = []
+
+    def collect(value: object) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(prd.model_dump())
+    return "\n".join([*texts, spec.interface])
+
+
+def spec_example(spec: str, call: str) -> tuple[bool, object]:
+    """(True, the value) when the specification itself gives ``call``'s result as an example (a
+    docstring's ``fix_spaces("Example 1") == "Example_1"``, ``is_simple_power(1, 4) => true``,
+    or a doctest's ``>>> f(x)`` and the line after): no hand check is needed, and a 1.5B model's
+    hand work is less sure than the example. (False, None) otherwise, or when two examples disagree."""
+    lines = [re.sub(r'^(?:"""|\'\'\')|(?:"""|\'\'\')$', "", line.strip()).strip() for line in spec.splitlines()]  # a one-line docstring
+    values: list[object] = []
+    for i, line in enumerate(lines):
+        starts = [m.start() for m in _CALL_START.finditer(line)]  # "Example: g(2) ➞ 4" names the call mid-line
+        match = next((m for at in starts if (m := _EXAMPLE.match(line[at:])) and _same_call(m.group("call"), call)), None)
+        if match and (found := _example_value(match.group("value")))[0]:
+            values.append(found[1])
+        elif line.startswith(">>>") and _same_call(line[3:], call):
+            after = next((x for x in lines[i + 1:] if x), "")
+            if not after.startswith(">>>") and (found := _example_value(after))[0]:
+                values.append(found[1])
+    return (True, values[0]) if values and all(same_value(v, values[0]) for v in values) else (False, None)
 
 
 def hand_value(reply: str) -> tuple[bool, object]:
