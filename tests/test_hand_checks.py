@@ -736,3 +736,12 @@ def test_the_specifications_example_decides_without_a_hand_check(fake_model):
     r = json.loads((ws / "docs/qa_report.json").read_text())
     assert r["fix_notes"] == ["round 1: tests corrected: test_tip: `storage.tip(100, 15)` is `15.0` "
                               "(the specification's own example, as the code returns), not `16.5` as the test expected"]
+
+
+def test_an_is_true_check_is_asked_and_corrected_like_an_equality():
+    code = "from solution import is_simple_power\n\n\ndef test_one():\n    assert is_simple_power(1, 4) is True\n"
+    output = ("____ test_one ____\n\n>       assert is_simple_power(1, 4) is True\nE       assert False is True\n"
+              "E        +  where False = is_simple_power(1, 4)\n\ntests/test_s.py:5: AssertionError\n")
+    [check] = failed_checks(output, "tests/test_s.py", code)
+    assert (check.call, check.expected, check.actual) == ("is_simple_power(1, 4)", True, False)
+    assert corrected(code, check) == code.replace("is True", "is False")

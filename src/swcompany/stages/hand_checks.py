@@ -261,11 +261,17 @@ def shown_sides(block: str) -> list[tuple[bool, object]] | None:
     return [literal(compared.body[0].value.left), literal(compared.body[0].value.comparators[0])]
 
 
+def _is_constant(probe: ast.Compare) -> bool:
+    """``f(x) is True`` (or ``False``, ``None``): an equality check on a constant, spelled with ``is``."""
+    return isinstance(probe.ops[0], ast.Is) and any(isinstance(side, ast.Constant) and (
+        side.value is None or isinstance(side.value, bool)) for side in (probe.left, probe.comparators[0]))
+
+
 def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
             func: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[ast.expr, object, object, str | None] | None:
     """(the computed expression, the expected value, the actual value, the parametrize argument
     holding the expected value) of a failing ``a == b``, ``f(x)`` or ``not f(x)``, or None."""
-    if isinstance(probe, ast.Compare) and len(probe.ops) == 1 and isinstance(probe.ops[0], ast.Eq):
+    if isinstance(probe, ast.Compare) and len(probe.ops) == 1 and (isinstance(probe.ops[0], ast.Eq) or _is_constant(probe)):
         sides = [probe.left, probe.comparators[0]]
         literal_at = [i for i, side in enumerate(sides) if literal(side)[0]]
         shown = shown_sides(block)
