@@ -197,3 +197,31 @@ def test_json_text_compared_with_json_text_laid_out_differently_compares_the_dat
     assert notes == [f"{test}: both sides hold the same JSON data, laid out differently, so the test compares the data "
                      "(json.loads)" for test in ("test_ac1", "test_ac2")]
     assert json_compared(JSON_OUTPUT, "tests/test_csv_to_json_cli.py", fixed) == (fixed, [])
+
+
+def test_a_text_differing_only_by_the_current_time_is_matched_with_any_time():
+    """The pomodoro timer: `timer.start_pomodoro(15) == "Session started for 15 minutes."` on code
+    that says when: `'Session started at 2026-11-28 21:17:06.007445 for 15 minutes.'`."""
+    import datetime
+    import re
+
+    from swcompany.stages.run_repairs import clock_text_matched
+
+    code = ("from p.core import Timer\n\n\ndef test_start():\n    result = Timer().start(15)\n"
+            "    assert result == 'Session started for 15 minutes.'\n\n\n"
+            "def test_fixed():\n    assert Timer().log() == 'Session started at 2023-04-01 12:34:56'\n")
+    output = ("____ test_start ____\n\n>       assert result == 'Session started for 15 minutes.'\n"
+              "E       AssertionError: assert 'Session started at 2026-11-28 21:17:06.007445 for 15 minutes.' == "
+              "'Session started for 15 minutes.'\n\ntests/test_p.py:6: AssertionError\n"
+              "____ test_fixed ____\n\n>       assert Timer().log() == 'Session started at 2023-04-01 12:34:56'\n"
+              "E       AssertionError: assert 'Session started at 2026-11-28 21:17:06 for 15 minutes.' == "
+              "'Session started at 2023-04-01 12:34:56'\n\ntests/test_p.py:10: AssertionError\n")
+    fixed, notes = clock_text_matched(output, "tests/test_p.py", code, today=datetime.date(2026, 11, 28))
+    assert len(notes) == 1 and notes[0].startswith("test_start: `Session started at 2026-11-28 21:17:06.007445 for")
+    line = next(x for x in fixed.splitlines() if "fullmatch" in x)
+    pattern = eval(line.split("re.fullmatch(")[1].rsplit(", result)")[0])
+    assert re.fullmatch(pattern, "Session started at 2027-01-02 08:00:00.5 for 15 minutes.")
+    assert not re.fullmatch(pattern, "Session started at 2027-01-02 08:00:00.5 for 16 minutes.")
+    assert fixed.startswith("import re\n") and "== 'Session started at 2023-04-01 12:34:56'" in fixed  # more than the time differs
+    # a date the code computed, far from today, is no clock reading
+    assert clock_text_matched(output, "tests/test_p.py", code, today=datetime.date(2030, 1, 1)) == (code, [])

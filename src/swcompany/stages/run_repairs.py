@@ -8,6 +8,7 @@ Pure: the fix rounds apply ``repaired_by_run`` before their hand checks.
 from __future__ import annotations
 
 import ast
+import datetime
 import json
 import math
 import posixpath
@@ -268,12 +269,78 @@ def folders_given_files(output: str, test_file: str, test_code: str) -> tuple[st
     return (fixed, notes) if fixed is not None else (test_code, [])
 
 
+# A time of day as code prints `datetime.now()` (`2026-11-28 21:17:06.007445`, `...T21:17:06`, `21:17:06`).
+_CLOCK = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|\b\d{2}:\d{2}:\d{2}(?:\.\d+)?\b")
+_CLOCK_PATTERN = r"[\d:. T-]+"
+
+
+def _without_clock(text: str) -> str:
+    """The text with its times (and the `at`/`on` before them) left out, spaces evened."""
+    return " ".join(re.sub(r"(?:\s+(?:at|on))?\s*(?:" + _CLOCK.pattern + ")", " ", text).split())
+
+
+def _between_clocks(text: str) -> list[str]:
+    """The pieces of ``text`` around its times."""
+    pieces, last = [], 0
+    for match in _CLOCK.finditer(text):
+        pieces.append(text[last:match.start()])
+        last = match.end()
+    return [*pieces, text[last:]]
+
+
+def _read_now(text: str, today: datetime.date) -> bool:
+    """Every date in ``text`` is within a day of ``today``: the time the code read from the clock
+    while the tests ran, not a date it computed."""
+    dates = [m.group("date") for m in _CLOCK.finditer(text) if m.group("date")]
+    try:
+        return all(abs((datetime.date.fromisoformat(d) - today).days) <= 1 for d in dates)
+    except ValueError:
+        return False
+
+
+def clock_text_matched(output: str, test_file: str, test_code: str,
+                       today: datetime.date | None = None) -> tuple[str, list[str]]:
+    """The test file with each failing ``assert result == "text"`` where the code's text holds the
+    current time and differs from the test's only by it (``'Session started at 2026-11-28
+    21:17:06.007445 for 15 minutes.'`` against ``'Session started for 15 minutes.'``, the pomodoro
+    timer's two core tests) matching the code's text with any time (``re.fullmatch``): no fixed text
+    can match the clock, and the rest of the text agrees. A note per change."""
+    today = today or datetime.date.today()
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        found = _failing_equality(test_code, test_file, block)
+        shown = shown_sides(block)
+        if found is None or shown is None or not all(ok and isinstance(value, str) for ok, value in shown):
+            continue
+        func, compare = found
+        sides = [compare.left, compare.comparators[0]]
+        fixed_at = [i for i, side in enumerate(sides) if literal(side)[0] or
+                    (isinstance(side, ast.Name) and held_literal(func, side.id, compare.lineno) is not None)]
+        if len(fixed_at) != 1:
+            continue
+        actual, wanted = str(shown[1 - fixed_at[0]][1]), str(shown[fixed_at[0]][1])
+        if not _CLOCK.search(actual) or not _read_now(actual, today) or _without_clock(actual) != _without_clock(wanted):
+            continue
+        pattern = _CLOCK_PATTERN.join(re.escape(part).replace("\\ ", " ") for part in _between_clocks(actual))
+        shown_pattern = f"r'{pattern}'" if "'" not in pattern and not pattern.endswith("\\") else repr(pattern)
+        computed = ast.unparse(sides[1 - fixed_at[0]])
+        fixed = replace_nodes(test_code, [(compare, f"re.fullmatch({shown_pattern}, {computed})")])
+        if fixed is None:
+            continue
+        test_code = fixed
+        notes.append(f"{test}: `{actual}` holds the current time, which no fixed text can match, and differs from "
+                     f"`{wanted}` only by it, so the test matches the text with any time (re.fullmatch)")
+    if notes and not re.search(r"^import re\b", test_code, re.M):
+        test_code = insert_imports(test_code, ["import re"])
+    return test_code, notes
+
+
 def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """``test_file`` with every repair the run's output alone decides, and a note per change: float
-    rounding, JSON laid out differently, data files never written, folders never made, the test's folder
-    opened as a file."""
+    rounding, JSON laid out differently, a text differing only by the current time, data files never
+    written, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, unwritten_inputs, folders_made, folders_given_files):
+    for repair in (approximated, json_compared, clock_text_matched, unwritten_inputs, folders_made, folders_given_files):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
