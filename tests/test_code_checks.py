@@ -790,6 +790,22 @@ def test_systemexit_expected_from_a_main_that_returns_its_exit_code_becomes_a_ch
     assert "def test_missing():\n    with pytest.raises(SystemExit) as excinfo:" in returned_exit_codes(reads, WORD_CLI)
 
 
+def test_a_usage_exit_expected_from_a_command_line_the_parser_takes_becomes_a_check_of_the_code():
+    """The key-value store: eight CLI tests expected SystemExit 2 from `main(['store', 'key12'])`,
+    which the written parser takes (the value is optional); main printed an error and returned 0."""
+    from swcompany.cli_test_checks import returned_exit_codes
+
+    tests = ("import pytest\nfrom words.cli import main\n\n\ndef test_ok_line():\n    with pytest.raises(SystemExit) as e:\n"
+             "        main(['missing'])\n    assert e.value.code == 2\n\n\ndef test_help():\n"
+             "    with pytest.raises(SystemExit) as e:\n        main(['--help'])\n    assert e.value.code == 2\n\n\n"
+             "def test_built(tmp_path):\n    with pytest.raises(SystemExit) as e:\n        main([str(tmp_path)])\n"
+             "    assert e.value.code == 2\n")
+    repaired = returned_exit_codes(tests, WORD_CLI)
+    assert "def test_ok_line():\n    assert main(['missing']) == 2\n" in repaired
+    assert "def test_help():\n    with pytest.raises(SystemExit)" in repaired  # --help does exit
+    assert "def test_built(tmp_path):\n    with pytest.raises(SystemExit)" in repaired  # a path built at run time: unknown
+
+
 TIP_CLI = '''import argparse
 from tips.core import calculate_tip
 

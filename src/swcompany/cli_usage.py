@@ -69,6 +69,15 @@ class CommandLine:
             return None
         return None
 
+    def accepts(self, argv: list[str]) -> bool:
+        """The written parser takes ``argv`` and goes on: no usage error, no ``--help`` or ``--version``
+        (which exit 0), so argparse raises no ``SystemExit`` for it."""
+        try:
+            self.parser.parse_args(argv)
+        except (_Refused, _Finished):
+            return False
+        return True
+
 
 def _literal(node: ast.AST) -> object:
     try:
