@@ -74,7 +74,7 @@ def local_call_problems(code: str, path: str, written: dict[str, str]) -> list[s
         for problem in use_problems(tree, view, module, defined_names(source), public_signatures(source)):
             if problem.startswith(f"{module} has no "):
                 continue  # a missing name: `undefined_imports` and `undefined_attributes` refuse it already
-            called = problem.split("()", 1)[0] if "()" in problem else ""
+            called = problem.split("()", 1)[0] if "()" in problem else ""  # `Store.get() takes...` names the callee first
             if called and (declared := _definition(source, called)):
                 problem += f" ({module} declares `{declared}`)"
             if problem not in problems:
