@@ -1210,3 +1210,21 @@ def test_classes_named_without_methods_are_asked_about_once():
     with pytest.raises(ReplyError, match="pw/history.py: PasswordHistory: the interface names the class without"):
         check(design)
     assert check(design) is None  # asked once: the same design is then taken
+
+
+def test_methods_outside_a_class_are_asked_about_once_and_promise_no_module_function():
+    """The pomodoro timer's design: `def start(self) -> None: ... def stop(self) -> None: ...` and no class;
+    the engineer put them in a class and was refused: "it does not define start"."""
+    from swcompany.code_checks import promised_top_level
+    from swcompany.stages.architect import design_check, stray_methods
+
+    interface = "def start(self) -> None: ... def stop(self) -> None: ...\ndef helper(x: int) -> int: ..."
+    assert promised_top_level(interface) == {"helper"}
+    design = Design(summary="s", how_to_run="python -m p.cli", files=[
+        {"path": "p/core.py", "purpose": "timer", "interface": interface},
+        {"path": "p/cli.py", "purpose": "cli", "interface": "def main(argv=None) -> int: ..."}])
+    assert stray_methods(design) == ["p/core.py: start"]  # one line holds both: the first is named
+    check = design_check(max_files=8)
+    with pytest.raises(ReplyError, match="p/core.py: start: a method"):
+        check(design)
+    assert check(design) is None

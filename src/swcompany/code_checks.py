@@ -184,8 +184,9 @@ def interface_names(interface: str) -> set[str]:
 def promised_top_level(interface: str) -> set[str]:
     """The module-level functions and classes an interface names: unindented ``def``/``class`` lines,
     with or without bodies, or bare ``name(...)`` signatures (designs give all three)."""
-    found = re.findall(r"^(?:(?:async\s+)?def\s+([A-Za-z_]\w*)|class\s+([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*\()", interface, re.M)
-    return {name for groups in found for name in groups if name}
+    found = re.findall(r"^(?:(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\((?!\s*(?:self|cls)\b)|class\s+([A-Za-z_]\w*)|"
+                       r"([A-Za-z_]\w*)\s*\((?!\s*(?:self|cls)\b))", interface, re.M)
+    return {name for groups in found for name in groups if name}  # `def start(self)` unindented is a method gone astray
 
 
 def stub_functions(code: str, names: set[str] | None) -> list[str]:

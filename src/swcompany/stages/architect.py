@@ -4,7 +4,7 @@ Besides the schema, a design passes quality gates a small model needs (``review_
 at most ``max_files`` files, interfaces as signatures (never bodies), no imports of local
 modules the design lacks, and ``depends_on`` completed from what each file refers to, so
 the engineer writes a file after the modules it uses and sees their code. Classes named without
-their methods are asked about once (``design_check``).
+their methods, and methods given outside a class, are asked about once (``design_check``).
 """
 
 from __future__ import annotations
@@ -192,20 +192,33 @@ def bare_classes(design: Design) -> list[str]:
     return found
 
 
+_STRAY_METHOD = re.compile(r"^(?:async\s+)?def\s+(\w+)\s*\(\s*(?:self|cls)\b", re.M)
+
+
+def stray_methods(design: Design) -> list[str]:
+    """``path: name`` for each method (``self`` first) an interface gives outside any class: the
+    pomodoro timer's design said only ``def start(self) -> None: ... def stop(self) -> None: ...``,
+    and the engineer was then refused for putting them in a class."""
+    return [f"{spec.path}: {name}" for spec in design.files if not re.search(r"^\s*class\s", spec.interface, re.M)
+            for name in _STRAY_METHOD.findall(spec.interface)]
+
+
 def design_check(max_files: int) -> Callable[[Design], None]:
-    """``review_design`` for each reply, and, once, classes named without their methods: asked once,
-    since a design the model cannot mend that way is still a design the engineer can write."""
+    """``review_design`` for each reply, and, asked once, classes named without their methods and
+    methods outside their class: a design the model cannot mend so is still one the engineer can write."""
     asked = False
 
     def check(design: Design) -> None:
         nonlocal asked
         review_design(design, max_files)
-        if not asked and (bare := bare_classes(design)):
+        problems = [f"{where}: the interface names the class without its methods; list each public method as a "
+                    "signature with a one-line docstring and `...` as body" for where in bare_classes(design)]
+        problems += [f"{where}: a method (it takes self) outside any class; put it inside its class "
+                     "(`class Name:` with the methods indented under it)" for where in stray_methods(design)]
+        if not asked and problems:
             asked = True
-            raise ReplyError("The design needs changes:\n" + "\n".join(
-                f"- {where}: the interface names the class without its methods; list each public method as a "
-                "signature with a one-line docstring and `...` as body" for where in bare)
-                + "\nReply with the corrected complete JSON object only.")
+            raise ReplyError("The design needs changes:\n" + "\n".join(f"- {p}" for p in problems)
+                             + "\nReply with the corrected complete JSON object only.")
 
     return check
 
