@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import git
@@ -683,3 +685,19 @@ def test_a_file_refused_last_only_for_what_is_asked_once_is_kept_not_the_run_sto
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server))
     assert proc.returncode == 0, proc.stderr
     assert len(asked) == 3 and "def spare" in Path("workspace/t/todo/cli.py").read_text()
+
+
+def test_a_test_that_never_ends_fails_alone_and_the_others_still_report(monkeypatch):
+    """The pomodoro timer's tests patched `time.time` to a constant, and its `start()` waited for the
+    clock in a loop: the whole run hit its wall-clock limit, "0 passed, 0 failed, 1 error"."""
+    conftest = (Path(__file__).parent.parent / "templates/tests_conftest.py.j2").read_text()
+    project = Path("proj")
+    (project / "tests").mkdir(parents=True)
+    (project / "tests/conftest.py").write_text(conftest.replace("TEST_SECONDS = 10", "TEST_SECONDS = 1"))
+    (project / "tests/test_x.py").write_text(
+        "import time\n\n\ndef test_forever(monkeypatch):\n    monkeypatch.setattr(time, 'time', lambda: 100)\n"
+        "    start = time.time()\n    while time.time() - start < 5:\n        time.sleep(0.1)\n\n\ndef test_fine():\n    assert 1\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
+                          cwd=project, capture_output=True, text=True, timeout=60)
+    assert "1 failed, 1 passed" in proc.stdout, proc.stdout
+    assert "TimeoutError: the test ran over 1 s (tests/conftest.py: TEST_SECONDS)" in proc.stdout
