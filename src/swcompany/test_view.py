@@ -294,15 +294,14 @@ def _results_of_nothing(func: ast.FunctionDef | ast.AsyncFunctionDef, instances:
                  and any(isinstance(c, ast.Constant) and c.value is None for c in n.comparators)}
     problems = []
     for call in (n for n in ast.walk(func) if isinstance(n, ast.Call) and id(n) not in discarded | with_none):
-        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
-        cls = instances.get(owner.id) if isinstance(owner, ast.Name) else None
-        method = view.methods.get(cls or "", {}).get(call.func.attr) if isinstance(call.func, ast.Attribute) else None
-        if method is not None and method.gives_nothing:
-            giving = sorted(name for name, m in view.methods[cls or ""].items() if m.returns_value
-                            and not name.startswith("_"))
-            problems.append(f"`{ast.unparse(call)}` is used as a value, but {cls}.{call.func.attr}() "  # type: ignore[attr-defined]
-                            f"returns nothing (it only changes the object): check its effect through "
-                            f"{', '.join(giving) or 'the object'} instead")
+        if not (isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)):
+            continue
+        cls, name = instances.get(call.func.value.id), call.func.attr
+        method = view.methods.get(cls, {}).get(name) if cls else None
+        if cls and method is not None and method.gives_nothing:
+            giving = sorted(m for m, found in view.methods[cls].items() if found.returns_value and not m.startswith("_"))
+            problems.append(f"`{ast.unparse(call)}` is used as a value, but {cls}.{name}() returns nothing (it only "
+                            f"changes the object): check its effect through {', '.join(giving) or 'the object'} instead")
     return list(dict.fromkeys(problems))
 
 
