@@ -1228,3 +1228,14 @@ def test_methods_outside_a_class_are_asked_about_once_and_promise_no_module_func
     with pytest.raises(ReplyError, match="p/core.py: start: a method"):
         check(design)
     assert check(design) is None
+
+
+def test_a_returned_exit_code_read_as_a_container_is_refused():
+    """The word counter's CLI tests: `result = main()` then `assert 'hello: 2' in result` on `main() -> int`."""
+    source = "def main(argv: list[str] | None = None) -> int:\n    print('hello: 2')\n    return 0\n"
+    tests = ("from w.cli import main\n\n\ndef test_in():\n    result = main()\n    assert 'hello: 2' in result\n\n\n"
+             "def test_len():\n    assert len(main([])) == 1\n\n\ndef test_loop():\n    out = main([])\n"
+             "    for line in out:\n        assert line\n\n\ndef test_code():\n    assert main([]) == 0\n")
+    _, bad = cannot_pass(tests, "w.cli", source)
+    assert sorted(bad) == ["test_in", "test_len", "test_loop"]
+    assert bad["test_in"] == ["main returns int, which holds no lines or items: read printed output with capsys"]

@@ -225,3 +225,19 @@ def test_a_text_differing_only_by_the_current_time_is_matched_with_any_time():
     assert fixed.startswith("import re\n") and "== 'Session started at 2023-04-01 12:34:56'" in fixed  # more than the time differs
     # a date the code computed, far from today, is no clock reading
     assert clock_text_matched(output, "tests/test_p.py", code, today=datetime.date(2030, 1, 1)) == (code, [])
+
+
+def test_a_test_writing_a_file_too_large_for_the_sandbox_is_dropped():
+    """The word counter's "large file" test wrote 500 MB and met the sandbox's file size limit."""
+    from swcompany.stages.run_repairs import oversized_writes
+
+    code = ("from w.core import count\n\n\ndef test_large(tmp_path):\n    p = tmp_path / 'big.txt'\n"
+            "    p.write_text('hello' * 10**9)\n    assert count(p)\n\n\ndef test_small(tmp_path):\n"
+            "    assert count(tmp_path)\n")
+    output = ("____ test_large ____\n\n    def test_large(tmp_path):\n>       p.write_text('hello' * 10**9)\n"
+              "E       OSError: [Errno 27] File too large\n\ntests/test_w.py:6: OSError\n")
+    fixed, notes = oversized_writes(output, "tests/test_w.py", code)
+    assert notes == ["test_large: writes a file larger than the sandbox allows (File too large), so it was dropped"]
+    assert "def test_large" not in fixed and "def test_small" in fixed
+    alone = code.split("\n\n\ndef test_small")[0] + "\n"
+    assert oversized_writes(output, "tests/test_w.py", alone) == (alone, [])  # the last test stays

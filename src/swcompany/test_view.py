@@ -266,6 +266,12 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
                 name, kind = made.split("() -> ")
                 problems.append(f"{name} returns {kind}, which cannot be unpacked into several names: "
                                 "read printed output with capsys")
+            held = _read_as_container(sub)
+            made = instances.get(held.id, "") if isinstance(held, ast.Name) else _class_called(held, view) or ""
+            if made.endswith(_UNPACKABLE):
+                # the word counter's CLI test: `result = main()`, then `assert 'hello: 2' in result` on main's int
+                name, kind = made.split("() -> ")
+                problems.append(f"{name} returns {kind}, which holds no lines or items: read printed output with capsys")
             if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Load) and isinstance(sub.value, ast.Name) \
                     and sub.value.id in instances and not sub.attr.startswith("__"):
                 cls = instances[sub.value.id]
@@ -281,6 +287,19 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
                 problems.append(problem)
         problems += _results_of_nothing(func, instances, view)
     return problems
+
+
+def _read_as_container(node: ast.AST) -> ast.expr | None:
+    """What ``node`` reads as a container: ``x in <it>``, ``for _ in <it>``, ``<it>[i]``, ``len(<it>)``."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+        return node.comparators[0]
+    if isinstance(node, (ast.For, ast.comprehension)):
+        return node.iter
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+        return node.value
+    if isinstance(node, ast.Call) and ast.unparse(node.func) == "len" and len(node.args) == 1:
+        return node.args[0]
+    return None
 
 
 def _results_of_nothing(func: ast.FunctionDef | ast.AsyncFunctionDef, instances: dict[str, str],

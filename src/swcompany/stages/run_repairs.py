@@ -193,6 +193,26 @@ def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, 
     return code, notes
 
 
+def oversized_writes(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file without the tests that failed writing a file larger than the sandbox allows
+    (``File too large``, the sandbox's file size limit), and a note per test; left whole when no
+    test would remain. The word counter's "large file" test wrote 500 MB (``'hello' * 100000``,
+    joined 1,000 times): it fails wherever it runs, and no fix round touched it."""
+    tree = parse_or_none(test_code)
+    tests = [f for f in (tree.body if tree else []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and f.name.startswith("test")]
+    writing = {f.name for f in tests if any(writes_a_file(n) for n in ast.walk(f))}
+    dropped = [test for test, block in failure_blocks(output) if test in writing and test_file in block
+               and "[Errno 27] File too large" in block]
+    if not dropped or len(set(dropped)) == len(tests):
+        return test_code, []
+    notes = [f"{test}: writes a file larger than the sandbox allows (File too large), so it was dropped"
+             for test in dict.fromkeys(dropped)]
+    code = without_functions(test_code, [f for f in tests if f.name in dropped],
+                             [f"# swcompany dropped {note.replace(', so it was dropped', '')}" for note in notes])
+    return code, notes
+
+
 _WRITE_FAILED_AT = re.compile(r"^(\S+\.py):(\d+): FileNotFoundError[ \t]*$", re.M)
 _UNMADE_FOLDER = re.compile(r"^E\s+FileNotFoundError: \[Errno 2\] No such file or directory: '([^'/][^']*/[^'/]+)'", re.M)
 
@@ -338,9 +358,10 @@ def clock_text_matched(output: str, test_file: str, test_code: str,
 def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """``test_file`` with every repair the run's output alone decides, and a note per change: float
     rounding, JSON laid out differently, a text differing only by the current time, data files never
-    written, folders never made, the test's folder opened as a file."""
+    written, files too large for the sandbox, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, clock_text_matched, unwritten_inputs, folders_made, folders_given_files):
+    for repair in (approximated, json_compared, clock_text_matched, unwritten_inputs, oversized_writes, folders_made,
+                   folders_given_files):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
