@@ -717,8 +717,8 @@ def test_a_stub_the_module_itself_calls_is_refused_every_time():
     code = ("class Calculator:\n    def parse_expression(self, e: str) -> float:\n        return self._evaluate(e)\n\n"
             "    def _evaluate(self, e: str) -> float:\n        # Implement the logic here\n        pass\n")
     for _ in range(2):
-        assert check(code) == ("_evaluate has no real body (pass, ... or NotImplementedError): implement every "
-                               "function the interface names or the code calls")
+        assert check(code) == ("_evaluate has no real body (pass, ..., NotImplementedError, or a placeholder value): "
+                               "implement every function the interface names or the code calls")
 
 
 def test_a_fix_round_asks_about_an_undefined_name_once_then_applies_the_fix():
@@ -1239,3 +1239,29 @@ def test_a_returned_exit_code_read_as_a_container_is_refused():
     _, bad = cannot_pass(tests, "w.cli", source)
     assert sorted(bad) == ["test_in", "test_len", "test_loop"]
     assert bad["test_in"] == ["main returns int, which holds no lines or items: read printed output with capsys"]
+
+
+def test_a_placeholder_value_under_a_placeholder_comment_is_a_stub():
+    """The expression calculator's CLI: `evaluate_expression` was a comment "This is a placeholder for
+    the actual implementation" and `return 0.0`; every result printed 0.0."""
+    code = ("def evaluate_expression(tokens):\n    # Implement the logic for evaluating the expression\n"
+            "    # This is a placeholder for the actual implementation\n    return 0.0\n\n\n"
+            "def empty():\n    # TODO: read the file\n    return []\n\n\n"
+            "def real(x):\n    # TODO: handle negatives\n    return abs(x)\n\n\ndef default():\n    return 0  # the default\n")
+    assert stub_functions(code, None) == ["empty", "evaluate_expression"]
+
+
+def test_a_returned_exit_code_read_as_output_reads_what_main_printed():
+    """The expression calculator's CLI tests: `result = main()` then `assert "3" in result`, in every test."""
+    from swcompany.cli_test_checks import printed_output_read
+
+    source = "def main(argv: list[str] | None = None) -> int:\n    print(3)\n    return 0\n"
+    tests = ("from calc.cli import main\n\n\ndef test_add():\n    result = main(['1+2'])\n    assert result == 0\n"
+             "    assert '3' in result\n    assert len(result) > 0\n\n\ndef test_twice():\n    result = main(['1'])\n"
+             "    result = main(['2'])\n    assert '2' in result\n")
+    fixed = printed_output_read(tests, "calc.cli", source)
+    assert "    result = main(['1+2'])\n    result_output = capsys.readouterr().out\n    assert result == 0\n" \
+           "    assert '3' in result_output\n    assert len(result_output) > 0\n" in fixed
+    assert fixed.endswith("    result = main(['2'])\n    assert '2' in result\n")  # bound twice: which call? left alone
+    assert "def test_add(capsys):" in prune_tests(tests, "calc.cli", source)
+    assert printed_output_read(tests, "calc.cli", source.replace("print(3)", "x = 3")) == tests  # prints nothing

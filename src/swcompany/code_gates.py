@@ -174,8 +174,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             soft += patterns
         stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
         if stubs:
-            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ... or "
-                            "NotImplementedError): implement every function the interface names or the code calls")
+            problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ..., "
+                            "NotImplementedError, or a placeholder value): implement every function the interface names "
+                            "or the code calls")
         elif (others := stub_functions(content, None)) and not asked["stubs"]:
             # Methods the interface did not list (it said only `class UnitConverter:`): asked about once;
             # the unit converter kept a `save_settings` of `pass` and "# Implement saving settings logic here".

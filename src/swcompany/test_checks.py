@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 
 from .cli_test_checks import (
-    argv_items_as_text, exit_behaviour, exit_never_raised, program_names_added, program_names_stripped, returned_exit_codes,
-    usage_problems,
+    argv_items_as_text, exit_behaviour, exit_never_raised, printed_output_read, program_names_added, program_names_stripped,
+    returned_exit_codes, usage_problems,
 )
 from .cli_usage import command_line
 from .code_checks import defined_names, insert_imports, parse_or_none, replace_nodes, undefined_names, undefined_names_at
@@ -581,7 +581,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     provides.
     """
     test_code = monkeypatch_contexts(repair_capture_calls(paths_of_temp_dirs(test_code)))
-    test_code = trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source)
+    test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
     test_code = program_names_added(argv_items_as_text(test_code, module, source))

@@ -216,6 +216,13 @@ def known_attributes(source: str) -> dict[str, set[str]]:
     return classes
 
 
+def plain_result(expr: ast.AST | None, view: TestView) -> str | None:
+    """``int`` for ``main([...])`` declared ``-> int`` (or another value no test can take apart or
+    read lines from: ``bool``, ``float``, ``None``), else None."""
+    made = _class_called(expr, view) or ""
+    return made.rsplit("-> ", 1)[1] if made.endswith(_UNPACKABLE) else None
+
+
 def _class_called(expr: ast.AST | None, view: TestView) -> str | None:
     """The module class ``expr`` instantiates (``Cls(...)`` or ``module.Cls(...)``), or ``f()`` for
     a module function returning a plain value (see ``plain_results``), if any."""
@@ -266,7 +273,7 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
                 name, kind = made.split("() -> ")
                 problems.append(f"{name} returns {kind}, which cannot be unpacked into several names: "
                                 "read printed output with capsys")
-            held = _read_as_container(sub)
+            held = read_as_container(sub)
             made = instances.get(held.id, "") if isinstance(held, ast.Name) else _class_called(held, view) or ""
             if made.endswith(_UNPACKABLE):
                 # the word counter's CLI test: `result = main()`, then `assert 'hello: 2' in result` on main's int
@@ -289,7 +296,7 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
     return problems
 
 
-def _read_as_container(node: ast.AST) -> ast.expr | None:
+def read_as_container(node: ast.AST) -> ast.expr | None:
     """What ``node`` reads as a container: ``x in <it>``, ``for _ in <it>``, ``<it>[i]``, ``len(<it>)``."""
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
         return node.comparators[0]
