@@ -1265,3 +1265,18 @@ def test_a_returned_exit_code_read_as_output_reads_what_main_printed():
     assert fixed.endswith("    result = main(['2'])\n    assert '2' in result\n")  # bound twice: which call? left alone
     assert "def test_add(capsys):" in prune_tests(tests, "calc.cli", source)
     assert printed_output_read(tests, "calc.cli", source.replace("print(3)", "x = 3")) == tests  # prints nothing
+
+
+def test_the_default_text_of_a_class_without_str_or_repr_is_no_oracle():
+    """The unit converter: `converter.__str__() == "10 meters = 32.8084 feet"` on a class with neither."""
+    source = ("from dataclasses import dataclass\n\n\nclass Converter:\n    def __init__(self, v):\n        self.v = v\n\n"
+              "    def convert(self):\n        return self.v\n\n\n@dataclass\nclass Result:\n    v: float\n\n\n"
+              "class Shown:\n    def __str__(self):\n        return 'x'\n")
+    tests = ("from u.core import Converter, Result, Shown\n\n\ndef test_str():\n    c = Converter(10)\n"
+             "    assert c.__str__() == '10 m'\n\n\ndef test_builtin():\n    c = Converter(1)\n    assert str(c) == '1 m'\n\n\n"
+             "def test_dataclass():\n    r = Result(1.0)\n    assert repr(r) == 'Result(v=1.0)'\n\n\n"
+             "def test_shown():\n    s = Shown()\n    assert str(s) == 'x'\n")
+    _, bad = cannot_pass(tests, "u.core", source)
+    assert sorted(bad) == ["test_builtin", "test_str"]
+    assert bad["test_str"] == ["Converter defines no __str__ or __repr__, so `c.__str__()` is Python's default "
+                               "'<Converter object at 0x...>': check what its methods return instead"]

@@ -211,6 +211,8 @@ def known_attributes(source: str) -> dict[str, set[str]]:
                 names.update(t.id for t in targets if isinstance(t, ast.Name))
         names.update(n.attr for n in ast.walk(cls) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
                      and isinstance(n.value, ast.Name) and n.value.id == "self")
+        if cls.decorator_list:  # @dataclass (attrs, ...) writes __repr__ and __eq__
+            names.update({"__repr__", "__eq__"})
         if not names & {"__getattr__", "__getattribute__", "__slots__"}:
             classes[cls.name] = names
     return classes
@@ -292,8 +294,27 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
                 problems.append(f"{cls} has no {sub.attr!r} (it has: {have})")
             if isinstance(sub, ast.Call) and (problem := _method_call_problem(sub, instances, view)):
                 problems.append(problem)
-        problems += _results_of_nothing(func, instances, view)
+        problems += _results_of_nothing(func, instances, view) + _default_texts(func, instances, view)
     return problems
+
+
+def _default_texts(func: ast.FunctionDef | ast.AsyncFunctionDef, instances: dict[str, str], view: TestView) -> list[str]:
+    """``str(converter)`` or ``converter.__str__()`` where the written class defines neither
+    ``__str__`` nor ``__repr__``: the text is Python's default, ``<...Converter object at 0x...>``,
+    which no expected text matches (the unit converter's test expected "10 meters = 32.8084 feet")."""
+    problems = []
+    for call in (n for n in ast.walk(func) if isinstance(n, ast.Call)):
+        if isinstance(call.func, ast.Name) and call.func.id in ("str", "repr") and len(call.args) == 1:
+            held = call.args[0]
+        elif isinstance(call.func, ast.Attribute) and call.func.attr in ("__str__", "__repr__") and not call.args:
+            held = call.func.value
+        else:
+            continue
+        cls = instances.get(held.id) if isinstance(held, ast.Name) else None
+        if cls and cls in view.classes and not view.classes[cls] & {"__str__", "__repr__"}:
+            problems.append(f"{cls} defines no __str__ or __repr__, so `{ast.unparse(call)}` is Python's default "
+                            f"'<{cls} object at 0x...>': check what its methods return instead")
+    return list(dict.fromkeys(problems))
 
 
 def read_as_container(node: ast.AST) -> ast.expr | None:
