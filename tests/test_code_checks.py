@@ -1258,11 +1258,14 @@ def test_a_returned_exit_code_read_as_output_reads_what_main_printed():
     source = "def main(argv: list[str] | None = None) -> int:\n    print(3)\n    return 0\n"
     tests = ("from calc.cli import main\n\n\ndef test_add():\n    result = main(['1+2'])\n    assert result == 0\n"
              "    assert '3' in result\n    assert len(result) > 0\n\n\ndef test_twice():\n    result = main(['1'])\n"
-             "    result = main(['2'])\n    assert '2' in result\n")
+             "    result = main(['2'])\n    assert '2' in result\n\n\ndef test_stdout():\n    result = main(['7'])\n"
+             "    assert '7' in result.stdout\n")
     fixed = printed_output_read(tests, "calc.cli", source)
+    assert fixed.endswith("    result = main(['7'])\n    result_output = capsys.readouterr().out\n"
+                          "    assert '7' in result_output\n")  # the word counter's tests read main's int as a subprocess
     assert "    result = main(['1+2'])\n    result_output = capsys.readouterr().out\n    assert result == 0\n" \
            "    assert '3' in result_output\n    assert len(result_output) > 0\n" in fixed
-    assert fixed.endswith("    result = main(['2'])\n    assert '2' in result\n")  # bound twice: which call? left alone
+    assert "    result = main(['2'])\n    assert '2' in result\n" in fixed  # bound twice: which call? left alone
     assert "def test_add(capsys):" in prune_tests(tests, "calc.cli", source)
     assert printed_output_read(tests, "calc.cli", source.replace("print(3)", "x = 3")) == tests  # prints nothing
 

@@ -362,12 +362,17 @@ def exit_never_raised(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestVi
     return []
 
 
+_OUTPUT_ATTRIBUTES = frozenset({"stdout", "output", "out"})  # what CliRunner and subprocess results call it
+
+
 def printed_output_read(test_code: str, module: str, source: str) -> str:
-    """``result = main([...])`` then ``'3' in result`` (a loop over it, ``len``, an index) where
+    """``result = main([...])`` then ``'3' in result`` (a loop over it, ``len``, an index, or
+    ``result.stdout`` as if main were a subprocess) where
     ``main`` returns its exit code and prints its answer: the test means what main printed, so
     those reads take ``result_output = capsys.readouterr().out``, read right after the call
     (``capsys`` becomes a parameter later). The expression calculator's CLI tests read the exit
-    code as the output in every test, and the file was refused three times and left out."""
+    code as the output in every test, and the file was refused three times and left out; the word
+    counter's read ``result.stdout`` in seven tests of twelve, all dropped."""
     tree = parse_or_none(test_code)
     if tree is None or not re.search(r"\bprint\(|stdout\.write\(", source):
         return test_code
@@ -381,8 +386,10 @@ def printed_output_read(test_code: str, module: str, source: str) -> str:
             if plain_result(assign.value, view) is None or \
                     sum(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(func)) != 1:
                 continue
-            reads = [held for n in ast.walk(func) if isinstance(held := read_as_container(n), ast.Name)
-                     and held.id == name]
+            reads: list[ast.expr] = [held for n in ast.walk(func) if isinstance(held := read_as_container(n), ast.Name)
+                                     and held.id == name]
+            reads += [n for n in ast.walk(func) if isinstance(n, ast.Attribute) and n.attr in _OUTPUT_ATTRIBUTES
+                      and isinstance(n.value, ast.Name) and n.value.id == name]  # `result.stdout` as from a subprocess
             if reads:
                 indent = " " * assign.col_offset
                 edits.append((assign, f"{ast.unparse(assign)}\n{indent}{name}_output = capsys.readouterr().out"))
