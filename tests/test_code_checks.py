@@ -643,7 +643,10 @@ def test_attributes_of_a_plain_return_value_are_refused():
              "def test_out():\n    result = main(['a'])\n    assert result == 0\n    assert 'hello' in result.stdout\n")
     assert problems_in_test_file(tests, "wf.cli", source) == [
         "main returns int, which has no 'stdout': read printed output with capsys"]
-    pruned = prune_tests(tests, "wf.cli", source)
+    pruned = prune_tests(tests, "wf.cli", source)  # main prints: the test reads what it printed instead
+    assert "def test_out(capsys):" in pruned and "    assert 'hello' in result_output\n" in pruned
+    silent = source.replace("print('hello: 2')", "pass")
+    pruned = prune_tests(tests, "wf.cli", silent)
     assert "def test_ok" in pruned and "def test_out" not in pruned
     assert problems_in_test_file(tests.replace("result.stdout", "str(result)"), "wf.cli", source) == []
     # the tip calculator's CLI tests: `total, tip, each = main([...])` on main's int exit code
