@@ -1286,3 +1286,13 @@ def test_the_default_text_of_a_class_without_str_or_repr_is_no_oracle():
     assert sorted(bad) == ["test_builtin", "test_str"]
     assert bad["test_str"] == ["Converter defines no __str__ or __repr__, so `c.__str__()` is Python's default "
                                "'<Converter object at 0x...>': check what its methods return instead"]
+
+
+def test_an_init_that_only_stores_its_parameters_is_no_code_in_an_interface():
+    """The key-value store's designs: `def __init__(self, filename: str): self.filename = filename`,
+    refused three times as code, and the run stopped at the architect with exit 4."""
+    fields = ("class Storage:\n    def __init__(self, filename: str):\n        self.filename = filename\n"
+              "        self.data = {}\n\n    def get_all(self) -> dict:\n        pass\n")
+    text, bodies = interface_bodies(fields)
+    assert bodies == [] and "self.filename = filename" in text and text.endswith("        ...")
+    assert interface_bodies("class S:\n    def __init__(self, f):\n        self.f = open(f)\n")[1] == ["__init__"]
