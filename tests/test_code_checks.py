@@ -1203,7 +1203,7 @@ def test_classes_named_without_methods_are_asked_about_once():
     from swcompany.stages.architect import bare_classes, design_check
 
     design = Design(summary="s", how_to_run="python -m pw.cli", files=[
-        {"path": "pw/history.py", "purpose": "history", "interface": "class PasswordHistory"},
+        {"path": "pw/history.py", "purpose": "history", "interface": "class PasswordHistory\nclass HistoryError(Exception)"},
         {"path": "pw/sets.py", "purpose": "sets", "interface": "class CharacterSet:\n    \"\"\"Sets.\"\"\"\n    ..."},
         {"path": "pw/core.py", "purpose": "core", "interface":
             "class Options:\n    length: int\n\nclass Generator:\n    def make(self) -> str: ..."},

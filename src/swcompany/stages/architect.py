@@ -187,7 +187,8 @@ def bare_classes(design: Design) -> list[str]:
     for spec in design.files:
         tree = parse_or_none(_CLASS_LINE.sub(r"\1: ...", spec.interface))
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree else ():
-            if not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Assign)) for n in cls.body):
+            if not cls.bases and not any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.AnnAssign, ast.Assign))
+                                         for n in cls.body):  # `class StoreError(Exception)` needs no methods
                 found.append(f"{spec.path}: {cls.name}")
     return found
 
