@@ -181,15 +181,25 @@ def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, 
     instead). The CSV converter's CLI tests defined ``csv_content`` and passed ``sample.csv``
     without writing it: every one printed "No such file or directory", and no fix round wrote it."""
     dropped = reads_unwritten(output, test_file, test_code)
+    return _without_tests(test_code, {test: f"reads {name}, which it never writes (each test runs in its own empty "
+                                            "folder)" for test, name in dropped.items()})
+
+
+def _test_functions(test_code: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     tree = parse_or_none(test_code)
-    tests = [f for f in (tree.body if tree else []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-             and f.name.startswith("test")]
-    if not dropped or len(dropped) == len(tests):
+    return [f for f in (tree.body if tree else []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and f.name.startswith("test")]
+
+
+def _without_tests(test_code: str, reasons: dict[str, str]) -> tuple[str, list[str]]:
+    """The file without the tests ``reasons`` names (test -> why), each named in a comment on top,
+    and a note per test; left whole when none, or every test, would go (the file is then asked afresh)."""
+    tests = _test_functions(test_code)
+    if not reasons or len(reasons) == len(tests):
         return test_code, []
-    notes = [f"{test}: reads {name}, which it never writes (each test runs in its own empty folder), so it was "
-             "dropped" for test, name in dropped.items()]
-    code = without_functions(test_code, [f for f in tests if f.name in dropped],
-                             [f"# swcompany dropped {note.replace(', so it was dropped', '')}" for note in notes])
+    notes = [f"{test}: {why}, so it was dropped" for test, why in reasons.items()]
+    code = without_functions(test_code, [f for f in tests if f.name in reasons],
+                             [f"# swcompany dropped {test}: {why}" for test, why in reasons.items()])
     return code, notes
 
 
@@ -198,19 +208,10 @@ def oversized_writes(output: str, test_file: str, test_code: str) -> tuple[str, 
     (``File too large``, the sandbox's file size limit), and a note per test; left whole when no
     test would remain. The word counter's "large file" test wrote 500 MB (``'hello' * 100000``,
     joined 1,000 times): it fails wherever it runs, and no fix round touched it."""
-    tree = parse_or_none(test_code)
-    tests = [f for f in (tree.body if tree else []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-             and f.name.startswith("test")]
-    writing = {f.name for f in tests if any(writes_a_file(n) for n in ast.walk(f))}
+    writing = {f.name for f in _test_functions(test_code) if any(writes_a_file(n) for n in ast.walk(f))}
     dropped = [test for test, block in failure_blocks(output) if test in writing and test_file in block
                and "[Errno 27] File too large" in block]
-    if not dropped or len(set(dropped)) == len(tests):
-        return test_code, []
-    notes = [f"{test}: writes a file larger than the sandbox allows (File too large), so it was dropped"
-             for test in dict.fromkeys(dropped)]
-    code = without_functions(test_code, [f for f in tests if f.name in dropped],
-                             [f"# swcompany dropped {note.replace(', so it was dropped', '')}" for note in notes])
-    return code, notes
+    return _without_tests(test_code, dict.fromkeys(dropped, "writes a file larger than the sandbox allows (File too large)"))
 
 
 _WRITE_FAILED_AT = re.compile(r"^(\S+\.py):(\d+): FileNotFoundError[ \t]*$", re.M)
