@@ -228,6 +228,35 @@ def test_a_hand_check_that_sides_with_the_test_tells_the_fix_round_the_code_is_w
     assert proc.returncode == 0, proc.stderr  # the scripted fix makes it 16.5
 
 
+def test_failing_values_no_round_has_asked_about_keep_the_rounds_going(fake_model):
+    """The 1.5B roman numeral converter: round 1 corrected two wrong values (a round asks at most three
+    of a file), the fix came back unchanged, and the rounds stopped with `to_roman(130) == 'CLX'` and
+    two more wrong values never asked. The next round asks about those, and none asked before."""
+    asked = []
+
+    def hand_check(req):
+        asked.append(percent := re.search(r"storage\.tip\(100, (\d+)\)", req.text).group(1))
+        return f"Result: {float(percent)}"
+
+    def unchanged(req):
+        return "Explanation: tip is wrong.\n\n### todo/storage.py\n" + fenced(TIP_CODE["todo/storage.py"])
+
+    tests = "from todo import storage\n" + "".join(f"\n\ndef test_tip_{p}():\n    assert storage.tip(100, {p}) == {p + 1}.5\n"
+                                                  for p in (10, 20, 30, 40, 50))
+    scenario = Scenario(code=TIP_CODE, tests={"tests/test_todo_storage.py": tests},
+                        overrides={"hand_check": hand_check, "fix": unchanged})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert asked == ["10", "20", "30", "40", "50"]  # each once
+    assert "fix round 1: the model sent the files back unchanged; the next round checks more failing values by hand" \
+        in proc.stderr
+    r = json.loads((Path("workspace/t") / "docs/qa_report.json").read_text())
+    assert (r["verdict"], r["rounds_used"]) == ("passed", 2)
+    assert r["fix_notes"][1] == ("round 1: nothing changed; the model's fix sent todo/storage.py back unchanged; "
+                                 "the next round checks 2 more failing values by hand")
+
+
 def test_an_undecided_hand_check_changes_nothing(fake_model):
     proc, asked, fixes, ws = _run_with_hand_check("It depends on rounding.\nResult: 17")
     assert len(asked) == 1 and len(fixes) == 1 and "Checked by hand" not in fixes[0]

@@ -8,7 +8,7 @@ checked by hand (``hand_checks``) and repairs read from the run alone are applie
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
@@ -56,19 +56,27 @@ class HandChecked:
     corrections: list[str] = field(default_factory=list)  # test values corrected in the file
     code_wrong: dict[str, list[str]] = field(default_factory=dict)  # test file -> calls the code gets wrong
     corrected_files: list[str] = field(default_factory=list)  # the test files the corrections were written to
+    asked: list[str] = field(default_factory=list)  # the checks looked at ("<test file>: <check key>")
 
 
 MAX_HAND_CHECKS = 6  # a round's questions over all failing files (each file at most hand_checks.MAX_CHECKS)
 
 
-def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str], output: str) -> HandChecked:
+def checked_before(done: Collection[str], path: str) -> set[str]:
+    """The keys of ``path``'s checks among ``done`` ("<test file>: <check key>")."""
+    return {entry[len(path) + 2:] for entry in done if entry.startswith(f"{path}: ")}
+
+
+def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str], output: str,
+               done: Collection[str] = ()) -> HandChecked:
     """Each failing value assertion of these test files (the round's focus first, then the other
     failing ones: the password generator's wrong `validate_password('12345678') == True` sat in a
     file no round had turned to) worked out by the model from the specification alone
     (``hand_checks``). A wrong expected value is corrected in the test file (written, not yet
     committed) where it can be told apart, else the fix round is told; a right one becomes
     advice that the code is wrong. A reply that reaches no value decides nothing. A call whose result
-    the specification gives as an example (``spec_example``) is not asked about: the example decides."""
+    the specification gives as an example (``spec_example``) is not asked about: the example decides.
+    A check in ``done`` (looked at in an earlier round) is not asked again: the next ones are."""
     found = HandChecked()
     asked = 0
     for path in files:
@@ -78,7 +86,8 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         code, repairs = repaired_by_run(output, path, ctx.read(path))  # no question needed for these
         found.corrections += repairs
         written = specification_text(prd, spec)
-        for check in failed_checks(output, path, code)[:max(MAX_HAND_CHECKS - asked, 0)]:
+        for check in failed_checks(output, path, code, checked_before(done, path))[:max(MAX_HAND_CHECKS - asked, 0)]:
+            found.asked.append(f"{path}: {check.key}")
             readable, hand = spec_example(written, check.call) if not (check.setup or check.raises or check.raised) \
                 else (False, None)
             check.given = readable
@@ -266,7 +275,9 @@ class FixRounds:
         ctx, progress, design = self.ctx, self.progress, self.design
         focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
         others = [path for path in failing_files(self.last.run.output) if path != focus]
-        checked = hand_check(ctx, self.prd, design, [focus, *others], self.last.run.output) if focus else HandChecked()
+        checked = hand_check(ctx, self.prd, design, [focus, *others], self.last.run.output, progress.hand_checked) \
+            if focus else HandChecked()
+        progress.hand_checked += checked.asked
         if checked.corrections:
             if self.corrected(n, checked):
                 return False
@@ -343,11 +354,25 @@ class FixRounds:
             self.end_round(n, f"round {n}: nothing changed; {exc}; the next round turns to {untried[0]}")
             ctx.info(f"fix round {n}: the model sent the files back unchanged; the next round turns to {untried[0]}")
             return True
+        unasked = self.unasked_checks()
+        if unasked:
+            # Failing values no hand check has looked at yet (a round asks a few): the roman numeral
+            # converter's rounds stopped with `to_roman(130) == 'CLX'` and two more never asked.
+            self.end_round(n, f"round {n}: nothing changed; {exc}; the next round checks {unasked} more failing "
+                              f"value{'s' if unasked > 1 else ''} by hand")
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; the next round checks more failing values by hand")
+            return True
         self.end_round(n, f"round {n}: nothing changed; {exc}, so the rounds stop here")
         ctx.info(f"fix round {n}: the model sent the files back unchanged; no more rounds")
         self.out_of_time()  # records the rounds' time
         self.report = self.report_now(no_fix_found=True)
         return False
+
+    def unasked_checks(self) -> int:
+        """How many failing value checks (up to a round's worth per file) no hand check has looked at."""
+        output, done = self.last.run.output, self.progress.hand_checked
+        return sum(len(failed_checks(output, path, self.ctx.read(path), checked_before(done, path)))
+                   for path in failing_files(output) if self.ctx.exists(path))
 
     def apply(self, n: int, reply: FixReply, current: dict[str, str]) -> None:
         """Write and commit the fix, run the tests, and undo it if it made things worse."""

@@ -23,7 +23,7 @@ import ast
 import builtins
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,11 @@ class FailedCheck:
     raises: str | None = None  # the exception a ``pytest.raises`` expected and the call never raised
     raised: str | None = None  # the error the code raised on purpose where the test expected a result
     given: bool = False  # the value came from an example the specification gives, not from a hand check
+
+    @property
+    def key(self) -> str:
+        """Which check this is, across runs of the tests (``failed_checks``' ``skip``)."""
+        return f"{self.test}: {self.call}"
 
     @property
     def how(self) -> str:
@@ -423,22 +428,30 @@ def _rejected_check(block: str, test_file: str, test: str, tree: ast.Module,
                        setup=setup, raised=found[1])
 
 
-def failed_checks(output: str, test_file: str, test_code: str) -> list[FailedCheck]:
-    """The failing value assertions of ``test_file`` in pytest's output, at most ``MAX_CHECKS``."""
+def failed_checks(output: str, test_file: str, test_code: str, skip: Collection[str] = ()) -> list[FailedCheck]:
+    """The failing value assertions of ``test_file`` in pytest's output, at most ``MAX_CHECKS``,
+    leaving out those whose ``key`` is in ``skip`` (asked in an earlier round)."""
     tree = parse_or_none(test_code)
     if tree is None:
         return []
     fixtures = plain_fixtures(tree)
     found: list[FailedCheck] = []
+    refusals: set[str | None] = set()
     for test, block in failure_blocks(output):
         location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
         raise_at = next((m for m in _RAISES_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
-        if location and (check := _check_in_block(block, test, int(location.group(2)), tree, fixtures)):
-            found.append(check)
-        elif raise_at and (check := _raise_check(block, test, int(raise_at.group(2)), tree, fixtures)):
-            found.append(check)
-        elif not location and (check := _rejected_check(block, test_file, test, tree, fixtures)) and \
-                check.raised not in {f.raised for f in found}:  # one question per refusal: tests share one
+        check = _check_in_block(block, test, int(location.group(2)), tree, fixtures) if location else None
+        if check is None and raise_at:
+            check = _raise_check(block, test, int(raise_at.group(2)), tree, fixtures)
+        if check is None and not location:
+            check = _rejected_check(block, test_file, test, tree, fixtures)
+            if check and check.raised in refusals:
+                continue  # one question per refusal: tests share one
+            if check:
+                refusals.add(check.raised)
+        if check is None:
+            continue
+        if check.key not in skip:
             found.append(check)
         if len(found) == MAX_CHECKS:
             break

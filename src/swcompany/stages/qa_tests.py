@@ -43,6 +43,7 @@ class QAProgress(BaseModel):
     fixed_files: list[str] = Field(default_factory=list)
     fix_notes: list[str] = Field(default_factory=list)
     undone: list[str] = Field(default_factory=list)  # fixes rolled back, told to the next rounds
+    hand_checked: list[str] = Field(default_factory=list)  # "<test file>: <check key>" asked once, never again
     report: QAReport | None = None
 
 
