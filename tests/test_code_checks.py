@@ -1146,6 +1146,21 @@ def test_with_monkeypatch_becomes_its_context():
     assert monkeypatch_contexts(fixed) == fixed and "with monkeypatch.context()" in prune_tests(tests, "roman.convert", CONVERT)
 
 
+def test_with_capsys_becomes_its_body():
+    """The pomodoro timer's core tests: `with capsys:` around the calls (TypeError: no context manager)."""
+    from swcompany.test_checks import capture_blocks_unwrapped
+
+    tests = ("from roman.convert import to_roman\n\n\ndef test_ac1(capsys):\n    with capsys:\n        print(to_roman(4))\n\n"
+             "        assert to_roman(4) == 'IV'\n    assert capsys.readouterr().out == 'IV\\n'\n\n\n"
+             "def test_ac2(capfd):\n    if True:\n        with capfd:\n            assert to_roman(1) == 'I'\n")
+    fixed = capture_blocks_unwrapped(tests)
+    assert "def test_ac1(capsys):\n    print(to_roman(4))\n\n    assert to_roman(4) == 'IV'\n    assert capsys" in fixed
+    assert "    if True:\n        assert to_roman(1) == 'I'\n" in fixed
+    assert capture_blocks_unwrapped(fixed) == fixed and "with capsys" not in prune_tests(tests, "roman.convert", CONVERT)
+    kept = 'def test_a(capsys):\n    with capsys:\n        x = """\nraw\n"""\n'
+    assert capture_blocks_unwrapped(kept) == kept  # dedenting would change the string
+
+
 def test_a_class_whose_method_shadows_a_builtin_type_in_its_annotations_gets_them_postponed():
     """The key-value store's core: `def list(self)`, then `def main(self, argv: list[str] | None)` in the same
     class: 'function' object is not subscriptable when the module is imported, every test an import error."""

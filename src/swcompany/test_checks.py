@@ -396,6 +396,27 @@ def monkeypatch_contexts(test_code: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
+def capture_blocks_unwrapped(test_code: str) -> str:
+    """``with capsys:`` (or ``capfd``) and its body become the body alone: the fixture is no context
+    manager (every such test failed with TypeError: the pomodoro timer's core tests), and it
+    captures for the whole test anyway. Left alone when a body line is not indented as expected
+    (a multi-line string)."""
+    tree = parse_or_none(test_code) if re.search(r"\bwith (capsys|capfd)\s*:", test_code) else None
+    if tree is None:
+        return test_code
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With) and len(node.items) == 1
+              and isinstance(node.items[0].context_expr, ast.Name) and node.items[0].context_expr.id in {"capsys", "capfd"}
+              and node.items[0].optional_vars is None and node.body[0].lineno > node.lineno]
+    lines = test_code.splitlines(keepends=True)
+    for node in sorted(blocks, key=lambda n: n.lineno, reverse=True):
+        extra = " " * (node.body[0].col_offset - node.col_offset)
+        body = lines[node.body[0].lineno - 1:node.end_lineno]
+        if not all(line.startswith(extra) or not line.strip() for line in body):
+            continue
+        lines[node.lineno - 1:node.end_lineno] = [line[len(extra):] if line.strip() else line for line in body]
+    return "".join(lines)
+
+
 def repair_capture_calls(test_code: str) -> str:
     """``capsys.getvalue()`` -> ``capsys.readouterr().out``: the intent is unambiguous, and a fix round
     asked about it wrote in circles (seen on a 1.5B model: eight tests, one wrong method name)."""
@@ -575,12 +596,12 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     top, so the report and a reader see what was removed and why. Left alone when nothing would
     remain, or when the file's problem is not per test (no import, a copy of the code).
     Fixtures shadowing pytest's own are dropped first, ``capsys.getvalue()`` becomes
-    ``capsys.readouterr().out``, and ``SystemExit`` expected from a function that returns its
+    ``capsys.readouterr().out``, ``with capsys:`` its body alone, and ``SystemExit`` expected from a function that returns its
     exit code becomes a check of the returned code, and file content passed where a path belongs is
     written to a file first. ``shared_fixtures``: those ``conftest.py``
     provides.
     """
-    test_code = monkeypatch_contexts(repair_capture_calls(paths_of_temp_dirs(test_code)))
+    test_code = monkeypatch_contexts(capture_blocks_unwrapped(repair_capture_calls(paths_of_temp_dirs(test_code))))
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
