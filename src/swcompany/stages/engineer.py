@@ -20,6 +20,8 @@ from ..config import Settings
 from ..errors import ModelOutputError
 from ..events import Event
 from ..workspace import sha256_text
+from .example_gate import examples_met
+from .hand_checks import specification_text
 from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
 EXTRA_FILES = {
@@ -48,15 +50,29 @@ def ask_source(ctx: StageContext, messages: list[dict[str, str]], path: str, che
         raise
 
 
-def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, problem: str) -> str:
+def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, problem: str,
+                 written: dict[str, str] | None = None) -> str:
     """``spec``'s file written again from scratch: the engineer's own prompt and gates, plus
     ``problem`` (what the earlier version got wrong). For a small model that, asked to edit a
-    file, sends it back unchanged. Raises ``ModelOutputError`` when no usable file comes back."""
-    written = {d: ctx.read(d) for d in spec.depends_on if ctx.exists(d)}
+    file, sends it back unchanged. ``written``: the files written so far (else read from disk).
+    Raises ``ModelOutputError`` when no usable file comes back."""
+    written = {d: written[d] if written is not None else ctx.read(d) for d in spec.depends_on
+               if (d in written if written is not None else ctx.exists(d))}
     messages = file_messages(ctx, prd, design, spec, written)
     messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
     return ask_source(ctx, messages, spec.path, code_check(design, spec, written, first_write=False),
                       lambda code: repair_code(code, written, spec.path))
+
+
+def write_source(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, written: dict[str, str]) -> str:
+    """One Python file through the engineer's gates, then the example gate (``example_gate``):
+    written again while it fails examples its specification gives, when generated code may run."""
+    content = ask_source(ctx, file_messages(ctx, prd, design, spec, written), spec.path,
+                         code_check(design, spec, dict(written)), lambda code: repair_code(code, written, spec.path))
+    if not ctx.settings.run_tests:
+        return content
+    return examples_met(ctx, specification_text(prd, spec), spec.path, content, written,
+                        lambda problem: write_afresh(ctx, prd, design, spec, problem, written))
 
 
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
@@ -108,11 +124,10 @@ def run(ctx: StageContext) -> StageResult:
             spec = design.file(path)
             if all(d in written for d in spec.depends_on):
                 pending.remove(path)
-                msgs = file_messages(ctx, prd, design, spec, written)
-                python = path.endswith(".py")
-                check = code_check(design, spec, dict(written)) if python else None
-                repair = (lambda code, deps=dict(written), path=path: repair_code(code, deps, path)) if python else None
-                running[pool.submit(ask_source, ctx, msgs, path, check, repair)] = path
+                if path.endswith(".py"):
+                    running[pool.submit(write_source, ctx, prd, design, spec, dict(written))] = path
+                else:
+                    running[pool.submit(ask_source, ctx, file_messages(ctx, prd, design, spec, written), path, None, None)] = path
 
     try:
         submit_ready()

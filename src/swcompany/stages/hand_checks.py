@@ -123,7 +123,7 @@ def literal(node: ast.AST) -> tuple[bool, object]:
         return False, None
 
 
-def _parse_literal(text: str) -> tuple[bool, object]:
+def parse_literal(text: str) -> tuple[bool, object]:
     try:
         return literal(ast.parse(text.strip(), mode="eval").body)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -289,7 +289,7 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
         elif len(held) == 1:  # `expected = "Example_1"` a line before: HumanEval/140's tests
             computed_at = 1 - held[0]
         else:  # `f(x) == expected` in a parametrized test: the side pytest's where line computed
-            computed_at = next((i for i in (0, 1) if where and _parse_literal(where[0]) == shown[i]), -1)
+            computed_at = next((i for i in (0, 1) if where and parse_literal(where[0]) == shown[i]), -1)
             row = [i for i, side in enumerate(sides) if isinstance(side, ast.Name) and side.id in _row_values(block)
                    and side.id in parametrized(func)]
             if computed_at < 0 and len(row) == 1:  # `result == expected`: no where line for a name
@@ -302,7 +302,7 @@ def _values(probe: ast.expr, block: str, where: tuple[str, str] | None,
         return (sides[computed_at], expected, actual, param) if ok and known else None
     negated = isinstance(probe, ast.UnaryOp) and isinstance(probe.op, ast.Not)
     computed = probe.operand if isinstance(probe, ast.UnaryOp) and negated else probe
-    if isinstance(computed, ast.Call) and where and (found := _parse_literal(where[0]))[0]:
+    if isinstance(computed, ast.Call) and where and (found := parse_literal(where[0]))[0]:
         return computed, not negated, found[1], None
     return None
 
@@ -320,7 +320,7 @@ def _row_values(block: str) -> dict[str, object]:
         return {}
     found = {}
     for name, text in _ROW_VALUE.findall(first):
-        ok, value = _parse_literal(text)
+        ok, value = parse_literal(text)
         if ok:
             found[name] = value
     return found
@@ -356,7 +356,7 @@ def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, 
     if (setup := _setup_before(func, node, hidden, fixtures)) is not None and \
             isinstance(computed, (ast.Call, ast.Name, ast.Attribute)):
         return ast.unparse(computed), True, setup  # `tm.view_tasks()` after `tm = TaskManager(...)`
-    if where and _parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
+    if where and parse_literal(where[0]) == (True, actual) and parse_or_none(where[1]) is not None:
         return where[1], False, ""  # a parametrized row: pytest shows the call with its values
     return None
 
@@ -475,10 +475,10 @@ _LOWER_WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"
 
 def _example_value(text: str) -> tuple[bool, object]:
     """A value as a specification writes it: a Python literal, or ``true``/``false`` in lower case."""
-    found = _parse_literal(text)
+    found = parse_literal(text)
     if found[0] or text.strip().lower() not in _LOWER_WORDS:
         return found
-    return _parse_literal(_LOWER_WORDS[text.strip().lower()])
+    return parse_literal(_LOWER_WORDS[text.strip().lower()])
 
 
 def _same_call(a: str, b: str) -> bool:
@@ -513,23 +513,44 @@ def specification_text(prd: "PRD", spec: "FileSpec") -> str:
     return "\n".join([*texts, spec.interface])
 
 
+def _written_examples(spec: str) -> list[tuple[str, object]]:
+    """Every (call, value) the text gives as an example: ``f(x) == y``, ``f(x) ➞ y``, ``f(x) => y``,
+    mid-line too ("Example: g(2) ➞ 4"), and a doctest's ``>>> f(x)`` with the line after."""
+    lines = [re.sub(r'^(?:"""|\'\'\')|(?:"""|\'\'\')$', "", line.strip()).strip() for line in spec.splitlines()]  # a one-line docstring
+    found: list[tuple[str, object]] = []
+    for i, line in enumerate(lines):
+        if line.startswith(">>>") and _same_call(line[3:], line[3:]):
+            after = next((x for x in lines[i + 1:] if x), "")
+            if not after.startswith(">>>") and (value := _example_value(after))[0]:
+                found.append((line[3:].strip(), value[1]))
+            continue
+        for at in (m.start() for m in _CALL_START.finditer(line)):
+            if (match := _EXAMPLE.match(line[at:])) and (value := _example_value(match.group("value")))[0] \
+                    and _same_call(match.group("call"), match.group("call")):  # one call, as Python reads it
+                found.append((match.group("call"), value[1]))
+                break
+    return found
+
+
 def spec_example(spec: str, call: str) -> tuple[bool, object]:
     """(True, the value) when the specification itself gives ``call``'s result as an example (a
     docstring's ``fix_spaces("Example 1") == "Example_1"``, ``is_simple_power(1, 4) => true``,
     or a doctest's ``>>> f(x)`` and the line after): no hand check is needed, and a 1.5B model's
     hand work is less sure than the example. (False, None) otherwise, or when two examples disagree."""
-    lines = [re.sub(r'^(?:"""|\'\'\')|(?:"""|\'\'\')$', "", line.strip()).strip() for line in spec.splitlines()]  # a one-line docstring
-    values: list[object] = []
-    for i, line in enumerate(lines):
-        starts = [m.start() for m in _CALL_START.finditer(line)]  # "Example: g(2) ➞ 4" names the call mid-line
-        match = next((m for at in starts if (m := _EXAMPLE.match(line[at:])) and _same_call(m.group("call"), call)), None)
-        if match and (found := _example_value(match.group("value")))[0]:
-            values.append(found[1])
-        elif line.startswith(">>>") and _same_call(line[3:], call):
-            after = next((x for x in lines[i + 1:] if x), "")
-            if not after.startswith(">>>") and (found := _example_value(after))[0]:
-                values.append(found[1])
+    values = [value for written, value in _written_examples(spec) if _same_call(written, call)]
     return (True, values[0]) if values and all(same_value(v, values[0]) for v in values) else (False, None)
+
+
+def spec_examples(spec: str) -> list[tuple[str, object]]:
+    """The calls the specification gives a result for, each once, with that result (a call given
+    two different results is left out: the text contradicts itself)."""
+    found = _written_examples(spec)
+    chosen: list[tuple[str, object]] = []
+    for call, value in found:
+        if not any(_same_call(call, seen) for seen, _ in chosen) and \
+                all(same_value(other, value) for written, other in found if _same_call(written, call)):
+            chosen.append((call, value))
+    return chosen
 
 
 def hand_value(reply: str) -> tuple[bool, object]:
@@ -540,7 +561,7 @@ def hand_value(reply: str) -> tuple[bool, object]:
     candidates += list(reversed(_SAYS.findall(reply)))[:1]
     for text in candidates:
         text = text.strip().strip("*").strip().rstrip(".").strip()
-        ok, value = _parse_literal(text)
+        ok, value = parse_literal(text)
         if ok:
             return True, value
         if _BARE_WORD.fullmatch(text):
