@@ -125,6 +125,12 @@ def test_the_program_name_first_in_a_command_line_is_dropped_when_the_parser_wan
     todo = ("from todo import cli\n\n\ndef test_add(tmp_path):\n    db = str(tmp_path / 't.db')\n"
             "    assert cli.main(['todo', '--db', db, 'add', 'milk']) == 0\n")
     assert "cli.main(['--db', db, 'add', 'milk'])" in prune_tests(todo, "todo.cli", CODE["todo/cli.py"])
+    # the CSV converter's re-run: the command line held in a name first
+    held = todo.replace("    assert cli.main(['todo', '--db', db, 'add', 'milk']) == 0\n",
+                        "    args = ['todo', '--db', db, 'add', 'milk']\n    assert cli.main(args) == 0\n")
+    assert "    args = ['--db', db, 'add', 'milk']\n" in prune_tests(held, "todo.cli", CODE["todo/cli.py"])
+    twice = held.replace("    assert cli.main", "    args = ['todo', 'list']\n    assert cli.main")
+    assert "    args = ['todo', '--db', db, 'add', 'milk']\n" in prune_tests(twice, "todo.cli", CODE["todo/cli.py"])
 
 
 def test_a_process_command_line_without_the_program_name_gets_one():

@@ -294,6 +294,14 @@ def argv_items_as_text(test_code: str, module: str, source: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
+def _held_list(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ast.expr | None:
+    """The list or tuple literal ``name`` is given in ``func``, when that is its one assignment."""
+    values = [node.value for node in ast.walk(func) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+              if isinstance(target, ast.Name) and target.id == name]
+    return values[0] if len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple)) else None
+
+
 def program_names_stripped(test_code: str, module: str, source: str) -> str:
     """``main(["convert_csv_to_cli", "--input", ...])``: a command line starting with the program's
     name, as ``sys.argv`` does, loses that name when the written parser rejects the line with it and
@@ -307,8 +315,11 @@ def program_names_stripped(test_code: str, module: str, source: str) -> str:
     edits: list[tuple[ast.AST, str]] = []
     functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     expected_to_exit = {i for func in functions for i in _exits_expected(func)}  # there the name may be the point
+    home = {id(node): func for func in functions for node in ast.walk(func)}
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call) and id(n) not in expected_to_exit):
         given = _argv_given(call) if cli.entries.get(module_function(call, view) or "") else None
+        if isinstance(given, ast.Name) and id(call) in home:  # `args = ["csv_to_json", path]` then `main(args)`
+            given = _held_list(home[id(call)], given.id)
         if not isinstance(given, (ast.List, ast.Tuple)) or not given.elts or any(isinstance(e, ast.Starred) for e in given.elts):
             continue
         # a name or expression stands in for a value (its text), as in the usage gate
