@@ -1041,6 +1041,17 @@ def test_systemexit_expected_from_a_module_that_never_exits_is_dropped():
     assert "test_ac1_exits expects SystemExit from convert_csv_to_json(), which never exits" in pruned
     exiting = source + "\n\ndef fail() -> None:\n    raise SystemExit(2)\n"
     assert "def test_ac1_exits" in prune_tests(tests, "conv.core", exiting)
+    # the key-value store's core tests: a method of the module's class, on a fixture's or a local instance
+    store = ("class Store:\n    def __init__(self, path: str):\n        self.path = path\n\n"
+             "    def set(self, key: str, value: str) -> None:\n        self.data = {key: value}\n")
+    kv = ("import pytest\nfrom kv.core import Store\n\n\n@pytest.fixture\ndef store(tmp_path):\n    return Store(str(tmp_path / 's.json'))\n\n\n"
+          "def test_ac6_duplicate(store):\n    with pytest.raises(SystemExit) as e:\n        store.set('k', 'v')\n        store.set('k', 'w')\n"
+          "    assert e.value.code == 2\n\n\n"
+          "def test_ac7_local():\n    s = Store('store.json')\n    with pytest.raises(SystemExit):\n        s.set('k', 'v')\n\n\n"
+          "def test_ac1_set(store):\n    store.set('k', 'v')\n")
+    pruned = prune_tests(kv, "kv.core", store)
+    assert "test_ac6_duplicate expects SystemExit from Store.set(), which never exits" in pruned
+    assert "def test_ac6" not in pruned and "def test_ac7" not in pruned and "def test_ac1_set" in pruned
 
 
 def test_a_temporary_directory_name_joined_with_a_slash_becomes_a_path():

@@ -184,7 +184,7 @@ def bindings(tree: ast.Module, module: str, source: str = "") -> TestView:
             view.shared[node.targets[0].id] = cls
     for func in tree.body:
         if isinstance(func, ast.FunctionDef) and any("fixture" in ast.unparse(d) for d in func.decorator_list):
-            instances = _instances(func, view)
+            instances = instances_in(func, view)
             for node in ast.walk(func):
                 value = node.value if isinstance(node, (ast.Return, ast.Yield)) else None
                 cls = _class_called(value, view) or (instances.get(value.id) if isinstance(value, ast.Name) else None)
@@ -234,7 +234,7 @@ def _class_called(expr: ast.AST | None, view: TestView) -> str | None:
     return next((key for key in view.classes if key.startswith(f"{name}() -> ")), None) if name else None
 
 
-def _instances(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestView) -> dict[str, str]:
+def instances_in(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestView) -> dict[str, str]:
     """Local names that only ever hold an instance of one module class (a call, ``with``, or a fixture)."""
     seen: dict[str, set[str | None]] = {name: {cls} for name, cls in view.shared.items()}
     seen.update({a.arg: {view.fixtures.get(a.arg)} for a in func.args.args})
@@ -267,7 +267,7 @@ def instance_problems(node: ast.AST, view: TestView) -> list[str]:
     """``tm = TaskManager(); tm.connect()`` where the written TaskManager has no ``connect``."""
     problems = []
     for func in (n for n in ast.walk(node) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        instances = _instances(func, view)
+        instances = instances_in(func, view)
         for sub in ast.walk(func):
             if isinstance(sub, ast.Assign) and any(isinstance(t, (ast.Tuple, ast.List)) for t in sub.targets) and \
                     (made := _class_called(sub.value, view)) and made.endswith(_UNPACKABLE):
