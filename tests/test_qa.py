@@ -330,6 +330,26 @@ def test_a_fix_that_breaks_a_docstring_example_is_undone_even_when_the_count_hol
     assert "[undone: the docstring example todo.storage.shout failed]" in r["fix_notes"][0]
 
 
+def test_a_fix_that_breaks_the_specifications_own_example_is_undone_even_when_the_tests_then_pass():
+    """HumanEval's examples are no doctests (`fix_spaces("Example 1") == "Example_1"` in the docstring):
+    a fix bending the code to the model's own wrong test, which then passes, breaks that promise."""
+    loud = "\n\ndef shout(text):\n    return text.upper() + '!'\n"
+    design = json.loads(json.dumps(DESIGN))
+    design["files"][1]["interface"] += "\nshout(text: str) -> str: upper case, with a bang: shout('hi') == 'HI!'"
+    wrong_test = TESTS["tests/test_todo_storage.py"] + "\n\ndef test_shout():\n    assert storage.shout('hi').endswith('I')\n"
+    scenario = Scenario(design=design, code={**CODE, "todo/storage.py": CODE["todo/storage.py"] + loud},
+                        tests={**TESTS, "tests/test_todo_storage.py": wrong_test},
+                        overrides={"fix": lambda req: json.dumps({"files": [{"path": "todo/storage.py", "content": CODE["todo/storage.py"]
+                                                                             + loud.replace(" + '!'", "")}], "explanation": "no bang"})})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 5, proc.stderr
+    ws = Path("workspace/t")
+    assert "+ '!'" in (ws / "todo/storage.py").read_text()
+    assert subjects(ws)[-3:-1] == ["qa: fix round 1", "qa: undo fix round 1"]
+    assert "[undone: the specification's example `shout('hi')` failed]" in report(ws)["fix_notes"][0]
+
+
 def test_fix_rounds_whose_replies_stay_unusable_end_with_the_report_not_exit_4():
     """Seen on the 1.5B model: the todo app's first fix reply ran in circles, the next two held no file,
     and the whole run ended with exit 4 and no QA report. A round that changes nothing is used up."""

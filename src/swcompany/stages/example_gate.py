@@ -138,3 +138,17 @@ def examples_met(ctx: StageContext, spec_text: str, path: str, content: str, wri
         except ModelOutputError:
             break
     return best
+
+
+def examples_broken(ctx: StageContext, spec_text: str, path: str, before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The examples of ``spec_text`` that ``path`` met in the project ``before`` and fails ``after``
+    (a fix round's change): such a fix is undone like one breaking a docstring example."""
+    examples = runnable_examples(spec_text, after.get(path, ""))
+    if not examples or before.get(path) == after.get(path):
+        return []
+    old, new = run_examples(ctx, before, path, examples), run_examples(ctx, after, path, examples)
+    if old is None:
+        return []
+    if new is None:  # it no longer even imports
+        return [r.call for r in old if r.held]
+    return [o.call for o, n in zip(old, new) if o.held and n.held is False]

@@ -20,6 +20,7 @@ from ..test_checks import fixtures_defined, prune_tests
 from ..test_merge import failing_view
 from .base import StageContext
 from .engineer import write_afresh
+from .example_gate import examples_broken
 from .fix_replies import NoFixFound, check_fix, fix_reader, same_code
 from .hand_checks import corrected, failed_checks, hand_value, spec_example, specification_text, verdict
 from .qa_tests import CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, qa_file_for, report_for, tested_module
@@ -368,6 +369,19 @@ class FixRounds:
         self.report = self.report_now(no_fix_found=True)
         return False
 
+    def spec_examples_broken(self, reply: FixReply, current: dict[str, str]) -> list[str]:
+        """Examples the specification gives that a changed source met before the fix and fails after
+        (``example_gate``): HumanEval's ``fix_spaces("Example 1") == "Example_1"`` is no doctest, and
+        only a doctest counted as a promise a fix must keep."""
+        if not self.ctx.settings.run_tests:
+            return []
+        sources = [f.path for f in self.design.files if f.path.endswith(".py")]
+        before = {path: current[path] for path in sources if path in current}
+        after = {path: self.ctx.read(path) for path in sources if self.ctx.exists(path)}
+        return [f"`{call}`" for fixed in reply.files if (spec := next((f for f in self.design.files if f.path == fixed.path), None))
+                and fixed.path in before for call in examples_broken(self.ctx, specification_text(self.prd, spec),
+                                                                     fixed.path, before, after)]
+
     def unasked_checks(self) -> int:
         """How many failing value checks (up to a round's worth per file) no hand check has looked at."""
         output, done = self.last.run.output, self.progress.hand_checked
@@ -385,18 +399,23 @@ class FixRounds:
         self.retest()
         ctx.info(f"fix round {n}: {self.counted()}")
         broken = sorted(previous.counts.passing_examples & set(self.last.counts.failing_examples))
+        promised = self.spec_examples_broken(reply, current)
         # Tests that ran before and now cannot even be collected (the expression calculator's core written
         # afresh without the interface's `evaluate`: 8 failing tests became 2 import errors, 0 passed both times).
         ran, ran_before = self.report.passed + self.report.failed, previous_report.passed + previous_report.failed
         unrunnable = self.report.errors > previous_report.errors and ran < ran_before
-        if self.report.verdict == "passed" or not (self.report.passed < previous_report.passed or broken or unrunnable) \
+        worse = self.report.passed < previous_report.passed or broken or unrunnable
+        if (self.report.verdict == "passed" and not promised) or not (worse or promised) \
                 or not all(f.path in current for f in reply.files):
             return
         # A fix that breaks passing tests, or a docstring example that held, is undone, so the rounds
         # never end worse than they began (an example is a promise; a small model's own test may be wrong).
+        # So is one breaking the specification's own example even when every test then passes: the
+        # tests were changed to agree with wrong code.
         for fixed in reply.files:
             ctx.write(fixed.path, current[fixed.path])
         what = (f"the docstring example{'s' if len(broken) > 1 else ''} {', '.join(broken[:3])} failed" if broken else
+                f"the specification's example{'s' if len(promised) > 1 else ''} {', '.join(promised[:3])} failed" if promised else
                 f"passing tests fell from {previous_report.passed} to {self.report.passed}"
                 if self.report.passed < previous_report.passed else
                 f"tests that ran before could no longer be collected ({self.report.errors} errors; "
