@@ -26,22 +26,23 @@ def test_only_examples_naming_the_modules_functions_and_builtins_are_run():
 
 
 def _run(replies: list[str]):
-    asked = []
+    asked, temperatures = [], []
 
     def engineer(req):
         if target_file(req) != "calc.py":
             return fenced("# empty\n")
         asked.append(req.text)
+        temperatures.append(req.body.get("temperature"))
         return fenced(replies[min(len(asked), len(replies)) - 1])
 
     scenario = Scenario(design=DESIGN, tests={}, overrides={"engineer": engineer})
     with FakeModel(scenario) as server:
         proc = run_cli("new", "adder", "--name", "t", *cli_args(server), "--fix-rounds", "0")
-    return proc, asked, (Path("workspace/t") / "calc.py").read_text()
+    return proc, asked, (Path("workspace/t") / "calc.py").read_text(), temperatures
 
 
 def test_a_module_failing_its_specifications_examples_is_written_again(fake_model):
-    proc, asked, code = _run(["def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"])
+    proc, asked, code, temperatures = _run(["def add(a, b):\n    return a - b\n", "def add(a, b):\n    return a + b\n"])
     assert len(asked) == 2 and code == "def add(a, b):\n    return a + b\n"
     assert "- `add(2, 3)` must be `5` (the specification's own example); the earlier version gave `-1`\n" \
            "- `add(-1, 1)` must be `0` (the specification's own example); the earlier version gave `-2`\n" \
@@ -53,13 +54,15 @@ def test_a_module_failing_its_specifications_examples_is_written_again(fake_mode
 def test_the_version_meeting_the_most_examples_is_kept(fake_model):
     """A rewrite that meets fewer examples (here one raises) is not kept; the rewrites stop at two."""
     half = "def add(a, b):\n    return 5\n"
-    proc, asked, code = _run([half, "def add(a, b):\n    raise ValueError('no')\n", "def add(a, b):\n    return 7\n"])
+    proc, asked, code, temperatures = _run([half, "def add(a, b):\n    raise ValueError('no')\n", "def add(a, b):\n    return 7\n"])
     assert len(asked) == 3 and code == half
     assert "- `add(-1, 1)` must be `0` (the specification's own example); the earlier version gave `5`" in asked[1]
     assert "the earlier version gave an error (ValueError: no)" in asked[2]
+    assert "so that these hold.\n" in asked[1] and "so that these hold (attempt 2).\n" in asked[2]
+    assert temperatures == [0.2, 0.8, 0.8]  # samples unlike the first: at 0.2 the 1.5B sent the same code back
 
 
 def test_a_module_that_cannot_be_imported_here_is_kept_as_written(fake_model):
     """(A third-party dependency is installed only for QA.)"""
-    proc, asked, code = _run(["SETTINGS = open('/no/such/settings.json').read()\n\n\ndef add(a, b):\n    return a - b\n"])
+    proc, asked, code, temperatures = _run(["SETTINGS = open('/no/such/settings.json').read()\n\n\ndef add(a, b):\n    return a - b\n"])
     assert len(asked) == 1 and "settings.json" in code

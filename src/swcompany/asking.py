@@ -72,7 +72,7 @@ class StructuredAsks:
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
                      schema: dict[str, Any] | None, label: str, what: str, max_doublings: int | None = None,
-                     salvage: Callable[[str], str] | None = None) -> Any:
+                     salvage: Callable[[str], str] | None = None, temperature: float | None = None) -> Any:
         """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
 
         Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
@@ -80,6 +80,7 @@ class StructuredAsks:
         wrong fields), since sending the same words again would get the same answer. With
         ``salvage``, a reply that ran away or was cut off is first tried without its circles
         (``salvage(text)``, parsed like any reply): a re-prompt costs minutes on a small model.
+        ``temperature``: the first ask's (default: the configured one).
         """
         convo = list(messages)
         max_tokens = self.settings.max_output_tokens
@@ -87,7 +88,7 @@ class StructuredAsks:
         seen: set[str] = set()
         reason = "no reply"
         doublings = 0
-        temperature: float | None = None  # the configured one, until a reply comes back unchanged
+        # ``temperature`` (None: the configured one) holds until a reply comes back unchanged
         attempts = self.settings.repair_attempts + 1
         notes = 0
 
@@ -219,7 +220,8 @@ class StructuredAsks:
 
     def ask_file(self, stage: str, messages: Messages, path: str,
                  check: Callable[[str], str | None] | None = None,
-                 transform: Callable[[str], str] | None = None, salvage: bool = False) -> str:
+                 transform: Callable[[str], str] | None = None, salvage: bool = False,
+                 temperature: float | None = None) -> str:
         """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass
         on the content after ``transform`` (a deterministic repair, e.g. dropping bogus tests).
 
@@ -247,7 +249,7 @@ class StructuredAsks:
             return "```\n" + "\n".join(lines) + "\n```\n"
 
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}",
-                                 max_doublings=1, salvage=without_circles if salvage else None)
+                                 max_doublings=1, salvage=without_circles if salvage else None, temperature=temperature)
 
     def ask_parsed(self, stage: str, messages: Messages, parse: Callable[[str], T_any], *, label: str, what: str,
                    max_doublings: int | None = None) -> T_any:

@@ -38,12 +38,12 @@ def file_messages(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, w
 
 
 def ask_source(ctx: StageContext, messages: list[dict[str, str]], path: str, check: CodeCheck | None,
-               repair: Callable[[str], str] | None) -> str:
+               repair: Callable[[str], str] | None, temperature: float | None = None) -> str:
     """One file from the model through the engineer's gates; when every reply is refused, the last
     one refused only for what is asked once (``CodeCheck.fallback``) is kept rather than the run
     stopped: that question had its one answer, and QA's tests meet what is left."""
     try:
-        return ctx.gateway.ask_file(ctx.stage, messages, path, check, repair)
+        return ctx.gateway.ask_file(ctx.stage, messages, path, check, repair, temperature=temperature)
     except ModelOutputError:
         if check is not None and check.fallback is not None:
             return check.fallback
@@ -51,17 +51,18 @@ def ask_source(ctx: StageContext, messages: list[dict[str, str]], path: str, che
 
 
 def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, problem: str,
-                 written: dict[str, str] | None = None) -> str:
+                 written: dict[str, str] | None = None, temperature: float | None = None) -> str:
     """``spec``'s file written again from scratch: the engineer's own prompt and gates, plus
     ``problem`` (what the earlier version got wrong). For a small model that, asked to edit a
-    file, sends it back unchanged. ``written``: the files written so far (else read from disk).
+    file, sends it back unchanged. ``written``: the files written so far (else read from disk);
+    ``temperature``: the ask's, when a sample unlike the last is wanted.
     Raises ``ModelOutputError`` when no usable file comes back."""
     written = {d: written[d] if written is not None else ctx.read(d) for d in spec.depends_on
                if (d in written if written is not None else ctx.exists(d))}
     messages = file_messages(ctx, prd, design, spec, written)
     messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
     return ask_source(ctx, messages, spec.path, code_check(design, spec, written, first_write=False),
-                      lambda code: repair_code(code, written, spec.path))
+                      lambda code: repair_code(code, written, spec.path), temperature)
 
 
 def write_source(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, written: dict[str, str]) -> str:
@@ -72,7 +73,7 @@ def write_source(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, wr
     if not ctx.settings.run_tests:
         return content
     return examples_met(ctx, specification_text(prd, spec), spec.path, content, written,
-                        lambda problem: write_afresh(ctx, prd, design, spec, problem, written))
+                        lambda problem, temperature: write_afresh(ctx, prd, design, spec, problem, written, temperature))
 
 
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
