@@ -23,6 +23,8 @@ def test_only_examples_naming_the_modules_functions_and_builtins_are_run():
     assert runnable_examples(INTERFACE, code) == [("add(2, 3)", 5), ("add(-1, 1)", 0)]  # `a` names no value
     assert runnable_examples("round(add(1, 2), 2) == 3", code) == [("round(add(1, 2), 2)", 3)]
     assert runnable_examples(INTERFACE, "def sub(a, b):\n    return a - b\n") == []  # a function it does not define
+    converter = "class Converter:\n    def convert(self, value, unit):\n        return value\n"
+    assert runnable_examples("`Converter().convert(10, 'm')` returns 10", converter) == [("Converter().convert(10, 'm')", 10)]
 
 
 def _run(replies: list[str]):

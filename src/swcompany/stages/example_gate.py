@@ -70,12 +70,12 @@ class ExampleResult:
 
 
 def runnable_examples(spec_text: str, code: str) -> list[tuple[str, object]]:
-    """The specification's examples that call a function the module defines, naming nothing else
-    than its functions and builtins."""
+    """The specification's examples that call a function or class the module defines, naming
+    nothing else than those and builtins (``Converter().convert(10, "m", "ft") == 32.8084``)."""
     tree = parse_or_none(code)
     if tree is None:
         return []
-    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     chosen = []
     for call, value in spec_examples(spec_text):
         expression = parse_or_none(call.strip())

@@ -516,7 +516,8 @@ def specification_text(prd: "PRD", spec: "FileSpec") -> str:
 def _written_examples(spec: str) -> list[tuple[str, object]]:
     """Every (call, value) the text gives as an example: ``f(x) == y``, ``f(x) ➞ y``, ``f(x) => y``,
     mid-line too ("Example: g(2) ➞ 4"), and a doctest's ``>>> f(x)`` with the line after."""
-    lines = [re.sub(r'^(?:"""|\'\'\')|(?:"""|\'\'\')$', "", line.strip()).strip() for line in spec.splitlines()]  # a one-line docstring
+    # a one-line docstring's quotes go, and markdown's backticks (a PRD's "`to_roman(4)` returns `'IV'`")
+    lines = [re.sub(r'^(?:"""|\'\'\')|(?:"""|\'\'\')$', "", line.strip()).strip().replace("`", "") for line in spec.splitlines()]
     found: list[tuple[str, object]] = []
     for i, line in enumerate(lines):
         if line.startswith(">>>") and _same_call(line[3:], line[3:]):
