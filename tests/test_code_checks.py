@@ -1172,6 +1172,25 @@ def test_with_capsys_becomes_its_body():
     assert capture_blocks_unwrapped(kept) == kept  # dedenting would change the string
 
 
+def test_checks_of_printed_output_from_a_module_that_prints_nothing_go():
+    """HumanEval/20's loop: the function returned the right pair, and the test also wanted it printed."""
+    source = "from typing import List\n\n\ndef closest(numbers: List[float]) -> tuple:\n    return (2.0, 2.2)\n"
+    tests = ("from solution import closest\n\n\n"
+             "def test_ac1(capsys):\n    pair = closest([1.0, 2.2, 2.0])\n    assert pair == (2.0, 2.2)\n"
+             "    out = capsys.readouterr().out\n    assert '2.0' in out and '2.2' in out, f'got {out}'\n\n\n"
+             "def test_ac2(capsys):\n    closest([1.0, 2.0])\n    captured = capsys.readouterr()\n    assert captured.out.strip() == '(1.0, 2.0)'\n\n\n"
+             "def test_ac3(capsys):\n    closest([1.0, 2.0])\n    assert capsys.readouterr().out == ''\n")
+    pruned = prune_tests(tests, "solution", source)
+    assert "    assert pair == (2.0, 2.2)\n    out = capsys.readouterr().out\n" \
+           "    pass  # swcompany removed `'2.0' in out and '2.2' in out`: the module prints nothing\n" in pruned
+    assert "# swcompany dropped test_ac2: test_ac2 checks only printed output, and the module prints nothing" in pruned
+    assert "def test_ac2" not in pruned and "def test_ac3" in pruned  # nothing printed is what it checks
+    printing = source.replace("    return (2.0, 2.2)", "    print(2.0, 2.2)\n    return (2.0, 2.2)")
+    assert prune_tests(tests, "solution", printing) == tests
+    helped = "from solution.helpers import show\n" + source  # a project module might print
+    assert "def test_ac2" in prune_tests(tests, "solution", helped)
+
+
 def test_a_class_whose_method_shadows_a_builtin_type_in_its_annotations_gets_them_postponed():
     """The key-value store's core: `def list(self)`, then `def main(self, argv: list[str] | None)` in the same
     class: 'function' object is not subscriptable when the module is imported, every test an import error."""

@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 
 from .cli_test_checks import (
-    argv_items_as_text, exit_behaviour, exit_never_raised, printed_output_read, program_names_added, program_names_stripped,
-    returned_exit_codes, usage_problems,
+    argv_items_as_text, exit_behaviour, exit_never_raised, printed_output_read, prints_nothing, program_names_added,
+    program_names_stripped, returned_exit_codes, unprinted_output_problems, unprinted_output_unasked, usage_problems,
 )
 from .cli_usage import command_line
 from .code_checks import defined_names, insert_imports, parse_or_none, replace_nodes, undefined_names, undefined_names_at
@@ -603,6 +603,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     """
     test_code = monkeypatch_contexts(capture_blocks_unwrapped(repair_capture_calls(paths_of_temp_dirs(test_code))))
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
+    test_code = unprinted_output_unasked(test_code, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
     test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
     test_code = program_names_added(argv_items_as_text(test_code, module, source))
@@ -628,7 +629,7 @@ def tests_that_cannot_pass(test_code: str, module: str, source: str, shared_fixt
     unknown, fixtures = undefined_names_at(test_code), _file_fixtures(tree) | shared_fixtures
     cli = command_line(source)
     copies, randoms, exits = _copies(functions), random_functions(source), exit_behaviour(source)
-    clock = reads_the_clock(source)
+    clock, silent = reads_the_clock(source), prints_nothing(source)
     stand_ins = _fixture_stand_ins(tree, fixtures, module)
     bad = {f.name: problems for f in functions
            if (problems := use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
@@ -636,7 +637,7 @@ def tests_that_cannot_pass(test_code: str, module: str, source: str, shared_fixt
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
                + _unknown_fixtures(f, fixtures) + _fixtures_called(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
                + exit_never_raised(f, view, exits) + _stand_in_problems(f, module, stand_ins)
-               + _clock_compared(f, clock))}
+               + _clock_compared(f, clock) + unprinted_output_problems(f, silent))}
     return functions, bad
 
 
