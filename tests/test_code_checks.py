@@ -1185,6 +1185,8 @@ def test_checks_of_printed_output_from_a_module_that_prints_nothing_go():
            "    pass  # swcompany removed `'2.0' in out and '2.2' in out`: the module prints nothing\n" in pruned
     assert "# swcompany dropped test_ac2: test_ac2 checks only printed output, and the module prints nothing" in pruned
     assert "def test_ac2" not in pruned and "def test_ac3" in pruned  # nothing printed is what it checks
+    assert prune_tests(tests.replace("closest([1.0, 2.0])\n    captured", "print(closest([1.0, 2.0]))\n    captured"),
+                       "solution", source).count("def test_ac2") == 1  # the test prints, itself
     printing = source.replace("    return (2.0, 2.2)", "    print(2.0, 2.2)\n    return (2.0, 2.2)")
     assert prune_tests(tests, "solution", printing) == tests
     helped = "from solution.helpers import show\n" + source  # a project module might print
