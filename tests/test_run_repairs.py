@@ -241,3 +241,53 @@ def test_a_test_writing_a_file_too_large_for_the_sandbox_is_dropped():
     assert "def test_large" not in fixed and "def test_small" in fixed
     alone = code.split("\n\n\ndef test_small")[0] + "\n"
     assert oversized_writes(output, "tests/test_w.py", alone) == (alone, [])  # the last test stays
+
+
+LOG_TESTS = '''def test_ac2_log(tmp_path):
+    path = tmp_path / "log.txt"
+    path.write_text("Session 5\\nSession 6\\n")
+    with open(path) as f:
+        lines = f.readlines()
+    assert "Session 5" in lines
+
+
+def test_ac3_all(tmp_path):
+    path = tmp_path / "log.txt"
+    path.write_text("Session 1\\n")
+    assert open(path).readlines() == ["Session 1"]
+
+
+def test_ac4_missing(tmp_path):
+    lines = ["Session 1\\n"]
+    assert "Session 2" in lines
+'''
+LOG_OUTPUT = """____ test_ac2_log ____
+
+>       assert "Session 5" in lines
+E       AssertionError: assert 'Session 5' in ['Session 5\\n', 'Session 6\\n']
+
+/tmp/ws/tests/test_log.py:6: AssertionError
+____ test_ac3_all ____
+
+>       assert open(path).readlines() == ["Session 1"]
+E       AssertionError: assert ['Session 1\\n'] == ['Session 1']
+
+/tmp/ws/tests/test_log.py:12: AssertionError
+____ test_ac4_missing ____
+
+>       assert "Session 2" in lines
+E       AssertionError: assert 'Session 2' in ['Session 1\\n']
+
+/tmp/ws/tests/test_log.py:17: AssertionError
+"""
+
+
+def test_lines_read_with_their_newlines_are_compared_without_them():
+    """The pomodoro timer's log tests: `assert 'Session 5' in ['Session 5\\n', 'Session 6\\n']`."""
+    from swcompany.stages.run_repairs import line_ends_dropped
+
+    fixed, notes = line_ends_dropped(LOG_OUTPUT, "tests/test_log.py", LOG_TESTS)
+    assert "    assert \"Session 5\" in [line.rstrip('\\n') for line in lines]\n" in fixed
+    assert "    assert [line.rstrip('\\n') for line in open(path).readlines()] == [\"Session 1\"]\n" in fixed
+    assert "    assert \"Session 2\" in lines\n" in fixed  # not there even without the newlines: a real failure
+    assert len(notes) == 2 and notes[0].startswith("test_ac2_log: the lines it reads keep their newlines")

@@ -14,6 +14,7 @@ import math
 import posixpath
 import re
 from functools import partial
+from typing import TypeGuard
 
 from ..code_checks import insert_imports, parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks
@@ -50,15 +51,16 @@ def _float_close(a: object, b: object, rel: float = 1e-9) -> bool:
     return bool(pairs) and all(close(x, y) for x, y in pairs) and any(isinstance(x, float) for pair in pairs for x in pair)
 
 
-def _failing_equality(code: str, test_file: str, block: str
+def _failing_equality(code: str, test_file: str, block: str, op: type[ast.cmpop] = ast.Eq
                       ) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.Compare] | None:
-    """The test function and its failing ``a == b`` (one comparison) that ``block`` reports, or None."""
+    """The test function and its failing ``a == b`` (one comparison; ``op``: ``ast.In`` for
+    ``a in b``) that ``block`` reports, or None."""
     tree = parse_or_none(code)
     location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
     func = enclosing_test(tree, int(location.group(2))) if tree and location else None
     node = assert_at(func, int(location.group(2))) if func and location else None
     if node is None or func is None or not isinstance(node.test, ast.Compare) or len(node.test.ops) != 1 or \
-            not isinstance(node.test.ops[0], ast.Eq):
+            not isinstance(node.test.ops[0], op):
         return None
     return func, node.test
 
@@ -141,6 +143,43 @@ def json_compared(output: str, test_file: str, test_code: str) -> tuple[str, lis
                      "the data (json.loads)")
     if notes and not re.search(r"^import json\b", test_code, re.M):
         test_code = insert_imports(test_code, ["import json"])
+    return test_code, notes
+
+
+def _line_ends(value: object) -> TypeGuard[list[str]]:
+    """A list of text lines as ``readlines()`` gives them: each ending in a newline."""
+    return isinstance(value, list) and bool(value) and all(isinstance(x, str) and x.endswith("\n") for x in value)
+
+
+def _without_ends(lines: list[str]) -> list[str]:
+    return [line.rstrip("\r\n") for line in lines]
+
+
+def line_ends_dropped(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file with each failing ``'x' in lines`` / ``lines == ['x', ...]`` whose lines are
+    ``readlines()``' (each ending in a newline) and hold what the test wants once the newlines go,
+    comparing the lines without them, and a note per change. The pomodoro timer's log tests:
+    ``assert 'Session 5' in ['Session 5\\n', 'Session 6\\n']``."""
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        shown = shown_sides(block)
+        if shown is None or not all(ok for ok, _ in shown):
+            continue
+        (_, left), (_, right) = shown
+        side = None
+        if (found := _failing_equality(test_code, test_file, block, ast.In)) and isinstance(left, str) \
+                and _line_ends(right) and left in _without_ends(right):
+            side = found[1].comparators[0]
+        elif (found := _failing_equality(test_code, test_file, block)) and _line_ends(left) \
+                and _without_ends(left) == right:
+            side = found[1].left
+        elif found and _line_ends(right) and _without_ends(right) == left:
+            side = found[1].comparators[0]
+        fixed = replace_node(test_code, side, lambda text: f"[line.rstrip('\\n') for line in {text}]") if side else None
+        if fixed is not None:
+            test_code = fixed
+            notes.append(f"{test}: the lines it reads keep their newlines, and what it wants is there without "
+                         "them, so the test compares the lines without their newlines")
     return test_code, notes
 
 
@@ -358,11 +397,12 @@ def clock_text_matched(output: str, test_file: str, test_code: str,
 
 def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """``test_file`` with every repair the run's output alone decides, and a note per change: float
-    rounding, JSON laid out differently, a text differing only by the current time, data files never
+    rounding, JSON laid out differently, a text differing only by the current time, lines read with
+    their newlines, data files never
     written, files too large for the sandbox, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, clock_text_matched, unwritten_inputs, oversized_writes, folders_made,
-                   folders_given_files):
+    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, unwritten_inputs, oversized_writes,
+                   folders_made, folders_given_files):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
