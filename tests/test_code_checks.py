@@ -1228,6 +1228,21 @@ def test_a_fixed_time_expected_from_code_that_reads_the_clock_cannot_pass():
     assert prune_tests(frozen, "clock.core", source) == frozen  # a test that patches the clock is trusted
 
 
+def test_a_test_file_using_another_modules_names_is_told_where_they_belong_and_what_to_test():
+    """The word counter's core tests called the CLI's `main` in every test, three replies alike, and
+    the file was left out: the refusal now names the CLI module and the core's own functions."""
+    from swcompany.stages.qa_tests import TestsCheck
+
+    source = "def count_words(path: str) -> dict:\n    return {}\n\n\ndef top(counts: dict, n: int) -> list:\n    return []\n"
+    tests = ("from words.core import count_words\n\n\ndef test_ac1(monkeypatch):\n    monkeypatch.setattr('sys.argv', ['w', 'a.txt'])\n"
+             "    main()\n    assert count_words\n")
+    check = TestsCheck("words.core", source, {"main": "words.cli", "count_words": "words.core"})
+    assert check(tests) == ("it uses main, which it never defines or imports (main belongs to words.cli, which has tests of "
+                            "its own: here test words.core's own count_words, top). Use only what words.core defines, as "
+                            "shown in its source")
+    assert "belongs" not in (TestsCheck("words.core", source)(tests) or "")
+
+
 def test_a_test_reading_the_result_of_a_method_that_returns_nothing_is_refused():
     """The key-value store's user run: `deep_dict_equal(store.load(), {...})` on a `load` that
     fills `self.data` and returns None; `store` built once at module level."""

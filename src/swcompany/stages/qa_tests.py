@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..artifacts import PRD, Design, FileSpec, QAReport
-from ..code_checks import add_missing_imports, docstring_holders, module_name, parse_or_none
+from ..code_checks import add_missing_imports, docstring_holders, module_name, parse_or_none, undefined_names
 from ..errors import ModelOutputError
 from ..pytest_output import trim_failures
 from ..sandbox import TestCounts, pytest_args
@@ -128,7 +128,9 @@ def ask_test_file(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, p
                             source=source, dependencies=deps, test_path=path)
     if problem:
         messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
-    check = TestsCheck(module, source)
+    elsewhere = {name: module_name(f.path) for f in design.files if f.path != spec.path and f.path.endswith(".py")
+                 and ctx.exists(f.path) for name in public_definitions(ctx.read(f.path))}
+    check = TestsCheck(module, source, elsewhere)
     try:
         return ctx.gateway.ask_file(ctx.stage, messages, path, check=check, salvage=True,
                                     transform=lambda text: prune_tests(add_missing_imports(text), module, source))
@@ -136,6 +138,13 @@ def ask_test_file(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, p
         if check.fallback is not None:
             return check.fallback
         raise
+
+
+def public_definitions(code: str) -> set[str]:
+    """The functions and classes a module defines at top level, not private ones."""
+    tree = parse_or_none(code)
+    return {node.name for node in (tree.body if tree else []) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and not node.name.startswith("_")}
 
 
 class TestsCheck:
@@ -146,9 +155,22 @@ class TestsCheck:
     numeral CLI's file kept two of eight tests, six having called ``main([path])`` where the CLI
     requires ``--input``; told the usage, a model can write the six again."""
 
-    def __init__(self, module: str, source: str) -> None:
+    def __init__(self, module: str, source: str, elsewhere: dict[str, str] | None = None) -> None:
         self.module, self.source = module, source
+        self.elsewhere = elsewhere or {}  # public names of the project's other modules -> the module
         self.fallback: str | None = None
+
+    def belongs_elsewhere(self, content: str) -> str:
+        """For a file using another module's names unimported (the word counter's core tests
+        called the CLI's ``main`` in every test, three replies alike, and the file was left out):
+        which module they belong to, and what to test here instead."""
+        others = {name: self.elsewhere[name] for name in undefined_names(content)
+                  if name in self.elsewhere and name not in public_definitions(self.source)}
+        if not others:
+            return ""
+        where = "; ".join(f"{name} belongs to {other}" for name, other in list(others.items())[:3])
+        own = ", ".join(sorted(public_definitions(self.source))[:8])
+        return f" ({where}, which has tests of its own: here test {self.module}'s own {own})" if own else f" ({where})"
 
     def __call__(self, content: str) -> str | None:
         problems = problems_in_test_file(content, self.module, self.source)
@@ -161,7 +183,7 @@ class TestsCheck:
                 reasons = list(dict.fromkeys(found[0] for found in bad.values()))
                 problems = [f"not one of its {len(functions)} tests can pass as written: " + "; ".join(reasons[:3])]
         if problems:
-            return "; ".join(problems) + f". Use only what {self.module} defines, as shown in its source"
+            return "; ".join(problems) + self.belongs_elsewhere(content) + f". Use only what {self.module} defines, as shown in its source"
         dropped, kept = _DROPPED.findall(content), len(defined_tests(content))
         if self.fallback is None and len(dropped) > kept:
             self.fallback = content
