@@ -1157,6 +1157,18 @@ def test_with_monkeypatch_becomes_its_context():
     assert monkeypatch_contexts(fixed) == fixed and "with monkeypatch.context()" in prune_tests(tests, "roman.convert", CONVERT)
 
 
+def test_a_folder_entered_by_its_name_alone_is_entered_by_its_path():
+    """The expression calculator's eight CLI tests: `m.chdir(tmp_path.name)`, a relative folder that is not there."""
+    from swcompany.test_checks import folders_entered_by_path
+
+    tests = ("import os\n\n\ndef test_ac1(tmp_path, monkeypatch):\n    with monkeypatch.context() as m:\n"
+             "        m.chdir(tmp_path.name)\n    os.chdir(tmpdir.name)\n    assert tmp_path.name\n")
+    fixed = folders_entered_by_path(tests)
+    assert "        m.chdir(tmp_path)\n    os.chdir(tmpdir)\n    assert tmp_path.name\n" in fixed
+    assert "m.chdir(tmp_path)" in prune_tests(tests.replace("import os", "import os\nfrom roman.convert import to_roman"),
+                                              "roman.convert", CONVERT)
+
+
 def test_with_capsys_becomes_its_body():
     """The pomodoro timer's core tests: `with capsys:` around the calls (TypeError: no context manager)."""
     from swcompany.test_checks import capture_blocks_unwrapped

@@ -369,6 +369,20 @@ def paths_of_temp_dirs(test_code: str) -> str:
     return fixed if "Path" in defined_names(fixed) else insert_imports(fixed, ["from pathlib import Path"])
 
 
+def folders_entered_by_path(test_code: str) -> str:
+    """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
+    is a relative folder that does not exist (FileNotFoundError: the expression calculator's eight
+    CLI tests)."""
+    tree = parse_or_none(test_code) if "chdir" in test_code else None
+    if tree is None:
+        return test_code
+    edits: list[tuple[ast.AST, str]] = [
+        (arg, arg.value.id) for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("chdir")
+        for arg in node.args[:1] if isinstance(arg, ast.Attribute) and arg.attr == "name"
+        and isinstance(arg.value, ast.Name) and arg.value.id in {"tmp_path", "tmpdir"}]
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def texts_as_files(test_code: str, module: str, source: str) -> str:
     """File content passed to a module function's path parameter is written to a file under
     ``tmp_path`` first, and that path passed; ``tmp_path`` itself passed for a file becomes a file
@@ -601,7 +615,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     written to a file first. ``shared_fixtures``: those ``conftest.py``
     provides.
     """
-    test_code = monkeypatch_contexts(capture_blocks_unwrapped(repair_capture_calls(paths_of_temp_dirs(test_code))))
+    test_code = monkeypatch_contexts(capture_blocks_unwrapped(repair_capture_calls(folders_entered_by_path(paths_of_temp_dirs(test_code)))))
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = unprinted_output_unasked(test_code, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
