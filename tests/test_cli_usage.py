@@ -77,6 +77,14 @@ def test_tests_running_the_cli_with_a_command_line_it_rejects_are_found():
     assert "def test_ac1_bare" not in pruned and "def test_ac4_argv" not in pruned
     assert all(f"def {name}" in pruned for name in ("test_ac2_ok", "test_ac3_expected_exit", "test_ac5_argv_ok"))
     assert "# swcompany dropped test_ac1_bare: main() is a usage error for the written command line" in pruned
+    # the pomodoro timer's CLI tests set sys.argv with unittest.mock's patch
+    mocked = ("from unittest.mock import patch\nimport sys\nfrom passwords.cli import main\n\n\n"
+              "def test_ac1_patch():\n    with patch('sys.argv', ['prog', '10']):\n        assert main() == 0\n\n\n"
+              "def test_ac2_object():\n    with patch.object(sys, 'argv', ['prog', '--length', '8', '--charset', 'a']):\n"
+              "        assert main() == 0\n")
+    pruned = prune_tests(mocked, "passwords.cli", PASSWORDS)
+    assert "# swcompany dropped test_ac1_patch: main() is a usage error for the written command line" in pruned
+    assert "def test_ac2_object" in pruned
 
 
 def test_a_path_built_at_run_time_stands_in_for_a_value():

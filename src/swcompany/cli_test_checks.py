@@ -155,10 +155,11 @@ def _exits_expected(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[int]:
 
 def _argv_set(node: ast.AST) -> ast.expr | None:
     """What ``node`` puts in ``sys.argv``: ``sys.argv = X`` or ``monkeypatch.setattr(sys, "argv", X)``
-    (or ``("sys.argv", X)``); None for any other node."""
+    (or ``("sys.argv", X)``), ``unittest.mock``'s ``patch("sys.argv", X)`` and ``patch.object(sys,
+    "argv", X)`` (the pomodoro timer's CLI tests); None for any other node."""
     if isinstance(node, ast.Assign) and any(ast.unparse(t) == "sys.argv" for t in node.targets):
         return node.value
-    if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("setattr"):
+    if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(("setattr", "patch", "patch.object")):
         where = [ast.unparse(a).strip("'\"") for a in node.args]
         if where[:2] == ["sys", "argv"] and len(node.args) == 3:
             return node.args[2]
