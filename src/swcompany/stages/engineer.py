@@ -20,9 +20,9 @@ from ..config import Settings
 from ..errors import ModelOutputError
 from ..events import Event
 from ..workspace import sha256_text
+from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 from .example_gate import examples_met
 from .hand_checks import specification_text
-from .base import DESIGN_JSON, PRD_JSON, BuiltinStage, CallPlan, StageContext, StageResult, prompt_templates
 
 EXTRA_FILES = {
     "README.md": "templates/project_readme.md.j2",
@@ -57,8 +57,10 @@ def write_afresh(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, pr
     file, sends it back unchanged. ``written``: the files written so far (else read from disk);
     ``temperature``: the ask's, when a sample unlike the last is wanted.
     Raises ``ModelOutputError`` when no usable file comes back."""
-    written = {d: written[d] if written is not None else ctx.read(d) for d in spec.depends_on
-               if (d in written if written is not None else ctx.exists(d))}
+    if written is None:
+        written = {d: ctx.read(d) for d in spec.depends_on if ctx.exists(d)}
+    else:
+        written = {d: written[d] for d in spec.depends_on if d in written}
     messages = file_messages(ctx, prd, design, spec, written)
     messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
     return ask_source(ctx, messages, spec.path, code_check(design, spec, written, first_write=False),
