@@ -1169,6 +1169,22 @@ def test_a_folder_entered_by_its_name_alone_is_entered_by_its_path():
                                               "roman.convert", CONVERT)
 
 
+def test_a_monkeypatch_context_holding_only_setup_lasts_the_whole_test():
+    """The expression calculator's eight CLI tests set sys.argv inside `with monkeypatch.context() as m:`
+    and called main() after the block, which had undone the patch: main read pytest's own command line."""
+    from swcompany.test_checks import setup_contexts_widened
+
+    tests = ("import sys\n\n\ndef test_ac1(tmp_path, monkeypatch):\n    with monkeypatch.context() as m:\n"
+             "        m.setattr(sys, 'argv', ['prog', '1 + 2'])\n        m.chdir(tmp_path)\n    assert main() == 0\n\n\n"
+             "def test_ac2(monkeypatch):\n    with monkeypatch.context() as m:\n        m.setattr(sys, 'argv', ['prog', '1'])\n"
+             "        assert main() == 0\n")
+    fixed = setup_contexts_widened(tests)
+    assert ("    m = monkeypatch\n    m.setattr(sys, 'argv', ['prog', '1 + 2'])\n    m.chdir(tmp_path)\n"
+            "    assert main() == 0\n") in fixed
+    assert "    with monkeypatch.context() as m:\n        m.setattr(sys, 'argv', ['prog', '1'])\n        assert main()" in fixed
+    assert setup_contexts_widened(fixed) == fixed
+
+
 def test_with_capsys_becomes_its_body():
     """The pomodoro timer's core tests: `with capsys:` around the calls (TypeError: no context manager)."""
     from swcompany.test_checks import capture_blocks_unwrapped

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .cli_test_checks import (
     argv_items_as_text, exit_behaviour, exit_never_raised, printed_output_read, prints_nothing, program_names_added,
@@ -410,6 +410,46 @@ def monkeypatch_contexts(test_code: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
+_SETUP_CALLS = frozenset({"setattr", "setitem", "setenv", "delattr", "delitem", "delenv", "chdir", "syspath_prepend"})
+
+
+def _dedented_blocks(test_code: str, blocks: list[ast.With], head: Callable[[ast.With], str | None]) -> str:
+    """Each ``with`` block replaced by its body, dedented one level, after the line ``head`` gives
+    (None: no line); a block whose body is not indented as expected (a multi-line string) is kept."""
+    lines = test_code.splitlines(keepends=True)
+    for node in sorted(blocks, key=lambda n: n.lineno, reverse=True):
+        extra = " " * (node.body[0].col_offset - node.col_offset)
+        body = lines[node.body[0].lineno - 1:node.end_lineno]
+        if node.body[0].lineno == node.lineno or not all(line.startswith(extra) or not line.strip() for line in body):
+            continue
+        first = head(node)
+        lines[node.lineno - 1:node.end_lineno] = [*([" " * node.col_offset + first + "\n"] if first else []),
+                                                  *(line[len(extra):] if line.strip() else line for line in body)]
+    return "".join(lines)
+
+
+def setup_contexts_widened(test_code: str) -> str:
+    """``with monkeypatch.context() as m:`` holding only set-up (``m.setattr(sys, "argv", ...)``,
+    ``m.chdir(...)``) and the call under test after it: the block ends, the patches are undone,
+    and the call meets pytest's own ``sys.argv`` (the expression calculator's eight CLI tests).
+    It becomes ``m = monkeypatch`` and the set-up, which the fixture undoes when the test ends."""
+    tree = parse_or_none(test_code) if "monkeypatch.context()" in test_code else None
+    if tree is None:
+        return test_code
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With) and len(node.items) == 1
+              and ast.unparse(node.items[0].context_expr) == "monkeypatch.context()"
+              and isinstance(node.items[0].optional_vars, ast.Name)
+              and all(isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
+                      and ast.unparse(stmt.value.func.value) == node.items[0].optional_vars.id
+                      and stmt.value.func.attr in _SETUP_CALLS for stmt in node.body)]
+
+    def head(node: ast.With) -> str | None:
+        name = ast.unparse(node.items[0].optional_vars or node.items[0].context_expr)
+        return None if name == "monkeypatch" else f"{name} = monkeypatch"
+
+    return _dedented_blocks(test_code, blocks, head)
+
+
 def capture_blocks_unwrapped(test_code: str) -> str:
     """``with capsys:`` (or ``capfd``) and its body become the body alone: the fixture is no context
     manager (every such test failed with TypeError: the pomodoro timer's core tests), and it
@@ -420,15 +460,8 @@ def capture_blocks_unwrapped(test_code: str) -> str:
         return test_code
     blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With) and len(node.items) == 1
               and isinstance(node.items[0].context_expr, ast.Name) and node.items[0].context_expr.id in {"capsys", "capfd"}
-              and node.items[0].optional_vars is None and node.body[0].lineno > node.lineno]
-    lines = test_code.splitlines(keepends=True)
-    for node in sorted(blocks, key=lambda n: n.lineno, reverse=True):
-        extra = " " * (node.body[0].col_offset - node.col_offset)
-        body = lines[node.body[0].lineno - 1:node.end_lineno]
-        if not all(line.startswith(extra) or not line.strip() for line in body):
-            continue
-        lines[node.lineno - 1:node.end_lineno] = [line[len(extra):] if line.strip() else line for line in body]
-    return "".join(lines)
+              and node.items[0].optional_vars is None]
+    return _dedented_blocks(test_code, blocks, lambda node: None)
 
 
 def repair_capture_calls(test_code: str) -> str:
@@ -616,6 +649,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     provides.
     """
     test_code = monkeypatch_contexts(capture_blocks_unwrapped(repair_capture_calls(folders_entered_by_path(paths_of_temp_dirs(test_code)))))
+    test_code = setup_contexts_widened(test_code)
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = unprinted_output_unasked(test_code, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
