@@ -291,3 +291,57 @@ def test_lines_read_with_their_newlines_are_compared_without_them():
     assert "    assert [line.rstrip('\\n') for line in open(path).readlines()] == [\"Session 1\"]\n" in fixed
     assert "    assert \"Session 2\" in lines\n" in fixed  # not there even without the newlines: a real failure
     assert len(notes) == 2 and notes[0].startswith("test_ac2_log: the lines it reads keep their newlines")
+
+
+SLEEP_TESTS = "from pomo.core import P\n\n\ndef test_a():\n    p = P()\n    p.start()\n\n\ndef test_b():\n    P().wait()\n"
+SLEEP_OUTPUT = """____________________________________ test_a ____________________________________
+
+    def test_a():
+        p = P()
+>       p.start()
+
+/tmp/ws/tests/test_core.py:6: 
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ 
+/tmp/ws/pomo/core.py:7: in start
+    time.sleep(1)
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ 
+
+signum = 14
+frame = <frame at 0x1, file '/tmp/ws/pomo/core.py', line 7, code start>
+
+    def expire(signum, frame):
+>       raise TimeoutError(f"the test ran over {TEST_SECONDS} s (tests/conftest.py: TEST_SECONDS)")
+E       TimeoutError: the test ran over 1 s (tests/conftest.py: TEST_SECONDS)
+
+/tmp/ws/tests/conftest.py:45: TimeoutError
+____________________________________ test_b ____________________________________
+
+    def test_b():
+>       P().wait()
+
+/tmp/ws/tests/test_core.py:10: 
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ 
+/tmp/ws/pomo/core.py:10: in wait
+    sleep(30)
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ 
+
+signum = 14
+frame = <frame at 0x1, file '/tmp/ws/pomo/core.py', line 10, code wait>
+
+    def expire(signum, frame):
+>       raise TimeoutError(f"the test ran over {TEST_SECONDS} s (tests/conftest.py: TEST_SECONDS)")
+E       TimeoutError: the test ran over 1 s (tests/conftest.py: TEST_SECONDS)
+
+/tmp/ws/tests/conftest.py:45: TimeoutError
+"""
+
+
+def test_a_test_out_of_time_while_the_code_sleeps_patches_the_sleep_away():
+    """The pomodoro timer's `start()` counted down 25 minutes with `time.sleep(1)`: every test of it timed out."""
+    from swcompany.stages.run_repairs import sleeps_skipped
+
+    fixed, notes = sleeps_skipped(SLEEP_OUTPUT, "tests/test_core.py", SLEEP_TESTS)
+    assert "def test_a(monkeypatch):\n    monkeypatch.setattr(\"time.sleep\", lambda seconds: None)" in fixed
+    assert "def test_b(monkeypatch):\n    monkeypatch.setattr(\"pomo.core.sleep\", lambda seconds: None)" in fixed  # `from time import sleep`
+    assert notes[0] == "test_a: it ran out of time while the code slept, so the test patches time.sleep to return at once"
+    assert sleeps_skipped(SLEEP_OUTPUT, "tests/test_core.py", fixed) == (fixed, [])  # patched once

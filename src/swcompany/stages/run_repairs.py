@@ -18,7 +18,7 @@ from typing import TypeGuard
 
 from ..code_checks import insert_imports, parse_or_none, replace_nodes
 from ..pytest_output import failure_blocks
-from ..test_checks import without_functions, writes_a_file
+from ..test_checks import add_fixture_parameters, without_functions, writes_a_file
 from ..test_view import enclosing_test
 from ..text_as_path import is_tmp_path
 from .hand_checks import ASSERT_LOCATION, assert_at, held_literal, literal, parametrized, replace_node, shown_sides
@@ -180,6 +180,40 @@ def line_ends_dropped(output: str, test_file: str, test_code: str) -> tuple[str,
             test_code = fixed
             notes.append(f"{test}: the lines it reads keep their newlines, and what it wants is there without "
                          "them, so the test compares the lines without their newlines")
+    return test_code, notes
+
+
+_FRAME_CODE = re.compile(r"^(\S+\.py):\d+: in \w+\n\s+(.+)$", re.M)
+_SLEEP = re.compile(r"^(?:(\w+)\.)?sleep\(")
+
+
+def sleeps_skipped(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file with each test that ran out of time (the generated conftest's TimeoutError)
+    while the code slept patching the sleep away first (``monkeypatch.setattr("time.sleep", ...)``,
+    or the module's own ``sleep`` when it imported the name), and a note per change. The pomodoro
+    timer's ``start()`` counted down 25 minutes with ``time.sleep(1)``: every test of it timed out."""
+    notes: list[str] = []
+    for test, block in failure_blocks(output):
+        frames = [(path, code) for path, code in _FRAME_CODE.findall(block) if not path.endswith("conftest.py")]
+        at = block.find(test_file + ":")
+        if "TimeoutError: the test ran over" not in block or not frames or at < 0 or \
+                (sleep := _SLEEP.match(frames[-1][1].strip())) is None or sleep.group(1) not in (None, "time"):
+            continue
+        root = block[:at].rsplit("\n", 1)[-1]  # the workspace's folder as pytest printed it
+        if not frames[-1][0].startswith(root):
+            continue
+        module = posixpath.splitext(frames[-1][0][len(root):].removeprefix("src/"))[0].replace("/", ".")
+        target = "time.sleep" if sleep.group(1) == "time" else f"{module}.sleep"
+        func = next((f for f in _test_functions(test_code) if f.name == test), None)
+        if func is None or "sleep" in ast.unparse(func):
+            continue
+        first = func.body[1] if len(func.body) > 1 and isinstance(func.body[0], ast.Expr) and \
+            isinstance(func.body[0].value, ast.Constant) else func.body[0]  # after a docstring
+        lines = test_code.splitlines(keepends=True)
+        lines.insert(first.lineno - 1, " " * first.col_offset + f'monkeypatch.setattr("{target}", lambda seconds: None)'
+                     "  # swcompany: the code sleeps; the test need not wait\n")
+        test_code = add_fixture_parameters("".join(lines))
+        notes.append(f"{test}: it ran out of time while the code slept, so the test patches {target} to return at once")
     return test_code, notes
 
 
@@ -398,11 +432,11 @@ def clock_text_matched(output: str, test_file: str, test_code: str,
 def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
     """``test_file`` with every repair the run's output alone decides, and a note per change: float
     rounding, JSON laid out differently, a text differing only by the current time, lines read with
-    their newlines, data files never
+    their newlines, a test out of time while the code slept, data files never
     written, files too large for the sandbox, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, unwritten_inputs, oversized_writes,
-                   folders_made, folders_given_files):
+    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, sleeps_skipped, unwritten_inputs,
+                   oversized_writes, folders_made, folders_given_files):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
