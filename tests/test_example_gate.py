@@ -64,6 +64,12 @@ def test_the_version_meeting_the_most_examples_is_kept(fake_model):
     assert temperatures == [0.2, 0.8, 0.8]  # samples unlike the first: at 0.2 the 1.5B sent the same code back
 
 
+def test_an_error_of_the_scratch_copy_decides_nothing(fake_model):
+    """`count_words('sample.txt')` names a file the scratch copy does not have; stdin is closed."""
+    proc, asked, code, _ = _run(["def add(a, b):\n    return int(open('numbers.txt').read())\n"])
+    assert len(asked) == 1 and "numbers.txt" in code
+
+
 def test_a_module_that_cannot_be_imported_here_is_kept_as_written(fake_model):
     """(A third-party dependency is installed only for QA.)"""
     proc, asked, code, temperatures = _run(["SETTINGS = open('/no/such/settings.json').read()\n\n\ndef add(a, b):\n    return a - b\n"])
