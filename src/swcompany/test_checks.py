@@ -642,14 +642,16 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     for the whole file rarely fixes only those two. Dropped tests are named in a comment at the
     top, so the report and a reader see what was removed and why. Left alone when nothing would
     remain, or when the file's problem is not per test (no import, a copy of the code).
-    Fixtures shadowing pytest's own are dropped first, ``capsys.getvalue()`` becomes
-    ``capsys.readouterr().out``, ``with capsys:`` its body alone, and ``SystemExit`` expected from a function that returns its
-    exit code becomes a check of the returned code, and file content passed where a path belongs is
-    written to a file first. ``shared_fixtures``: those ``conftest.py``
-    provides.
+    Mechanical slips are repaired first (``capsys.getvalue()`` becomes ``capsys.readouterr().out``,
+    ``with capsys:`` its body alone, ``chdir(tmp_path.name)`` ``chdir(tmp_path)``...), fixtures
+    shadowing pytest's own are dropped, ``SystemExit`` expected from a function that returns its
+    exit code becomes a check of the returned code, file content passed where a path belongs is
+    written to a file first, and an assert on printed output of a module that cannot print goes.
+    ``shared_fixtures``: those ``conftest.py`` provides.
     """
-    test_code = monkeypatch_contexts(capture_blocks_unwrapped(repair_capture_calls(folders_entered_by_path(paths_of_temp_dirs(test_code)))))
-    test_code = setup_contexts_widened(test_code)
+    for mechanical in (paths_of_temp_dirs, folders_entered_by_path, repair_capture_calls, capture_blocks_unwrapped,
+                       monkeypatch_contexts, setup_contexts_widened):  # slips whose meaning is plain, file-wide
+        test_code = mechanical(test_code)
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = unprinted_output_unasked(test_code, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
