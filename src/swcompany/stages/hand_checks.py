@@ -436,7 +436,7 @@ def failed_checks(output: str, test_file: str, test_code: str, skip: Collection[
         return []
     fixtures = plain_fixtures(tree)
     found: list[FailedCheck] = []
-    refusals: set[str | None] = set()
+    refusals: set[str | None] = set()  # the errors already asked about
     for test, block in failure_blocks(output):
         location = next((m for m in ASSERT_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
         raise_at = next((m for m in _RAISES_LOCATION.finditer(block) if m.group(1).endswith(test_file)), None)
@@ -495,6 +495,11 @@ def _same_call(a: str, b: str) -> bool:
     return calls[0] == calls[1]
 
 
+def _is_call(text: str) -> bool:
+    """``text`` is one call, as Python reads it (``f(x)``, not ``f(x) then g(y)``)."""
+    return _same_call(text, text)
+
+
 def specification_text(prd: "PRD", spec: "FileSpec") -> str:
     """Every text of the PRD and the file's interface (its docstrings hold HumanEval's examples)."""
     texts: list[str] = []
@@ -520,14 +525,14 @@ def _written_examples(spec: str) -> list[tuple[str, object]]:
     lines = [re.sub(r'^(?:"""|\'\'\')|(?:"""|\'\'\')$', "", line.strip()).strip().replace("`", "") for line in spec.splitlines()]
     found: list[tuple[str, object]] = []
     for i, line in enumerate(lines):
-        if line.startswith(">>>") and _same_call(line[3:], line[3:]):
+        if line.startswith(">>>") and _is_call(line[3:]):
             after = next((x for x in lines[i + 1:] if x), "")
             if not after.startswith(">>>") and (value := _example_value(after))[0]:
                 found.append((line[3:].strip(), value[1]))
             continue
         for at in (m.start() for m in _CALL_START.finditer(line)):
             if (match := _EXAMPLE.match(line[at:])) and (value := _example_value(match.group("value")))[0] \
-                    and _same_call(match.group("call"), match.group("call")):  # one call, as Python reads it
+                    and _is_call(match.group("call")):
                 found.append((match.group("call"), value[1]))
                 break
     return found
