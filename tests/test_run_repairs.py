@@ -345,3 +345,78 @@ def test_a_test_out_of_time_while_the_code_sleeps_patches_the_sleep_away():
     assert "def test_b(monkeypatch):\n    monkeypatch.setattr(\"pomo.core.sleep\", lambda seconds: None)" in fixed  # `from time import sleep`
     assert notes[0] == "test_a: it ran out of time while the code slept, so the test patches time.sleep to return at once"
     assert sleeps_skipped(SLEEP_OUTPUT, "tests/test_core.py", fixed) == (fixed, [])  # patched once
+
+
+OUTPUT_TESTS = """import os
+from pathlib import Path
+from conv.core import convert
+
+
+def test_a():
+    assert convert(2) == 4
+    assert Path("output.txt").exists()
+
+
+def test_b():
+    convert(1)
+    assert os.path.exists("log/run.log")
+
+
+def test_c():
+    out = "result.txt"
+    convert(out)
+    assert Path(out).exists()
+
+
+def test_d():
+    assert convert(1) == 2
+"""
+OUTPUT_RUN = """____________________________________ test_a ____________________________________
+
+    def test_a():
+        assert convert(2) == 4
+>       assert Path("output.txt").exists()
+E       AssertionError: assert False
+E        +  where False = exists()
+E        +    where exists = PosixPath('output.txt').exists
+E        +      where PosixPath('output.txt') = Path('output.txt')
+
+tests/test_core.py:8: AssertionError
+____________________________________ test_b ____________________________________
+
+    def test_b():
+        convert(1)
+>       assert os.path.exists("log/run.log")
+E       AssertionError: assert False
+E        +  where False = <function exists at 0x1>('log/run.log')
+E        +    where <function exists at 0x1> = <module 'posixpath' (frozen)>.exists
+E        +      where <module 'posixpath' (frozen)> = os.path
+
+tests/test_core.py:13: AssertionError
+____________________________________ test_c ____________________________________
+
+    def test_c():
+        out = "result.txt"
+        convert(out)
+>       assert Path(out).exists()
+E       AssertionError: assert False
+E        +  where False = exists()
+E        +    where exists = PosixPath('result.txt').exists
+E        +      where PosixPath('result.txt') = Path('result.txt')
+
+tests/test_core.py:19: AssertionError
+"""
+
+
+def test_a_file_expected_to_exist_that_nothing_writes_or_names_is_dropped():
+    """The unit converter's CLI test expected `output.txt`, the tip calculator's a log file, from code
+    that writes no file; no fix round touched them."""
+    from swcompany.stages.run_repairs import repaired_by_run
+
+    fixed, notes = repaired_by_run(OUTPUT_RUN, "tests/test_core.py", OUTPUT_TESTS, "def convert(v):\n    return v * 2\n")
+    assert "# swcompany dropped test_a: expects output.txt to exist, which no code of the project writes or names" in fixed
+    assert "# swcompany dropped test_b: expects log/run.log to exist" in fixed  # os.path.exists alike
+    assert "def test_c" in fixed  # handed to the code: the code's business
+    assert len(notes) == 2
+    named = repaired_by_run(OUTPUT_RUN, "tests/test_core.py", OUTPUT_TESTS, "LOG = 'log/run.log'\nOUT = 'output.txt'\n")
+    assert named == (OUTPUT_TESTS, [])  # a source names them: the code may write them

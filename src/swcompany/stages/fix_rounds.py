@@ -84,7 +84,8 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         spec = tested_module(design, path)
         if spec is None or not ctx.exists(path):
             continue
-        code, repairs = repaired_by_run(output, path, ctx.read(path))  # no question needed for these
+        sources = "\n".join(ctx.read(f.path) for f in design.files if ctx.exists(f.path))
+        code, repairs = repaired_by_run(output, path, ctx.read(path), sources)  # no question needed for these
         found.corrections += repairs
         written = specification_text(prd, spec)
         for check in failed_checks(output, path, code, checked_before(done, path))[:max(MAX_HAND_CHECKS - asked, 0)]:

@@ -287,6 +287,37 @@ def oversized_writes(output: str, test_file: str, test_code: str) -> tuple[str, 
     return _without_tests(test_code, dict.fromkeys(dropped, "writes a file larger than the sandbox allows (File too large)"))
 
 
+_EXPECTED_FILE = re.compile(r"^E\s+\+\s+where \w+ = (?:Posix|Windows)?Path\('([^'/~][^']*)'\)\.(?:exists|is_file)\s*$|"
+                            r"^E\s+\+\s+where False = <function (?:exists|isfile) at 0x[0-9a-f]+>\('([^'/~][^']*)'\)", re.M)
+_PATH_CALLS = ("exists", "isfile", "is_file", "Path", "join", "str")  # naming a path, not handing it to the code
+
+
+def _hands_over(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """The test passes ``name`` (or a local holding it) to a call other than one naming a path."""
+    holders = {t.id for node in ast.walk(func) if isinstance(node, ast.Assign) and name in ast.unparse(node.value)
+               for t in node.targets if isinstance(t, ast.Name)}
+    return any(isinstance(node, ast.Call) and not ast.unparse(node.func).endswith(_PATH_CALLS)
+               and any(name in ast.unparse(arg) or (isinstance(arg, ast.Name) and arg.id in holders)
+                       for arg in [*node.args, *(k.value for k in node.keywords)])
+               for node in ast.walk(func))
+
+
+def unwritten_outputs(output: str, test_file: str, test_code: str, sources: str) -> tuple[str, list[str]]:
+    """The test file without the tests that failed asserting a file exists (``Path("output.txt")
+    .exists()``) that nothing writes: no source of the project (``sources``, their text) names it,
+    and the test hands it to no call. The unit converter's CLI test expected ``output.txt``, the
+    tip calculator's a log file, from code that writes no file; no fix round touched them."""
+    dropped: dict[str, str] = {}
+    functions = {f.name: f for f in _test_functions(test_code)}
+    for test, block in failure_blocks(output):
+        found = _EXPECTED_FILE.search(block) if test_file in block else None
+        name = (found.group(1) or found.group(2)) if found else None
+        if not name or test not in functions or posixpath.basename(name) in sources or _hands_over(functions[test], name):
+            continue
+        dropped[test] = f"expects {name} to exist, which no code of the project writes or names"
+    return _without_tests(test_code, dropped)
+
+
 _WRITE_FAILED_AT = re.compile(r"^(\S+\.py):(\d+): FileNotFoundError[ \t]*$", re.M)
 _UNMADE_FOLDER = re.compile(r"^E\s+FileNotFoundError: \[Errno 2\] No such file or directory: '([^'/][^']*/[^'/]+)'", re.M)
 
@@ -429,14 +460,15 @@ def clock_text_matched(output: str, test_file: str, test_code: str,
     return test_code, notes
 
 
-def repaired_by_run(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+def repaired_by_run(output: str, test_file: str, test_code: str, sources: str = "") -> tuple[str, list[str]]:
     """``test_file`` with every repair the run's output alone decides, and a note per change: float
     rounding, JSON laid out differently, a text differing only by the current time, lines read with
-    their newlines, a test out of time while the code slept, data files never
+    their newlines, a test out of time while the code slept, an output file nothing writes
+    (``sources``: the project's source text), data files never
     written, files too large for the sandbox, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
     for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, sleeps_skipped, unwritten_inputs,
-                   oversized_writes, folders_made, folders_given_files):
+                   oversized_writes, folders_made, folders_given_files, partial(unwritten_outputs, sources=sources)):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
