@@ -420,3 +420,9 @@ def test_a_file_expected_to_exist_that_nothing_writes_or_names_is_dropped():
     assert len(notes) == 2
     named = repaired_by_run(OUTPUT_RUN, "tests/test_core.py", OUTPUT_TESTS, "LOG = 'log/run.log'\nOUT = 'output.txt'\n")
     assert named == (OUTPUT_TESTS, [])  # a source names them: the code may write them
+    # the markdown formatter's CLI test: `tmp_path / "output.txt"`, named by nothing, handed to nothing
+    in_tmp = OUTPUT_RUN.replace("PosixPath('output.txt')", "PosixPath('/tmp/pytest-of-root/pytest-1/test_a0/output.txt')")
+    tests = OUTPUT_TESTS.replace('Path("output.txt")', 'tmp_path / "output.txt"').replace("def test_a()", "def test_a(tmp_path)")
+    assert "# swcompany dropped test_a: expects output.txt to exist" in repaired_by_run(in_tmp, "tests/test_core.py", tests, "")[0]
+    elsewhere = OUTPUT_RUN.replace("PosixPath('output.txt')", "PosixPath('/etc/output.txt')")
+    assert "dropped test_a" not in repaired_by_run(elsewhere, "tests/test_core.py", OUTPUT_TESTS, "")[0]
