@@ -1154,7 +1154,10 @@ def test_with_monkeypatch_becomes_its_context():
              "        monkeypatch.setattr(sys, 'argv', ['prog'])\n        assert to_roman(4) == 'IV'\n")
     fixed = monkeypatch_contexts(tests)
     assert "    with monkeypatch.context() as monkeypatch:\n" in fixed
-    assert monkeypatch_contexts(fixed) == fixed and "with monkeypatch.context()" in prune_tests(tests, "roman.convert", CONVERT)
+    assert monkeypatch_contexts(fixed) == fixed
+    # ...which at a test's top level then lasts the test (setup_contexts_widened)
+    assert "(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['prog'])\n    assert to_roman(4)" in prune_tests(
+        tests, "roman.convert", CONVERT)
 
 
 def test_a_folder_entered_by_its_name_alone_is_entered_by_its_path():
@@ -1181,8 +1184,11 @@ def test_a_monkeypatch_context_holding_only_setup_lasts_the_whole_test():
     fixed = setup_contexts_widened(tests)
     assert ("    m = monkeypatch\n    m.setattr(sys, 'argv', ['prog', '1 + 2'])\n    m.chdir(tmp_path)\n"
             "    assert main() == 0\n") in fixed
-    assert "    with monkeypatch.context() as m:\n        m.setattr(sys, 'argv', ['prog', '1'])\n        assert main()" in fixed
+    # holding the call too: plain steps a hand check can show (the same calculator's core tests)
+    assert "def test_ac2(monkeypatch):\n    m = monkeypatch\n    m.setattr(sys, 'argv', ['prog', '1'])\n    assert main() == 0\n" in fixed
     assert setup_contexts_widened(fixed) == fixed
+    nested = tests.replace("def test_ac2(monkeypatch):\n    with", "def test_ac2(monkeypatch):\n    if True:\n     with")
+    assert "     with monkeypatch.context() as m:" in setup_contexts_widened(nested)  # only at a test's top level
 
 
 def test_with_capsys_becomes_its_body():

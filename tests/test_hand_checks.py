@@ -774,3 +774,60 @@ def test_an_is_true_check_is_asked_and_corrected_like_an_equality():
     [check] = failed_checks(output, "tests/test_s.py", code)
     assert (check.call, check.expected, check.actual) == ("is_simple_power(1, 4)", True, False)
     assert corrected(code, check) == code.replace("is True", "is False")
+
+
+CALC_TESTS = """# swcompany dropped the fixture tmp_path: pytest provides it
+# swcompany dropped the fixture monkeypatch: pytest provides it
+import pytest
+from tiny_expression_calculator.core import parse_expression
+from pathlib import Path
+import sys
+import subprocess
+import json
+import random
+
+
+def test_ac1_parse_expression_valid_expression(tmp_path, monkeypatch):
+    # Arrange
+    expression = "3 + 4 * 2 - 1"
+    expected_result = "9"
+
+    # Act
+    monkeypatch.setattr(sys, "argv", ["prog", expression])
+    result = parse_expression(expression)
+
+    # Assert
+    assert result == expected_result
+"""
+CALC_OUTPUT = """__________________ test_ac1_parse_expression_valid_expression __________________
+
+tmp_path = PosixPath('/tmp/pytest-1of-root/pytest-240/test_ac1_parse_expression_vali0')
+monkeypatch = <_pytest.monkeypatch.MonkeyPatch object at 0x1>
+
+    def test_ac1_parse_expression_valid_expression(tmp_path, monkeypatch):
+        # Arrange
+        expression = "3 + 4 * 2 - 1"
+        expected_result = "9"
+
+        # Act
+        monkeypatch.setattr(sys, "argv", ["prog", expression])
+        result = parse_expression(expression)
+
+        # Assert
+>       assert result == expected_result
+E       AssertionError: assert '10' == '9'
+E
+E         - 9
+E         + 10
+
+/tmp/ws/tests/test_tiny_expression_calculator_core.py:22: AssertionError
+"""
+
+
+def test_a_test_patching_sys_argv_with_monkeypatch_is_asked_with_that_setup():
+    """The expression calculator's core tests set sys.argv (through monkeypatch) in every test: no
+    question was asked, and `"3 + 4 * 2 - 1"` expected to give "9" stayed."""
+    [check] = failed_checks(CALC_OUTPUT, "tests/test_tiny_expression_calculator_core.py", CALC_TESTS)
+    assert (check.call, check.expected, check.actual, check.holder) == ("result", "9", "10", "expected_result")
+    assert check.setup == ("expression = '3 + 4 * 2 - 1'\nmonkeypatch.setattr(sys, 'argv', ['prog', expression])\n"
+                           "result = parse_expression(expression)")

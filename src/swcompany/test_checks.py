@@ -410,9 +410,6 @@ def monkeypatch_contexts(test_code: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
-_SETUP_CALLS = frozenset({"setattr", "setitem", "setenv", "delattr", "delitem", "delenv", "chdir", "syspath_prepend"})
-
-
 def _dedented_blocks(test_code: str, blocks: list[ast.With], head: Callable[[ast.With], str | None]) -> str:
     """Each ``with`` block replaced by its body, dedented one level, after the line ``head`` gives
     (None: no line); a block whose body is not indented as expected (a multi-line string) is kept."""
@@ -429,19 +426,20 @@ def _dedented_blocks(test_code: str, blocks: list[ast.With], head: Callable[[ast
 
 
 def setup_contexts_widened(test_code: str) -> str:
-    """``with monkeypatch.context() as m:`` holding only set-up (``m.setattr(sys, "argv", ...)``,
-    ``m.chdir(...)``) and the call under test after it: the block ends, the patches are undone,
-    and the call meets pytest's own ``sys.argv`` (the expression calculator's eight CLI tests).
-    It becomes ``m = monkeypatch`` and the set-up, which the fixture undoes when the test ends."""
+    """``with monkeypatch.context() as m:`` at a test's top level becomes ``m = monkeypatch`` and its
+    body, patched until the test ends (when the fixture undoes it). Holding only set-up
+    (``m.setattr(sys, "argv", ...)``, ``m.chdir(...)``) with the call under test after it, the block
+    ended before the call, which met pytest's own ``sys.argv`` (the expression calculator's eight
+    CLI tests); holding the call too, the test was no plain steps a hand check could show (its
+    core tests, every one)."""
     tree = parse_or_none(test_code) if "monkeypatch.context()" in test_code else None
     if tree is None:
         return test_code
-    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With) and len(node.items) == 1
+    blocks = [node for func in tree.body if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+              and func.name.startswith("test") and "monkeypatch" in {a.arg for a in func.args.args}
+              for node in func.body if isinstance(node, ast.With) and len(node.items) == 1
               and ast.unparse(node.items[0].context_expr) == "monkeypatch.context()"
-              and isinstance(node.items[0].optional_vars, ast.Name)
-              and all(isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
-                      and ast.unparse(stmt.value.func.value) == node.items[0].optional_vars.id
-                      and stmt.value.func.attr in _SETUP_CALLS for stmt in node.body)]
+              and isinstance(node.items[0].optional_vars, ast.Name)]
 
     def head(node: ast.With) -> str | None:
         name = ast.unparse(node.items[0].optional_vars or node.items[0].context_expr)

@@ -164,7 +164,9 @@ def _assigned_call(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, befo
 # the object, shown as it is (the roman numeral tests: eight checks on `converter` before `CXIX`).
 _SETUP_STATEMENTS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Import, ast.ImportFrom, ast.Assert)
 MAX_SETUP_LINES = 12
-_PLAIN_FIXTURES = {"tmp_path"}  # a folder: the model needs to know nothing of it
+# a folder, and pytest's patcher whose every use the setup shows (`monkeypatch.setattr(sys, "argv", [...])`):
+# the model needs to know nothing else of them
+_PLAIN_FIXTURES = {"tmp_path", "monkeypatch"}
 
 
 def plain_fixtures(tree: ast.Module) -> dict[str, list[str]]:
