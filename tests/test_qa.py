@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -348,6 +349,24 @@ def test_a_fix_that_breaks_the_specifications_own_example_is_undone_even_when_th
     assert "+ '!'" in (ws / "todo/storage.py").read_text()
     assert subjects(ws)[-3:-1] == ["qa: fix round 1", "qa: undo fix round 1"]
     assert "[undone: the specification's example `shout('hi')` failed]" in report(ws)["fix_notes"][0]
+
+
+def test_a_fix_written_out_again_and_again_is_read_from_its_first_copy():
+    """The markdown formatter's fix reply: its explanation and the whole file, again and again to the
+    token limit (eight minutes); the first copy was a usable fix, and the round was lost."""
+    from fake_llm_server import Reply
+
+    fixed = CODE["todo/storage.py"]
+    once = ("Explanation: list_tasks upper-cased the titles, which no requirement asks for.\n\n"
+            "### todo/storage.py\n" + fenced(fixed) + "\n\n")
+    scenario = Scenario(code={**CODE, "todo/storage.py": BUGGY_STORAGE},
+                        overrides={"fix": lambda req: Reply(content=once * 3 + once[:200], finish_reason="length")})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert scenario.counts["fix"] == 1  # read, not asked again
+    assert (Path("workspace/t") / "todo/storage.py").read_text() == fixed
+    assert any("fix_round_1" in name for name in os.listdir("workspace/t/.swcompany/rejects"))  # kept for a person
 
 
 def test_fix_rounds_whose_replies_stay_unusable_end_with_the_report_not_exit_4():

@@ -269,3 +269,26 @@ def test_a_salvaged_reply_keeps_three_of_a_run_of_tests_alike_but_for_numbers():
     kept = without_repetition(head + tests + other + "def test_ac3_cut(")
     assert kept.count("def test_ac1_example_") == 3 and "def test_ac1_example_3()" in kept
     assert "def test_ac2_empty():\n    assert f([]) is None\n" in kept and "test_ac3_cut" not in kept
+
+
+MARKDOWN_FIX = ("Explanation: The test `test_ac1_format_table` expects `output_file.exists()` to be True, but the code "
+                "returns False, because the output file is never written.\n\n### tests/test_markdown_cli.py\n```python\n"
+                + "".join(f"def test_{name}(tmp_path):\n    output_file = tmp_path / '{name}.txt'\n"
+                          f"    assert main(['input.txt', '{align}']) == 0\n    assert output_file.{check}()\n\n"
+                          for name, align, check in [("left", "left", "exists"), ("right", "right", "is_file"),
+                                                     ("centre", "center", "exists"), ("mixed", "left,right", "stat"),
+                                                     ("empty", "", "exists")])
+                + "```\n\n")
+
+
+def test_a_reply_written_out_again_word_for_word_is_stopped_and_salvaged_to_one_copy():
+    """The markdown formatter's fix reply: its explanation and the whole test file, again and again
+    to the 4,096-token limit (eight minutes); no line or sentence rule saw a 25-line period."""
+    from swcompany.streaming import second_copy_at, without_repetition
+
+    again = MARKDOWN_FIX * 3
+    fired = next(n for n in range(200, len(again), 32) if runaway(again[:n]))
+    assert len(MARKDOWN_FIX) < fired < len(MARKDOWN_FIX) + 700  # twelve lines into the second copy
+    assert second_copy_at(again[:fired]) == len(MARKDOWN_FIX)
+    assert not runaway(MARKDOWN_FIX) and second_copy_at(MARKDOWN_FIX) is None
+    assert without_repetition(again[:fired]).rstrip() == MARKDOWN_FIX.rstrip()

@@ -60,13 +60,41 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
       "Explanation:" ran to 6,000 characters of two sentences taking turns, on one line);
     - a line of ``RUNAWAY_LONG_LINE`` characters whose last ``RUNAWAY_ITEMS`` comma-separated items
       have at most three shapes (the CSV converter's test data: ``{"Item 80": 80, "80": 80,
-      "Value 80": 80}, ...`` counting to 99 on one line, 4,096 tokens in seven minutes).
+      "Value 80": 80}, ...`` counting to 99 on one line, 4,096 tokens in seven minutes);
+    - the last ``REPEAT_BLOCK_LINES`` lines (``REPEAT_BLOCK_CHARS`` characters or more) word for
+      word a second time (the markdown formatter's fix reply: its explanation and the whole test
+      file, 50 lines, written again and again to the 4,096-token limit, eight minutes).
     """
     tail = _LINE_BREAK.split(text[-lines * 400:])[:-1]
     recent = [line for line in tail if line.strip()][-lines:]
     return (_repeated_sentence(text) or _same_line(recent) or _long_alike_lines(recent)
             or _few_shapes(recent, lines) or _compressible(text) or _long_line_of_alike_items(text)
-            or _growing_alike_blocks(tail))
+            or _growing_alike_blocks(tail) or second_copy_at(text) is not None)
+
+
+REPEAT_BLOCK_LINES, REPEAT_BLOCK_CHARS = 12, 400
+
+
+def second_copy_at(text: str) -> int | None:
+    """Where the text started over, when its last ``REPEAT_BLOCK_LINES`` whole lines (at least
+    ``REPEAT_BLOCK_CHARS`` characters, blank lines among them) are word for word a copy of earlier
+    text: the start of the second copy of the repeated stretch. None otherwise."""
+    end = text.rfind("\n")
+    if end < 0:
+        return None
+    starts = [m.end() for m in re.finditer(r"\n(?=[ \t]*\S)", text[:end])][-REPEAT_BLOCK_LINES:]
+    if len(starts) < REPEAT_BLOCK_LINES:
+        return None
+    block = text[starts[0]:end]
+    if len(block) < REPEAT_BLOCK_CHARS:
+        return None
+    first = text.rfind(block, 0, starts[0] + len(block) - 1)  # the copy just before: one period back
+    if first < 0 or first >= starts[0]:
+        return None
+    period = starts[0] - first
+    while first > 0 and text[first - 1] == text[first - 1 + period]:
+        first -= 1  # back to where the first copy began
+    return first + period
 
 
 COPIED_SHARE, COPIED_MIN_LINES = 0.9, 10  # a tail this much made of lines the prompt holds is a copy
@@ -138,13 +166,16 @@ def _compressible(text: str) -> bool:
 
 
 def without_repetition(text: str) -> str:
-    """A runaway or cut-off reply without its circles: the last (unfinished) line goes, a line
+    """A runaway or cut-off reply without its circles: a second copy of a long stretch goes with
+    all after it (``second_copy_at``), the last (unfinished) line goes, a line
     equal to the one before it goes, and of lines alike but for numbers only the first
     ``SALVAGE_SHAPE_RUN`` stay; an unclosed fence is closed. What is left is the model's own work,
     for a caller to check like any reply (a test file of a few distinct cases beats a re-prompt of
     minutes)."""
     kept: list[str] = []
     run_shape, run_length = None, 0
+    if (copy := second_copy_at(text)) is not None:
+        text = text[:copy] + "\n"  # every line of the first copy is whole
     for line in text.splitlines()[:-1]:
         if not line.strip():
             kept.append(line)

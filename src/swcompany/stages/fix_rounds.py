@@ -295,10 +295,11 @@ class FixRounds:
         current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
-        # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more.
+        # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more;
+        # what it said before the circles (a reply written out again and again) is read first.
         try:
             reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
-                                           label=f"fix round {n}", what="fix", max_doublings=0)
+                                           label=f"fix round {n}", what="fix", max_doublings=0, salvage=True)
         except NoFixFound as exc:
             found = self.instead_of_no_fix(n, focus, checked, exc)
             if not isinstance(found, FixReply):
