@@ -252,11 +252,11 @@ class StructuredAsks:
                                  max_doublings=1, salvage=without_circles if salvage else None, temperature=temperature)
 
     def ask_parsed(self, stage: str, messages: Messages, parse: Callable[[str], T_any], *, label: str, what: str,
-                   max_doublings: int | None = None, salvage: bool = False) -> T_any:
+                   max_doublings: int | None = None, salvage: Callable[[str], str] | None = None) -> T_any:
         """A free-text reply turned into a value by ``parse``, which raises ``ReplyError`` to re-prompt;
-        ``salvage``: a reply that ran away or was cut off is first read without its circles."""
+        ``salvage``: a reply that ran away or was cut off is first read as ``salvage(text)``."""
         return self._repair_loop(stage, messages, parse, schema=None, label=label, what=what, max_doublings=max_doublings,
-                                 salvage=without_repetition if salvage else None)
+                                 salvage=salvage)
 
     def ask_json(self, stage: str, messages: Messages, schema: dict[str, Any], label: str) -> Any:
         """A JSON value validated against a plain JSON schema (custom stages declare theirs in YAML)."""

@@ -165,6 +165,13 @@ def _compressible(text: str) -> bool:
     return len(window) >= RUNAWAY_MIN_WINDOW and len(window) >= RUNAWAY_RATIO * len(zlib.compress(window, 6))
 
 
+def first_copy(text: str) -> str:
+    """A reply that started over, up to where it did (``second_copy_at``); any other reply as it is.
+    For replies holding whole source files, which a cut-off end must not shorten."""
+    copy = second_copy_at(text)
+    return text if copy is None else text[:copy]
+
+
 def without_repetition(text: str) -> str:
     """A runaway or cut-off reply without its circles: a second copy of a long stretch goes with
     all after it (``second_copy_at``), the last (unfinished) line goes, a line

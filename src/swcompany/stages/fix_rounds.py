@@ -16,6 +16,7 @@ from ..code_checks import module_name
 from ..errors import ModelOutputError
 from ..pytest_output import crashes, failing_files, failing_tests, files_in_traceback, focus_failures
 from ..sandbox import SandboxRun, TestCounts, run_pytest
+from ..streaming import first_copy
 from ..test_checks import fixtures_defined, prune_tests
 from ..test_merge import failing_view
 from .base import StageContext
@@ -296,10 +297,10 @@ class FixRounds:
                    if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
         # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more;
-        # what it said before the circles (a reply written out again and again) is read first.
+        # a reply that started over is read from its first copy (never a cut-off end: it holds sources).
         try:
             reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
-                                           label=f"fix round {n}", what="fix", max_doublings=0, salvage=True)
+                                           label=f"fix round {n}", what="fix", max_doublings=0, salvage=first_copy)
         except NoFixFound as exc:
             found = self.instead_of_no_fix(n, focus, checked, exc)
             if not isinstance(found, FixReply):
