@@ -300,10 +300,11 @@ def test_a_source_the_fix_sends_back_unchanged_is_written_afresh_with_what_the_h
     """HumanEval/108 on the 1.5B model: three right hand checks ("count_nums([-1, 11, -11]) must return 1"),
     and the fix round sent solution.py back unchanged twice."""
     wrong = TIP_CODE["todo/storage.py"].replace("/ 100", "/ 100 * 1.1")
-    engineer_asks = []
+    engineer_asks, temperatures = [], []
 
     def engineer(req):
         engineer_asks.append(req.text)
+        temperatures.append(req.body.get("temperature"))
         path = re.search(r"Now write (\S+)\.\n", req.text).group(1)
         code = TIP_CODE[path] if "An earlier version of" in req.text else {**TIP_CODE, "todo/storage.py": wrong}[path]
         return fenced(code)
@@ -319,6 +320,7 @@ def test_a_source_the_fix_sends_back_unchanged_is_written_afresh_with_what_the_h
     assert "An earlier version of todo/storage.py was wrong. Worked out by hand from the specification:\n" \
            "- `storage.tip(100, 15)` must be `15.0`; the earlier version gave `16.5`\n" \
            "Write todo/storage.py again, from scratch, so that these hold." in rewrite
+    assert temperatures[-1] == 0.8  # a sample unlike the engineer's own
     ws = Path("workspace/t")
     assert (ws / "todo/storage.py").read_text() == TIP_CODE["todo/storage.py"]
     r = json.loads((ws / "docs/qa_report.json").read_text())

@@ -11,6 +11,7 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from ..asking import REPEAT_TEMPERATURE
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
 from ..code_checks import module_name
 from ..errors import ModelOutputError
@@ -159,7 +160,9 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     Seen on the 1.5B model: HumanEval/108's hand checks were right three times out of three
     ("`count_nums([-1, 11, -11])` must return 1"), and the fix rounds sent solution.py back
     unchanged twice; the markdown table formatter raised IndexError in five tests, and both
-    rounds sent the files back unchanged. A rewrite that makes things worse is undone like any fix."""
+    rounds sent the files back unchanged. A rewrite that makes things worse is undone like any fix.
+    It is a sample at the raised temperature: the engineer's own write (and the example gate's
+    samples) came at the configured one, and the same prompt style tends to the same code."""
     if code_wrong:
         problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
                    + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
@@ -171,7 +174,7 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     else:
         return None
     try:
-        content = write_afresh(ctx, prd, design, spec, problem)
+        content = write_afresh(ctx, prd, design, spec, problem, temperature=max(ctx.settings.temperature, REPEAT_TEMPERATURE))
     except ModelOutputError:
         return None
     if same_code(content, ctx.read(spec.path)):
