@@ -1155,6 +1155,9 @@ def test_with_monkeypatch_becomes_its_context():
     fixed = monkeypatch_contexts(tests)
     assert "    with monkeypatch.context() as monkeypatch:\n" in fixed
     assert monkeypatch_contexts(fixed) == fixed
+    called = tests.replace("with monkeypatch:", "with monkeypatch() as mp:")  # the unit converter's re-run
+    assert "    with monkeypatch.context() as mp:\n" in monkeypatch_contexts(called)
+    assert "    with monkeypatch.context() as mp:\n" in monkeypatch_contexts(tests.replace("with monkeypatch:", "with monkeypatch as mp:"))
     # ...which at a test's top level then lasts the test (setup_contexts_widened)
     assert "(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['prog'])\n    assert to_roman(4)" in prune_tests(
         tests, "roman.convert", CONVERT)

@@ -407,6 +407,10 @@ def monkeypatch_contexts(test_code: str) -> str:
         (item.context_expr, "monkeypatch.context() as monkeypatch") for node in ast.walk(tree)
         if isinstance(node, (ast.With, ast.AsyncWith)) for item in node.items
         if isinstance(item.context_expr, ast.Name) and item.context_expr.id == "monkeypatch" and item.optional_vars is None]
+    # `with monkeypatch() as mp:` (not callable: the unit converter's three CLI tests) and `with monkeypatch as mp:`
+    edits += [(item.context_expr, "monkeypatch.context()") for node in ast.walk(tree)
+              if isinstance(node, (ast.With, ast.AsyncWith)) for item in node.items
+              if item.optional_vars is not None and ast.unparse(item.context_expr) in {"monkeypatch", "monkeypatch()"}]
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
