@@ -50,6 +50,23 @@ def test_pass_bodies_in_an_interface_become_ellipsis_and_real_code_is_refused():
     assert interface_bodies("f(x) -> int: adds one") == ("f(x) -> int: adds one", [])
 
 
+def test_code_in_an_interface_is_cut_to_its_signature_not_asked_about():
+    """The 1.5B key-value store's design gave `main`'s whole body three times over the question, and
+    the run stopped with exit 4 at the architect; signatures were asked for, so the code goes."""
+    from swcompany.code_checks import without_bodies
+
+    cli = ("def main(argv: list[str] | None = None) -> int:\n    \"\"\"Run the CLI.\"\"\"\n    import argparse\n"
+           "    parser = argparse.ArgumentParser()\n    return 0\n\n\nclass Store:\n    def __init__(self, path: str):\n"
+           "        self.path = path\n\n    def get(self, key: str) -> str:\n        def inner():\n            return 1\n"
+           "        return key\n")
+    assert without_bodies(cli) == ("def main(argv: list[str] | None = None) -> int:\n    \"\"\"Run the CLI.\"\"\"\n    ...\n\n\n"
+                                   "class Store:\n    def __init__(self, path: str):\n        self.path = path\n\n"
+                                   "    def get(self, key: str) -> str:\n        ...\n")
+    design = roman_design(interface=cli)
+    review_design(design, max_files=8)  # no question
+    assert "argparse" not in design.file("roman/cli.py").interface
+
+
 def test_a_cli_depends_on_the_modules_of_its_package():
     design = roman_design()
     review_design(design, max_files=8)
