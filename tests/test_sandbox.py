@@ -89,6 +89,21 @@ def test_sandbox_kills_an_output_flood(tmp_path):
     assert run.flooded and len(run.output) < 101_000
 
 
+def test_a_failure_too_long_to_read_in_full_does_not_hide_the_others(tmp_path):
+    """The CSV converter's CLI test: `'Alice' in <a whole converted file>`, 870 KB in full, and the
+    failures after it never reached the hand checks. Such a run is repeated with shortened values."""
+    from swcompany.sandbox import run_pytest
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / ".swcompany").mkdir()  # the workspace's own folder (its sandbox pid file)
+    (tmp_path / "tests" / "test_x.py").write_text(
+        "def test_a_long():\n    text = 'x' * 400_000\n    assert 'Alice' in text\n\n\n"
+        "def test_b_value():\n    assert {'hello': 3, 'again': 1} == {'hello': 3}\n")
+    run, counts = run_pytest(tmp_path, sys.executable, timeout=60, mode="none")
+    assert not run.flooded and (counts.failures, counts.tests) == (2, 2)
+    assert "test_b_value" in run.output and len(run.output) < 20_000
+
+
 def test_sandbox_env_has_no_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret-value")
     monkeypatch.setenv("DB_PASSWORD", "hunter2hunter2")
