@@ -1211,6 +1211,17 @@ def test_a_monkeypatch_context_holding_only_setup_lasts_the_whole_test():
     assert "     with monkeypatch.context() as m:" in setup_contexts_widened(nested)  # only at a test's top level
 
 
+def test_a_patch_call_used_as_a_context_manager_becomes_the_call_and_its_body():
+    """The expression calculator's re-run: `with monkeypatch.setattr(sys, "argv", [...]):` in seven CLI
+    tests (TypeError: None is no context manager)."""
+    from swcompany.test_checks import patch_calls_unwrapped
+
+    tests = ("import sys\n\n\ndef test_ac1(monkeypatch):\n    with monkeypatch.setattr(sys, 'argv', ['prog', '3 + 5']):\n"
+             "        assert main() == 0\n")
+    assert patch_calls_unwrapped(tests) == ("import sys\n\n\ndef test_ac1(monkeypatch):\n"
+                                            "    monkeypatch.setattr(sys, 'argv', ['prog', '3 + 5'])\n    assert main() == 0\n")
+
+
 def test_with_capsys_becomes_its_body():
     """The pomodoro timer's core tests: `with capsys:` around the calls (TypeError: no context manager)."""
     from swcompany.test_checks import capture_blocks_unwrapped

@@ -452,6 +452,23 @@ def setup_contexts_widened(test_code: str) -> str:
     return _dedented_blocks(test_code, blocks, head)
 
 
+_PATCH_CALLS = frozenset({"setattr", "setitem", "setenv", "delattr", "delitem", "delenv", "chdir", "syspath_prepend"})
+
+
+def patch_calls_unwrapped(test_code: str) -> str:
+    """``with monkeypatch.setattr(sys, "argv", [...]):`` and its body become the call and the body:
+    the call returns None, no context manager (TypeError: the expression calculator's re-run, seven
+    CLI tests), and the patch lasts the test anyway."""
+    tree = parse_or_none(test_code) if "with monkeypatch." in test_code else None
+    if tree is None:
+        return test_code
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With) and len(node.items) == 1
+              and node.items[0].optional_vars is None and isinstance(call := node.items[0].context_expr, ast.Call)
+              and isinstance(call.func, ast.Attribute) and call.func.attr in _PATCH_CALLS
+              and ast.unparse(call.func.value) == "monkeypatch"]
+    return _dedented_blocks(test_code, blocks, lambda node: ast.unparse(node.items[0].context_expr))
+
+
 def capture_blocks_unwrapped(test_code: str) -> str:
     """``with capsys:`` (or ``capfd``) and its body become the body alone: the fixture is no context
     manager (every such test failed with TypeError: the pomodoro timer's core tests), and it
@@ -652,7 +669,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
     for mechanical in (paths_of_temp_dirs, folders_entered_by_path, repair_capture_calls, capture_blocks_unwrapped,
-                       monkeypatch_contexts, setup_contexts_widened):  # slips whose meaning is plain, file-wide
+                       patch_calls_unwrapped, monkeypatch_contexts, setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = unprinted_output_unasked(test_code, source)
