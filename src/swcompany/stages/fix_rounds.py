@@ -82,11 +82,11 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
     A check in ``done`` (looked at in an earlier round) is not asked again: the next ones are."""
     found = HandChecked()
     asked = 0
+    sources = "\n".join(ctx.read(f.path) for f in design.files if ctx.exists(f.path))  # what the run repairs read
     for path in files:
         spec = tested_module(design, path)
         if spec is None or not ctx.exists(path):
             continue
-        sources = "\n".join(ctx.read(f.path) for f in design.files if ctx.exists(f.path))
         code, repairs = repaired_by_run(output, path, ctx.read(path), sources)  # no question needed for these
         found.corrections += repairs
         written = specification_text(prd, spec)
