@@ -83,6 +83,11 @@ def _sets_fields_only(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         for s in body)
 
 
+def _holds_code(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A body an interface should not show: neither a stub nor an ``__init__`` naming fields."""
+    return not is_stub(func) and not _sets_fields_only(func)
+
+
 def interface_bodies(interface: str) -> tuple[str, list[str]]:
     """(normalised interface, functions whose bodies hold real code).
 
@@ -93,7 +98,7 @@ def interface_bodies(interface: str) -> tuple[str, list[str]]:
     tree = parse_or_none(interface)
     if tree is None:
         return interface, []
-    with_code = [f.name for f in _functions(tree) if not is_stub(f) and not _sets_fields_only(f)]
+    with_code = [f.name for f in _functions(tree) if _holds_code(f)]
     if with_code:
         return interface, with_code
     lines = interface.splitlines()
@@ -114,7 +119,7 @@ def without_bodies(interface: str) -> str:
     if tree is None:
         return interface
     lines = interface.splitlines()
-    coded = [f for f in _functions(tree) if not is_stub(f) and not _sets_fields_only(f)
+    coded = [f for f in _functions(tree) if _holds_code(f)
              and _without_docstring(f.body)[0].lineno > f.lineno]  # `def f(): return 1` on one line stays
     outer = [f for f in coded if not any(g is not f and g.lineno <= f.lineno and (g.end_lineno or 0) >= (f.end_lineno or 0)
                                          for g in coded)]  # a function inside one that is cut goes with it
