@@ -82,7 +82,11 @@ def second_copy_at(text: str) -> int | None:
     end = text.rfind("\n")
     if end < 0:
         return None
-    starts = [m.end() for m in re.finditer(r"\n(?=[ \t]*\S)", text[:end])][-REPEAT_BLOCK_LINES:]
+    starts: list[int] = []  # the last non-blank lines' starts, found from the end: the guard runs as a reply streams
+    at = end
+    while len(starts) < REPEAT_BLOCK_LINES and (at := text.rfind("\n", 0, at)) >= 0:
+        if text[at + 1:text.find("\n", at + 1)].strip():
+            starts.insert(0, at + 1)
     if len(starts) < REPEAT_BLOCK_LINES:
         return None
     block = text[starts[0]:end]
