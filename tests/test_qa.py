@@ -740,3 +740,23 @@ def test_a_test_that_never_ends_fails_alone_and_the_others_still_report(monkeypa
                           cwd=project, capture_output=True, text=True, timeout=60)
     assert "1 failed, 1 passed" in proc.stdout, proc.stdout
     assert "TimeoutError: the test ran over 1 s (tests/conftest.py: TEST_SECONDS)" in proc.stdout
+
+
+def test_a_test_file_with_slips_that_fail_it_whole_is_mended_and_passes_without_a_fix_round():
+    """Three user runs' collection and set-up errors: the CSV converter's CLI tests imported
+    `json_to_json.core` (no such module, unused) and wrote `input_file.write(...)`; the roman numeral
+    converter's hid pytest's `tmp_path` under a module-level `Path('tmp')` an autouse fixture emptied."""
+    cli_tests = ("import json_to_json.core\nfrom pathlib import Path\nimport pytest\nfrom todo import cli\n\n"
+                 "tmp_path = Path('tmp')\n\n\n@pytest.fixture(autouse=True)\ndef cleanup():\n"
+                 "    for f in tmp_path.iterdir():\n        f.unlink()\n    yield\n\n\n"
+                 "def test_add_and_list(tmp_path, capsys):\n    notes = tmp_path / 'notes.txt'\n    notes.write('milk')\n"
+                 "    db = str(tmp_path / 't.db')\n    assert cli.main(['--db', db, 'add', notes.read()]) == 0\n"
+                 "    assert cli.main(['--db', db, 'list']) == 0\n    assert 'milk' in capsys.readouterr().out\n")
+    with FakeModel(Scenario(tests={**TESTS, "tests/test_todo_cli.py": cli_tests})) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
+    assert proc.returncode == 0, proc.stderr
+    written = Path("workspace/t/tests/test_todo_cli.py").read_text()
+    assert "# swcompany dropped `import json_to_json.core`: nothing where the tests run provides it" in written
+    assert "# swcompany dropped `tmp_path = Path('tmp')`: it hid pytest's tmp_path fixture" in written
+    assert "def cleanup(tmp_path):" in written and "notes.write_text('milk')" in written
+    assert report(Path("workspace/t"))["passed"] == 2

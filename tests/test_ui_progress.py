@@ -33,3 +33,17 @@ def test_rich_view_shows_tokens_as_they_arrive():
     ui(Event("llm_progress", "pm", "PRD", {"progress": Progress("pm", "PRD", 50, 5.0)}))
     assert ui._detail["pm"] == "PRD: 50 tokens, 10.0 tok/s"
     ui._stop_live(final=False)
+
+
+def test_plain_without_verbose_says_a_slow_reply_is_still_coming_after_a_silent_minute(capsys):
+    """QA writing tests on the 1.5B printed no line for six minutes of a plain log."""
+    now = [0.0]
+    ui = ConsoleUI("plain")
+    ui._clock = lambda: now[0]
+    started(ui)
+    for seconds, tokens in ((10.0, 40), (59.0, 200), (61.0, 210), (90.0, 300), (125.0, 420)):
+        now[0] = seconds
+        ui(Event("llm_progress", "pm", "PRD", {"progress": Progress("pm", "PRD", tokens, seconds)}))
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if "still working" in ln]
+    assert len(lines) == 2
+    assert lines[0].endswith("  Product manager: still working (PRD: 210 tokens, 3.4 tok/s, 61s into this reply)")

@@ -23,7 +23,7 @@ from .code_checks import defined_names, insert_imports, parse_or_none, replace_n
 from .test_view import (
     TestView, bindings, enclosing_test, module_function, public_signatures, use_problems,
 )
-from .text_as_path import folders_as_files, text_written_to_files
+from .text_as_path import folders_as_files, single_assignments, text_written_to_files
 
 
 def _read_after(tree: ast.Module, call: ast.Call, removed: list[ast.expr]) -> bool:
@@ -339,6 +339,37 @@ def drop_shadowed_fixtures(test_code: str) -> str:
                                                    for f in shadows])
 
 
+
+def fixture_names_unhidden(test_code: str) -> str:
+    """A module-level ``tmp_path = Path('tmp')`` (or any name of pytest's fixtures) is cut: it hides
+    the fixture from every function that does not ask for it (``add_fixture_parameters`` then does).
+
+    The roman numeral converter's CLI tests had an autouse fixture emptying ``tmp_path`` unasked:
+    the module's ``Path('tmp')``, a folder never made, so every test errored in its set-up.
+    Kept when other module-level code uses the name (the gates speak of what it writes at import).
+    """
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    hiding = [node for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+              and len(targets := node.targets if isinstance(node, ast.Assign) else [node.target]) == 1
+              and isinstance(targets[0], ast.Name) and targets[0].id in BUILTIN_FIXTURES]
+    others = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    hiding = [node for node in hiding if not any(isinstance(n, ast.Name) and n.id == _assigned(node) and isinstance(n.ctx, ast.Load)
+                                                 for other in others if other is not node for n in ast.walk(other))]
+    if not hiding:
+        return test_code
+    lines = test_code.splitlines()
+    for node in reversed(hiding):
+        del lines[node.lineno - 1:node.end_lineno or node.lineno]
+    notes = [f"# swcompany dropped `{ast.unparse(node)[:80]}`: it hid pytest's {_assigned(node)} fixture" for node in hiding]
+    return "\n".join([*dict.fromkeys(notes), *lines]).rstrip() + "\n"
+
+
+def _assigned(node: ast.Assign | ast.AnnAssign) -> str:
+    target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+    return target.id if isinstance(target, ast.Name) else ""
+
 # What small models call on pytest's capture fixtures, and what they mean (``capsys.getvalue()``
 # is io.StringIO's name; pytest's is ``readouterr()``, returning ``.out`` and ``.err``).
 _CAPTURE_REPAIRS = [
@@ -368,6 +399,33 @@ def paths_of_temp_dirs(test_code: str) -> str:
         return test_code
     return fixed if "Path" in defined_names(fixed) else insert_imports(fixed, ["from pathlib import Path"])
 
+
+
+_FILE_OBJECT_CALLS = {"write": "write_text", "read": "read_text"}  # a file object's names, said to a Path
+
+
+def path_file_calls(test_code: str) -> str:
+    """``input_file = tmp_path / "input.csv"`` then ``input_file.write(data)``: a ``Path`` has no
+    ``write`` (nor ``read``); each becomes ``write_text`` (``read_text``). The CSV converter's CLI
+    tests wrote every input so, and failed with AttributeError before calling the code."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+
+    def a_path(expr: ast.expr, assigned: dict[str, ast.expr]) -> bool:
+        while isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            expr = expr.left
+        if isinstance(expr, ast.Name) and expr.id in assigned and assigned[expr.id] is not expr:
+            return a_path(assigned.pop(expr.id), assigned)  # popped: a name bound to itself ends
+        return isinstance(expr, ast.Name) and expr.id == "tmp_path"
+
+    edits: list[tuple[ast.AST, str]] = []
+    for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        assigned = single_assignments(func.body)
+        edits += [(node.func, ast.unparse(ast.Attribute(node.func.value, _FILE_OBJECT_CALLS[node.func.attr], ast.Load())))
+                  for node in ast.walk(func) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in _FILE_OBJECT_CALLS and a_path(node.func.value, dict(assigned))]
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 def folders_entered_by_path(test_code: str) -> str:
     """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
@@ -528,8 +586,8 @@ def without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.Async
 
 
 def add_fixture_parameters(test_code: str) -> str:
-    """``capsys`` (or ``tmp_path``, ``monkeypatch``...) used in a test that does not take it becomes
-    a parameter: the unit converter's CLI tests read ``capsys.readouterr()`` in every test without
+    """``capsys`` (or ``tmp_path``, ``monkeypatch``...) used in a test or a fixture that does not take
+    it becomes a parameter: the unit converter's CLI tests read ``capsys.readouterr()`` in every test without
     asking for the fixture, were refused three times, and the file was left out."""
     tree = parse_or_none(test_code)
     if tree is None:
@@ -537,7 +595,8 @@ def add_fixture_parameters(test_code: str) -> str:
     unknown = undefined_names_at(test_code)
     lines = test_code.splitlines(keepends=True)
     for func in tree.body:
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not func.name.startswith("test"):
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
+                func.name.startswith("test") or any("fixture" in ast.unparse(d) for d in func.decorator_list)):
             continue
         wanted = [name for name in _used_in(func, unknown) if name in BUILTIN_FIXTURES]
         line = lines[func.lineno - 1]
@@ -668,7 +727,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     written to a file first, and an assert on printed output of a module that cannot print goes.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
-    for mechanical in (paths_of_temp_dirs, folders_entered_by_path, repair_capture_calls, capture_blocks_unwrapped,
+    for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, folders_entered_by_path, repair_capture_calls, capture_blocks_unwrapped,
                        patch_calls_unwrapped, monkeypatch_contexts, setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)

@@ -18,6 +18,7 @@ from .display import terminal_safe
 from .events import Event
 
 PLAIN_PROGRESS_EVERY_S = 30.0
+PLAIN_QUIET_AFTER_S = 60.0  # without -v, a plain log silent this long while a reply streams says it is working
 MARKS = {"done": "[green]✓[/]", "failed": "[red]✗[/]", "skipped": "[dim]–[/]", "pending": "[dim]·[/]"}
 
 
@@ -43,6 +44,8 @@ class ConsoleUI:
         self._cost = 0.0
         self._live: Any = None
         self._spinner: Any = None
+        self._clock = time.monotonic
+        self._last_line_at = self._clock()
 
     def _console(self, stderr: bool):
         """Colours and control codes only in rich mode; plain mode is pure text."""
@@ -68,6 +71,7 @@ class ConsoleUI:
         if self.mode == "quiet":
             return
         text = terminal_safe(text)
+        self._last_line_at = self._clock()
         if self.mode == "rich":
             self.console.print(text, markup=False)
         else:
@@ -101,6 +105,10 @@ class ConsoleUI:
                     if p.seconds - self._progress_printed.get(key, 0.0) >= PLAIN_PROGRESS_EVERY_S:
                         self._progress_printed[key] = p.seconds
                         self._line(f"  {e.stage} {note} ({p.seconds:.0f}s)")
+                elif self.mode == "plain" and self._clock() - self._last_line_at >= PLAIN_QUIET_AFTER_S:
+                    # QA writing its tests on a 1.5B model printed nothing for six minutes: a log
+                    # user could not tell a slow model from a hung run
+                    self._line(f"  {title}: still working ({note}, {p.seconds:.0f}s into this reply)")
         elif e.kind == "run_started":
             self._titles = dict(e.data.get("stages", []))
             self._status = {name: "pending" for name in self._titles}

@@ -18,14 +18,16 @@ from ..errors import ModelOutputError
 from ..pytest_output import crashes, failing_files, failing_tests, files_in_traceback, focus_failures
 from ..sandbox import SandboxRun, TestCounts, run_pytest
 from ..streaming import first_copy
-from ..test_checks import fixtures_defined, prune_tests
+from ..test_checks import fixtures_defined
 from ..test_merge import failing_view
 from .base import StageContext
 from .engineer import write_afresh
 from .example_gate import examples_broken
 from .fix_replies import NoFixFound, check_fix, fix_reader, same_code
 from .hand_checks import corrected, failed_checks, hand_value, spec_example, specification_text, verdict
-from .qa_tests import CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, qa_file_for, report_for, tested_module
+from .qa_tests import (
+    CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, mended_tests, qa_file_for, report_for, tested_module,
+)
 from .run_repairs import reads_unwritten, repaired_by_run
 
 MAX_FIX_CONTEXT_CHARS = 60_000
@@ -192,8 +194,8 @@ def apply_fix(ctx: StageContext, design: Design, progress: QAProgress, reply: Fi
     for fixed in reply.files:
         if fixed.path in tested and ctx.exists(tested[fixed.path]):
             source = next((f.content for f in reply.files if f.path == tested[fixed.path]), None)
-            fixed.content = prune_tests(fixed.content, module_name(tested[fixed.path]), source or ctx.read(tested[fixed.path]),
-                                        shared_fixtures=frozenset(fixtures_defined(conftest)))
+            fixed.content = mended_tests(fixed.content, design, module_name(tested[fixed.path]),
+                                         source or ctx.read(tested[fixed.path]), frozenset(fixtures_defined(conftest)))
         ctx.write(fixed.path, fixed.content)
         if fixed.path not in progress.fixed_files:
             progress.fixed_files.append(fixed.path)

@@ -15,12 +15,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..artifacts import PRD, Design, FileSpec, QAReport
-from ..code_checks import add_missing_imports, docstring_holders, module_name, parse_or_none, undefined_names
+from ..code_checks import add_missing_imports, design_modules, docstring_holders, module_name, parse_or_none, undefined_names
 from ..errors import ModelOutputError
 from ..pytest_output import trim_failures
 from ..sandbox import TestCounts, pytest_args
 from ..structured import parse_python
 from ..test_checks import defined_tests, problems_in_test_file, prune_tests, tests_that_cannot_pass
+from ..test_imports import unprovided_imports, unused_unprovided_dropped
 from .base import StageContext
 
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
@@ -130,14 +131,22 @@ def ask_test_file(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, p
         messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n" + problem.rstrip() + "\n"}
     elsewhere = {name: module_name(f.path) for f in design.files if f.path != spec.path and f.path.endswith(".py")
                  and ctx.exists(f.path) for name in public_definitions(ctx.read(f.path))}
-    check = TestsCheck(module, source, elsewhere)
+    check = TestsCheck(module, source, elsewhere, modules=set(design_modules(design)), dependencies=design.dependencies)
     try:
         return ctx.gateway.ask_file(ctx.stage, messages, path, check=check, salvage=True,
-                                    transform=lambda text: prune_tests(add_missing_imports(text), module, source))
+                                    transform=lambda text: mended_tests(add_missing_imports(text), design, module, source))
     except ModelOutputError:
         if check.fallback is not None:
             return check.fallback
         raise
+
+
+def mended_tests(test_code: str, design: Design, module: str, source: str,
+                 shared_fixtures: frozenset[str] = frozenset()) -> str:
+    """A test file of ``module`` (QA's own or a fix round's) with the repairs every one gets: unused
+    imports of what nothing provides cut, slips mended, the tests that cannot pass dropped."""
+    unprovided = unprovided_imports(test_code, set(design_modules(design)), design.dependencies)
+    return prune_tests(unused_unprovided_dropped(test_code, unprovided), module, source, shared_fixtures)
 
 
 def public_definitions(code: str) -> set[str]:
@@ -155,8 +164,11 @@ class TestsCheck:
     numeral CLI's file kept two of eight tests, six having called ``main([path])`` where the CLI
     requires ``--input``; told the usage, a model can write the six again."""
 
-    def __init__(self, module: str, source: str, elsewhere: dict[str, str] | None = None) -> None:
+    def __init__(self, module: str, source: str, elsewhere: dict[str, str] | None = None,
+                 modules: set[str] | None = None, dependencies: Sequence[str] = ()) -> None:
         self.module, self.source = module, source
+        self.modules = modules  # every design module's dotted name (None: imports not checked)
+        self.dependencies = list(dependencies)
         self.elsewhere = elsewhere or {}  # public names of the project's other modules -> the module
         self.fallback: str | None = None
 
@@ -174,6 +186,11 @@ class TestsCheck:
 
     def __call__(self, content: str) -> str | None:
         problems = problems_in_test_file(content, self.module, self.source)
+        unprovided = unprovided_imports(content, self.modules, self.dependencies) if self.modules is not None else []
+        if unprovided:  # used, or the repair would have cut them
+            problems.insert(0, f"it imports {', '.join(unprovided)}, which nothing where the tests run provides: the "
+                               f"project's modules are {', '.join(sorted(self.modules or ()))}; installed are the standard "
+                               f"library, pytest{''.join(', ' + d for d in self.dependencies)}")
         if not problems:
             # what prune_tests left alone because not one test would remain (the pomodoro timer's
             # core tests all expected fixed timestamps from code that reads the clock)

@@ -1,0 +1,52 @@
+"""Which imports a model-written test file may make, and the slips that fail a file whole."""
+
+from __future__ import annotations
+
+from swcompany.stages import qa_tests
+from swcompany.test_checks import fixture_names_unhidden, path_file_calls
+from swcompany.test_imports import unprovided_imports, unused_unprovided_dropped
+
+MODULES = {"csv_to_json.cli", "csv_to_json.core"}
+
+
+def test_only_the_standard_library_pytest_the_project_and_its_dependencies_are_provided():
+    tests = ("import json, pytest\nimport json_to_json.core\nfrom csv_to_json.core import convert\n"
+             "from csv_to_json.helpers import x\nimport requests\nimport yaml\nimport hypothesis\n")
+    assert unprovided_imports(tests, MODULES, ["requests>=2", "PyYAML"]) == ["csv_to_json.helpers", "hypothesis", "json_to_json"]
+
+
+def test_an_unprovided_import_nothing_uses_is_cut_and_a_used_one_stays():
+    tests = ("import json_to_json.core\nfrom hypothesis import given\nfrom csv_to_json.cli import main\n\n\n"
+             "@given()\ndef test_a():\n    assert main([]) == 0\n")
+    mended = unused_unprovided_dropped(tests, unprovided_imports(tests, MODULES, []))
+    assert mended.startswith("# swcompany dropped `import json_to_json.core`: nothing where the tests run provides it")
+    assert "from hypothesis import given\n" in mended and "\nimport json_to_json" not in mended
+    assert unused_unprovided_dropped(tests, []) == tests
+
+
+def test_a_test_file_using_a_module_nothing_provides_is_asked_again_with_what_there_is():
+    source = "def main(argv=None):\n    return 0\n"
+    tests = "import json_to_json.core\nfrom csv_to_json.cli import main\n\n\ndef test_a():\n    assert json_to_json.core.x(main())\n"
+    check = qa_tests.TestsCheck("csv_to_json.cli", source, modules=MODULES, dependencies=["click"])
+    assert check(tests) == ("it imports json_to_json, which nothing where the tests run provides: the project's modules "
+                            "are csv_to_json.cli, csv_to_json.core; installed are the standard library, pytest, click. "
+                            "Use only what csv_to_json.cli defines, as shown in its source")
+    assert qa_tests.TestsCheck("csv_to_json.cli", source)(tests) is None  # without the design's modules: not checked
+
+
+def test_a_module_level_name_hiding_a_pytest_fixture_is_cut_unless_module_code_uses_it():
+    tests = "from pathlib import Path\n\ntmp_path = Path('tmp')\ncapsys: object = None\n\n\ndef test_a(tmp_path):\n    pass\n"
+    assert fixture_names_unhidden(tests) == (
+        "# swcompany dropped `tmp_path = Path('tmp')`: it hid pytest's tmp_path fixture\n"
+        "# swcompany dropped `capsys: object = None`: it hid pytest's capsys fixture\n"
+        "from pathlib import Path\n\n\n\ndef test_a(tmp_path):\n    pass\n")
+    used = "from pathlib import Path\n\ntmp_path = Path('tmp')\nDATA = tmp_path / 'x'\n"
+    assert fixture_names_unhidden(used) == used
+
+
+def test_a_path_is_written_and_read_with_the_names_a_path_has():
+    tests = ("def test_a(tmp_path):\n    f = tmp_path / 'in.csv'\n    g = f\n    f.write('x')\n"
+             "    (tmp_path / 'b').write('y')\n    assert g.read() == 'x'\n    h = open('z')\n    h.read()\n")
+    assert path_file_calls(tests) == (
+        "def test_a(tmp_path):\n    f = tmp_path / 'in.csv'\n    g = f\n    f.write_text('x')\n"
+        "    (tmp_path / 'b').write_text('y')\n    assert g.read_text() == 'x'\n    h = open('z')\n    h.read()\n")
