@@ -1377,8 +1377,10 @@ def test_a_placeholder_value_under_a_placeholder_comment_is_a_stub():
     code = ("def evaluate_expression(tokens):\n    # Implement the logic for evaluating the expression\n"
             "    # This is a placeholder for the actual implementation\n    return 0.0\n\n\n"
             "def empty():\n    # TODO: read the file\n    return []\n\n\n"
-            "def real(x):\n    # TODO: handle negatives\n    return abs(x)\n\n\ndef default():\n    return 0  # the default\n")
-    assert stub_functions(code, None) == ["empty", "evaluate_expression"]
+            "def real(x):\n    # TODO: handle negatives\n    return abs(x)\n\n\ndef default():\n    return 0  # the default\n"
+            "\n\ndef total(tokens):\n    # For simplicity, we'll just return the sum of the tokens\n"
+            "    return sum(float(t) for t in tokens)\n\n\ndef mean(xs):\n    # Implement the mean\n    return sum(xs) / len(xs)\n")
+    assert stub_functions(code, None) == ["empty", "evaluate_expression", "total"]  # its re-run: a sum under the comment
 
 
 def test_a_returned_exit_code_read_as_output_reads_what_main_printed():

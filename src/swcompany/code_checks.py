@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .artifacts import Design
 
 _STUB_COMMENT = re.compile(r"#\s*(todo|implement|implementation|your code|placeholder|fixme)", re.I)
+_STAND_IN_COMMENT = re.compile(r"#.*\b(placeholder|for simplicity|dummy)\b", re.I)
 
 
 def module_name(path: str) -> str:
@@ -250,13 +251,16 @@ def stub_functions(code: str, names: set[str] | None) -> list[str]:
 def _placeholder(func: ast.FunctionDef | ast.AsyncFunctionDef, code: str) -> bool:
     """A body that only returns a constant (``0.0``, ``[]``, ``None``) under a comment saying it is a
     placeholder: the expression calculator's CLI had `# This is a placeholder for the actual
-    implementation` and `return 0.0` in ``evaluate_expression``, and every result printed 0.0."""
+    implementation` and `return 0.0` in ``evaluate_expression``, and every result printed 0.0.
+    Any one-line return counts when the comment owns up to standing in (its re-run: the same comment,
+    "For simplicity, we'll just return the sum of the tokens", and ``return sum(...)``)."""
     body = _without_docstring(func.body)
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or \
-            (body[0].value is not None and not _constant_value(body[0].value)):
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
         return False
     text = "\n".join(code.splitlines()[func.lineno - 1:func.end_lineno or func.lineno])
-    return bool(_STUB_COMMENT.search(text))
+    if body[0].value is None or _constant_value(body[0].value):
+        return bool(_STUB_COMMENT.search(text))
+    return bool(_STAND_IN_COMMENT.search(text))
 
 
 def _constant_value(node: ast.expr) -> bool:
