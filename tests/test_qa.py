@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,8 @@ def test_a_fix_round_repairs_a_bug():
     assert "AssertionError" in fix_prompt and "todo/storage.py" in fix_prompt
     assert "The tests of tests/test_todo_cli.py fail (fix these now" in fix_prompt  # one file's failures at a time
     assert "### tests/test_todo_storage.py" not in fix_prompt
+    assert "- files in the test's folder when it failed -" in fix_prompt  # what the code wrote: the clue a
+    assert re.search(r"\n  t\.db: \d+ bytes, binary\n", fix_prompt)  # store's `set` rewriting its file left
     ws = Path("workspace/t")
     assert subjects(ws)[-2:] == ["qa: fix round 1", "qa: passed: 2 passed, 0 failed, 0 errors"]
     assert report(ws)["rounds_used"] == 1 and report(ws)["verdict"] == "passed"
