@@ -54,6 +54,7 @@ def test_a_fix_round_repairs_a_bug():
     assert "AssertionError" in fix_prompt and "todo/storage.py" in fix_prompt
     assert "The tests of tests/test_todo_cli.py fail (fix these now" in fix_prompt  # one file's failures at a time
     assert "### tests/test_todo_storage.py" not in fix_prompt
+    assert fix_prompt.rstrip().endswith('its complete\nnew content (a test file: only the tests you change or add); then one line "Explanation: ...".')
     assert "- files in the test's folder when it failed -" in fix_prompt  # what the code wrote: the clue a
     assert re.search(r"\n  t\.db: \d+ bytes, binary\n", fix_prompt)  # store's `set` rewriting its file left
     ws = Path("workspace/t")

@@ -241,6 +241,15 @@ def test_files_are_read_from_path_lines_and_fenced_blocks():
     assert extract_files("prose only")[1] == [] and extract_files("a.py\n\nprose\n```\nx\n```")[1] == []
 
 
+def test_an_explanation_after_the_files_is_read_too():
+    """Fix replies are asked files first: the pomodoro timer's and the expression calculator's fix
+    explanations circled before any file, and four of their calls were lost."""
+    from swcompany.structured import extract_files
+
+    reply = "### a.py\n```python\nx = 1\n```\n\nExplanation: x was 0. The test is right. The test is right. The te"
+    assert extract_files(reply) == ("x was 0. The test is right. The test is right. The te", [{"path": "a.py", "content": "x = 1\n"}])
+
+
 def test_file_extraction_is_linear_on_junk():
     from swcompany.structured import extract_files
 

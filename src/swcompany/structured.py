@@ -200,14 +200,15 @@ def extract_files(text: str) -> tuple[str, list[dict[str, str]]]:
 
     Whole files travel as fenced blocks, not JSON strings: a small model writing `'{"a": 1}'`
     inside a JSON string ends the string at the first quote (a grammar then closes the JSON),
-    which silently cuts the file. The explanation is the prose before the first file. One pass
-    over the lines: linear on any input.
+    which silently cuts the file. The explanation is the prose before the first file, or else the
+    prose after the last. One pass over the lines: linear on any input.
     """
     lines = text.splitlines()
     files: list[dict[str, str]] = []
     first: int | None = None
     path: str | None = None
     path_at = i = 0
+    last_end = -1  # the line closing the last file's block
     while i < len(lines):
         line = lines[i]
         named = _PATH_LINE.fullmatch(line)
@@ -219,11 +220,13 @@ def extract_files(text: str) -> tuple[str, list[dict[str, str]]]:
                 break  # an unterminated block: a cut-off reply, not a file
             files.append({"path": path, "content": "\n".join(lines[i + 1:end]).strip("\n") + "\n"})
             first = path_at if first is None else first
-            path, i = None, end
+            path, i, last_end = None, end, end
         elif line.strip():
             path = None  # the path line must come right before its block (blank lines aside)
         i += 1
     explanation = "\n".join(lines[:first]) if first is not None else ""
+    if first is not None and not explanation.strip():  # asked for last: a circling explanation then costs no file
+        explanation = "\n".join(lines[last_end + 1:])
     explanation = re.sub(r"^\s*(?:#+\s*)?explanation\s*:?\s*", "", explanation.strip(), flags=re.I)
     return explanation.strip(), files
 

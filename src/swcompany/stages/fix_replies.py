@@ -80,9 +80,9 @@ def same_code(new: str, old: str) -> bool:
     return new_tree is not None and old_tree is not None and ast.dump(new_tree) == ast.dump(old_tree)
 
 
-FILES_FORMAT = ("Reply again: a one-paragraph explanation, then each file to change as a line `### <path>` "
-                "followed by its new content in a fenced code block (a source file complete; a test file only "
-                "the tests you change).")
+FILES_FORMAT = ("Reply again: each file to change as a line `### <path>` followed by its new content in a fenced "
+                "code block (a source file complete; a test file only the tests you change), then a line "
+                "\"Explanation: ...\" of at most three sentences.")
 
 
 def has_code(content: str) -> bool:
