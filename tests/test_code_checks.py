@@ -630,6 +630,9 @@ def test_a_run_command_with_placeholder_paths_becomes_help():
     design.how_to_run = "python -m roman.cli --path /path/to/text/files"
     review_design(design, 8)
     assert design.how_to_run == "python -m roman.cli --help"
+    design.how_to_run = "python -m roman.cli <csv_file_path>"  # the CSV converter's: a shell redirection
+    review_design(design, 8)
+    assert design.how_to_run == "python -m roman.cli --help"
     design.how_to_run = "python -m roman.cli 10"
     review_design(design, 8)
     assert design.how_to_run == "python -m roman.cli 10"

@@ -157,14 +157,15 @@ def runnable_command(design: Design) -> str:
     cannot import its siblings (``sys.path[0]`` is the package folder), as a module it can.
     ``python -m pkg.cli`` alone gets ``--help``: a CLI without its arguments stops with a usage
     error (seen on the 1.5B model, which was asked for example arguments), and the command is the
-    one a user is told to try first. So does one whose arguments are placeholder paths
-    (``--path /path/to/text/files``, the word counter's)."""
+    one a user is told to try first. So does one whose arguments are placeholders
+    (``--path /path/to/text/files``, the word counter's; ``<csv_file_path>``, the CSV converter's,
+    which the shell reads as a redirection)."""
     command = design.how_to_run.strip()
     match = _SCRIPT_RUN.match(command)
     if match and f"{match.group(2)}.py" in {f.path for f in design.files}:
         command = f"{match.group(1)} -m {module_name(match.group(2) + '.py')}{command[match.end():]}"
     module_run = re.match(r"^(python3?\s+-m\s+[\w.]+)\s", command)
-    if module_run and re.search(r"(?:^|[\s=/])path/to/|\s/?your[_-]", command[module_run.end(1):], re.I):
+    if module_run and re.search(r"(?:^|[\s=/])path/to/|\s/?your[_-]|<\w[^<>]*>", command[module_run.end(1):], re.I):
         command = module_run.group(1)  # `--path /path/to/text/files` works nowhere; --help is added below
     bare = _BARE_MODULE_RUN.match(command)
     entry_points = {module_name(f.path).removesuffix(".__main__") for f in design.files
