@@ -351,6 +351,46 @@ def test_a_fix_round_shows_three_failures_in_full_and_names_the_rest():
     assert text.rstrip().endswith("... and 8 more")
 
 
+LIBRARY_FRAMES = """\
+=================================== FAILURES ===================================
+___________________________ test_log ___________________________
+
+    def test_log():
+>       assert load("2023-04-01T12:00:00")
+
+tests/test_log.py:5:
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+timer/log.py:3: in load
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+/usr/lib/python3.11/_strptime.py:568: in _strptime_datetime
+    tt, fraction, gmtoff_fraction = _strptime(data_string, format)
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+
+data_string = '2023-04-01T12:00:00'
+
+    def _strptime(data_string, format="%a %b %d %H:%M:%S %Y"):
+        found = format_regex.match(data_string)
+        if not found:
+>           raise ValueError("time data %r does not match format %r" % (data_string, format))
+E           ValueError: time data '2023-04-01T12:00:00' does not match format '%Y-%m-%d %H:%M:%S'
+
+/usr/lib/python3.11/_strptime.py:349: ValueError
+=========================== short test summary info ============================
+FAILED tests/test_log.py::test_log - ValueError: time data
+"""
+
+
+def test_a_fix_round_sees_library_frames_by_their_error_alone():
+    """The pomodoro timer's fix round was shown the whole of _strptime, some 60 lines a failure."""
+    _, text = focus_failures(LIBRARY_FRAMES)
+    assert "timer/log.py:3: in load\n    return datetime.strptime(text" in text  # the project's own frames stay
+    assert "/usr/lib/python3.11/_strptime.py:568: in _strptime_datetime\n_ _" in text  # its source line goes
+    assert "def _strptime" not in text and "data_string = " not in text
+    assert ("E           ValueError: time data '2023-04-01T12:00:00' does not match format '%Y-%m-%d %H:%M:%S'\n\n"
+            "/usr/lib/python3.11/_strptime.py:349: ValueError") in text
+    assert ">       assert load(" in text and "tests/test_log.py:5:" in text
+
+
 @needs_bwrap
 def test_a_readonly_folder_outside_the_workspace_can_be_read_not_written(tmp_path):
     """The run check runs a scratch copy of the project with the project's venv, which lives elsewhere."""

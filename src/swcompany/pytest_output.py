@@ -139,6 +139,40 @@ def _summary(output: str) -> str:
     return output[output.rfind("short test summary info"):] if "short test summary info" in output else ""
 
 
+_FRAME_SEPARATOR = re.compile(r"^(?:_ )+_?[ \t]*$")
+_LIBRARY_FILE = r"\S*/lib/python3\.\d+/\S+\.py:\d+:"
+_LIBRARY_CALL = re.compile(_LIBRARY_FILE + r" in \w+")  # a short frame: this line, then its source
+_LIBRARY_END = re.compile(_LIBRARY_FILE + r"(?: \w+)?[ \t]*$")  # a long frame's last line
+_ANY_LOCATION = re.compile(r"^\S+\.py:\d+:")
+
+
+def without_library_frames(text: str) -> str:
+    """Failures with each frame inside Python's library (the standard library, site-packages) cut to
+    its location line and its ``E`` lines: the pomodoro timer's fix round was shown the whole of
+    ``_strptime`` (some 60 lines a failure) where the error message said it all."""
+    out: list[str] = []
+    frame_start, in_library_call, in_call = 0, False, False
+    for line in text.splitlines():
+        if (in_library_call or in_call) and line.startswith(" "):
+            if not in_library_call:
+                out.append(line)
+            frame_start = len(out)
+            continue
+        in_library_call = in_call = False
+        if _LIBRARY_END.match(line) and not _LIBRARY_CALL.match(line):
+            out[frame_start:] = [kept for kept in out[frame_start:] if kept.startswith("E ")]
+            out += ["", line]
+        elif _LIBRARY_CALL.match(line):
+            out.append(line)
+            in_library_call = True
+        else:
+            out.append(line)
+            in_call = bool(_ANY_LOCATION.match(line)) and " in " in line
+        if _FRAME_SEPARATOR.match(line) or _BLOCK.match(line) or _ANY_LOCATION.match(line):
+            frame_start = len(out)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
 def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) -> tuple[str | None, str]:
     """(a failing test file, the trimmed failures of that file only): the one ``tried`` (earlier
     rounds' choices) names least often, first in pytest's order on a tie, so rounds take turns
@@ -171,4 +205,4 @@ def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) ->
     if len(lines) > MAX_SUMMARY_LINES:
         lines = [*lines[:MAX_SUMMARY_LINES], f"... and {len(lines) - MAX_SUMMARY_LINES} more"]
     focused = "\n\n".join(kept) + "\n\n" + "\n".join(lines) if kept else trim_failures(output, limit)
-    return target, trim_failures(_TIMING.sub("", focused).strip(), limit)
+    return target, trim_failures(without_library_frames(_TIMING.sub("", focused).strip()), limit)
