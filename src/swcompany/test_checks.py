@@ -339,7 +339,6 @@ def drop_shadowed_fixtures(test_code: str) -> str:
                                                    for f in shadows])
 
 
-
 def fixture_names_unhidden(test_code: str) -> str:
     """A module-level ``tmp_path = Path('tmp')`` (or any name of pytest's fixtures) is cut: it hides
     the fixture from every function that does not ask for it (``add_fixture_parameters`` then does).
@@ -369,6 +368,7 @@ def fixture_names_unhidden(test_code: str) -> str:
 def _assigned(node: ast.Assign | ast.AnnAssign) -> str:
     target = node.targets[0] if isinstance(node, ast.Assign) else node.target
     return target.id if isinstance(target, ast.Name) else ""
+
 
 # What small models call on pytest's capture fixtures, and what they mean (``capsys.getvalue()``
 # is io.StringIO's name; pytest's is ``readouterr()``, returning ``.out`` and ``.err``).
@@ -400,7 +400,6 @@ def paths_of_temp_dirs(test_code: str) -> str:
     return fixed if "Path" in defined_names(fixed) else insert_imports(fixed, ["from pathlib import Path"])
 
 
-
 _FILE_OBJECT_CALLS = {"write": "write_text", "read": "read_text"}  # a file object's names, said to a Path
 
 
@@ -415,8 +414,8 @@ def path_file_calls(test_code: str) -> str:
     def a_path(expr: ast.expr, assigned: dict[str, ast.expr]) -> bool:
         while isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
             expr = expr.left
-        if isinstance(expr, ast.Name) and expr.id in assigned and assigned[expr.id] is not expr:
-            return a_path(assigned.pop(expr.id), assigned)  # popped: a name bound to itself ends
+        if isinstance(expr, ast.Name) and expr.id in assigned:
+            return a_path(assigned.pop(expr.id), assigned)  # popped: `f = f / "x"` cannot loop
         return isinstance(expr, ast.Name) and expr.id == "tmp_path"
 
     edits: list[tuple[ast.AST, str]] = []
@@ -426,6 +425,7 @@ def path_file_calls(test_code: str) -> str:
                   for node in ast.walk(func) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                   and node.func.attr in _FILE_OBJECT_CALLS and a_path(node.func.value, dict(assigned))]
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
 
 def folders_entered_by_path(test_code: str) -> str:
     """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
@@ -587,8 +587,8 @@ def without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.Async
 
 def add_fixture_parameters(test_code: str) -> str:
     """``capsys`` (or ``tmp_path``, ``monkeypatch``...) used in a test or a fixture that does not take
-    it becomes a parameter: the unit converter's CLI tests read ``capsys.readouterr()`` in every test without
-    asking for the fixture, were refused three times, and the file was left out."""
+    it becomes a parameter: the unit converter's CLI tests read ``capsys.readouterr()`` in every test
+    without asking for the fixture, were refused three times, and the file was left out."""
     tree = parse_or_none(test_code)
     if tree is None:
         return test_code
@@ -727,8 +727,9 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     written to a file first, and an assert on printed output of a module that cannot print goes.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
-    for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, folders_entered_by_path, repair_capture_calls, capture_blocks_unwrapped,
-                       patch_calls_unwrapped, monkeypatch_contexts, setup_contexts_widened):  # slips whose meaning is plain
+    for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, folders_entered_by_path,
+                       repair_capture_calls, capture_blocks_unwrapped, patch_calls_unwrapped, monkeypatch_contexts,
+                       setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = unprinted_output_unasked(test_code, source)
