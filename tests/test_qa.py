@@ -97,6 +97,24 @@ def test_fix_rounds_stop_when_fix_minutes_are_spent_and_the_report_says_so(monke
     assert "stopped at the `fix_minutes` limit" in Path("workspace/t/docs/qa_report.md").read_text()
 
 
+def test_a_round_that_would_end_past_fix_minutes_at_the_pace_so_far_is_not_started(monkeypatch):
+    """The pomodoro timer's third round began at minute 9 of 10 and ended at minute 14 (22 min in all)."""
+    from types import SimpleNamespace
+
+    from swcompany.stages import fix_rounds
+    from swcompany.stages.qa_tests import QAProgress
+
+    rounds = fix_rounds.FixRounds.__new__(fix_rounds.FixRounds)
+    rounds.ctx = SimpleNamespace(settings=SimpleNamespace(fix_minutes=10.0))
+    rounds.progress, rounds.spent_before, rounds.clock = QAProgress(rounds_done=2), 0.0, 0.0
+    monkeypatch.setattr(fix_rounds.time, "monotonic", lambda: 9 * 60.0)  # two rounds in 9 min: 4.5 each
+    assert rounds.out_of_time()
+    monkeypatch.setattr(fix_rounds.time, "monotonic", lambda: 5 * 60.0)  # two in 5 min: a third ends by 7.5
+    assert not rounds.out_of_time()
+    rounds.ctx.settings.fix_minutes = None
+    monkeypatch.setattr(fix_rounds.time, "monotonic", lambda: 99 * 60.0)
+    assert not rounds.out_of_time()
+
 def test_a_hanging_test_is_killed_by_the_timeout():
     hang = "import time\n\nfrom todo import storage\n\n\ndef test_hangs():\n    time.sleep(3600)\n"
     scenario = Scenario(tests={"tests/test_todo_storage.py": hang})

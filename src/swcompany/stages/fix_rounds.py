@@ -244,12 +244,14 @@ class FixRounds:
         return f"{self.report.passed} passed, {self.report.failed} failed, {self.report.errors} errors"
 
     def out_of_time(self) -> bool:
-        """``fix_minutes`` spent: a cloud model's round takes seconds, a 1.5B model's on 2 CPU cores
-        2-4 minutes, and three of them made an idea take 24 minutes; the report says the rounds
+        """Another round, at the pace of the rounds so far, would end past ``fix_minutes``: a cloud
+        model's round takes seconds, a 1.5B model's on 2 CPU cores 2-6 minutes, and a third round
+        begun at minute 9 of 10 made the pomodoro timer take 22 minutes. The report says the rounds
         stopped on time, and a resume with a larger fix_minutes goes on."""
         self.progress.fix_seconds = self.spent_before + time.monotonic() - self.clock
         limit = self.ctx.settings.fix_minutes
-        return limit is not None and self.progress.fix_seconds >= limit * 60
+        pace = self.progress.fix_seconds / max(self.progress.rounds_done, 1)
+        return limit is not None and self.progress.fix_seconds + pace > limit * 60
 
     def end_round(self, n: int, note: str) -> None:
         self.progress.rounds_done = n
@@ -268,7 +270,8 @@ class FixRounds:
             if progress.rounds_done and self.out_of_time():
                 seconds = progress.fix_seconds
                 took = f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-                ctx.info(f"fix rounds stop after round {n - 1}: they took {took} (fix_minutes: {ctx.settings.fix_minutes:g})")
+                ctx.info(f"fix rounds stop after round {n - 1}: they took {took}, and one more would end past "
+                         f"fix_minutes: {ctx.settings.fix_minutes:g}")
                 self.report = self.report_now(out_of_fix_time=True)
                 break
             if not self.round(n):
