@@ -436,6 +436,32 @@ def test_a_fix_that_sends_the_files_back_unchanged_ends_its_round_and_the_next_t
     assert not [s for s in subjects(ws) if s.startswith("qa: fix round")]
 
 
+def test_a_module_whose_fix_came_back_unchanged_is_written_afresh_once_with_its_failing_tests():
+    """The 1.5B sends a file it is asked to edit back unchanged in about 42 of 44 rounds; a rewrite
+    told the failures is another sample, kept when no fewer tests pass."""
+    engineer_asks = []
+
+    def engineer(req):
+        path = target_file(req)
+        engineer_asks.append(req.text)
+        fixed = "An earlier version of todo/storage.py failed these tests" in req.text
+        return fenced(CODE[path] if fixed else {**CODE, "todo/storage.py": BUGGY_STORAGE}[path])
+
+    scenario = Scenario(overrides={"engineer": engineer, "fix": lambda req: "### todo/storage.py\n" + fenced(BUGGY_STORAGE)
+                                   + "\nExplanation: fine."})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+    assert proc.returncode == 0, proc.stderr
+    rewrite = engineer_asks[-1]
+    assert "An earlier version of todo/storage.py failed these tests:\n```\n" in rewrite and "AssertionError" in rewrite
+    assert "where a test contradicts the specification, follow the specification" in rewrite
+    assert any("An earlier version of todo/cli.py failed these tests" in ask for ask in engineer_asks)  # round 1's focus
+    ws = Path("workspace/t")
+    assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
+    assert report(ws)["fix_notes"][-1].endswith("sent it back unchanged, and its tests still failed")
+    assert json.loads((ws / ".swcompany/state.json").read_text())["stages"]["qa"]["progress"]["rewritten_for_tests"] == [
+        "todo/cli.py", "todo/storage.py"]
+
 def test_a_fixture_a_fix_adds_to_conftest_provides_for_the_tests_that_use_it():
     """The unknown-fixture gate reads tests/conftest.py too: a fix that moves a fixture there keeps its tests."""
     conftest = (Path(__file__).parent.parent / "templates/tests_conftest.py.j2").read_text()

@@ -153,8 +153,11 @@ def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[Fi
     return chosen[0] if chosen else (None, [])
 
 
+MAX_FAILURE_CHARS_FOR_REWRITE = 4000  # of the focus file's failures, shown to the engineer writing afresh
+
+
 def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str],
-              crashed: list[str]) -> FixReply | None:
+              crashed: list[str], failing: str = "") -> FixReply | None:
     """``spec``'s file written afresh with the engineer's own prompt plus what the hand checks
     found wrong (or, failing those, where the file crashed in the tests), as a fix: for a model
     that, asked to edit the file, sends it back unchanged.
@@ -164,7 +167,10 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     unchanged twice; the markdown table formatter raised IndexError in five tests, and both
     rounds sent the files back unchanged. A rewrite that makes things worse is undone like any fix.
     It is a sample at the raised temperature: the engineer's own write (and the example gate's
-    samples) came at the configured one, and the same prompt style tends to the same code."""
+    samples) came at the configured one, and the same prompt style tends to the same code.
+    Failing all those, ``failing`` (the tests' own failures, which may be wrong themselves) is what
+    the rewrite is told: a sample kept only when no fewer tests pass, for a model whose edits of a
+    file come back unchanged in about 42 of 44 rounds."""
     if code_wrong:
         problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
                    + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
@@ -173,6 +179,11 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
         problem = (f"An earlier version of {spec.path} crashed in its tests:\n" + "".join(f"- {note}\n" for note in crashed)
                    + f"Write {spec.path} again, from scratch, so that it works on every input the specification allows.")
         why = f"it crashed in {len(crashed)} test{'s' if len(crashed) > 1 else ''}"
+    elif failing:
+        problem = (f"An earlier version of {spec.path} failed these tests:\n```\n{failing[:MAX_FAILURE_CHARS_FOR_REWRITE]}\n```\n"
+                   f"Write {spec.path} again, from scratch, so that they pass; where a test contradicts the "
+                   "specification, follow the specification.")
+        why = "its tests still failed"
     else:
         return None
     try:
@@ -310,7 +321,7 @@ class FixRounds:
             reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
                                            label=f"fix round {n}", what="fix", max_doublings=0, salvage=first_copy)
         except NoFixFound as exc:
-            found = self.instead_of_no_fix(n, focus, checked, exc)
+            found = self.instead_of_no_fix(n, focus, failure, checked, exc)
             if not isinstance(found, FixReply):
                 return found
             reply = found
@@ -341,11 +352,12 @@ class FixRounds:
             return True
         return False
 
-    def instead_of_no_fix(self, n: int, focus: str | None, checked: HandChecked, exc: NoFixFound) -> FixReply | bool:
+    def instead_of_no_fix(self, n: int, focus: str | None, failure: str, checked: HandChecked,
+                          exc: NoFixFound) -> FixReply | bool:
         """The model sent the files back unchanged: the focus test file written afresh by QA (its tests
         read files no test writes), or a source written afresh (with the hand-checked facts, or where
-        the tests crashed in it), else a turn for an untried failing file (True: go on), else the
-        rounds stop (False)."""
+        the tests crashed in it, or, once a module, the focus file's ``failure``), else a turn for an
+        untried failing file (True: go on), else the rounds stop (False)."""
         ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
         if focus and (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
             ctx.info(f"fix round {n}: the model sent the files back unchanged; {focus} is written afresh")
@@ -356,7 +368,13 @@ class FixRounds:
             # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
             source = max(by_source, key=lambda path: len(by_source[path]))
             module, crashed = design.file(source), by_source[source]
-        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed)) is not None:
+        failing = ""
+        if focus and module is None and (tested := tested_module(design, focus)) is not None \
+                and tested.path not in progress.rewritten_for_tests:
+            # No facts, no crash: the tests' own failures, once a module (each rewrite is one sample).
+            module, failing = tested, failure
+            progress.rewritten_for_tests.append(tested.path)
+        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed, failing)) is not None:
             ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
             return rewrite
         untried = [path for path in failing_files(output) if path not in progress.focused]

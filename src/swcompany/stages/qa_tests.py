@@ -45,6 +45,7 @@ class QAProgress(BaseModel):
     fix_notes: list[str] = Field(default_factory=list)
     undone: list[str] = Field(default_factory=list)  # fixes rolled back, told to the next rounds
     hand_checked: list[str] = Field(default_factory=list)  # "<test file>: <check key>" asked once, never again
+    rewritten_for_tests: list[str] = Field(default_factory=list)  # sources written afresh for their failing tests
     report: QAReport | None = None
 
 
