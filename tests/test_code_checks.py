@@ -829,6 +829,24 @@ def test_a_usage_exit_expected_from_a_command_line_the_parser_takes_becomes_a_ch
     assert "def test_built(tmp_path):\n    with pytest.raises(SystemExit)" in repaired  # a path built at run time: unknown
 
 
+
+def test_systemexit_read_for_printed_text_from_a_main_taking_the_argv_set_reads_what_main_printed():
+    """The word counter's ten CLI tests: `sys.argv` set to a line the parser takes, `main()` in
+    `pytest.raises(SystemExit)`, then `assert "hello" in excinfo.value.stdout`."""
+    from swcompany.cli_test_checks import returned_exit_codes
+
+    tests = ("import sys\nimport pytest\nfrom words.cli import main\n\n\ndef test_words(monkeypatch):\n"
+             "    monkeypatch.setattr(sys, 'argv', ['words', 'missing'])\n    with pytest.raises(SystemExit) as excinfo:\n"
+             "        main()\n    assert 'no such' in excinfo.value.stdout\n\n\ndef test_two(monkeypatch):\n"
+             "    monkeypatch.setattr(sys, 'argv', ['words', 'a', 'b'])\n    with pytest.raises(SystemExit) as excinfo:\n"
+             "        main()\n    assert 'x' in excinfo.value.stdout\n")
+    repaired = returned_exit_codes(tests, WORD_CLI)
+    assert ("def test_words(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['words', 'missing'])\n"
+            "    assert main() != 0\n    assert 'no such' in capsys.readouterr().out\n") in repaired
+    assert "def test_two(monkeypatch):\n    monkeypatch.setattr(sys, 'argv', ['words', 'a', 'b'])\n    with pytest.raises" \
+        in repaired  # two words where the parser takes one: argparse does exit
+    assert "def test_words(monkeypatch, capsys):" in prune_tests(tests, "words.cli", WORD_CLI)
+
 TIP_CLI = '''import argparse
 from tips.core import calculate_tip
 

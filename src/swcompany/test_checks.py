@@ -734,7 +734,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
     test_code = unprinted_output_unasked(test_code, source)
     test_code = import_used_names(add_fixture_parameters(texts_as_files(test_code, module, source)), module, source)
-    test_code = program_names_stripped(returned_exit_codes(test_code, source), module, source)
+    test_code = program_names_stripped(add_fixture_parameters(returned_exit_codes(test_code, source)), module, source)
     test_code = program_names_added(argv_items_as_text(test_code, module, source))
     functions, bad = tests_that_cannot_pass(test_code, module, source, shared_fixtures)
     if not bad or len(bad) == len(functions):
