@@ -62,6 +62,17 @@ def test_a_test_reading_a_data_file_it_never_wrote_is_dropped():
                             on_purpose) == (on_purpose, [])
 
 
+
+def test_a_missing_file_the_program_reported_in_its_own_words_counts_too():
+    """The word counter's CLI printed "File not found: test.txt" (it caught the error) for ten tests
+    that passed `test.txt` in sys.argv and never wrote it."""
+    printed = CSV_OUTPUT.replace("Error: [Errno 2] No such file or directory: 'sample.csv'", "File not found: sample.csv")
+    fixed, notes = unwritten_inputs(printed, "tests/test_csv_to_json_cli.py", CSV_TESTS)
+    assert notes and notes[0].startswith("test_ac1_convert_sample_csv_to_json: reads sample.csv")
+    for words in ("Error: 'sample.csv' does not exist", "sample.csv not found", "file not found: 'sample.csv'"):
+        assert unwritten_inputs(CSV_OUTPUT.replace("Error: [Errno 2] No such file or directory: 'sample.csv'", words),
+                                "tests/test_csv_to_json_cli.py", CSV_TESTS)[1] == notes, words
+
 # The CSV converter's core tests on the real 1.5B model (session 23's user run), two of eight.
 FOLDER_TESTS = '''"""Core tests."""
 import csv
