@@ -909,7 +909,7 @@ def _pattern_calls(tree: ast.Module) -> list[tuple[ast.Constant, int | None]]:
     return [(node.args[0], _flags(node, _RE_FUNCTIONS[node.func.attr])) for node in ast.walk(tree)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RE_FUNCTIONS
             and ast.unparse(node.func.value) == "re" and node.args and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)]
+            and isinstance(node.args[0].value, (str, bytes))]
 
 
 def hyphens_escaped(code: str) -> str:
@@ -926,7 +926,8 @@ def hyphens_escaped(code: str) -> str:
         text = ast.get_source_segment(code, literal) or ""
         raw = text[:1] in ("r", "R")
         body = text[1:] if raw else text
-        if flags is None or literal.lineno != literal.end_lineno or len(body) < 2 or body[0] not in "'\"" \
+        if flags is None or not isinstance(literal.value, str) or literal.lineno != literal.end_lineno or len(body) < 2 \
+                or body[0] not in "'\"" \
                 or body[:3] in ("'''", '"""') or body[1:-1] != literal.value or ("\\" in body and not raw):
             continue
         pattern = literal.value
@@ -961,15 +962,10 @@ def bad_patterns(code: str) -> list[str]:
     afresh in a fix round, which made every test fail and was undone)."""
     tree = parse_or_none(code)
     problems = []
-    for node in ast.walk(tree) if tree is not None else ():
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _RE_FUNCTIONS
-                and ast.unparse(node.func.value) == "re" and node.args and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, (str, bytes))):
-            continue
-        flags = _flags(node, _RE_FUNCTIONS[node.func.attr])
+    for literal, flags in _pattern_calls(tree) if tree is not None else ():
         try:
             if flags is not None:
-                re.compile(node.args[0].value, flags)
+                re.compile(literal.value, flags)  # type: ignore[type-var]  # str or bytes, as _pattern_calls keeps
         except re.error as exc:
-            problems.append(f"the pattern {node.args[0].value!r} (line {node.lineno}) does not compile: {exc}")
+            problems.append(f"the pattern {literal.value!r} (line {literal.lineno}) does not compile: {exc}")
     return problems
