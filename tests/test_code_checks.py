@@ -1169,6 +1169,28 @@ def test_a_hyphen_meant_literally_in_a_character_class_is_escaped():
     assert bad_patterns(fixed) == [] and repair_code(code) == fixed
     assert hyphens_escaped("import re\nre.match('[a\\n+-*]', s)\n") == "import re\nre.match('[a\\n+-*]', s)\n"
 
+def test_a_keyword_a_builtin_does_not_take_is_dropped():
+    """The CSV converter's core: `open(output_file, mode='w', indent=4)` raised TypeError on every call,
+    its `except Exception` printed it, nothing was written, and both core tests failed."""
+    import builtins
+    import inspect
+
+    from swcompany.code_checks import _BUILTIN_KEYWORDS, unknown_keywords_dropped
+
+    code = ("import json\n\n\ndef save(data, path):\n    with open(path, mode='w', indent=4) as f:\n"
+            "        json.dump(data, f, indent=4)\n    print('saved', path, end='', colour=1)\n"
+            "    return sorted(data, key=len, reversed=True)\n")
+    assert unknown_keywords_dropped(code) == code.replace(", indent=4) as f", ") as f").replace(", colour=1", "").replace(
+        "sorted(data, key=len, reversed=True)", "sorted(data, key=len)")
+    mine = "def open(path, indent=0):\n    return path\n\n\nopen('x', indent=4)\n"
+    assert unknown_keywords_dropped(mine) == mine  # the module's own open
+    for name, keywords in _BUILTIN_KEYWORDS.items():  # the table holds only what the builtins take
+        try:
+            parameters = inspect.signature(getattr(builtins, name)).parameters
+        except ValueError:
+            continue
+        assert keywords <= set(parameters), name
+
 def test_a_test_file_writing_a_file_when_imported_is_refused():
     """The markdown formatter's CLI tests: `input_file.write_text(...)` at module level into `tmp/`, a
     collection error (and a file written into the project itself)."""

@@ -583,11 +583,12 @@ def repair_code(code: str, written: dict[str, str] | None = None, path: str = ""
     with no output, the ``__main__`` guard of an entry point ``path``, and
     ``from pkg.config import Config`` for a name only a written module of the project defines
     (the password generator's core used ``Config`` from its config module without importing it),
-    an imported name a wrapper of the same name calls (``unshadowed_imports``), and a hyphen meant
-    literally inside a pattern's character class (``hyphens_escaped``).
+    an imported name a wrapper of the same name calls (``unshadowed_imports``), a hyphen meant
+    literally inside a pattern's character class (``hyphens_escaped``), and a keyword a builtin
+    does not take (``unknown_keywords_dropped``).
     The engineer's first write and every fix round get the same repairs."""
     code = complete_comparison_examples(pass_argv_to_parser(argv_without_program_name(add_missing_imports(code))))
-    code = hyphens_escaped(postponed_annotations(unshadowed_imports(code)))
+    code = unknown_keywords_dropped(hyphens_escaped(postponed_annotations(unshadowed_imports(code))))
     if PurePosixPath(path).name in ENTRY_POINTS:
         code = add_main_guard(code)
     if not written:
@@ -778,6 +779,37 @@ def answers_help(code: str) -> bool:
 
 
 _BUILTIN_TYPES = frozenset({"list", "dict", "set", "tuple", "type", "str", "int", "float", "bool", "bytes", "frozenset"})
+
+
+# The keywords each builtin takes (no **kwargs): any other raises TypeError on every call.
+_BUILTIN_KEYWORDS = {
+    "open": frozenset({"file", "mode", "buffering", "encoding", "errors", "newline", "closefd", "opener"}),
+    "print": frozenset({"sep", "end", "file", "flush"}),
+    "sorted": frozenset({"key", "reverse"}),
+    "enumerate": frozenset({"iterable", "start"}),
+    "zip": frozenset({"strict"}),
+    "round": frozenset({"number", "ndigits"}),
+    "sum": frozenset({"start"}),
+}
+
+
+def unknown_keywords_dropped(code: str) -> str:
+    """``open(path, mode='w', indent=4)``: a keyword the builtin does not take raises TypeError on
+    every call, so it goes (the CSV converter's core: its ``except Exception`` printed "'indent' is
+    an invalid keyword argument for open()", wrote nothing, and both core tests failed). One-line
+    calls of builtins the module does not redefine."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return code
+    redefined = defined_names(code)
+    edits: list[tuple[ast.AST, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _BUILTIN_KEYWORDS \
+                and node.func.id not in redefined and node.lineno == node.end_lineno:
+            kept = [k for k in node.keywords if k.arg is None or k.arg in _BUILTIN_KEYWORDS[node.func.id]]
+            if len(kept) < len(node.keywords):
+                edits.append((node, ast.unparse(ast.Call(node.func, node.args, kept))))
+    return (replace_nodes(code, edits) or code) if edits else code
 
 
 def postponed_annotations(code: str) -> str:
