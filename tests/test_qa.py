@@ -438,7 +438,9 @@ def test_a_fix_that_sends_the_files_back_unchanged_ends_its_round_and_the_next_t
 
 def test_a_module_whose_fix_came_back_unchanged_is_written_afresh_once_with_its_failing_tests():
     """The 1.5B sends a file it is asked to edit back unchanged in about 42 of 44 rounds; a rewrite
-    told the failures is another sample, kept when no fewer tests pass."""
+    told the failures is another sample, kept when no fewer tests pass. The round's focus is the
+    CLI's tests; the storage it depends on fails its own tests too, so the storage is rewritten,
+    told its own tests' failures (the CSV converter's CLI was rewritten while its core was wrong)."""
     engineer_asks = []
 
     def engineer(req):
@@ -450,17 +452,20 @@ def test_a_module_whose_fix_came_back_unchanged_is_written_afresh_once_with_its_
     scenario = Scenario(overrides={"engineer": engineer, "fix": lambda req: "### todo/storage.py\n" + fenced(BUGGY_STORAGE)
                                    + "\nExplanation: fine."})
     with FakeModel(scenario) as server:
-        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+        fix_asks = [r.text for r in server.calls() if "You fix failing tests" in r.system]
     assert proc.returncode == 0, proc.stderr
+    assert "The tests of tests/test_todo_cli.py fail" in fix_asks[0]  # the round's focus
     rewrite = engineer_asks[-1]
     assert "An earlier version of todo/storage.py failed these tests:\n```\n" in rewrite and "AssertionError" in rewrite
+    assert "tests/test_todo_storage.py" in rewrite and "tests/test_todo_cli.py" not in rewrite  # its own tests' failures
     assert "where a test contradicts the specification, follow the specification" in rewrite
-    assert any("An earlier version of todo/cli.py failed these tests" in ask for ask in engineer_asks)  # round 1's focus
+    assert not any("An earlier version of todo/cli.py" in ask for ask in engineer_asks)
     ws = Path("workspace/t")
     assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
     assert report(ws)["fix_notes"][-1].endswith("sent it back unchanged, and its tests still failed")
     assert json.loads((ws / ".swcompany/state.json").read_text())["stages"]["qa"]["progress"]["rewritten_for_tests"] == [
-        "todo/cli.py", "todo/storage.py"]
+        "todo/storage.py"]
 
 def test_a_fixture_a_fix_adds_to_conftest_provides_for_the_tests_that_use_it():
     """The unknown-fixture gate reads tests/conftest.py too: a fix that moves a fixture there keeps its tests."""

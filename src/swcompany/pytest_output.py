@@ -173,7 +173,8 @@ def without_library_frames(text: str) -> str:
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
-def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) -> tuple[str | None, str]:
+def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = (), only: str | None = None
+                   ) -> tuple[str | None, str]:
     """(a failing test file, the trimmed failures of that file only): the one ``tried`` (earlier
     rounds' choices) names least often, first in pytest's order on a tie, so rounds take turns
     (the word counter's three rounds all went to its CLI tests, the core's wrong ones never).
@@ -181,12 +182,13 @@ def focus_failures(output: str, limit: int = 8000, tried: Sequence[str] = ()) ->
     A 1.5B model shown twelve failures across three test files rewrote all three files in every
     fix round (1,200+ tokens, two and a half minutes a round) and fixed none; one file's
     failures at a time keep the question, the reply and the round small. ``None`` and the
-    whole trimmed output when no file can be told (a crash before the summary).
+    whole trimmed output when no file can be told (a crash before the summary). ``only``: that
+    file's failures, when it has some.
     """
     failing, summary = failing_files(output), _summary(output)
     if not failing:
         return None, trim_failures(output, limit)
-    target = min(failing, key=lambda path: list(tried).count(path))
+    target = only if only in failing else min(failing, key=lambda path: list(tried).count(path))
     section = _SECTION.search(output)
     body = output[section.start():] if section else output
     end = body.find("short test summary info")

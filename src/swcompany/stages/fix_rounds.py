@@ -153,6 +153,19 @@ def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[Fi
     return chosen[0] if chosen else (None, [])
 
 
+def failing_tests_target(design: Design, focus: str, output: str, progress: QAProgress) -> tuple[FileSpec, str] | None:
+    """(the module to write afresh for its failing tests, its test file): of the focus file's module
+    and the modules it depends on whose own tests fail too, one not written so before, a dependency
+    first (the CSV converter's CLI tests failed because its core did: the core's tests failed too)."""
+    tested = tested_module(design, focus)
+    if tested is None:
+        return None
+    failing = set(failing_files(output))
+    candidates = [(design.file(dep), qa_file_for(dep)) for dep in tested.depends_on
+                  if qa_file_for(dep) in failing and dep.endswith(".py")] + [(tested, focus)]
+    return next(((spec, test_file) for spec, test_file in candidates if spec.path not in progress.rewritten_for_tests), None)
+
+
 MAX_FAILURE_CHARS_FOR_REWRITE = 4000  # of the focus file's failures, shown to the engineer writing afresh
 
 
@@ -369,11 +382,11 @@ class FixRounds:
             source = max(by_source, key=lambda path: len(by_source[path]))
             module, crashed = design.file(source), by_source[source]
         failing = ""
-        if focus and module is None and (tested := tested_module(design, focus)) is not None \
-                and tested.path not in progress.rewritten_for_tests:
+        if focus and module is None and (target := failing_tests_target(design, focus, output, progress)) is not None:
             # No facts, no crash: the tests' own failures, once a module (each rewrite is one sample).
-            module, failing = tested, failure
-            progress.rewritten_for_tests.append(tested.path)
+            module, test_file = target
+            failing = failure if test_file == focus else focus_failures(output, only=test_file)[1]
+            progress.rewritten_for_tests.append(module.path)
         if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed, failing)) is not None:
             ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
             return rewrite
