@@ -1191,6 +1191,19 @@ def test_a_keyword_a_builtin_does_not_take_is_dropped():
             continue
         assert keywords <= set(parameters), name
 
+def test_a_test_parametrized_over_rows_wider_than_its_names_is_dropped():
+    """The unit converter's core tests: one table of four-value rows shared by a test of four names
+    and three tests of three; pytest refused to collect the file, and not one test ran."""
+    tests = ("import pytest\nfrom roman.convert import to_roman\n\nROWS = [(1, 'I'), (4, 'IV')]\n\n\n"
+             "@pytest.mark.parametrize('n, expected', ROWS)\ndef test_pairs(n, expected):\n    assert to_roman(n) == expected\n\n\n"
+             "@pytest.mark.parametrize('n', ROWS)\ndef test_single(n):\n    assert to_roman(n[0])\n\n\n"
+             "@pytest.mark.parametrize('n, expected, extra', [(1, 'I')])\ndef test_three(n, expected, extra):\n"
+             "    assert to_roman(n) == expected\n")
+    pruned = prune_tests(tests, "roman.convert", CONVERT)
+    assert pruned.startswith("# swcompany dropped test_three: test_three is parametrized with 3 names (n, expected, extra) "
+                             "over rows of 2 values: pytest refuses to collect the file\n")
+    assert "def test_pairs" in pruned and "def test_single" in pruned  # one name takes a whole row
+
 def test_a_test_file_writing_a_file_when_imported_is_refused():
     """The markdown formatter's CLI tests: `input_file.write_text(...)` at module level into `tmp/`, a
     collection error (and a file written into the project itself)."""

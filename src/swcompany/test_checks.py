@@ -103,6 +103,31 @@ def _parametrize_problems(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[
             for n in _parametrized_names(func) if n not in params]
 
 
+def module_values(tree: ast.Module) -> dict[str, ast.expr]:
+    """Names bound once at a test file's top level, to their value (a table of rows, a path)."""
+    found: dict[str, list[ast.expr]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            found.setdefault(node.targets[0].id, []).append(node.value)
+    return {name: values[0] for name, values in found.items() if len(values) == 1}
+
+
+def _row_width_problems(func: ast.FunctionDef | ast.AsyncFunctionDef, values: dict[str, ast.expr]) -> list[str]:
+    """``@pytest.mark.parametrize("value, from_unit, to_unit", test_data)`` over rows of four: pytest
+    refuses to collect the whole file (the unit converter's core tests shared one table between a
+    test of four names and one of three, and not one test ran)."""
+    problems = []
+    for names, rows in parametrize_tables(func):
+        rows = values.get(rows.id) if isinstance(rows, ast.Name) else rows
+        if len(names) < 2 or not isinstance(rows, (ast.List, ast.Tuple)):
+            continue
+        widths = sorted({len(row.elts) for row in rows.elts if isinstance(row, (ast.List, ast.Tuple))} - {len(names)})
+        if widths:
+            problems.append(f"{func.name} is parametrized with {len(names)} names ({', '.join(names)}) over rows of "
+                            f"{widths[0]} values: pytest refuses to collect the file")
+    return problems
+
+
 _RELATIVE_SCRIPT = re.compile(r"(?:^|\s)(?![/~])[\w.-]+(?:/[\w.-]+)*\.py(?:\s|$)")
 _DATA_FILE = re.compile(r"^(?![/~])[\w.-]+(?:/[\w.-]+)+\.(?:txt|csv|json|md|db|sqlite|log|ini|ya?ml|toml|xml|html|dat)$")
 _WRITES = ("write_text", "write_bytes", "touch", "mkdir", "dump", "write", "copy", "copyfile", "writer", "writerow",
@@ -292,8 +317,10 @@ def problems_in_test_file(test_code: str, module: str, source: str) -> list[str]
     problems += use_problems(tree, view, module, defined, signatures)
     unraisable, fixtures, cli = never_raised(source), _file_fixtures(tree), command_line(source)
     stand_ins, replaced = _fixture_stand_ins(tree, fixtures, module), set[str]()
+    values = module_values(tree)
     for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
-        problems += _parametrize_problems(func) + _fixture_problems(func) + _oracle_problems(func, unraisable)
+        problems += _parametrize_problems(func) + _row_width_problems(func, values) + _fixture_problems(func)
+        problems += _oracle_problems(func, unraisable)
         problems += usage_problems(func, view, cli)
         problems += _unknown_fixtures(func, fixtures) + _fixtures_called(func, fixtures)
         if func.name.startswith("test"):  # what prune_tests left: every test had one
@@ -759,9 +786,10 @@ def tests_that_cannot_pass(test_code: str, module: str, source: str, shared_fixt
     cli = command_line(source)
     copies, randoms, exits = _copies(functions), random_functions(source), exit_behaviour(source)
     clock, silent = reads_the_clock(source), prints_nothing(source)
-    stand_ins = _fixture_stand_ins(tree, fixtures, module)
+    stand_ins, values = _fixture_stand_ins(tree, fixtures, module), module_values(tree)
     bad = {f.name: problems for f in functions
            if (problems := use_problems(f, view, module, defined, signatures) + _parametrize_problems(f)
+               + _row_width_problems(f, values)
                + usage_problems(f, view, cli)
                + _fixture_problems(f) + _oracle_problems(f, unraisable) + _undefined_in(f, unknown)
                + _unknown_fixtures(f, fixtures) + _fixtures_called(f, fixtures) + copies.get(f.name, []) + _random_compared(f, view, randoms)
