@@ -20,6 +20,7 @@ def test_non_tty_output_has_no_escape_codes(fake_model):
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stdout and "\x1b" not in proc.stderr
     assert "Engineer" in proc.stderr and "llm engineer" in proc.stderr  # -v shows each call
+    assert "  wrote todo/__init__.py (1/3)\n" in proc.stderr  # a package marker, written without a call, counts too
     assert proc.stdout.strip() == str(Path("workspace/t").resolve())
 
 

@@ -115,6 +115,8 @@ def run(ctx: StageContext) -> StageResult:
         written[path] = text
     if markers:
         ctx.checkpoint()
+    for path in markers:  # counted like any file, so the progress starts at 1/N, not 2/N
+        ctx.emit(Event("file_done", ctx.stage, path, {"done": sum(1 for p in order if p in written), "total": total}))
 
     pending = [p for p in order if p not in written]
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
