@@ -134,7 +134,8 @@ def returned_exit_codes(test_code: str, source: str) -> str:
     return "\n".join([*dict.fromkeys(reversed(notes)), *lines]) + "\n"
 
 
-_PRINTED_STREAMS = {"stdout": "out", "output": "out", "out": "out", "stderr": "err", "err": "err"}
+_OUTPUT_ATTRIBUTES = frozenset({"stdout", "output", "out"})  # what CliRunner and subprocess results call it
+_PRINTED_STREAMS = {**dict.fromkeys(_OUTPUT_ATTRIBUTES, "out"), "stderr": "err", "err": "err"}
 
 
 def _printed_reads(func: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> list[ast.Attribute]:
@@ -397,7 +398,6 @@ def exit_never_raised(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestVi
     return []
 
 
-_OUTPUT_ATTRIBUTES = frozenset({"stdout", "output", "out"})  # what CliRunner and subprocess results call it
 
 
 def printed_output_read(test_code: str, module: str, source: str) -> str:

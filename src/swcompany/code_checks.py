@@ -962,30 +962,21 @@ def hyphens_escaped(code: str) -> str:
                 or body[0] not in "'\"" \
                 or body[:3] in ("'''", '"""') or body[1:-1] != literal.value or ("\\" in body and not raw):
             continue
-        pattern = literal.value
+        pattern, compiles = literal.value, False
         for _ in range(5):  # each bad range in turn
             try:
                 re.compile(pattern, flags)
+                compiles = True
                 break
             except re.error as exc:
                 hyphen = (exc.pos or 0) + 1
                 if not str(exc).startswith("bad character range") or pattern[hyphen:hyphen + 1] != "-":
                     break
                 pattern = pattern[:hyphen] + "\\-" + pattern[hyphen + 1:]
-        else:
-            continue
-        if pattern != literal.value and _compiles(pattern, flags):
+        if compiles and pattern != literal.value:
             shown = pattern if raw else pattern.replace("\\", "\\\\")
             edits.append((literal, f"{text[:1] if raw else ''}{body[0]}{shown}{body[0]}"))
     return (replace_nodes(code, edits) or code) if edits else code
-
-
-def _compiles(pattern: str, flags: int) -> bool:
-    try:
-        re.compile(pattern, flags)
-        return True
-    except re.error:
-        return False
 
 
 def bad_patterns(code: str) -> list[str]:
