@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -634,6 +635,14 @@ def add_main_guard(code: str) -> str:
 def _char_offset(row: str, byte_offset: int) -> int:
     """ast's column offsets count UTF-8 bytes."""
     return len(row.encode()[:byte_offset].decode(errors="ignore"))
+
+
+def without_statements(code: str, statements: Sequence[ast.stmt], notes: Sequence[str]) -> str:
+    """``code`` with these top-level statements' lines cut out and ``notes`` (comment lines) on top."""
+    lines = code.splitlines()
+    for node in sorted(statements, key=lambda n: n.lineno, reverse=True):
+        del lines[node.lineno - 1:node.end_lineno or node.lineno]
+    return "\n".join([*notes, *lines]).rstrip() + "\n"
 
 
 def replace_nodes(code: str, edits: list[tuple[ast.AST, str]]) -> str | None:

@@ -19,7 +19,9 @@ from .cli_test_checks import (
     program_names_stripped, returned_exit_codes, unprinted_output_problems, unprinted_output_unasked, usage_problems,
 )
 from .cli_usage import command_line
-from .code_checks import defined_names, insert_imports, parse_or_none, replace_nodes, undefined_names, undefined_names_at
+from .code_checks import (
+    defined_names, insert_imports, parse_or_none, replace_nodes, undefined_names, undefined_names_at, without_statements,
+)
 from .test_view import (
     TestView, bindings, enclosing_test, module_function, public_signatures, use_problems,
 )
@@ -385,11 +387,8 @@ def fixture_names_unhidden(test_code: str) -> str:
                                                  for other in others if other is not node for n in ast.walk(other))]
     if not hiding:
         return test_code
-    lines = test_code.splitlines()
-    for node in reversed(hiding):
-        del lines[node.lineno - 1:node.end_lineno or node.lineno]
     notes = [f"# swcompany dropped `{ast.unparse(node)[:80]}`: it hid pytest's {_assigned(node)} fixture" for node in hiding]
-    return "\n".join([*dict.fromkeys(notes), *lines]).rstrip() + "\n"
+    return without_statements(test_code, hiding, list(dict.fromkeys(notes)))
 
 
 def _assigned(node: ast.Assign | ast.AnnAssign) -> str:

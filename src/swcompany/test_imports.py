@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from .code_checks import missing_local_modules, parse_or_none
+from .code_checks import missing_local_modules, parse_or_none, without_statements
 from .structured import undeclared_imports
 
 TEST_TOOLS = ("pytest",)  # installed beside the project's dependencies in the test sandbox
@@ -51,9 +51,5 @@ def unused_unprovided_dropped(test_code: str, unprovided: list[str]) -> str:
            and _unprovided(node, set(unprovided)) and not _bound(node) & used]
     if not cut:
         return test_code
-    lines = test_code.splitlines()
-    for node in reversed(cut):
-        del lines[node.lineno - 1:node.end_lineno or node.lineno]
-    notes = [f"# swcompany dropped `{ast.unparse(node)}`: nothing where the tests run provides it, and no test uses it"
-             for node in cut]
-    return "\n".join([*notes, *lines]).rstrip() + "\n"
+    return without_statements(test_code, cut, [f"# swcompany dropped `{ast.unparse(node)}`: nothing where the tests run "
+                                               "provides it, and no test uses it" for node in cut])
