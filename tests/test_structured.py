@@ -177,6 +177,17 @@ def test_runaway_replies_are_recognised(text):
     assert runaway(text)
 
 
+def test_data_rows_counting_up_are_stopped_early():
+    """The CSV converter's "large file" test data: `273,Pan,1365` and on, a name a row (so no two
+    rows alike), cut off at 4,096 tokens twice in one run; a roman numeral table of 1 to 39 is fine."""
+    names = ["Ann", "Bob", "Cy", "Dee", "Ed", "Flo", "Gus"]
+    rows = '    data = """id,name,score\n' + "".join(f"    {i},{names[i % 7]},{i * 5}\n" for i in range(1, 300))
+    fired = next(n for n in range(100, len(rows), 32) if runaway(rows[:n]))
+    assert rows[:fired].count("\n") < 50
+    roman = "".join(f'    ({i}, "{"X" * (i // 10)}{"I" * (i % 10)}"),\n' for i in range(1, 40))
+    assert not runaway(roman) and not runaway(rows[:rows.index("    38,")])
+
+
 def test_rows_growing_by_an_operator_each_are_stopped_early():
     """The expression calculator's QA: `("1 + 2 * 3 + 4 * 5 * 6", 33),` one ` * N` longer a line, 3,365
     tokens (4 minutes) before the guard saw them: `*` changed each line's shape."""

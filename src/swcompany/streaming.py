@@ -31,11 +31,13 @@ RUNAWAY_MIN_WINDOW = 2000  # ...from this many on: one character a token ("AaAaA
 # per unit (valid code), 6.2:1 at 2,000 characters: at 6.0 it was stopped three times (exit 4).
 RUNAWAY_RATIO = 10.0
 RUNAWAY_LONG_LINE, RUNAWAY_ITEMS = 1500, 60  # one line this long, its last items of at most three shapes
+RUNAWAY_COUNTED_ROWS = 40  # data rows whose first field counts up by one: a table written on and on
 RUNAWAY_CHECK_EVERY = 32  # deltas between checks; a check scans only the reply's tail
 _SHAPE_NOISE = re.compile(r"[\d\s,.+\-]+")  # what a runaway changes from line to line
 # ...and, for long lines, arithmetic: the expression calculator's QA rows grew one ` * N` a line
 # (`("1 + 2 * 3 + 4 * 5 * 6", 33),` ...) and ran 3,365 tokens before the guard saw them
 _GROWTH_NOISE = re.compile(r"[\d\s,.+\-*/%]+")
+_COUNTED_ROW = re.compile(r"\s*[|(\[\"']?\s*(\d+)\s*[,;|\t]")  # `273,Pan,1365`, `| 4 | x |`, `(5, "a"),`
 _LINE_BREAK = re.compile(r"\n|\\n")  # real newlines, and escaped ones inside a JSON string
 RUNAWAY = "runaway"  # the finish reason of a reply stopped by the guard
 RUNAWAY_SENTENCE = 80  # a sentence at least this long said three times: prose going in circles
@@ -61,6 +63,8 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     - a line of ``RUNAWAY_LONG_LINE`` characters whose last ``RUNAWAY_ITEMS`` comma-separated items
       have at most three shapes (the CSV converter's test data: ``{"Item 80": 80, "80": 80,
       "Value 80": 80}, ...`` counting to 99 on one line, 4,096 tokens in seven minutes);
+    - ``RUNAWAY_COUNTED_ROWS`` data rows whose first field counts up by one (the CSV converter's
+      "large file" test: ``273,Pan,1365`` and on, a name a row, 4,096 tokens twice in one run);
     - the last ``REPEAT_BLOCK_LINES`` lines (``REPEAT_BLOCK_CHARS`` characters or more) word for
       word a second time (the markdown formatter's fix reply: its explanation and the whole test
       file, 50 lines, written again and again to the 4,096-token limit, eight minutes).
@@ -69,7 +73,7 @@ def runaway(text: str, lines: int = RUNAWAY_LINES) -> bool:
     recent = [line for line in tail if line.strip()][-lines:]
     return (_repeated_sentence(text) or _same_line(recent) or _long_alike_lines(recent)
             or _few_shapes(recent, lines) or _compressible(text) or _long_line_of_alike_items(text)
-            or _growing_alike_blocks(tail) or second_copy_at(text) is not None)
+            or _growing_alike_blocks(tail) or _counted_rows(recent) or second_copy_at(text) is not None)
 
 
 REPEAT_BLOCK_LINES, REPEAT_BLOCK_CHARS = 12, 400
@@ -158,6 +162,14 @@ def _long_alike_lines(recent: list[str]) -> bool:
         return False
     growing = all(a <= b for a, b in zip(lengths, lengths[1:])) and lengths[-1] - lengths[0] >= 4 * len(lengths)
     return sum(lengths) >= (RUNAWAY_GROWING_CHARS // 2 if growing else RUNAWAY_GROWING_CHARS)
+
+
+def _counted_rows(recent: list[str]) -> bool:
+    rows = [_COUNTED_ROW.match(line) for line in recent[-RUNAWAY_COUNTED_ROWS:]]
+    if len(rows) < RUNAWAY_COUNTED_ROWS or not all(rows):
+        return False
+    numbers = [int(row.group(1)) for row in rows if row]
+    return all(b == a + 1 for a, b in zip(numbers, numbers[1:]))
 
 
 def _few_shapes(recent: list[str], lines: int) -> bool:
