@@ -113,3 +113,15 @@ def test_a_path_listed_once_per_class_is_one_file_with_all_of_them():
 def test_a_path_of_the_wrong_type_is_a_validation_error_not_a_crash():
     with pytest.raises(ValidationError):
         Design.model_validate({**DESIGN, "files": [{"path": ["a.py"], "purpose": "x"}, {"path": ["a.py"], "purpose": "y"}]})
+
+
+def test_a_prd_lists_each_requirement_and_criterion_once():
+    """The 1.5B expression calculator's PRD wrote AC4-AC7 again as AC9-AC12, word for word."""
+    from swcompany.artifacts import PRD
+
+    criteria = ["Handles spaces.", "Handles negative numbers.", "handles  SPACES.", "Handles floats."]
+    prd = PRD(title="Calc", summary="A calculator.", goals=["g"], user_stories=["As a user, I want sums"],
+              requirements=["Add numbers.", "Add numbers."], acceptance_criteria=criteria)
+    assert [str(c) for c in prd.acceptance_criteria] == ["AC1: Handles spaces.", "AC2: Handles negative numbers.",
+                                                         "AC3: Handles floats."]
+    assert [r.id for r in prd.requirements] == ["R1"]

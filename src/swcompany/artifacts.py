@@ -10,7 +10,7 @@ import re
 import sys
 from datetime import datetime, UTC
 from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -94,6 +94,22 @@ class AcceptanceCriterion(BaseModel):
         return f"{self.id}: {self.description}" if self.id else self.description
 
 
+_Item = TypeVar("_Item", Requirement, AcceptanceCriterion)
+
+
+def _without_repeats(items: list[_Item]) -> list[_Item]:
+    """Each description once: a 1.5B PRD for the expression calculator listed AC4-AC7 again as
+    AC9-AC12, word for word, and QA wrote (and fix rounds mended) a test for each copy."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        key = " ".join(item.description.casefold().split())
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
 def _number(prefix: str, items: list) -> None:
     """Give unnamed requirements and criteria stable ids (R1, AC1...) in reading order."""
     for i, item in enumerate(items, 1):
@@ -114,6 +130,8 @@ class PRD(BaseModel):
 
     @model_validator(mode="after")
     def _ids(self) -> "PRD":
+        self.requirements = _without_repeats(self.requirements)
+        self.acceptance_criteria = _without_repeats(self.acceptance_criteria)
         _number("R", self.requirements)
         _number("AC", self.acceptance_criteria)
         return self
