@@ -211,3 +211,21 @@ def test_a_reply_copying_a_repetitive_file_from_its_prompt_is_not_stopped_as_cir
         assert text.strip().endswith("```") and [entry["finish_reason"] for entry in log] == ["stop"]
         gw.ask_text("qa", [{"role": "user", "content": "Fix it (the file not shown)"}], label="fix round 2")
         assert log[1]["finish_reason"] == "runaway"  # the same text, not in the prompt: circles
+
+
+def test_a_file_kind_with_its_own_token_limit_is_asked_shorter_when_cut_off_there(tmp_path):
+    """QA's test files: none the 1.5B model wrote and QA kept passed 1,531 tokens, and the two that
+    reached 4,096 were 300 rows of test data, four minutes each; cut off at the kind's limit, the
+    reply is asked shorter, never given more room. A tighter configured limit wins."""
+    cut = Reply(content='```python\nDATA = """\n' + "1,a,2\n" * 20, finish_reason="length")
+    with FakeModel(scripted(cut, "```python\nx = 1\n```")) as server:
+        gw, _ = gateway(server, tmp_path, max_output_tokens=4096)
+        assert gw.ask_file("qa", [{"role": "user", "content": "write tests"}], "tests/test_x.py", salvage=True,
+                           max_tokens=2048) == "x = 1\n"
+        requests = server.calls()
+    assert [r.body["max_tokens"] for r in requests] == [2048, 2048]
+    assert "Reply much shorter" in requests[1].body["messages"][-1]["content"]
+    with FakeModel(scripted("```python\nx = 1\n```")) as server:
+        gw, _ = gateway(server, tmp_path / "small", max_output_tokens=1000)
+        gw.ask_file("qa", [{"role": "user", "content": "write tests"}], "tests/test_x.py", max_tokens=2048)
+        assert server.calls()[0].body["max_tokens"] == 1000

@@ -42,6 +42,8 @@ def test_tests_pass_first_time(fake_model):
     assert [s.split(":")[0] for s in subjects(ws)] == ["pm", "architect", "engineer", "qa"]
     assert "PASSED" in (ws / "docs/qa_report.md").read_text()
     assert not git.Repo(ws).is_dirty(untracked_files=True)
+    test_files = [r for r in fake_model.calls() if "QA engineer" in r.system]
+    assert len(test_files) == 2 and all(r.body["max_tokens"] == 2048 for r in test_files)  # a test file's own limit
 
 
 def test_a_fix_round_repairs_a_bug():

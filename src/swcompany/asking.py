@@ -72,7 +72,8 @@ class StructuredAsks:
 
     def _repair_loop(self, stage: str, messages: Messages, parse: Callable[[str], Any], *,
                      schema: dict[str, Any] | None, label: str, what: str, max_doublings: int | None = None,
-                     salvage: Callable[[str], str] | None = None, temperature: float | None = None) -> Any:
+                     salvage: Callable[[str], str] | None = None, temperature: float | None = None,
+                     max_tokens: int | None = None) -> Any:
         """Ask, parse, and on failure re-prompt with the exact error; bounded attempts.
 
         Every refused reply is kept in ``.swcompany/rejects/`` with its reason. A reply that
@@ -80,10 +81,11 @@ class StructuredAsks:
         wrong fields), since sending the same words again would get the same answer. With
         ``salvage``, a reply that ran away or was cut off is first tried without its circles
         (``salvage(text)``, parsed like any reply): a re-prompt costs minutes on a small model.
-        ``temperature``: the first ask's (default: the configured one).
+        ``temperature``: the first ask's (default: the configured one). ``max_tokens``: a tighter
+        first limit than the configured ``max_output_tokens`` (never a looser one).
         """
         convo = list(messages)
-        max_tokens = self.settings.max_output_tokens
+        max_tokens = min(max_tokens or self.settings.max_output_tokens, self.settings.max_output_tokens)
         keys: list[str] = []
         seen: set[str] = set()
         reason = "no reply"
@@ -221,13 +223,15 @@ class StructuredAsks:
     def ask_file(self, stage: str, messages: Messages, path: str,
                  check: Callable[[str], str | None] | None = None,
                  transform: Callable[[str], str] | None = None, salvage: bool = False,
-                 temperature: float | None = None) -> str:
+                 temperature: float | None = None, max_tokens: int | None = None) -> str:
         """The complete content of one file; parseable kinds must parse, and ``check`` (if any) pass
         on the content after ``transform`` (a deterministic repair, e.g. dropping bogus tests).
 
         ``salvage``: a reply that runs away or is cut off keeps what it said before (repeated lines
         dropped, then unfinished trailing lines until the file parses). Right for test files, where
         fewer cases are still tests; wrong for sources, where a cut-off file is missing code.
+        ``max_tokens``: a file kind's own limit; a reply cut off there is asked shorter, not given
+        more room (a file longer than its kind ever is was a model going in circles).
         """
 
         def parse(text: str) -> str:
@@ -249,7 +253,8 @@ class StructuredAsks:
             return "```\n" + "\n".join(lines) + "\n```\n"
 
         return self._repair_loop(stage, messages, parse, schema=None, label=path, what=f"code for {path}",
-                                 max_doublings=1, salvage=without_circles if salvage else None, temperature=temperature)
+                                 max_doublings=1 if max_tokens is None else 0, salvage=without_circles if salvage else None,
+                                 temperature=temperature, max_tokens=max_tokens)
 
     def ask_parsed(self, stage: str, messages: Messages, parse: Callable[[str], T_any], *, label: str, what: str,
                    max_doublings: int | None = None, salvage: Callable[[str], str] | None = None) -> T_any:

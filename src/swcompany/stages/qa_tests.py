@@ -27,6 +27,9 @@ from .base import StageContext
 FIX_STEP = "fix"  # fix-round commits carry the trailer "qa-fix", never taken for the finished stage
 REPORT_JSON, REPORT_MD = "docs/qa_report.json", "docs/qa_report.md"
 CONFTEST = "tests/conftest.py"
+# The longest of 120 test files the 1.5B model wrote and QA accepted was 1,531 tokens; the replies
+# that reached 4,096 were runaways (300 rows of test data), four minutes each at 10 tokens a second.
+TEST_FILE_MAX_TOKENS = 2048
 
 
 
@@ -135,7 +138,7 @@ def ask_test_file(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, p
     check = TestsCheck(module, source, elsewhere, modules=set(design_modules(design)), dependencies=design.dependencies)
     try:
         return ctx.gateway.ask_file(ctx.stage, messages, path, check=check, salvage=True,
-                                    transform=lambda text: mended_tests(add_missing_imports(text), design, module, source))
+                                    max_tokens=TEST_FILE_MAX_TOKENS, transform=lambda text: mended_tests(add_missing_imports(text), design, module, source))
     except ModelOutputError:
         if check.fallback is not None:
             return check.fallback
