@@ -195,6 +195,16 @@ def test_rows_growing_by_an_operator_each_are_stopped_early():
     assert runaway(rows[:1500]) and not runaway(rows[:400])
 
 
+def test_rows_growing_by_a_term_every_other_row_are_stopped_early():
+    """The expression calculator's QA again: `("(1 + 2) * (3 - 4) / 5 + 6 - 7 + 8", 18.5),` two rows
+    a length, one character shorter now and then; seen only at 2,522 characters (1,481 tokens)."""
+    ops = ["+", "-", "*", "/"]
+    rows = "".join(f'        ("(1 + 2) * (3 - 4) / 5 {ops[n % 4]} '
+                   f'{" ".join(f"{i} {ops[(n + i) % 2]}" for i in range(6, 6 + n // 2))} 99", {n}.5),\n'
+                   for n in range(40))
+    assert runaway(rows[:1400]) and not runaway(rows[:400])
+
+
 def test_tests_whose_names_grow_by_a_repeated_word_are_stopped_early():
     """The expression calculator's fix round: `test_..._and_floats_and_floats()` with one more
     `_and_floats` and one more `+ N.N` a test, 3,033 tokens before the guard saw it."""
