@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from swcompany.stages import qa_tests
-from swcompany.test_checks import fixture_names_unhidden, path_file_calls
+from swcompany.test_checks import fixture_names_unhidden, huge_inputs_shrunk, path_file_calls
 from swcompany.test_imports import unprovided_imports, unused_unprovided_dropped
 
 MODULES = {"csv_to_json.cli", "csv_to_json.core"}
@@ -50,3 +50,26 @@ def test_a_path_is_written_and_read_with_the_names_a_path_has():
     assert path_file_calls(tests) == (
         "def test_a(tmp_path):\n    f = tmp_path / 'in.csv'\n    g = f\n    f.write_text('x')\n"
         "    (tmp_path / 'b').write_text('y')\n    assert g.read_text() == 'x'\n    h = open('z')\n    h.read()\n")
+
+
+def test_huge_test_inputs_shrink_to_a_thousand_items_everywhere_in_their_test():
+    """The word counter's "large file" test: `"Hello" * 1000000` a thousand times, 5 GB and a
+    MemoryError in the sandbox; its asserted count is the same number and shrinks with it."""
+    tests = ("def test_large(tmp_path):\n"
+             "    f = tmp_path / 'big.txt'\n"
+             "    f.write_text(' '.join(['Hello' * 1000000 for _ in range(1000)]))\n"
+             "    g = ' '.join(['a'] * 100000) + ' '.join('b' for _ in range(200000))\n"
+             "    assert count(g)['a'] == 100000 and len(x) == 200000 * 2 and y == 5000000\n\n\n"
+             "def test_other():\n    assert f(1000000) == 1000000 and 'x' * 5 == 'xxxxx'\n")
+    assert huge_inputs_shrunk(tests) == (
+        "def test_large(tmp_path):\n"
+        "    f = tmp_path / 'big.txt'\n"
+        "    f.write_text(' '.join(['Hello' * 1000 for _ in range(1000)]))\n"
+        "    g = ' '.join(['a'] * 1000) + ' '.join('b' for _ in range(1000))\n"
+        "    assert count(g)['a'] == 1000 and len(x) == 1000 * 2 and y == 5000000\n\n\n"
+        "def test_other():\n    assert f(1000000) == 1000000 and 'x' * 5 == 'xxxxx'\n")
+    from swcompany.test_checks import prune_tests
+
+    source = "def count(text):\n    return len(text.split())\n"
+    pruned = prune_tests("from wc import count\n\n\ndef test_big():\n    assert count('a ' * 500000) == 500000\n", "wc", source)
+    assert "count('a ' * 1000) == 1000" in pruned  # QA's test files and every fix round's get it

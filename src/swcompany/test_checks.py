@@ -453,6 +453,40 @@ def path_file_calls(test_code: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
+HUGE_INPUT, SHRUNK_INPUT = 100_000, 1_000
+
+
+def huge_inputs_shrunk(test_code: str) -> str:
+    """A "large file" test sized ``"Hello" * 1000000 for _ in range(1000)`` (5 GB: the word counter's
+    QA, MemoryError in the sandbox) or ``range(1000000)``: tests must be small and fast, so each such
+    size from ``HUGE_INPUT`` up becomes ``SHRUNK_INPUT`` everywhere in its test (the asserted count
+    of a ``range(1000000)`` is the same number, and shrinks with it)."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+
+    def a_size(node: ast.AST) -> int | None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range" and len(node.args) == 1:
+            return _huge(node.args[0])
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for size, other in ((node.left, node.right), (node.right, node.left)):
+                if _huge(size) is not None and isinstance(other, (ast.Constant, ast.List, ast.Tuple, ast.JoinedStr)) \
+                        and not isinstance(getattr(other, "value", ""), (int, float)):
+                    return _huge(size)
+        return None
+
+    edits: list[tuple[ast.AST, str]] = []
+    for func in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        sizes = {size for node in ast.walk(func) if (size := a_size(node)) is not None}
+        edits += [(node, str(SHRUNK_INPUT)) for node in ast.walk(func) if _huge(node) in sizes]
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
+def _huge(node: ast.AST) -> int | None:
+    value = node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+    return value if value is not None and value >= HUGE_INPUT else None
+
+
 def folders_entered_by_path(test_code: str) -> str:
     """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
     is a relative folder that does not exist (FileNotFoundError: the expression calculator's eight
@@ -750,10 +784,11 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     ``with capsys:`` its body alone, ``chdir(tmp_path.name)`` ``chdir(tmp_path)``...), fixtures
     shadowing pytest's own are dropped, ``SystemExit`` expected from a function that returns its
     exit code becomes a check of the returned code, file content passed where a path belongs is
-    written to a file first, and an assert on printed output of a module that cannot print goes.
+    written to a file first, an assert on printed output of a module that cannot print goes, and
+    inputs of a hundred thousand items or more shrink to a thousand.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
-    for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, folders_entered_by_path,
+    for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, huge_inputs_shrunk, folders_entered_by_path,
                        repair_capture_calls, capture_blocks_unwrapped, patch_calls_unwrapped, monkeypatch_contexts,
                        setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
