@@ -101,7 +101,7 @@ def _without_repeats(items: list[_Item]) -> list[_Item]:
     """Each description once: a 1.5B PRD for the expression calculator listed AC4-AC7 again as
     AC9-AC12, word for word, and QA wrote (and fix rounds mended) a test for each copy."""
     seen: set[str] = set()
-    kept = []
+    kept: list[_Item] = []
     for item in items:
         key = " ".join(item.description.casefold().split())
         if key not in seen:

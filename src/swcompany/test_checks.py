@@ -483,8 +483,9 @@ def huge_inputs_shrunk(test_code: str) -> str:
 
 
 def _huge(node: ast.AST) -> int | None:
-    value = node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
-    return value if value is not None and value >= HUGE_INPUT else None
+    """The size a literal integer gives, when it is ``HUGE_INPUT`` or more."""
+    is_huge = isinstance(node, ast.Constant) and type(node.value) is int and node.value >= HUGE_INPUT
+    return node.value if is_huge else None  # type: ignore[attr-defined]
 
 
 def folders_entered_by_path(test_code: str) -> str:

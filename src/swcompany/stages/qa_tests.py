@@ -137,8 +137,8 @@ def ask_test_file(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, p
                  and ctx.exists(f.path) for name in public_definitions(ctx.read(f.path))}
     check = TestsCheck(module, source, elsewhere, modules=set(design_modules(design)), dependencies=design.dependencies)
     try:
-        return ctx.gateway.ask_file(ctx.stage, messages, path, check=check, salvage=True,
-                                    max_tokens=TEST_FILE_MAX_TOKENS, transform=lambda text: mended_tests(add_missing_imports(text), design, module, source))
+        return ctx.gateway.ask_file(ctx.stage, messages, path, check=check, salvage=True, max_tokens=TEST_FILE_MAX_TOKENS,
+                                    transform=lambda text: mended_tests(add_missing_imports(text), design, module, source))
     except ModelOutputError:
         if check.fallback is not None:
             return check.fallback
