@@ -1404,10 +1404,16 @@ def test_classes_named_without_methods_are_asked_about_once():
             "class Options:\n    length: int\n\nclass Generator:\n    def make(self) -> str: ..."},
         {"path": "pw/cli.py", "purpose": "cli", "interface": "def main(argv=None) -> int: ..."}])
     assert bare_classes(design) == ["pw/history.py: PasswordHistory", "pw/sets.py: CharacterSet"]
-    check = design_check(max_files=8)
+    check = design_check(max_files=8, attempts=3)
     with pytest.raises(ReplyError, match="pw/history.py: PasswordHistory: the interface names the class without"):
         check(design)
     assert check(design) is None  # asked once: the same design is then taken
+    last = design_check(max_files=8, attempts=3)
+    with pytest.raises(ReplyError, match="the design lists 12 files"):  # two replies refused for other reasons
+        last(design.model_copy(update={"files": design.files * 3}))
+    with pytest.raises(ReplyError, match="the design lists 12 files"):
+        last(design.model_copy(update={"files": design.files * 3}))
+    assert last(design) is None  # the last reply is never refused for what is only asked about
 
 
 def test_methods_outside_a_class_are_asked_about_once_and_promise_no_module_function():
@@ -1422,7 +1428,7 @@ def test_methods_outside_a_class_are_asked_about_once_and_promise_no_module_func
         {"path": "p/core.py", "purpose": "timer", "interface": interface},
         {"path": "p/cli.py", "purpose": "cli", "interface": "def main(argv=None) -> int: ..."}])
     assert stray_methods(design) == ["p/core.py: start"]  # one line holds both: the first is named
-    check = design_check(max_files=8)
+    check = design_check(max_files=8, attempts=3)
     with pytest.raises(ReplyError, match="p/core.py: start: a method"):
         check(design)
     assert check(design) is None

@@ -204,14 +204,20 @@ def stray_methods(design: Design) -> list[str]:
             for name in _STRAY_METHOD.findall(spec.interface)]
 
 
-def design_check(max_files: int) -> Callable[[Design], None]:
+def design_check(max_files: int, attempts: int) -> Callable[[Design], None]:
     """``review_design`` for each reply, and, asked once, classes named without their methods and
-    methods outside their class: a design the model cannot mend so is still one the engineer can write."""
+    methods outside their class: a design the model cannot mend so is still one the engineer can write.
+    ``attempts``: the replies the gateway takes in all; the question is never put to the last of
+    them, whose refusal would end the run over a design the engineer can write."""
     asked = False
+    replies = 0
 
     def check(design: Design) -> None:
-        nonlocal asked
+        nonlocal asked, replies
+        replies += 1
         review_design(design, max_files)
+        if replies >= attempts:
+            return
         problems = [f"{where}: the interface names the class without its methods; list each public method as a "
                     "signature with a one-line docstring and `...` as body" for where in bare_classes(design)]
         problems += [f"{where}: a method (it takes self) outside any class; put it inside its class "
@@ -246,7 +252,7 @@ def run(ctx: StageContext) -> StageResult:
     messages = ctx.messages("architect", schema=Design, prd_json=prd.model_dump_json(indent=2),
                             prd_markdown=hand_edited_markdown(ctx), max_files=max_files, package=package_name(prd.title))
     design = ctx.gateway.ask_model(ctx.stage, messages, Design, label="design", schema=design_schema(max_files),
-                                   check=design_check(max_files))
+                                   check=design_check(max_files, ctx.settings.repair_attempts + 1))
     levels = dependency_levels(design.files)
     return StageResult(
         files={
