@@ -37,6 +37,9 @@ class Settings(BaseModel):
     max_output_tokens: int = Field(4096, ge=64, description="max_tokens of one reply (doubled on truncation)")
     timeout: float = Field(120.0, gt=0, description="seconds an LLM request may go without a new token (idle timeout)")
     reply_timeout: float = Field(1800.0, gt=0, description="seconds one streamed reply may take in all")
+    queue_timeout: float = Field(
+        900.0, gt=0, description="seconds a streamed request to a base URL may wait for its first byte (the server busy "
+        "with other clients' replies); the idle timeout then counts from the first byte")
     stream: Literal["auto", "on", "off"] = Field(
         "auto", description="stream replies (auto: for OpenAI-compatible providers); the timeout then counts idle time")
     max_retries: int = Field(4, ge=0, le=20, description="retries of a failed LLM request")

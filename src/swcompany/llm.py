@@ -88,7 +88,7 @@ def _retry_reason(exc: BaseException | None) -> str:
     if exc is None:
         return "unknown failure"
     if isinstance(exc, BrokenStream):
-        return f"broken stream after {exc.tokens} tokens"
+        return exc.short
     status = getattr(exc, "status_code", None)
     name = type(exc).__name__
     return f"HTTP {status}" if isinstance(status, int) else ("timeout" if "Timeout" in name else name)
@@ -325,10 +325,15 @@ class Gateway(StructuredAsks):
         if not streaming:
             return self._litellm.completion(**kwargs)
         started = time.monotonic()
-        stream = self._litellm.completion(**kwargs, stream=True, stream_options={"include_usage": True})
-        chunks, ran_away = collect_stream(stream, started=started, reply_timeout=self.settings.reply_timeout,
+        s = self.settings
+        # A local server (a base URL) serves one reply at a time: the first byte may wait out another
+        # client's whole reply, so the read timeout is the queue's and the idle timeout is watched here.
+        first_byte = max(s.timeout, s.queue_timeout) if s.base_url else s.timeout
+        stream = self._litellm.completion(**{**kwargs, "timeout": first_byte}, stream=True, stream_options={"include_usage": True})
+        chunks, ran_away = collect_stream(stream, started=started, reply_timeout=s.reply_timeout,
                                           on_progress=lambda tokens, seconds: self._on_progress(Progress(stage, label, tokens, seconds)),
-                                          cancelled=self._cancelled.is_set, given=prompt_lines(kwargs["messages"]))
+                                          cancelled=self._cancelled.is_set, given=prompt_lines(kwargs["messages"]),
+                                          idle_timeout=s.timeout if first_byte > s.timeout else None)
         response = self._litellm.stream_chunk_builder(chunks, messages=kwargs["messages"])
         if ran_away and getattr(response, "choices", None):
             response.choices[0].finish_reason = RUNAWAY

@@ -21,6 +21,7 @@ class SettingsOverrides(TypedDict, total=False):
     max_output_tokens: int
     timeout: float
     reply_timeout: float
+    queue_timeout: float
     stream: Literal["auto", "on", "off"]
     max_retries: int
     retry_deadline: float

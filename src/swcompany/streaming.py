@@ -10,6 +10,7 @@ progress (tokens so far, rate) so a slow model looks busy, not frozen.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import zlib
 from collections import Counter
@@ -267,9 +268,10 @@ class ReplyTooSlow(TimeoutError):
 class BrokenStream(ConnectionError):
     """The stream ended before the provider said it was finished (a dropped connection)."""
 
-    def __init__(self, message: str, tokens: int):
+    def __init__(self, message: str, tokens: int, short: str = ""):
         super().__init__(message)
         self.tokens = tokens
+        self.short = short or f"broken stream after {tokens} tokens"  # why it is retried, in a few words
 
 
 def _delta_text(chunk: Any) -> str:
@@ -283,12 +285,50 @@ def _finish_reason(chunk: Any) -> str | None:
     return getattr(choices[0], "finish_reason", None) if choices else None
 
 
+class _IdleWatch:
+    """Closes a stream that went ``idle`` seconds without a chunk once its first chunk came. The
+    HTTP read timeout can then be the wait for the first byte, which on a local server includes its
+    queue: llama.cpp and Ollama serve one reply at a time, and a request behind another client's
+    seven-minute reply got no byte for minutes and was retried into the same queue until it failed."""
+
+    def __init__(self, stream: Iterable[Any], idle: float) -> None:
+        self.idle, self.fired = idle, False
+        self.last: float | None = None  # when the latest chunk came
+        self._stream, self._done = stream, threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(1.0, self.idle / 4)):
+            if self.last is not None and time.monotonic() - self.last > self.idle:
+                self.fired = True
+                _close(self._stream)  # the reader's blocked read fails, and the reply is retried
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def broken(self, tokens: int) -> BrokenStream:
+        idle = f"no new token for {self.idle:g} s"
+        return BrokenStream(f"{idle} after {tokens} tokens (the idle timeout)", tokens, short=f"{idle} after {tokens} tokens")
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None), "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - closing a broken stream may fail again; nothing to keep
+            pass
+
+
 def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: float,
                    on_progress: ProgressSink | None = None,
                    cancelled: Callable[[], bool] | None = None,
-                   given: frozenset[str] = frozenset()) -> tuple[list[Any], bool]:
+                   given: frozenset[str] = frozenset(), idle_timeout: float | None = None) -> tuple[list[Any], bool]:
     """Every chunk of ``stream``, in order, and whether the runaway guard stopped it early.
     ``given``: the prompt's lines (``prompt_lines``); a tail copying them is not a runaway.
+    ``idle_timeout``: once the first chunk came, a stream silent this long is closed and raises
+    ``BrokenStream`` (for an HTTP read timeout longer than that: the wait for a busy server).
 
     Raises ``ReplyTooSlow`` past the cap, ``BrokenStream`` when the stream stops without a
     finish reason. A reply that runs away (see ``runaway``) is closed at once: the caller
@@ -297,8 +337,11 @@ def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: floa
     chunks: list[Any] = []
     tokens, last_report, finished, usage_seen = 0, 0.0, False, False
     text: list[str] = []
+    watch = _IdleWatch(stream, idle_timeout) if idle_timeout else None
     try:
         for chunk in stream:
+            if watch is not None:
+                watch.last = time.monotonic()
             if cancelled is not None and cancelled():
                 raise RunCancelled
             chunks.append(chunk)
@@ -320,14 +363,15 @@ def collect_stream(stream: Iterable[Any], *, started: float, reply_timeout: floa
     except (ReplyTooSlow, RunCancelled):
         raise
     except Exception as exc:  # noqa: BLE001 - anything failing mid-stream is a broken stream, worth a retry
+        if watch is not None and watch.fired:
+            raise watch.broken(tokens) from exc
         raise BrokenStream(f"the stream broke after {tokens} tokens ({type(exc).__name__})", tokens) from exc
     finally:
-        close = getattr(stream, "close", None) or getattr(getattr(stream, "completion_stream", None), "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:  # noqa: BLE001 - closing a broken stream may fail again; nothing to keep
-                pass
+        if watch is not None:
+            watch.stop()
+        _close(stream)
+    if watch is not None and watch.fired:
+        raise watch.broken(tokens)
     if not finished:
         raise BrokenStream(f"the stream ended after {tokens} tokens without a finish reason", tokens)
     if tokens == 0 and not usage_seen:  # e.g. an HTML error page with status 200: litellm invents a finish

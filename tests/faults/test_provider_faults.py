@@ -23,7 +23,12 @@ CASES = [
     Case("502 then ok", [Reply(status=502)], OK, calls=2),
     Case("503 then ok", [Reply(status=503)], OK, calls=2),
     Case("connection dropped mid-response, then ok", [Reply(drop_connection=True)], OK, calls=2),
-    Case("slower than the timeout, then ok", [Reply(content="{}", delay=2.5)], OK, calls=2),
+    # A first byte later than the idle timeout: a local server's queue (another client's reply first) is waited
+    # out up to queue_timeout; past it, the request is retried.
+    Case("a first byte later than the timeout is a busy server, waited for", [Reply(content=PRD_JSON, delay=2.5)], OK,
+         calls=1),
+    Case("a first byte later than queue_timeout, then ok", [Reply(content="{}", delay=2.5)], OK, calls=2,
+         env={"SWCOMPANY_QUEUE_TIMEOUT": "1.5"}),
     Case("empty body, then ok", [Reply(raw_body=b"")], OK, calls=2),
     Case("HTML instead of JSON, then ok", [Reply(raw_body=HTML, headers={"Content-Type": "text/html"})], OK, calls=2),
     Case("500 forever", [Reply(status=500)] * 10, 4, calls=3, stderr_has="after 3 attempt", stop_reason="provider"),
@@ -38,7 +43,7 @@ CASES = [
     Case("a stream broken midway, then ok", [Reply(content=PRD_JSON, break_stream_after=5)], OK, calls=2,
          stderr_has="broken stream after"),
     Case("a stream that goes silent longer than the timeout, then ok", [Reply(content=PRD_JSON, chunk_delay=2.0)],
-         OK, calls=2),
+         OK, calls=2, stderr_has="no new token for 1.5 s"),
     Case("a reply longer than reply_timeout is not retried", [Reply(content=PRD_JSON, chunk_delay=0.05)] * 3, 4, calls=1,
          stderr_has="reply_timeout", stop_reason="provider", env={"SWCOMPANY_REPLY_TIMEOUT": "1"}),
 ]
