@@ -115,8 +115,8 @@ def run(ctx: StageContext) -> StageResult:
         written[path] = text
     if markers:
         ctx.checkpoint()
-    for path in markers:  # counted like any file, so the progress starts at 1/N, not 2/N
-        ctx.emit(Event("file_done", ctx.stage, path, {"done": sum(1 for p in order if p in written), "total": total}))
+    for done, path in enumerate(markers, len(written) - len(markers) + 1):  # counted like any file: 1/N first
+        ctx.emit(Event("file_done", ctx.stage, path, {"done": done, "total": total}))
 
     pending = [p for p in order if p not in written]
     pool = ThreadPoolExecutor(max_workers=ctx.settings.jobs, thread_name_prefix="engineer")
