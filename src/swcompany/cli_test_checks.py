@@ -398,8 +398,6 @@ def exit_never_raised(func: ast.FunctionDef | ast.AsyncFunctionDef, view: TestVi
     return []
 
 
-
-
 def printed_output_read(test_code: str, module: str, source: str) -> str:
     """``result = main([...])`` then ``'3' in result`` (a loop over it, ``len``, an index, or
     ``result.stdout`` as if main were a subprocess) where
