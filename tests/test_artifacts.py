@@ -92,6 +92,14 @@ def test_a_state_file_from_before_the_stage_protocol_is_migrated():
     assert state.stages["qa"].progress["rounds_done"] == 1 and state.stages["qa"].progress["tests_written"]
 
 
+def test_the_designs_own_modules_are_not_dependencies_to_install():
+    """A 1.5B pomodoro timer's design listed its own modules; pip failed on them, installing nothing."""
+    files = [{"path": "pomodoro_timer/core.py", "purpose": "core"}, {"path": "tools.py", "purpose": "helpers"}]
+    design = Design.model_validate({**DESIGN, "files": files,
+                                    "dependencies": ["pomodoro_timer.core", "Pomodoro-Timer", "tools", "toolsy>=1"]})
+    assert design.dependencies == ["toolsy>=1"]
+
+
 def test_standard_library_modules_are_not_dependencies_to_install():
     """A model listing ``sqlite3`` made QA's ``pip install sqlite3`` fail the whole run."""
     design = Design.model_validate({**DESIGN, "dependencies": ["sqlite3", "argparse", "requests>=2", "Python", "python3.11", "rich[jupyter]"]})

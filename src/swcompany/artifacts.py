@@ -198,6 +198,15 @@ def _requirement_name(requirement: str) -> str:
     return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].strip().lower()
 
 
+def _names_local_module(requirement: str, paths: list[str]) -> bool:
+    """``pomodoro_timer.core`` among the pip requirements of a design whose files include
+    ``pomodoro_timer/core.py`` (seen on a 1.5B model): pip finds no such package and the whole
+    install fails, so the tests then ran without the real third-party packages either."""
+    top = _requirement_name(requirement).replace("-", "_").split(".")[0]
+    local = {PurePosixPath(p).parts[0].removesuffix(".py").lower() for p in paths}
+    return top in local
+
+
 class Design(BaseModel):
     """System design: the file plan the engineer follows, in dependency order."""
 
@@ -273,6 +282,7 @@ class Design(BaseModel):
                 normalised.append(dep)
             spec.depends_on = normalised
         dependency_levels(self.files)  # raises on cycles
+        self.dependencies = [d for d in self.dependencies if not _names_local_module(d, paths)]
         return self
 
     def file(self, path: str) -> FileSpec:
