@@ -1,7 +1,12 @@
 """The engineer's assembled gates: calls one project file makes into another."""
 
-from swcompany.code_gates import absolute_imports, local_call_problems
+from pathlib import Path
+
+from conftest import cli_args, run_cli
+from fake_model import FakeModel
+from scenario import CODE, DESIGN, Scenario, fenced, target_file
 from swcompany.code_checks import parse_or_none
+from swcompany.code_gates import absolute_imports, local_call_problems
 
 ARGS = '''import argparse
 
@@ -77,3 +82,81 @@ def test_the_engineer_is_asked_once_about_a_wrong_call_and_keeps_the_file_after(
     assert "parse_args() takes no positional arguments" in (check(cli) or "")
     assert check.fallback == cli  # refused only for what is asked once: kept if every later reply is refused
     assert check(cli) is None
+
+
+SESSION_STORAGE = '''import json
+
+
+class SessionStorage:
+    def __init__(self, path):
+        self.path = path
+        self.sessions = []
+
+    def add_session(self, session):
+        self.sessions.append(session)
+
+    def get_sessions(self):
+        return self.sessions
+'''
+
+
+def test_a_method_the_held_class_lacks_is_named_with_what_it_has():
+    """The 1.5B pomodoro timer's core: `self.storage.start_session()` on a SessionStorage without it."""
+    from swcompany.code_gates import collaborator_problems
+
+    core = ("from pomodoro.storage import SessionStorage\n\n\nclass Session:\n"
+            "    def __init__(self, storage: SessionStorage, other=None):\n        self.storage = storage\n"
+            "        self.other = other\n        self.made = SessionStorage('x')\n\n"
+            "    def start(self):\n        self.storage.start_session()\n        self.storage.add_session(1)\n"
+            "        self.other.anything()\n        self.made.stop_session()\n        return self.storage.path\n")
+    written = {"pomodoro.storage": SESSION_STORAGE}
+    assert collaborator_problems(core, "pomodoro/core.py", written) == [
+        "self.storage.start_session: SessionStorage (pomodoro.storage) has no 'start_session' "
+        "(it has: add_session, get_sessions, path, sessions)",
+        "self.made.stop_session: SessionStorage (pomodoro.storage) has no 'stop_session' "
+        "(it has: add_session, get_sessions, path, sessions)"]
+    swapped = core.replace("        self.other = other\n", "        self.other = other\n        self.storage = other\n")
+    assert collaborator_problems(swapped, "pomodoro/core.py", written)[0].startswith("self.made.")  # storage: unknown now
+    optional = core.replace("storage: SessionStorage,", "storage: Optional[SessionStorage],")
+    assert len(collaborator_problems(optional, "pomodoro/core.py", written)) == 2
+
+
+def test_imports_of_design_files_not_depended_on_are_late():
+    from swcompany.artifacts import FileSpec
+    from swcompany.code_gates import late_imports
+
+    modules = {"pomodoro.storage": "pomodoro/storage.py", "pomodoro.settings": "pomodoro/settings.py",
+               "pomodoro.core": "pomodoro/core.py"}
+    spec = FileSpec(path="pomodoro/core.py", purpose="p", depends_on=["pomodoro/settings.py"])
+    code = "from .storage import Storage\nfrom pomodoro.settings import Settings\nimport json\nfrom pomodoro import core\n"
+    assert late_imports(code, spec, modules) == ["pomodoro/storage.py"]
+
+
+REPORT_DESIGN = {**DESIGN, "files": [*DESIGN["files"], {
+    "path": "todo/report.py", "purpose": "a one-line summary of the tasks", "depends_on": [],
+    "interface": "def summary(db: str) -> str"}]}
+REPORT_WRONG = "from todo.storage import all_tasks\n\n\ndef summary(db: str) -> str:\n    return f'{len(all_tasks(db))} tasks'\n"
+REPORT_RIGHT = REPORT_WRONG.replace("all_tasks", "list_tasks")
+
+
+def test_a_file_written_before_a_module_it_imports_is_checked_after_and_written_again():
+    """The pomodoro timer's core, depending on nothing, imported `Storage` from a storage module written
+    after it, which defined `SessionStorage`: nothing checked it, and every test failed to import."""
+    asks: list[str] = []
+
+    def engineer(req):
+        path = target_file(req)
+        if path == "todo/report.py":
+            asks.append(req.text)
+            return fenced(REPORT_RIGHT if len(asks) > 1 else REPORT_WRONG)
+        return fenced(CODE.get(path, "# empty\n"))
+
+    with FakeModel(Scenario(design=REPORT_DESIGN, overrides={"engineer": engineer})) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert len(asks) == 2 and "Already written: todo/storage.py" not in asks[0]
+    assert "An earlier version of todo/report.py used todo/storage.py wrongly: todo.storage has no 'all_tasks' " \
+        "(it defines: add_task, list_tasks, sqlite3)" in asks[1]
+    assert "def list_tasks(db):" in asks[1]  # the module it uses, shown this time
+    assert Path("workspace/t/todo/report.py").read_text() == REPORT_RIGHT
+    assert "todo/report.py uses todo/storage.py wrongly" in proc.stdout + proc.stderr

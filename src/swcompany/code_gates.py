@@ -7,6 +7,7 @@ project's other modules, read the way a test file's calls are read).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -20,7 +21,7 @@ from .code_checks import (
     undefined_names,
 )
 from .structured import undeclared_imports
-from .test_view import bindings, public_signatures, use_problems
+from .test_view import bindings, known_attributes, public_signatures, use_problems
 
 if TYPE_CHECKING:
     from .artifacts import Design, FileSpec
@@ -80,6 +81,89 @@ def local_call_problems(code: str, path: str, written: dict[str, str]) -> list[s
             if problem not in problems:
                 problems.append(problem)
     return problems
+
+
+def _held_class(value: ast.expr | None, annotations: dict[str, str]) -> str | None:
+    """The class name an assigned value holds, as written: ``SessionStorage(...)``, or a parameter
+    annotated ``SessionStorage`` (``Optional[...]`` and ``| None`` allowed)."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        return value.func.id
+    if isinstance(value, ast.Name) and value.id in annotations:
+        found = re.fullmatch(r"(?:Optional\[)?[\"']?(\w+)[\"']?\]?(?: \| None)?", annotations[value.id])
+        return found.group(1) if found else None
+    return None
+
+
+def collaborator_problems(code: str, path: str, written: dict[str, str]) -> list[str]:
+    """``self.storage.start_session()`` where ``self.storage`` only ever holds a class of a written
+    module (built there, or a parameter annotated with it) that has no ``start_session``: the 1.5B
+    pomodoro timer's core called two methods its ``SessionStorage`` never had, and every CLI test
+    failed with AttributeError. ``written``: dotted module -> its text."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    absolute_imports(tree, path)
+    imported: dict[str, tuple[str, str]] = {}  # local name -> (module, class name there)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in written:
+            imported.update({a.asname or a.name: (node.module, a.name) for a in node.names})
+    attributes = {module: known_attributes(written[module]) for module in {m for m, _ in imported.values()}}
+    problems: list[str] = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        held: dict[str, set[str | None]] = {}  # self.<attr> -> the classes assigned to it (None: something else)
+        for func in (n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            annotations = {a.arg: ast.unparse(a.annotation) for a in [*func.args.args, *func.args.kwonlyargs]
+                           if a.annotation is not None}
+            for node in ast.walk(func):
+                targets = node.targets if isinstance(node, ast.Assign) else \
+                    [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                        held.setdefault(target.attr, set()).add(_held_class(getattr(node, "value", None), annotations))
+        for attr, kinds in held.items():
+            kind = next(iter(kinds)) if len(kinds) == 1 else None
+            if kind not in imported:
+                continue
+            module, name = imported[kind]
+            has = attributes[module].get(name)
+            if has is None:
+                continue  # not a class there, or one whose attributes cannot be known
+            for node in ast.walk(cls):
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) \
+                        and ast.unparse(node.value) == f"self.{attr}" and node.attr not in has \
+                        and not node.attr.startswith("__"):
+                    public = ", ".join(sorted(n for n in has if not n.startswith("_"))) or "nothing public"
+                    problem = f"self.{attr}.{node.attr}: {name} ({module}) has no {node.attr!r} (it has: {public})"
+                    if problem not in problems:
+                        problems.append(problem)
+    return problems
+
+
+def late_imports(code: str, spec: "FileSpec", modules: dict[str, str]) -> list[str]:
+    """The design files ``spec``'s code imports although it does not depend on them: they may have
+    been written after it, so nothing checked its use of them (``modules``: dotted name -> path).
+    The pomodoro timer's core, depending on nothing, imported ``Storage`` from a storage module
+    that later defined ``SessionStorage``."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return []
+    absolute_imports(tree, spec.path)
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            used.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            used.add(node.module)
+            used.update(f"{node.module}.{a.name}" for a in node.names)
+    return sorted({modules[m] for m in used if m in modules} - {*spec.depends_on, spec.path})
+
+
+def cross_module_problems(code: str, path: str, written: dict[str, str]) -> list[str]:
+    """What a file gets wrong about the written modules it uses (dotted module -> text): names they
+    lack, calls their signatures refuse, methods their classes lack."""
+    modules = set(written)
+    return [*undefined_imports(code, written), *undefined_attributes(code, written, modules),
+            *local_call_problems(code, path, written), *collaborator_problems(code, path, written)]
 
 
 @dataclass
@@ -166,7 +250,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
             soft.append(f"it does not define {', '.join(dropped)}, which the design's interface names (the other "
                             "files and the tests use these names): define them, with the interface's signatures")
         problems += missing_returns(content, spec.interface if spec else "")
-        if spec and (calls := local_call_problems(content, spec.path, written_modules)) and not asked["calls"]:
+        calls = [*local_call_problems(content, spec.path, written_modules),
+                 *collaborator_problems(content, spec.path, written_modules)] if spec else []
+        if calls and not asked["calls"]:
             asked["calls"] = True  # once: a call the model cannot mend is for QA's fix rounds to meet
             soft += [f"{problem}: call it as the written module declares it" for problem in calls]
         if (patterns := bad_patterns(content)) and not asked["patterns"]:

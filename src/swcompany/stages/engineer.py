@@ -14,8 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import PurePosixPath
 
 from ..artifacts import PRD, Design, FileSpec, dependency_levels
-from ..code_checks import repair_code
-from ..code_gates import CodeCheck, code_check
+from ..code_checks import design_modules, module_name, repair_code
+from ..code_gates import CodeCheck, code_check, cross_module_problems, late_imports
 from ..config import Settings
 from ..errors import ModelOutputError
 from ..events import Event
@@ -76,6 +76,36 @@ def write_source(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, wr
         return content
     return examples_met(ctx, specification_text(prd, spec), spec.path, content, written,
                         lambda problem, temperature: write_afresh(ctx, prd, design, spec, problem, written, temperature))
+
+
+def mend_late_imports(ctx: StageContext, prd: PRD, design: Design, written: dict[str, str]) -> None:
+    """Each file that imports design modules it does not depend on (``late_imports``: written
+    before them, nothing checked its use of them), checked now that all are written, and written
+    afresh with their text in its prompt when it gets them wrong; so is a file that gets a file
+    written afresh so wrong. Files are written in place."""
+    modules = design_modules(design)
+    texts = {module_name(p): t for p, t in written.items() if p.endswith(".py")}
+    rewritten: set[str] = set()
+    for spec in (design.file(p) for level in dependency_levels(design.files) for p in level):
+        code = written.get(spec.path, "")
+        late = late_imports(code, spec, modules) if spec.path.endswith(".py") else []
+        problems = cross_module_problems(code, spec.path, texts) if late or rewritten & {*spec.depends_on} else []
+        if not problems:
+            continue
+        late = late or sorted(rewritten & {*spec.depends_on})
+        names = ", ".join(late)
+        ctx.info(f"{spec.path} uses {names} wrongly (written before it, or written again): writing it afresh",
+                 problems=problems)
+        problem = (f"An earlier version of {spec.path} used {names} wrongly: {'; '.join(problems)}. "
+                   f"The code of {names} is shown above: use only the names it defines, with their signatures.")
+        seeing = spec.model_copy(update={"depends_on": list(dict.fromkeys([*spec.depends_on, *late]))})
+        try:
+            content = write_afresh(ctx, prd, design, seeing, problem, written)
+        except ModelOutputError:
+            continue  # the file as written: QA's tests meet what is left
+        written[spec.path] = texts[module_name(spec.path)] = content
+        ctx.write(spec.path, content)
+        rewritten.add(spec.path)
 
 
 def finished_files(ctx: StageContext, design: Design) -> dict[str, str]:
@@ -151,6 +181,7 @@ def run(ctx: StageContext) -> StageResult:
         # On a stop, don't wait for calls in flight (their replies still land in the cache).
         pool.shutdown(wait=not running, cancel_futures=True)
 
+    mend_late_imports(ctx, prd, design, written)
     extras = {
         path: ctx.render(template, prd=prd, design=design, idea_excerpt=ctx.state.idea.strip().splitlines()[0][:200])
         for path, template in EXTRA_FILES.items()
