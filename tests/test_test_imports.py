@@ -73,3 +73,15 @@ def test_huge_test_inputs_shrink_to_a_thousand_items_everywhere_in_their_test():
     source = "def count(text):\n    return len(text.split())\n"
     pruned = prune_tests("from wc import count\n\n\ndef test_big():\n    assert count('a ' * 500000) == 500000\n", "wc", source)
     assert "count('a ' * 1000) == 1000" in pruned  # QA's test files and every fix round's get it
+
+
+def test_approx_given_math_isclose_keywords_says_rel_and_abs():
+    """The 1.5B unit converter's tests: `pytest.approx(x, rel_tol=1e-2)`, a TypeError whatever the code did."""
+    from swcompany.test_checks import approx_keywords_renamed, prune_tests
+
+    tests = ("import pytest\nfrom pytest import approx\n\n\ndef test_c():\n"
+             "    assert c(1) == pytest.approx(33.8, rel_tol=1e-2)\n    assert c(2) == approx(35.6, abs_tol=0.1, rel=0)\n"
+             "    assert math.isclose(c(3), 37.4, rel_tol=1e-3)\n")
+    assert approx_keywords_renamed(tests) == tests.replace("33.8, rel_tol=", "33.8, rel=").replace("abs_tol=0.1", "abs=0.1")
+    pruned = prune_tests(f"from conv import c\n{tests}", "conv", "def c(x):\n    return x * 1.8 + 32\n")
+    assert "approx(33.8, rel=1e-2)" in pruned

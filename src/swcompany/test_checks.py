@@ -488,6 +488,23 @@ def _huge(node: ast.AST) -> int | None:
     return node.value if is_huge else None  # type: ignore[attr-defined]
 
 
+_APPROX_KEYWORDS = {"rel_tol": "rel", "abs_tol": "abs"}  # math.isclose's spelling -> pytest.approx's
+
+
+def approx_keywords_renamed(test_code: str) -> str:
+    """``pytest.approx(x, rel_tol=1e-2)``, math.isclose's keyword given to approx, which calls it
+    ``rel`` (and ``abs_tol`` ``abs``): a TypeError in the 1.5B unit converter's tests, whatever the
+    code did."""
+    tree = parse_or_none(test_code) if "_tol" in test_code else None
+    if tree is None:
+        return test_code
+    edits: list[tuple[ast.AST, str]] = [
+        (kw, f"{_APPROX_KEYWORDS[kw.arg]}={ast.get_source_segment(test_code, kw.value) or ast.unparse(kw.value)}") for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "approx"
+        for kw in node.keywords if kw.arg in _APPROX_KEYWORDS]
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def folders_entered_by_path(test_code: str) -> str:
     """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
     is a relative folder that does not exist (FileNotFoundError: the expression calculator's eight
@@ -785,11 +802,13 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     ``with capsys:`` its body alone, ``chdir(tmp_path.name)`` ``chdir(tmp_path)``...), fixtures
     shadowing pytest's own are dropped, ``SystemExit`` expected from a function that returns its
     exit code becomes a check of the returned code, file content passed where a path belongs is
-    written to a file first, an assert on printed output of a module that cannot print goes, and
-    inputs of a hundred thousand items or more shrink to a thousand.
+    written to a file first, an assert on printed output of a module that cannot print goes,
+    inputs of a hundred thousand items or more shrink to a thousand, and ``approx(x, rel_tol=...)``
+    says ``rel=``.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
     for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, huge_inputs_shrunk, folders_entered_by_path,
+                       approx_keywords_renamed,
                        repair_capture_calls, capture_blocks_unwrapped, patch_calls_unwrapped, monkeypatch_contexts,
                        setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
