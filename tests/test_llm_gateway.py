@@ -211,6 +211,14 @@ def test_a_reply_copying_a_repetitive_file_from_its_prompt_is_not_stopped_as_cir
         assert text.strip().endswith("```") and [entry["finish_reason"] for entry in log] == ["stop"]
         gw.ask_text("qa", [{"role": "user", "content": "Fix it (the file not shown)"}], label="fix round 2")
         assert log[1]["finish_reason"] == "runaway"  # the same text, not in the prompt: circles
+    # The roman numeral converter's: the file copied, then two sentences by turns on one line, 14,000 characters.
+    talk = " ".join(["The `to_int` function was not handling the subtraction of two values when the current value is "
+                     "greater.", "The `from_int` function was not handling the addition of values when the current value "
+                     "is less or equal."] * 40)
+    with FakeLLMServer(scripted(given + "\nExplanation: " + talk, "Explanation: none.")) as server:
+        gw, log = gateway(server, tmp_path / "talk", max_output_tokens=8000)
+        gw.ask_text("qa", [{"role": "user", "content": "Fix this file:\n" + given}], label="fix round 1")
+        assert log[0]["finish_reason"] == "runaway"  # circles after the copy
 
 
 def test_a_file_kind_with_its_own_token_limit_is_asked_shorter_when_cut_off_there(tmp_path):

@@ -109,6 +109,7 @@ def second_copy_at(text: str) -> int | None:
 
 
 COPIED_SHARE, COPIED_MIN_LINES = 0.9, 10  # a tail this much made of lines the prompt holds is a copy
+COPIED_LONG_LINE = 500  # characters of the line being written, no prompt line's start: not a copy
 
 
 def prompt_lines(messages: Iterable[dict[str, Any]]) -> frozenset[str]:
@@ -120,7 +121,12 @@ def prompt_lines(messages: Iterable[dict[str, Any]]) -> frozenset[str]:
 def copies_prompt(text: str, given: frozenset[str]) -> bool:
     """The reply's tail is a copy of lines the prompt holds: a fix round sending back a test file
     whose nineteen tests repeat one block (the password generator's, written so by QA) looks like
-    circles to ``runaway``, but a copy ends where its original does."""
+    circles to ``runaway``, but a copy ends where its original does. Not when the line written now is
+    long and no copy: the roman numeral converter's fix reply copied its test file and source, then
+    said two sentences by turns on one line for 14,000 characters, the copy above excusing it."""
+    current = text[text.rfind("\n") + 1:].strip()
+    if len(current) >= COPIED_LONG_LINE and not any(line.startswith(current[:COPIED_LONG_LINE]) for line in given):
+        return False
     recent = [line.strip() for line in text[-RUNAWAY_LINES * 400:].splitlines()[:-1] if line.strip()][-RUNAWAY_LINES:]
     known = [line for line in recent if line in given]
     return len(known) >= COPIED_MIN_LINES and len(set(known)) * 2 >= len(known) and \
