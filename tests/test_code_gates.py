@@ -117,6 +117,12 @@ def test_a_method_the_held_class_lacks_is_named_with_what_it_has():
         "(it has: add_session, get_sessions, path, sessions)"]
     swapped = core.replace("        self.other = other\n", "        self.other = other\n        self.storage = other\n")
     assert collaborator_problems(swapped, "pomodoro/core.py", written)[0].startswith("self.made.")  # storage: unknown now
+    read_off = ("from pomodoro.storage import SessionStorage\n\nCHOICES = SessionStorage.kinds\nSessionStorage.add_session\n"
+                "PATH = SessionStorage.path\n")
+    assert collaborator_problems(read_off, "pomodoro/cli.py", written) == [  # the markdown formatter's CLI
+        "SessionStorage.kinds: SessionStorage (pomodoro.storage) has no 'kinds' (it has: add_session, get_sessions, path, sessions)",
+        "SessionStorage.path: 'path' is set on each SessionStorage object (self.path), the class itself has no 'path': "
+        "read it from an instance"]
     optional = core.replace("storage: SessionStorage,", "storage: Optional[SessionStorage],")
     assert len(collaborator_problems(optional, "pomodoro/core.py", written)) == 2
 

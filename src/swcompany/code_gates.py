@@ -98,7 +98,9 @@ def collaborator_problems(code: str, path: str, written: dict[str, str]) -> list
     """``self.storage.start_session()`` where ``self.storage`` only ever holds a class of a written
     module (built there, or a parameter annotated with it) that has no ``start_session``: the 1.5B
     pomodoro timer's core called two methods its ``SessionStorage`` never had, and every CLI test
-    failed with AttributeError. ``written``: dotted module -> its text."""
+    failed with AttributeError. Likewise ``Cls.attr`` read off such a class itself (the markdown
+    formatter's CLI: ``choices=Formatter.alignments``, and its run command failed).
+    ``written``: dotted module -> its text."""
     tree = parse_or_none(code)
     if tree is None:
         return []
@@ -109,6 +111,26 @@ def collaborator_problems(code: str, path: str, written: dict[str, str]) -> list
             imported.update({a.asname or a.name: (node.module, a.name) for a in node.names})
     attributes = {module: known_attributes(written[module]) for module in {m for m, _ in imported.values()}}
     problems: list[str] = []
+
+    def lacks(shown: str, attr: str, module: str, name: str) -> None:
+        has = attributes[module].get(name)
+        if has is not None and attr not in has and not attr.startswith("__"):
+            public = ", ".join(sorted(n for n in has if not n.startswith("_"))) or "nothing public"
+            problem = f"{shown}.{attr}: {name} ({module}) has no {attr!r} (it has: {public})"
+            if problem not in problems:
+                problems.append(problem)
+
+    for node in ast.walk(tree):  # `Formatter.alignments`: the markdown formatter's CLI read it off the class
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) \
+                and node.value.id in imported:
+            module, name = imported[node.value.id]
+            lacks(node.value.id, node.attr, module, name)
+            on_class = class_level_names(written[module]).get(name)
+            if on_class is not None and node.attr in attributes[module].get(name, set()) - on_class:
+                problem = (f"{node.value.id}.{node.attr}: {node.attr!r} is set on each {name} object (self.{node.attr}), "
+                           f"the class itself has no {node.attr!r}: read it from an instance")
+                if problem not in problems:
+                    problems.append(problem)
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         held: dict[str, set[str | None]] = {}  # self.<attr> -> the classes assigned to it (None: something else)
         for func in (n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
@@ -124,19 +146,27 @@ def collaborator_problems(code: str, path: str, written: dict[str, str]) -> list
             kind = next(iter(kinds)) if len(kinds) == 1 else None
             if kind not in imported:
                 continue
-            module, name = imported[kind]
-            has = attributes[module].get(name)
-            if has is None:
-                continue  # not a class there, or one whose attributes cannot be known
             for node in ast.walk(cls):
-                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) \
-                        and ast.unparse(node.value) == f"self.{attr}" and node.attr not in has \
-                        and not node.attr.startswith("__"):
-                    public = ", ".join(sorted(n for n in has if not n.startswith("_"))) or "nothing public"
-                    problem = f"self.{attr}.{node.attr}: {name} ({module}) has no {node.attr!r} (it has: {public})"
-                    if problem not in problems:
-                        problems.append(problem)
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and ast.unparse(node.value) == f"self.{attr}":
+                    lacks(f"self.{attr}", node.attr, *imported[kind])
     return problems
+
+
+def class_level_names(source: str) -> dict[str, set[str]]:
+    """What each top-level class of ``source`` has on the class itself: methods, nested classes and
+    class attributes with a value (not the ``self.x`` of its instances)."""
+    tree = parse_or_none(source)
+    out: dict[str, set[str]] = {}
+    for cls in (n for n in (tree.body if tree else []) if isinstance(n, ast.ClassDef)):
+        names = out.setdefault(cls.name, set())
+        for node in cls.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+    return out
 
 
 def late_imports(code: str, spec: "FileSpec", modules: dict[str, str]) -> list[str]:
