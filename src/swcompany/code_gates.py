@@ -109,7 +109,9 @@ def collaborator_problems(code: str, path: str, written: dict[str, str]) -> list
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in written:
             imported.update({a.asname or a.name: (node.module, a.name) for a in node.names})
-    attributes = {module: known_attributes(written[module]) for module in {m for m, _ in imported.values()}}
+    used = {m for m, _ in imported.values()}
+    attributes = {module: known_attributes(written[module]) for module in used}
+    on_classes = {module: class_level_names(written[module]) for module in used}
     problems: list[str] = []
 
     def lacks(shown: str, attr: str, module: str, name: str) -> None:
@@ -125,7 +127,7 @@ def collaborator_problems(code: str, path: str, written: dict[str, str]) -> list
                 and node.value.id in imported:
             module, name = imported[node.value.id]
             lacks(node.value.id, node.attr, module, name)
-            on_class = class_level_names(written[module]).get(name)
+            on_class = on_classes[module].get(name)
             if on_class is not None and node.attr in attributes[module].get(name, set()) - on_class:
                 problem = (f"{node.value.id}.{node.attr}: {node.attr!r} is set on each {name} object (self.{node.attr}), "
                            f"the class itself has no {node.attr!r}: read it from an instance")
