@@ -469,6 +469,31 @@ def test_a_module_whose_fix_came_back_unchanged_is_written_afresh_once_with_its_
     assert json.loads((ws / ".swcompany/state.json").read_text())["stages"]["qa"]["progress"]["rewritten_for_tests"] == [
         "todo/storage.py"]
 
+def test_a_module_whose_first_rewrite_still_fails_is_written_afresh_a_second_time_and_told_so():
+    """The CSV converter's one rewrite left one test of four failing, and the rounds stopped with two unused."""
+    other_bug = CODE["todo/storage.py"].replace("return [(i, t, bool(d))", "return [(i, t.lower() + '!', bool(d))")
+    engineer_asks = []
+
+    def engineer(req):
+        path = target_file(req)
+        engineer_asks.append(req.text)
+        if "An earlier version of todo/storage.py failed these tests" in req.text:
+            return fenced(CODE[path] if "Attempt 2: an earlier rewrite failed them too" in req.text else other_bug)
+        return fenced({**CODE, "todo/storage.py": BUGGY_STORAGE}[path])
+
+    def unchanged(req):  # the storage as the prompt shows it, sent back
+        shown = re.search(r"### todo/storage\.py\n```python\n(.*?)```", req.text, re.S)
+        return "### todo/storage.py\n" + fenced(shown.group(1) if shown else BUGGY_STORAGE) + "\nExplanation: fine."
+
+    with FakeModel(Scenario(overrides={"engineer": engineer, "fix": unchanged})) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
+    assert proc.returncode == 0, proc.stderr
+    ws = Path("workspace/t")
+    assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
+    assert json.loads((ws / ".swcompany/state.json").read_text())["stages"]["qa"]["progress"]["rewritten_for_tests"] == [
+        "todo/storage.py", "todo/storage.py"]
+
+
 def test_a_fixture_a_fix_adds_to_conftest_provides_for_the_tests_that_use_it():
     """The unknown-fixture gate reads tests/conftest.py too: a fix that moves a fixture there keeps its tests."""
     conftest = (Path(__file__).parent.parent / "templates/tests_conftest.py.j2").read_text()

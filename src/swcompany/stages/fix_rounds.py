@@ -155,22 +155,29 @@ def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[Fi
 
 def failing_tests_target(design: Design, focus: str, output: str, progress: QAProgress) -> tuple[FileSpec, str] | None:
     """(the module to write afresh for its failing tests, its test file): of the focus file's module
-    and the modules it depends on whose own tests fail too, one not written so before, a dependency
-    first (the CSV converter's CLI tests failed because its core did: the core's tests failed too)."""
+    and the modules it depends on whose own tests fail too, one written so the fewest times (at most
+    ``MAX_REWRITES_FOR_TESTS``), a dependency first (the CSV converter's CLI tests failed because its
+    core did: the core's tests failed too)."""
     tested = tested_module(design, focus)
     if tested is None:
         return None
     failing = set(failing_files(output))
     candidates = [(design.file(dep), qa_file_for(dep)) for dep in tested.depends_on
                   if qa_file_for(dep) in failing and dep.endswith(".py")] + [(tested, focus)]
-    return next(((spec, test_file) for spec, test_file in candidates if spec.path not in progress.rewritten_for_tests), None)
+    tries = {spec.path: progress.rewritten_for_tests.count(spec.path) for spec, _ in candidates}
+    open_ = [(spec, test_file) for spec, test_file in candidates if tries[spec.path] < MAX_REWRITES_FOR_TESTS]
+    return min(open_, key=lambda candidate: tries[candidate[0].path], default=None)  # the fewest tries, a dependency first
+
+
+MAX_REWRITES_FOR_TESTS = 2  # samples of one module written afresh for its failing tests: the CSV converter's one
+# rewrite left 1 of 4 tests failing (numbers read as text) and the rounds stopped with two of three unused
 
 
 MAX_FAILURE_CHARS_FOR_REWRITE = 4000  # of the focus file's failures, shown to the engineer writing afresh
 
 
 def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str],
-              crashed: list[str], failing: str = "") -> FixReply | None:
+              crashed: list[str], failing: str = "", tried: int = 0) -> FixReply | None:
     """``spec``'s file written afresh with the engineer's own prompt plus what the hand checks
     found wrong (or, failing those, where the file crashed in the tests), as a fix: for a model
     that, asked to edit the file, sends it back unchanged.
@@ -183,7 +190,8 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     samples) came at the configured one, and the same prompt style tends to the same code.
     Failing all those, ``failing`` (the tests' own failures, which may be wrong themselves) is what
     the rewrite is told: a sample kept only when no fewer tests pass, for a model whose edits of a
-    file come back unchanged in about 42 of 44 rounds."""
+    file come back unchanged in about 42 of 44 rounds. ``tried``: earlier such rewrites of the file
+    (the prompt says so, so a second sample is no cached copy of the first)."""
     if code_wrong:
         problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
                    + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
@@ -196,6 +204,8 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
         problem = (f"An earlier version of {spec.path} failed these tests:\n```\n{failing[:MAX_FAILURE_CHARS_FOR_REWRITE]}\n```\n"
                    f"Write {spec.path} again, from scratch, so that they pass; where a test contradicts the "
                    "specification, follow the specification.")
+        if tried:
+            problem += f"\nAttempt {tried + 1}: an earlier rewrite failed them too; write it another way."
         why = "its tests still failed"
     else:
         return None
@@ -369,7 +379,7 @@ class FixRounds:
                           exc: NoFixFound) -> FixReply | bool:
         """The model sent the files back unchanged: the focus test file written afresh by QA (its tests
         read files no test writes), or a source written afresh (with the hand-checked facts, or where
-        the tests crashed in it, or, once a module, the focus file's ``failure``), else a turn for an
+        the tests crashed in it, or, twice a module at most, the focus file's ``failure``), else a turn for an
         untried failing file (True: go on), else the rounds stop (False)."""
         ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
         if focus and (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
@@ -381,13 +391,14 @@ class FixRounds:
             # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
             source = max(by_source, key=lambda path: len(by_source[path]))
             module, crashed = design.file(source), by_source[source]
-        failing = ""
+        failing, tried = "", 0
         if focus and module is None and (target := failing_tests_target(design, focus, output, progress)) is not None:
-            # No facts, no crash: the tests' own failures, once a module (each rewrite is one sample).
+            # No facts, no crash: the tests' own failures, twice a module at most (each rewrite is one sample).
             module, test_file = target
             failing = failure if test_file == focus else focus_failures(output, only=test_file)[1]
+            tried = progress.rewritten_for_tests.count(module.path)
             progress.rewritten_for_tests.append(module.path)
-        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed, failing)) is not None:
+        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed, failing, tried)) is not None:
             ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
             return rewrite
         untried = [path for path in failing_files(output) if path not in progress.focused]
