@@ -85,3 +85,17 @@ def test_approx_given_math_isclose_keywords_says_rel_and_abs():
     assert approx_keywords_renamed(tests) == tests.replace("33.8, rel_tol=", "33.8, rel=").replace("abs_tol=0.1", "abs=0.1")
     pruned = prune_tests(f"from conv import c\n{tests}", "conv", "def c(x):\n    return x * 1.8 + 32\n")
     assert "approx(33.8, rel=1e-2)" in pruned
+
+
+def test_a_file_fixture_read_as_an_object_becomes_a_parameter():
+    """The pomodoro timer's CLI tests: `session_storage.load_sessions()` in tests not asking for it."""
+    from swcompany.test_checks import file_fixtures_as_parameters, prune_tests
+
+    tests = ("import pytest\nfrom pomodoro.storage import SessionStorage\n\n\n@pytest.fixture\ndef session_storage(tmp_path):\n"
+             "    return SessionStorage(str(tmp_path / 's.json'))\n\n\n"
+             "def test_ac1(tmp_path):\n    session_storage.load_sessions()\n    assert session_storage.sessions == []\n\n\n"
+             "def test_ac2():\n    s = session_storage()\n    assert s\n\n\n"
+             "def test_ac3(session_storage=None):\n    assert session_storage is None\n")
+    assert file_fixtures_as_parameters(tests) == tests.replace("def test_ac1(tmp_path):", "def test_ac1(tmp_path, session_storage):")
+    source = "class SessionStorage:\n    def __init__(self, path):\n        self.sessions = []\n\n    def load_sessions(self):\n        pass\n"
+    assert "def test_ac1(tmp_path, session_storage):" in prune_tests(tests, "pomodoro.storage", source)

@@ -685,6 +685,32 @@ def add_fixture_parameters(test_code: str) -> str:
     return "".join(lines)
 
 
+def file_fixtures_as_parameters(test_code: str) -> str:
+    """A fixture of the file read as an object in a test that does not ask for it
+    (``session_storage.load_sessions()``) becomes a parameter: the pomodoro timer's CLI tests did
+    so in every test, and the file was refused and written again, the same, a minute later. A
+    fixture called (``session_storage()``) is left to the gate: which value was meant is not plain."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return test_code
+    fixtures = _file_fixtures(tree)
+    lines = test_code.splitlines(keepends=True)
+    for func in tree.body:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not fixtures or not (
+                func.name.startswith("test") or any("fixture" in ast.unparse(d) for d in func.decorator_list)):
+            continue
+        bound = {a.arg for a in [*func.args.args, *func.args.kwonlyargs]} | {func.name} | {
+            n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        called = {n.func.id for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        wanted = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                         and n.id in fixtures - bound - called})
+        match = re.match(rf"(\s*(?:async\s+)?def\s+{func.name}\s*\()(.*)(\)\s*(?:->[^:]*)?:.*)$", lines[func.lineno - 1], re.S)
+        if wanted and match and not func.args.vararg and not func.args.kwarg and not func.args.kwonlyargs:
+            lines[func.lineno - 1] = match.group(1) + ", ".join(p for p in (match.group(2).strip(), *wanted) if p) \
+                + match.group(3)
+    return "".join(lines)
+
+
 def import_used_names(test_code: str, module: str, source: str) -> str:
     """``from module import name`` added for names the tests use unimported that the module under
     test defines (a small model imports the module, then calls its functions bare)."""
@@ -803,12 +829,12 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     shadowing pytest's own are dropped, ``SystemExit`` expected from a function that returns its
     exit code becomes a check of the returned code, file content passed where a path belongs is
     written to a file first, an assert on printed output of a module that cannot print goes,
-    inputs of a hundred thousand items or more shrink to a thousand, and ``approx(x, rel_tol=...)``
-    says ``rel=``.
+    inputs of a hundred thousand items or more shrink to a thousand, ``approx(x, rel_tol=...)``
+    says ``rel=``, and a fixture of the file read as an object becomes a parameter.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
     for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, huge_inputs_shrunk, folders_entered_by_path,
-                       approx_keywords_renamed,
+                       approx_keywords_renamed, file_fixtures_as_parameters,
                        repair_capture_calls, capture_blocks_unwrapped, patch_calls_unwrapped, monkeypatch_contexts,
                        setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
