@@ -166,3 +166,15 @@ def test_a_file_written_before_a_module_it_imports_is_checked_after_and_written_
     assert "def list_tasks(db):" in asks[1]  # the module it uses, shown this time
     assert Path("workspace/t/todo/report.py").read_text() == REPORT_RIGHT
     assert "todo/report.py uses todo/storage.py wrongly" in proc.stdout + proc.stderr
+
+
+def test_an_attribute_replacing_a_method_on_each_object_is_asked_about():
+    """The 1.5B pomodoro timer's core: `self.is_running = False` beside `def is_running(self)`."""
+    from swcompany.code_checks import methods_replaced_by_attributes
+
+    core = ("class Session:\n    def __init__(self):\n        self.is_running = False\n        self.size = 1\n\n"
+            "    def is_running(self):\n        return self.is_running\n\n    @property\n    def size(self):\n        return 1\n")
+    assert methods_replaced_by_attributes(core) == [
+        "`self.is_running = ...` replaces the method Session.is_running on each object, so `is_running()` then fails: "
+        "give the attribute another name (`self._is_running`)"]
+    assert methods_replaced_by_attributes(core.replace("self.is_running = False", "self._running = False")) == []

@@ -883,6 +883,25 @@ def shadowed_imports(code: str) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in imported]
 
 
+def methods_replaced_by_attributes(code: str) -> list[str]:
+    """``self.is_running = False`` in a class whose ``def is_running(self)`` it replaces on every
+    object: each later ``session.is_running()`` fails ('bool' object is not callable). Seen on the
+    1.5B pomodoro timer's core; properties (set through their setter) are left alone."""
+    tree = parse_or_none(code)
+    problems: list[str] = []
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree else []:
+        methods = {f.name for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and not any(isinstance(d, ast.Attribute) or "property" in ast.unparse(d) for d in f.decorator_list)}
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) \
+                    and node.value.id == "self" and node.attr in methods:
+                problem = (f"`self.{node.attr} = ...` replaces the method {cls.name}.{node.attr} on each object, so "
+                           f"`{node.attr}()` then fails: give the attribute another name (`self._{node.attr}`)")
+                if problem not in problems:
+                    problems.append(problem)
+    return problems
+
+
 def circular_imports(code: str, path: str, entry_points: set[str]) -> list[str]:
     """A package's ``__init__.py`` importing from its own package, or a module importing an entry
     point (``pkg.cli``): both import a half-initialised module. Seen on the 1.5B unit converter,
