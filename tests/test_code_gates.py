@@ -178,3 +178,13 @@ def test_an_attribute_replacing_a_method_on_each_object_is_asked_about():
         "`self.is_running = ...` replaces the method Session.is_running on each object, so `is_running()` then fails: "
         "give the attribute another name (`self._is_running`)"]
     assert methods_replaced_by_attributes(core.replace("self.is_running = False", "self._running = False")) == []
+
+
+def test_a_toolkit_that_opens_windows_is_asked_about():
+    """The 1.5B unit converter's "user interface" module, written with tkinter: its tests crashed."""
+    from swcompany.code_checks import window_imports
+
+    assert window_imports("import tkinter as tk\nfrom tkinter import ttk\n") == [
+        "it imports tkinter, which needs a display; the program runs in a terminal (and its tests without a display): "
+        "write a text interface instead (print the results; read arguments with argparse)"]
+    assert window_imports("import curses\nimport argparse\n") == []

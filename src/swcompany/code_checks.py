@@ -883,6 +883,19 @@ def shadowed_imports(code: str) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in imported]
 
 
+_WINDOW_MODULES = frozenset({"tkinter", "turtle"})  # need a display: nothing here has one
+
+
+def window_imports(code: str) -> list[str]:
+    """An import of a toolkit that opens windows: the project runs in a terminal and its tests in a
+    sandbox without a display (the 1.5B unit converter's design had a "user interface" module,
+    written with tkinter: its tests crashed, and two rewrites were undone)."""
+    found = sorted({m.split(".")[0] for m in imported_modules(code, members=False)} & _WINDOW_MODULES)
+    return [f"it imports {', '.join(found)}, which needs a display; the program runs in a terminal (and its tests "
+            "without a display): write a text interface instead (print the results; read arguments with argparse)"] \
+        if found else []
+
+
 def methods_replaced_by_attributes(code: str) -> list[str]:
     """``self.is_running = False`` in a class whose ``def is_running(self)`` it replaces on every
     object: each later ``session.is_running()`` fails ('bool' object is not callable). Seen on the
