@@ -1499,3 +1499,18 @@ def test_an_init_that_only_stores_its_parameters_is_no_code_in_an_interface():
     text, bodies = interface_bodies(fields)
     assert bodies == [] and "self.filename = filename" in text and text.endswith("        ...")
     assert interface_bodies("class S:\n    def __init__(self, f):\n        self.f = open(f)\n")[1] == ["__init__"]
+
+
+def test_argparse_text_passed_where_a_number_is_declared_is_converted():
+    """The 1.5B roman numeral converter's CLI: `from_int(args.input)`, argparse's text for `integer: int`."""
+    from swcompany.code_checks import command_line_numbers
+
+    core = "def from_int(integer: int) -> str:\n    return 'X'\n\n\ndef scale(x, factor: float = 1.0):\n    return x\n"
+    cli = ("import argparse\nfrom conv import core\nfrom conv.core import from_int\n\n\ndef main(argv=None):\n"
+           "    parser = argparse.ArgumentParser()\n    parser.add_argument('input')\n"
+           "    parser.add_argument('-f', '--by-factor')\n    parser.add_argument('--n', type=int)\n"
+           "    args = parser.parse_args(argv)\n    print(from_int(args.input), from_int(args.n))\n"
+           "    print(core.scale(args.input, factor=args.by_factor), from_int(len(args.input)))\n    return 0\n")
+    assert command_line_numbers(cli, {"conv/core.py": core}) == cli.replace(
+        "from_int(args.input), ", "from_int(int(args.input)), ").replace("factor=args.by_factor", "factor=float(args.by_factor)")
+    assert command_line_numbers(cli) == cli  # nothing written declares a number
