@@ -188,3 +188,18 @@ def test_a_toolkit_that_opens_windows_is_asked_about():
         "it imports tkinter, which needs a display; the program runs in a terminal (and its tests without a display): "
         "write a text interface instead (print the results; read arguments with argparse)"]
     assert window_imports("import curses\nimport argparse\n") == []
+
+
+def test_sql_on_a_table_nothing_creates_is_asked_about():
+    """The 1.5B todo app's database: `INSERT INTO tasks` on a fresh file, "no such table: tasks" in eight tests."""
+    from swcompany.code_checks import tables_never_created
+
+    db = ("import sqlite3\n\n\nclass Database:\n    def add(self, t):\n        self.c.execute('INSERT INTO tasks (task) VALUES (?)', (t,))\n"
+          "        return self.c.execute('''SELECT id, task\n            FROM tasks WHERE done = 0''').fetchall()\n")
+    assert tables_never_created(db) == [
+        "its SQL uses the table tasks, which nothing creates: a new database file is empty, so create each table "
+        "first (CREATE TABLE IF NOT EXISTS ...) when connecting"]
+    made = db + "\nSCHEMA = 'CREATE TABLE IF NOT EXISTS Tasks (id INTEGER PRIMARY KEY, task TEXT)'\n"
+    assert tables_never_created(made) == []
+    assert tables_never_created(db, ["conn.execute('create table tasks (task text)')"]) == []  # another file makes it
+    assert tables_never_created("print('UPDATE: select a value from the list')\n") == []

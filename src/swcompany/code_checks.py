@@ -951,6 +951,26 @@ def shadowed_imports(code: str) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in imported]
 
 
+_TABLE_USE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|SELECT\b[^;]*?\bFROM|UPDATE|DELETE\s+FROM)\s+[`\"\[]?(\w+)", re.S)  # SQL's keywords in capitals only: "select a value from the list" is prose
+_TABLE_MADE = re.compile(r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)", re.I)
+
+
+def tables_never_created(code: str, others: Sequence[str] = ()) -> list[str]:
+    """SQL in the code's strings that uses a table neither it nor the project's other written files
+    create: the 1.5B todo app's database class ran ``INSERT INTO tasks`` on a fresh SQLite file,
+    and all eight tests failed with "no such table: tasks" through three fix rounds."""
+    tree = parse_or_none(code)
+    if tree is None or not re.search(r"\b(?:INSERT|SELECT|UPDATE|DELETE)\b", code):
+        return []
+    texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    used = {m.group(1).lower() for text in texts for m in _TABLE_USE.finditer(text)} - {"sqlite_master", "dual"}
+    made = {m.group(1).lower() for text in [*texts, *others] for m in _TABLE_MADE.finditer(text)}
+    missing = sorted(used - made)
+    return [f"its SQL uses the table{'s' if len(missing) > 1 else ''} {', '.join(missing)}, which nothing creates: a new "
+            "database file is empty, so create each table first (CREATE TABLE IF NOT EXISTS ...) when connecting"] \
+        if missing else []
+
+
 _WINDOW_MODULES = frozenset({"tkinter", "turtle"})  # need a display: nothing here has one
 
 

@@ -17,7 +17,7 @@ from .artifacts import ENTRY_POINTS
 from .code_checks import (
     answers_help, argv_with_program_name, bad_patterns, called_names, circular_imports, defined_names, design_modules,
     interface_names, local_modules, methods_replaced_by_attributes, missing_local_modules, missing_returns, module_name,
-    parse_or_none, window_imports,
+    parse_or_none, tables_never_created, window_imports,
     promised_top_level, promises_help, shadowed_imports, stub_functions, undefined_attributes, undefined_imports,
     undefined_names,
 )
@@ -238,7 +238,7 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
     promised = interface_names(spec.interface) if spec else set()
     entry_points = {module_name(f.path) for f in design.files if PurePosixPath(f.path).name in ENTRY_POINTS}
     asked = {"undefined": False, "stubs": False, "help": False, "argv": False, "promised": False, "patterns": False,
-             "calls": False, "replaced": False, "windows": False}
+             "calls": False, "replaced": False, "windows": False, "tables": False}
     top_level = promised_top_level(spec.interface) if spec else set()
     help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
 
@@ -297,6 +297,9 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         if (windows := window_imports(content)) and not asked["windows"]:
             asked["windows"] = True  # once, likewise
             soft += windows
+        if (tables := tables_never_created(content, list(written.values()))) and not asked["tables"]:
+            asked["tables"] = True  # once, likewise
+            soft += tables
         stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ..., "
