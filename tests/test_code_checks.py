@@ -1303,6 +1303,10 @@ def test_with_capsys_becomes_its_body():
     assert capture_blocks_unwrapped(fixed) == fixed and "with capsys" not in prune_tests(tests, "roman.convert", CONVERT)
     kept = 'def test_a(capsys):\n    with capsys:\n        x = """\nraw\n"""\n'
     assert capture_blocks_unwrapped(kept) == kept  # dedenting would change the string
+    named = ("from roman.convert import to_roman\n\n\ndef test_ac3(capsys):\n    with capsys() as cap:\n"
+             "        print(to_roman(4))\n        assert 'IV' in cap.getvalue()\n")  # the password generator's core test
+    assert "def test_ac3(capsys):\n    print(to_roman(4))\n    assert 'IV' in capsys.readouterr().out\n" in \
+        prune_tests(named, "roman.convert", CONVERT)
 
 
 def test_checks_of_printed_output_from_a_module_that_prints_nothing_go():

@@ -951,7 +951,8 @@ def shadowed_imports(code: str) -> list[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in imported]
 
 
-_TABLE_USE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|SELECT\b[^;]*?\bFROM|UPDATE|DELETE\s+FROM)\s+[`\"\[]?(\w+)", re.S)  # SQL's keywords in capitals only: "select a value from the list" is prose
+# SQL's keywords in capitals only: "select a value from the list" is prose, not a query
+_TABLE_USE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|SELECT\b[^;]*?\bFROM|UPDATE|DELETE\s+FROM)\s+[`\"\[]?(\w+)", re.S)
 _TABLE_MADE = re.compile(r"\bCREATE\s+(?:TEMP(?:ORARY)?\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[`\"\[]?(\w+)", re.I)
 
 

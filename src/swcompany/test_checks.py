@@ -610,6 +610,7 @@ def capture_blocks_unwrapped(test_code: str) -> str:
     manager (every such test failed with TypeError: the pomodoro timer's core tests), and it
     captures for the whole test anyway. Left alone when a body line is not indented as expected
     (a multi-line string)."""
+    test_code = _capture_aliases_named(test_code)
     tree = parse_or_none(test_code) if re.search(r"\bwith (capsys|capfd)\s*:", test_code) else None
     if tree is None:
         return test_code
@@ -617,6 +618,26 @@ def capture_blocks_unwrapped(test_code: str) -> str:
               and isinstance(node.items[0].context_expr, ast.Name) and node.items[0].context_expr.id in {"capsys", "capfd"}
               and node.items[0].optional_vars is None]
     return _dedented_blocks(test_code, blocks, lambda node: None)
+
+
+def _capture_aliases_named(test_code: str) -> str:
+    """``with capsys() as cap:`` (or ``with capsys as cap:``) read as ``with capsys:``, its body
+    saying ``capsys`` for ``cap`` (the password generator's core test: "'CaptureFixture' object is
+    not callable"); what ``cap.getvalue()`` meant, ``repair_capture_calls`` then says."""
+    tree = parse_or_none(test_code) if re.search(r"\bwith (capsys|capfd)(\(\))?\s+as\s+\w+\s*:", test_code) else None
+    if tree is None:
+        return test_code
+    lines = test_code.splitlines(keepends=True)
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.With) and len(node.items) == 1
+              and isinstance(item := node.items[0], ast.withitem) and isinstance(item.optional_vars, ast.Name)
+              and ast.unparse(item.context_expr) in {"capsys", "capfd", "capsys()", "capfd()"}]
+    for node in sorted(blocks, key=lambda n: n.lineno, reverse=True):
+        fixture = ast.unparse(node.items[0].context_expr).removesuffix("()")
+        alias = node.items[0].optional_vars.id  # type: ignore[union-attr]
+        for i in range(node.body[0].lineno - 1, node.end_lineno or node.lineno):
+            lines[i] = re.sub(rf"\b{alias}\b", fixture, lines[i])
+        lines[node.lineno - 1] = re.sub(rf"with\s+{fixture}(\(\))?\s+as\s+{alias}\s*:", f"with {fixture}:", lines[node.lineno - 1])
+    return "".join(lines)
 
 
 def repair_capture_calls(test_code: str) -> str:
@@ -835,7 +856,7 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     """
     for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, huge_inputs_shrunk, folders_entered_by_path,
                        approx_keywords_renamed, file_fixtures_as_parameters,
-                       repair_capture_calls, capture_blocks_unwrapped, patch_calls_unwrapped, monkeypatch_contexts,
+                       capture_blocks_unwrapped, repair_capture_calls, patch_calls_unwrapped, monkeypatch_contexts,
                        setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
     test_code = printed_output_read(trim_extra_arguments(drop_shadowed_fixtures(test_code), module, source), module, source)
