@@ -1433,9 +1433,17 @@ def test_methods_outside_a_class_are_asked_about_once_and_promise_no_module_func
         {"path": "p/cli.py", "purpose": "cli", "interface": "def main(argv=None) -> int: ..."}])
     assert stray_methods(design) == ["p/core.py: start"]  # one line holds both: the first is named
     check = design_check(max_files=8, attempts=3)
-    with pytest.raises(ReplyError, match="p/core.py: start: a method"):
+    with pytest.raises(ReplyError, match=r"p/core.py: start: a method .* \(for example `class P:` with the methods"):
         check(design)
     assert check(design) is None
+
+
+def test_the_class_a_stray_method_could_live_in_is_named_from_its_file():
+    """Asked to use `class Name:`, the 1.5B todo app's architect named its class `Name`, twice in two runs."""
+    from swcompany.stages.architect import class_name_for
+
+    assert [class_name_for(p) for p in ("todo_list/core.py", "todo_list/storage.py", "src/kv/main.py", "utils.py",
+                                        "pkg/__init__.py")] == ["TodoList", "Storage", "Kv", "App", "Pkg"]
 
 
 def test_a_returned_exit_code_read_as_a_container_is_refused():

@@ -196,6 +196,22 @@ def bare_classes(design: Design) -> list[str]:
 _STRAY_METHOD = re.compile(r"^(?:async\s+)?def\s+(\w+)\s*\(\s*(?:self|cls)\b", re.M)
 
 
+_GENERIC_STEMS = frozenset({"core", "main", "app", "logic", "lib", "utils", "helpers", "models", "model", "base"})
+
+
+def class_name_for(path: str) -> str:
+    """A class name a file's methods could live in: ``todo_list/storage.py`` -> ``Storage``, and for a
+    generic module name its package's, ``todo_list/core.py`` -> ``TodoList``. Said in the question
+    instead of a placeholder: asked to use ``class Name:``, the 1.5B todo app's architect named its
+    class ``Name``, twice in two runs."""
+    parts = PurePosixPath(path).with_suffix("").parts
+    parts = parts[1:] if parts[0] == "src" and len(parts) > 1 else parts
+    stem = parts[-1]
+    if stem in _GENERIC_STEMS or stem == "__init__":
+        stem = parts[-2] if len(parts) > 1 else "App"
+    return "".join(word.capitalize() for word in stem.split("_") if word) or "App"
+
+
 def stray_methods(design: Design) -> list[str]:
     """``path: name`` for each method (``self`` first) an interface gives outside any class: the
     pomodoro timer's design said only ``def start(self) -> None: ... def stop(self) -> None: ...``,
@@ -220,8 +236,9 @@ def design_check(max_files: int, attempts: int) -> Callable[[Design], None]:
             return
         problems = [f"{where}: the interface names the class without its methods; list each public method as a "
                     "signature with a one-line docstring and `...` as body" for where in bare_classes(design)]
-        problems += [f"{where}: a method (it takes self) outside any class; put it inside its class "
-                     "(`class Name:` with the methods indented under it)" for where in stray_methods(design)]
+        problems += [f"{where}: a method (it takes self) outside any class; put it inside its class (for example "
+                     f"`class {class_name_for(where.split(': ')[0])}:` with the methods indented under it)"
+                     for where in stray_methods(design)]
         if not asked and problems:
             asked = True
             raise ReplyError("The design needs changes:\n" + "\n".join(f"- {p}" for p in problems)
