@@ -684,6 +684,23 @@ def without_functions(code: str, functions: Sequence[ast.FunctionDef | ast.Async
     return "\n".join([*notes, *lines]).rstrip() + "\n"
 
 
+def _parameters_added(test_code: str, tree: ast.Module,
+                      wanted_for: Callable[[ast.FunctionDef | ast.AsyncFunctionDef], list[str]]) -> str:
+    """``test_code`` with the names ``wanted_for`` gives each test or fixture function added to its
+    parameters (a ``def`` on one line; others are left as they are)."""
+    lines = test_code.splitlines(keepends=True)
+    for func in tree.body:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
+                func.name.startswith("test") or any("fixture" in ast.unparse(d) for d in func.decorator_list)):
+            continue
+        wanted = wanted_for(func)
+        match = re.match(rf"(\s*(?:async\s+)?def\s+{func.name}\s*\()(.*)(\)\s*(?:->[^:]*)?:.*)$", lines[func.lineno - 1], re.S)
+        if wanted and match:
+            params = ", ".join(p for p in (match.group(2).strip(), *wanted) if p)
+            lines[func.lineno - 1] = match.group(1) + params + match.group(3)
+    return "".join(lines)
+
+
 def add_fixture_parameters(test_code: str) -> str:
     """``capsys`` (or ``tmp_path``, ``monkeypatch``...) used in a test or a fixture that does not take
     it becomes a parameter: the unit converter's CLI tests read ``capsys.readouterr()`` in every test
@@ -692,18 +709,7 @@ def add_fixture_parameters(test_code: str) -> str:
     if tree is None:
         return test_code
     unknown = undefined_names_at(test_code)
-    lines = test_code.splitlines(keepends=True)
-    for func in tree.body:
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
-                func.name.startswith("test") or any("fixture" in ast.unparse(d) for d in func.decorator_list)):
-            continue
-        wanted = [name for name in _used_in(func, unknown) if name in BUILTIN_FIXTURES]
-        line = lines[func.lineno - 1]
-        match = re.match(rf"(\s*(?:async\s+)?def\s+{func.name}\s*\()(.*)(\)\s*(?:->[^:]*)?:.*)$", line, re.S)
-        if wanted and match:
-            params = ", ".join(p for p in (match.group(2).strip(), *wanted) if p)
-            lines[func.lineno - 1] = match.group(1) + params + match.group(3)
-    return "".join(lines)
+    return _parameters_added(test_code, tree, lambda func: [name for name in _used_in(func, unknown) if name in BUILTIN_FIXTURES])
 
 
 def file_fixtures_as_parameters(test_code: str) -> str:
@@ -712,24 +718,20 @@ def file_fixtures_as_parameters(test_code: str) -> str:
     so in every test, and the file was refused and written again, the same, a minute later. A
     fixture called (``session_storage()``) is left to the gate: which value was meant is not plain."""
     tree = parse_or_none(test_code)
-    if tree is None:
+    fixtures = _file_fixtures(tree) if tree is not None else set()
+    if tree is None or not fixtures:
         return test_code
-    fixtures = _file_fixtures(tree)
-    lines = test_code.splitlines(keepends=True)
-    for func in tree.body:
-        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not fixtures or not (
-                func.name.startswith("test") or any("fixture" in ast.unparse(d) for d in func.decorator_list)):
-            continue
-        bound = {a.arg for a in [*func.args.args, *func.args.kwonlyargs]} | {func.name} | {
+
+    def read_as_objects(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+        if func.args.vararg or func.args.kwarg or func.args.kwonlyargs:
+            return []
+        bound = {a.arg for a in func.args.args} | {func.name} | {
             n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         called = {n.func.id for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        wanted = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                         and n.id in fixtures - bound - called})
-        match = re.match(rf"(\s*(?:async\s+)?def\s+{func.name}\s*\()(.*)(\)\s*(?:->[^:]*)?:.*)$", lines[func.lineno - 1], re.S)
-        if wanted and match and not func.args.vararg and not func.args.kwarg and not func.args.kwonlyargs:
-            lines[func.lineno - 1] = match.group(1) + ", ".join(p for p in (match.group(2).strip(), *wanted) if p) \
-                + match.group(3)
-    return "".join(lines)
+        return sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                       and n.id in fixtures - bound - called})
+
+    return _parameters_added(test_code, tree, read_as_objects)
 
 
 def import_used_names(test_code: str, module: str, source: str) -> str:
