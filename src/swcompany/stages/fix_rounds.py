@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from textwrap import shorten
 
 from ..asking import REPEAT_TEMPERATURE
 from ..artifacts import PRD, Design, FileSpec, FixedFile, FixReply, QAReport
@@ -352,7 +353,7 @@ class FixRounds:
             # A round whose replies stayed unusable changed nothing: it is used up, and QA ends with
             # its honest report (exit 5) rather than the whole run with exit 4 and no report.
             reason = exc.message.split(" attempts: ", 1)[-1]
-            self.end_round(n, f"round {n}: nothing changed, the model's replies stayed unusable ({reason[:300]})")
+            self.end_round(n, f"round {n}: nothing changed, the model's replies stayed unusable ({shorten(reason, 300, placeholder=' ...')})")
             ctx.info(f"fix round {n}: the model's replies stayed unusable; nothing changed")
             self.report = self.report_now()
             return True
@@ -447,7 +448,7 @@ class FixRounds:
         apply_fix(ctx, self.design, progress, reply)
         ctx.commit(FIX_STEP, f"qa: fix round {n}\n\n{reply.explanation.strip()[:2000]}".rstrip())
         changed = ", ".join(f.path for f in reply.files)
-        self.end_round(n, f"round {n} ({changed}): {reply.explanation.strip()[:500] or 'no explanation given'}")
+        self.end_round(n, f"round {n} ({changed}): {shorten(reply.explanation, 500, placeholder=' ...') or 'no explanation given'}")
         previous, previous_report = self.last, self.report
         self.retest()
         ctx.info(f"fix round {n}: {self.counted()}")

@@ -10,6 +10,7 @@ import shlex
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import PurePosixPath
+from textwrap import shorten
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -116,7 +117,7 @@ def write_tests(ctx: StageContext, prd: PRD, design: Design, unwritten: list[str
         if isinstance(content, ModelOutputError):
             reason = content.message.split(" attempts: ", 1)[-1]
             unwritten.append(reason if reason.startswith(path) else f"{path}: {reason}")
-            ctx.info(f"{path} left out: the model's replies stayed unusable ({reason[:200]})")
+            ctx.info(f"{path} left out: the model's replies stayed unusable ({shorten(reason, 300, placeholder=' ...')})")
             continue
         ctx.write(path, content)
         written.append(path)

@@ -23,6 +23,7 @@ import shlex
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from textwrap import shorten
 
 from ..artifacts import PRD, Design
 from ..code_checks import design_modules
@@ -210,7 +211,7 @@ def _mend(ctx: StageContext, prd: PRD, design: Design, python: str, argv: list[s
         content = write_afresh(ctx, prd, design, spec, problem)
     except ModelOutputError as exc:
         return (f"before the tests: the run command `{command}` failed ({failure.what}); writing {failure.path} "
-                f"again failed: {exc.message[:200]}")
+                f"again failed: {shorten(exc.message, 200, placeholder=' ...')}")
     ctx.write(failure.path, content)
     if try_run_command(ctx, design, python, argv) is None:
         ctx.info("the run command works now")
