@@ -241,6 +241,10 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
              "calls": False, "replaced": False, "windows": False, "tables": False}
     top_level = promised_top_level(spec.interface) if spec else set()
     help_promised = first_write and spec is not None and promises_help(design.how_to_run, spec.path)
+    others = list(written.values())
+    asked_once: dict[str, Callable[[str], list[str]]] = {  # the checks asked about once, each with its own turn
+        "patterns": bad_patterns, "replaced": methods_replaced_by_attributes, "windows": window_imports,
+        "tables": lambda content: tables_never_created(content, others)}
 
     def check(content: str) -> tuple[list[str], list[str]]:
         problems: list[str] = []
@@ -288,18 +292,10 @@ def code_check(design: "Design", spec: "FileSpec | None", written: dict[str, str
         if calls and not asked["calls"]:
             asked["calls"] = True  # once: a call the model cannot mend is for QA's fix rounds to meet
             soft += [f"{problem}: call it as the written module declares it" for problem in calls]
-        if (patterns := bad_patterns(content)) and not asked["patterns"]:
-            asked["patterns"] = True  # once: a pattern the model cannot mend is for the tests to meet
-            soft += patterns
-        if (replaced := methods_replaced_by_attributes(content)) and not asked["replaced"]:
-            asked["replaced"] = True  # once, likewise
-            soft += replaced
-        if (windows := window_imports(content)) and not asked["windows"]:
-            asked["windows"] = True  # once, likewise
-            soft += windows
-        if (tables := tables_never_created(content, list(written.values()))) and not asked["tables"]:
-            asked["tables"] = True  # once, likewise
-            soft += tables
+        for key, find in asked_once.items():  # once: what the model cannot mend is for the tests to meet
+            if not asked[key] and (found := find(content)):
+                asked[key] = True
+                soft += found
         stubs = sorted({*stub_functions(content, promised), *stub_functions(content, called_names(content))})
         if stubs:
             problems.append(f"{', '.join(stubs)} {'has' if len(stubs) == 1 else 'have'} no real body (pass, ..., "
