@@ -648,14 +648,20 @@ def repair_capture_calls(test_code: str) -> str:
     return test_code
 
 
+def _unasked_fixtures(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: set[str]) -> set[str]:
+    """The ``fixtures`` a function reads by name without taking them as parameters (a local of the
+    same name is no fixture)."""
+    bound = {a.arg for a in func.args.args} | {n.id for n in ast.walk(func) if isinstance(n, ast.Name)
+                                                and isinstance(n.ctx, ast.Store)}
+    return {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            and n.id in fixtures - bound}
+
+
 def _fixtures_called(func: ast.FunctionDef | ast.AsyncFunctionDef, fixtures: set[str]) -> list[str]:
     """The file's fixtures a function calls or reads as plain objects instead of asking for them as
     parameters: pytest fails the test ("Fixture called directly"; the CSV converter's
     ``with monkeypatch_open() as file:`` in three tests, ``monkeypatch_argparse.ArgumentParser``)."""
-    bound = {a.arg for a in func.args.args} | {n.id for n in ast.walk(func) if isinstance(n, ast.Name)
-                                                and isinstance(n.ctx, ast.Store)}  # a local of the same name is no fixture
-    used = sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                   and n.id in fixtures - bound})
+    used = sorted(_unasked_fixtures(func, fixtures))
     return [f"{func.name} uses the fixture {name} as a plain function or object; pytest refuses that: ask for it "
             f"as a parameter (def {func.name}(..., {name}))" for name in used[:1]]
 
@@ -725,11 +731,8 @@ def file_fixtures_as_parameters(test_code: str) -> str:
     def read_as_objects(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
         if func.args.vararg or func.args.kwarg or func.args.kwonlyargs:
             return []
-        bound = {a.arg for a in func.args.args} | {func.name} | {
-            n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         called = {n.func.id for n in ast.walk(func) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        return sorted({n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                       and n.id in fixtures - bound - called})
+        return sorted(_unasked_fixtures(func, fixtures) - called - {func.name})
 
     return _parameters_added(test_code, tree, read_as_objects)
 
