@@ -89,10 +89,10 @@ def mend_late_imports(ctx: StageContext, prd: PRD, design: Design, written: dict
     for spec in (design.file(p) for level in dependency_levels(design.files) for p in level):
         code = written.get(spec.path, "")
         late = late_imports(code, spec, modules) if spec.path.endswith(".py") else []
-        problems = cross_module_problems(code, spec.path, texts) if late or rewritten & {*spec.depends_on} else []
+        late = late or sorted(rewritten & set(spec.depends_on))
+        problems = cross_module_problems(code, spec.path, texts) if late else []
         if not problems:
             continue
-        late = late or sorted(rewritten & {*spec.depends_on})
         names = ", ".join(late)
         ctx.info(f"{spec.path} uses {names} wrongly (written before it, or written again): writing it afresh",
                  problems=problems)
