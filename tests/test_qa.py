@@ -840,3 +840,31 @@ def test_a_test_file_with_slips_that_fail_it_whole_is_mended_and_passes_without_
     assert "# swcompany dropped `tmp_path = Path('tmp')`: it hid pytest's tmp_path fixture" in written
     assert "def cleanup(tmp_path):" in written and "notes.write_text('milk')" in written
     assert report(Path("workspace/t"))["passed"] == 2
+
+
+class _Files:
+    """The reading half of a stage context, over a dict."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def exists(self, path: str) -> bool:
+        return path in self.files
+
+    def read(self, path: str) -> str:
+        return self.files[path]
+
+
+def test_a_fix_is_shown_the_modules_a_crashing_source_depends_on():
+    from swcompany.artifacts import Design
+    from swcompany.stages.fix_rounds import fix_context
+
+    design = Design.model_validate(DESIGN)
+    files = {**CODE, "tests/test_todo_cli.py": "def test_x():\n    assert False\n"}
+    crash_in_cli = "/tmp/ws/todo/cli.py:9: in main\n    storage.missing()\nE   AttributeError: module has no attribute 'missing'\n"
+    shown = [f["path"] for f in fix_context(_Files(files), design, ["tests/test_todo_cli.py"], crash_in_cli)]  # type: ignore[arg-type]
+    # the CLI crashed calling into storage, which only storage can change: both are shown (one level down)
+    assert shown == ["tests/test_todo_cli.py", "todo/cli.py", "todo/storage.py"]
+    crash_in_storage = crash_in_cli.replace("todo/cli.py", "todo/storage.py")
+    shown = [f["path"] for f in fix_context(_Files(files), design, ["tests/test_todo_cli.py"], crash_in_storage)]  # type: ignore[arg-type]
+    assert "todo/cli.py" not in shown  # what depends on the crashing module is not needed to fix it

@@ -37,9 +37,12 @@ MAX_FIX_CONTEXT_CHARS = 60_000
 def fix_context(ctx: StageContext, design: Design, test_files: list[str], output: str,
                 failing: dict[str, set[str]] | None = None) -> list[dict[str, str]]:
     """The files a fix needs: tests (of a file in ``failing``, only its failing tests: ``failing_view``)
-    and the sources named in tracebacks (else all sources), capped."""
+    and the sources named in tracebacks with the design files they depend on (else all sources),
+    capped. The markdown table formatter's CLI crashed on `Formatter.alignments`, which only the
+    core could define: shown the CLI alone, three fix rounds sent it back unchanged."""
     sources = [f.path for f in design.files if ctx.exists(f.path)]
     named = files_in_traceback(output, set(sources))
+    named = list(dict.fromkeys([*named, *(dep for path in named for dep in design.file(path).depends_on if dep in sources)]))
     failing = failing or {}
     chosen: list[dict[str, str]] = []
     used = 0
