@@ -868,3 +868,45 @@ def test_a_fix_is_shown_the_modules_a_crashing_source_depends_on():
     crash_in_storage = crash_in_cli.replace("todo/cli.py", "todo/storage.py")
     shown = [f["path"] for f in fix_context(_Files(files), design, ["tests/test_todo_cli.py"], crash_in_storage)]  # type: ignore[arg-type]
     assert "todo/cli.py" not in shown  # what depends on the crashing module is not needed to fix it
+
+
+WRONG_ARGUMENT_OUTPUT = """____________ test_ac1_from_int ____________
+
+    def test_ac1_from_int(monkeypatch):
+        monkeypatch.setattr(sys, "argv", ["roman", "from_int", "10"])
+>       result = main()
+
+/tmp/ws/tests/test_roman_cli.py:21:<SP>
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+/tmp/ws/roman/cli.py:20: in main
+    result = from_int(args.input)
+_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _
+
+integer = '10'
+
+    def from_int(integer: int) -> str:
+        roman = ''
+        for key in sorted(ROMAN, reverse=True):
+>           while integer >= key:
+E           TypeError: '>=' not supported between instances of 'str' and 'int'
+
+/tmp/ws/roman/core.py:25: TypeError
+=========================== short test summary info ============================
+FAILED tests/test_roman_cli.py::test_ac1_from_int - TypeError: '>=' not supported
+""".replace("<SP>", " ")
+
+
+def test_a_crash_on_an_argument_the_functions_annotation_rules_out_is_the_callers():
+    from swcompany.pytest_output import crashes
+
+    # the core got argparse's text for `integer: int`: the CLI that passed it is the one to write afresh
+    assert crashes(WRONG_ARGUMENT_OUTPUT, "tests/test_roman_cli.py", ["roman/cli.py", "roman/core.py"]) == {
+        "roman/cli.py": ["test_ac1_from_int: TypeError: '>=' not supported between instances of 'str' and 'int', "
+                         "because it passed integer='10' (a str) to `from_int(integer: int)` (line 20)"]}
+    # the test itself passed the text: no source crashed, the test's input is the question
+    from_test = WRONG_ARGUMENT_OUTPUT.replace("/tmp/ws/roman/cli.py:20: in main\n    result = from_int(args.input)\n"
+                                              "_ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _\n", "")
+    assert crashes(from_test, "tests/test_roman_cli.py", ["roman/cli.py", "roman/core.py"]) == {}
+    # an argument of the annotated type: the function's own crash, as before
+    own = WRONG_ARGUMENT_OUTPUT.replace("integer = '10'", "integer = 10")
+    assert list(crashes(own, "tests/test_roman_cli.py", ["roman/cli.py", "roman/core.py"])) == ["roman/core.py"]
