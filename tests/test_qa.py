@@ -487,11 +487,18 @@ def test_a_module_whose_first_rewrite_still_fails_is_written_afresh_a_second_tim
 
     with FakeModel(Scenario(overrides={"engineer": engineer, "fix": unchanged})) as server:
         proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
+        fix_asks = [r for r in server.calls() if "You fix failing tests" in r.system]
     assert proc.returncode == 0, proc.stderr
     ws = Path("workspace/t")
     assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
     assert json.loads((ws / ".swcompany/state.json").read_text())["stages"]["qa"]["progress"]["rewritten_for_tests"] == [
         "todo/storage.py", "todo/storage.py"]
+    # Round 1's edit came back unchanged: round 2 writes the storage afresh without asking for another
+    # edit (a minute or two of copying on a small model) and says so.
+    assert len(fix_asks) == 1
+    assert report(ws)["fix_notes"][-1] == (
+        "round 2 (todo/storage.py): todo/storage.py rewritten by the engineer from scratch: not asked to edit it, since "
+        "an earlier round's edit came back unchanged, and its tests still failed")
 
 
 def test_a_fixture_a_fix_adds_to_conftest_provides_for_the_tests_that_use_it():

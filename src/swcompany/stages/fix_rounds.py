@@ -64,6 +64,7 @@ class HandChecked:
     advice: list[str] = field(default_factory=list)  # for the fix round
     corrections: list[str] = field(default_factory=list)  # test values corrected in the file
     code_wrong: dict[str, list[str]] = field(default_factory=dict)  # test file -> calls the code gets wrong
+    tests_wrong: int = 0  # wrong expected values that could not be corrected in place: the fix round is told
     corrected_files: list[str] = field(default_factory=list)  # the test files the corrections were written to
     asked: list[str] = field(default_factory=list)  # the checks looked at ("<test file>: <check key>")
 
@@ -115,6 +116,7 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
                 found.corrections.append(check.correction())
             elif decided == "code":
                 found.advice.append(check.test_wrong())
+                found.tests_wrong += 1
             elif decided == "test":
                 found.advice.append(check.code_wrong())
                 found.code_wrong.setdefault(path, []).append(check.fact())
@@ -180,8 +182,12 @@ MAX_REWRITES_FOR_TESTS = 2  # samples of one module written afresh for its faili
 MAX_FAILURE_CHARS_FOR_REWRITE = 4000  # of the focus file's failures, shown to the engineer writing afresh
 
 
+ASKED_UNCHANGED = "asked to edit it, the model sent it back unchanged"
+NOT_ASKED = "not asked to edit it, since an earlier round's edit came back unchanged"
+
+
 def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_wrong: list[str],
-              crashed: list[str], failing: str = "", tried: int = 0) -> FixReply | None:
+              crashed: list[str], failing: str = "", tried: int = 0, because: str = ASKED_UNCHANGED) -> FixReply | None:
     """``spec``'s file written afresh with the engineer's own prompt plus what the hand checks
     found wrong (or, failing those, where the file crashed in the tests), as a fix: for a model
     that, asked to edit the file, sends it back unchanged.
@@ -195,7 +201,8 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     Failing all those, ``failing`` (the tests' own failures, which may be wrong themselves) is what
     the rewrite is told: a sample kept only when no fewer tests pass, for a model whose edits of a
     file come back unchanged in about 42 of 44 rounds. ``tried``: earlier such rewrites of the file
-    (the prompt says so, so a second sample is no cached copy of the first)."""
+    (the prompt says so, so a second sample is no cached copy of the first). ``because``: why a
+    rewrite and not an edit, for the report."""
     if code_wrong:
         problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
                    + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
@@ -220,8 +227,7 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     if same_code(content, ctx.read(spec.path)):
         return None
     return FixReply(files=[FixedFile(path=spec.path, content=content)],
-                    explanation=f"{spec.path} rewritten by the engineer from scratch: asked to edit it, the model sent it "
-                                f"back unchanged, and {why}")
+                    explanation=f"{spec.path} rewritten by the engineer from scratch: {because}, and {why}")
 
 
 def apply_fix(ctx: StageContext, design: Design, progress: QAProgress, reply: FixReply) -> None:
@@ -333,14 +339,23 @@ class FixRounds:
             focus, failure = focus_failures(self.last.run.output, tried=progress.focused)
         if focus:
             progress.focused.append(focus)
+        current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
+                   if ctx.exists(path)}
+        if progress.unchanged_fixes and focus and not checked.tests_wrong and \
+                (instead := self.rewrite(focus, failure, checked, NOT_ASKED)):
+            # This model sent an edit back unchanged already; the next edit would likely be another
+            # one to two minutes of copying (22% of the 1.5B's edits changed anything, the first or a
+            # later one alike), while a rewrite is one short reply. An edit is still asked when no
+            # rewrite is ready, or when a test the hand checks found wrong needs one.
+            ctx.info(f"fix round {n}: an earlier edit came back unchanged; {instead.files[0].path} is written afresh")
+            self.apply(n, instead, current)
+            return True
         counts = self.last.counts
         failing = failing_tests(self.last.run.output, focus, counts.failures + counts.errors) if focus else None
         messages = ctx.messages("fix", prd=self.prd, design=design, failure=failure, round=n, focus=focus,
                                 files=fix_context(ctx, design, [focus] if focus else progress.test_files, failure,
                                                   {focus: failing} if focus and failing else None),
                                 undone=progress.undone, checked=checked.advice)
-        current = {path: ctx.read(path) for path in [*progress.test_files, *(f.path for f in design.files)]
-                   if ctx.exists(path)}
         # A fix replaces a few small files: a reply past max_output_tokens is a model going in
         # circles (seen: 4,096 tokens of repeated subcommands), so it is asked shorter, not given more;
         # a reply that started over is read from its first copy (never a cut-off end: it holds sources).
@@ -348,6 +363,7 @@ class FixRounds:
             reply = ctx.gateway.ask_parsed(ctx.stage, messages, fix_reader(check_fix(design, progress.test_files, current)),
                                            label=f"fix round {n}", what="fix", max_doublings=0, salvage=first_copy)
         except NoFixFound as exc:
+            progress.unchanged_fixes += 1
             found = self.instead_of_no_fix(n, focus, failure, checked, exc)
             if not isinstance(found, FixReply):
                 return found
@@ -379,31 +395,36 @@ class FixRounds:
             return True
         return False
 
-    def instead_of_no_fix(self, n: int, focus: str | None, failure: str, checked: HandChecked,
-                          exc: NoFixFound) -> FixReply | bool:
-        """The model sent the files back unchanged: the focus test file written afresh by QA (its tests
-        read files no test writes), or a source written afresh (with the hand-checked facts, or where
-        the tests crashed in it, or, twice a module at most, the focus file's ``failure``), else a turn for an
-        untried failing file (True: go on), else the rounds stop (False)."""
+    def rewrite(self, focus: str, failure: str, checked: HandChecked, because: str) -> FixReply | None:
+        """A file written afresh instead of edited: the focus test file by QA (its tests read files no
+        test writes), or a source by the engineer (with the hand-checked facts, or where the tests
+        crashed in it, or, twice a module at most, the focus file's ``failure``); None when none is
+        ready (or the model wrote it the same again)."""
         ctx, progress, design, output = self.ctx, self.progress, self.design, self.last.run.output
-        if focus and (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
-            ctx.info(f"fix round {n}: the model sent the files back unchanged; {focus} is written afresh")
+        if (afresh := tests_afresh(ctx, self.prd, design, focus, output)) is not None:
             return afresh
-        module, wrong = rewrite_target(design, checked.code_wrong) if focus else (None, [])
+        module, wrong = rewrite_target(design, checked.code_wrong)
         crashed: list[str] = []
-        if focus and module is None and (by_source := crashes(output, focus, [f.path for f in design.files])):
+        if module is None and (by_source := crashes(output, focus, [f.path for f in design.files])):
             # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
             source = max(by_source, key=lambda path: len(by_source[path]))
             module, crashed = design.file(source), by_source[source]
         failing, tried = "", 0
-        if focus and module is None and (target := failing_tests_target(design, focus, output, progress)) is not None:
+        if module is None and (target := failing_tests_target(design, focus, output, progress)) is not None:
             # No facts, no crash: the tests' own failures, twice a module at most (each rewrite is one sample).
             module, test_file = target
             failing = failure if test_file == focus else focus_failures(output, only=test_file)[1]
             tried = progress.rewritten_for_tests.count(module.path)
             progress.rewritten_for_tests.append(module.path)
-        if module and (rewrite := rewritten(ctx, self.prd, design, module, wrong, crashed, failing, tried)) is not None:
-            ctx.info(f"fix round {n}: the model sent the files back unchanged; {module.path} is written afresh")
+        return rewritten(ctx, self.prd, design, module, wrong, crashed, failing, tried, because) if module else None
+
+    def instead_of_no_fix(self, n: int, focus: str | None, failure: str, checked: HandChecked,
+                          exc: NoFixFound) -> FixReply | bool:
+        """The model sent the files back unchanged: a file written afresh (``rewrite``), else a turn for
+        an untried failing file (True: go on), else the rounds stop (False)."""
+        ctx, progress, output = self.ctx, self.progress, self.last.run.output
+        if focus and (rewrite := self.rewrite(focus, failure, checked, ASKED_UNCHANGED)) is not None:
+            ctx.info(f"fix round {n}: the model sent the files back unchanged; {rewrite.files[0].path} is written afresh")
             return rewrite
         untried = [path for path in failing_files(output) if path not in progress.focused]
         if untried:
