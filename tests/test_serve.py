@@ -262,14 +262,15 @@ def test_review_is_passed_through_where_it_exists(service: Service) -> None:
 
 
 def test_cancel_stops_within_seconds_and_resume_finishes(service: Service) -> None:
-    service.fake.responder = scenario = Slow(engineer=5.0)
+    # The engineer's reply would take a minute: reaching "cancelled" within the wait below proves the
+    # cancel dropped the call rather than waiting it out (no timing assertion: a loaded CI machine
+    # once took over 4 s to get there, and the margin here is wide).
+    service.fake.responder = scenario = Slow(engineer=60.0)
     project_id = service.submit(name="cancelled")
     service.wait_stage(project_id, "engineer")
-    started = time.monotonic()
     response = service.http.delete(f"/v1/projects/{project_id}", headers=A)
     assert response.status_code == 202 and response.json()["state"] == "cancelling"
-    doc = service.wait_state(project_id, ("cancelled",), timeout=10)
-    assert time.monotonic() - started < 4
+    doc = service.wait_state(project_id, ("cancelled",), timeout=30)
     assert doc["exit_code"] == 130 and doc["stop_reason"] == "interrupted" and doc["stages"]["engineer"]["status"] == "pending"
     assert service.http.delete(f"/v1/projects/{project_id}", headers=A).status_code == 409
 
