@@ -113,6 +113,10 @@ def test_a_round_that_would_end_past_fix_minutes_at_the_pace_so_far_is_not_start
     assert rounds.out_of_time()
     monkeypatch.setattr(fix_rounds.time, "monotonic", lambda: 5 * 60.0)  # two in 5 min: a third ends by 7.5
     assert not rounds.out_of_time()
+    # one round of 5.1 min, 2.7 of them an edit sent back unchanged, which the next round does not wait for
+    rounds.progress = QAProgress(rounds_done=1, unchanged_fixes=1, unchanged_edit_seconds=2.7 * 60)
+    monkeypatch.setattr(fix_rounds.time, "monotonic", lambda: 5.1 * 60.0)
+    assert not rounds.out_of_time()
     rounds.ctx.settings.fix_minutes = None
     monkeypatch.setattr(fix_rounds.time, "monotonic", lambda: 99 * 60.0)
     assert not rounds.out_of_time()
