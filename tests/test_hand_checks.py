@@ -833,3 +833,38 @@ def test_a_test_patching_sys_argv_with_monkeypatch_is_asked_with_that_setup():
     assert (check.call, check.expected, check.actual, check.holder) == ("result", "9", "10", "expected_result")
     assert check.setup == ("expression = '3 + 4 * 2 - 1'\nmonkeypatch.setattr(sys, 'argv', ['prog', expression])\n"
                            "result = parse_expression(expression)")
+
+
+def test_two_calls_that_complete_by_the_spec_in_one_file_both_lose_the_tests_expectation(fake_model):
+    """The roman converter's ac3 and ac4 both expected a ValueError with its message; the hand checks
+    said both calls complete, and the first correction moved the second test's lines: it stayed red."""
+    two = EMPTY_TITLE_TEST.replace("    with pytest.raises(ValueError):\n", "    with pytest.raises(ValueError) as e:\n") + (
+        "    assert str(e.value) == 'empty title'\n\n\ndef test_blank_title(tmp_path):\n"
+        "    with pytest.raises(ValueError) as e:\n        storage.add_task(str(tmp_path / 'x.db'), ' ')\n"
+        "    assert str(e.value) == 'blank title'\n")
+    scenario = Scenario(code=TIP_CODE, tests={"tests/test_todo_storage.py": two},
+                        overrides={"hand_check": lambda req: "Any title is stored.\nResult: completes"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    text = Path("workspace/t/tests/test_todo_storage.py").read_text()
+    assert "pytest.raises" not in text and "e.value" not in text
+    assert "    storage.add_task(str(tmp_path / 'x.db'), '')\n" in text and "    storage.add_task(str(tmp_path / 'x.db'), ' ')\n" in text
+    assert scenario.counts["fix"] == 0
+
+
+def test_a_hand_check_finds_its_assert_after_a_repair_added_an_import_above_it(fake_model):
+    """The float-rounding repair adds `import pytest` at the top: the output's line numbers pointed one
+    line above every assert after it, and the hand checks of that file were never asked."""
+    tests = {"tests/test_todo_storage.py": "from todo import storage\n\n\ndef test_third():\n"
+             "    assert storage.tip(1, 35) == 0.35\n\n\ndef test_tip():\n    assert storage.tip(100, 15) == 16.5\n"}
+    code = {**TIP_CODE, "todo/storage.py": TIP_CODE["todo/storage.py"].replace("bill * percent / 100", "bill * percent * 0.01")}
+    asked = []
+    scenario = Scenario(code=code, tests=tests,
+                        overrides={"hand_check": lambda req: asked.append(req.text) or "Result: 15.0"})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "1")
+    assert proc.returncode == 0, proc.stderr
+    text = Path("workspace/t/tests/test_todo_storage.py").read_text()
+    assert text.startswith("import pytest\n") and "== pytest.approx(0.35)" in text
+    assert "    assert storage.tip(100, 15) == 15.0\n" in text and len(asked) == 1

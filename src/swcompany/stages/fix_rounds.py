@@ -25,7 +25,7 @@ from .base import StageContext
 from .engineer import write_afresh
 from .example_gate import examples_broken
 from .fix_replies import NoFixFound, check_fix, fix_reader, same_code
-from .hand_checks import corrected, failed_checks, hand_value, spec_example, specification_text, verdict
+from .hand_checks import FailedCheck, corrected, failed_checks, hand_value, moved_lines, spec_example, specification_text, verdict
 from .qa_tests import (
     CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, mended_tests, qa_file_for, report_for, tested_module,
 )
@@ -94,10 +94,19 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
         spec = tested_module(design, path)
         if spec is None or not ctx.exists(path):
             continue
-        code, repairs = repaired_by_run(output, path, ctx.read(path), sources)  # no question needed for these
+        original = ctx.read(path)
+        code, repairs = repaired_by_run(output, path, original, sources)  # no question needed for these
         found.corrections += repairs
         written = specification_text(prd, spec)
-        for check in failed_checks(output, path, code, checked_before(done, path))[:max(MAX_HAND_CHECKS - asked, 0)]:
+        # The output's line numbers are the original file's; a repair may have moved them (an added
+        # `import pytest`) or changed the assert itself (then it is not asked about).
+        moved = moved_lines(original, code)
+        checks = [check for check in failed_checks(output, path, original, checked_before(done, path))
+                  if moved.get(check.line)][:max(MAX_HAND_CHECKS - asked, 0)]
+        for check in checks:
+            check.line = moved[check.line]
+        decided: list[tuple[FailedCheck, str | None]] = []
+        for check in checks:
             found.asked.append(f"{path}: {check.key}")
             readable, hand = spec_example(written, check.call) if not (check.setup or check.raises or check.raised) \
                 else (False, None)
@@ -110,20 +119,36 @@ def hand_check(ctx: StageContext, prd: PRD, design: Design, files: Sequence[str]
                     readable, hand = hand_value(ctx.gateway.ask_text(ctx.stage, messages, label=f"hand check {check.test}"))
                 except ModelOutputError:
                     continue
-            decided = verdict(check, hand) if readable else None
-            if decided == "code" and (fixed := corrected(code, check)) is not None:
-                code = fixed
-                found.corrections.append(check.correction())
-            elif decided == "code":
-                found.advice.append(check.test_wrong())
-                found.tests_wrong += 1
-            elif decided == "test":
-                found.advice.append(check.code_wrong())
-                found.code_wrong.setdefault(path, []).append(check.fact())
-        if code != ctx.read(path):
+            decided.append((check, verdict(check, hand) if readable else None))
+        code = settled(code, path, decided, found)
+        if code != original:
             ctx.write(path, code)
             found.corrected_files.append(path)
     return found
+
+
+def settled(code: str, path: str, decided: list[tuple[FailedCheck, str | None]], found: HandChecked) -> str:
+    """``code`` (test file ``path``) with each expected value the hand checks found wrong corrected
+    where it can be, and ``found`` told the rest: a test wrong in a way no correction reaches, or a
+    fact the code gets wrong. Corrected from the last line up: a correction that drops lines (a
+    `pytest.raises` block and the asserts on its exception) moves every line below it, and the roman
+    converter's second such test, checked by hand as rightly completing, stayed red (its line pointed
+    at another one)."""
+    done: set[int] = set()
+    for check, side in sorted(decided, key=lambda pair: pair[0].line, reverse=True):
+        if side == "code" and (fixed := corrected(code, check)) is not None:
+            code = fixed
+            done.add(id(check))
+    for check, side in decided:  # noted in the order asked
+        if id(check) in done:
+            found.corrections.append(check.correction())
+        elif side == "code":
+            found.advice.append(check.test_wrong())
+            found.tests_wrong += 1
+        elif side == "test":
+            found.advice.append(check.code_wrong())
+            found.code_wrong.setdefault(path, []).append(check.fact())
+    return code
 
 
 def tests_afresh(ctx: StageContext, prd: PRD, design: Design, test_file: str, output: str) -> FixReply | None:

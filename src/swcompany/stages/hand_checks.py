@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
 import math
 import re
 from collections.abc import Callable, Collection
@@ -602,6 +603,12 @@ def verdict(check: FailedCheck, hand: object) -> str | None:
     if same_value(hand, check.expected):
         return "test"
     return None
+
+
+def moved_lines(before: str, after: str) -> dict[int, int]:
+    """Each line of ``before`` that ``after`` still has unchanged -> its line there (1-based)."""
+    matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
+    return {a + k + 1: b + k + 1 for a, b, size in matcher.get_matching_blocks() for k in range(size)}
 
 
 def corrected(test_code: str, check: FailedCheck) -> str | None:
