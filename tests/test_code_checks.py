@@ -1526,3 +1526,58 @@ def test_argparse_text_passed_where_a_number_is_declared_is_converted():
     assert command_line_numbers(cli, {"conv/core.py": core}) == cli.replace(
         "from_int(args.input), ", "from_int(int(args.input)), ").replace("factor=args.by_factor", "factor=float(args.by_factor)")
     assert command_line_numbers(cli) == cli  # nothing written declares a number
+
+
+CLOSING_TODO = '''import sqlite3
+
+
+class TodoList:
+    def __init__(self, db_path):
+        self.db_path = db_path
+        self.connection = None
+
+    def connect(self):
+        if not self.connection:
+            self.connection = sqlite3.connect(self.db_path)
+            self.connection.execute("CREATE TABLE IF NOT EXISTS tasks (task TEXT)")
+
+    def close(self):
+        if self.connection:
+            self.connection.close()
+
+    def add_task(self, task):
+        self.connect()
+        try:
+            self.connection.execute("INSERT INTO tasks VALUES (?)", (task,))
+            self.connection.commit()
+        finally:
+            self.connection.close()
+
+    def list_tasks(self):
+        self.connect()
+        tasks = [row[0] for row in self.connection.execute("SELECT task FROM tasks")]
+        self.close()
+        return tasks
+'''
+
+
+def test_a_closed_connection_reopened_only_while_unset_is_forgotten_when_closed(tmp_path):
+    """The todo list's core, twice: closed after every method, reopened under `if not self.connection:`."""
+    from swcompany.code_checks import closed_handles_forgotten
+
+    fixed = repair_code(CLOSING_TODO)
+    assert fixed.count("self.connection = None") == 3  # __init__'s, and after each close
+    assert "            self.connection.close()\n            self.connection = None\n" in fixed
+    namespace: dict = {}
+    exec(compile(fixed, "core.py", "exec"), namespace)
+    todo = namespace["TodoList"](str(tmp_path / "t.db"))
+    todo.add_task("milk")
+    todo.add_task("eggs")
+    assert todo.list_tasks() == ["milk", "eggs"] and todo.list_tasks() == ["milk", "eggs"]
+    # already forgotten, or opened once for good: left as it is
+    forgets = CLOSING_TODO.replace("            self.connection.close()\n", "            self.connection.close()\n"
+                                   "            self.connection = None\n")
+    assert closed_handles_forgotten(forgets).count("self.connection = None") == forgets.count("self.connection = None")
+    eager = CLOSING_TODO.replace("        if not self.connection:\n            self.connection = sqlite3.connect",
+                                 "        if True:\n            self.connection = sqlite3.connect")
+    assert closed_handles_forgotten(eager) == eager

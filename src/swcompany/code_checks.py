@@ -586,11 +586,13 @@ def repair_code(code: str, written: dict[str, str] | None = None, path: str = ""
     (the password generator's core used ``Config`` from its config module without importing it),
     an imported name a wrapper of the same name calls (``unshadowed_imports``), a hyphen meant
     literally inside a pattern's character class (``hyphens_escaped``), a keyword a builtin
-    does not take (``unknown_keywords_dropped``), and argparse's text passed where a number is
-    declared (``command_line_numbers``).
+    does not take (``unknown_keywords_dropped``), argparse's text passed where a number is
+    declared (``command_line_numbers``), and a closed connection kept where it is reopened only
+    while unset (``closed_handles_forgotten``).
     The engineer's first write and every fix round get the same repairs."""
     code = complete_comparison_examples(pass_argv_to_parser(argv_without_program_name(add_missing_imports(code))))
     code = unknown_keywords_dropped(hyphens_escaped(postponed_annotations(unshadowed_imports(code))))
+    code = closed_handles_forgotten(code)
     if PurePosixPath(path).name in ENTRY_POINTS:
         code = add_main_guard(code)
     code = command_line_numbers(code, written)
@@ -887,6 +889,59 @@ def unknown_keywords_dropped(code: str) -> str:
             if len(kept) < len(node.keywords):
                 edits.append((node, ast.unparse(ast.Call(node.func, node.args, kept))))
     return (replace_nodes(code, edits) or code) if edits else code
+
+
+def _self_attribute(node: ast.AST) -> str | None:
+    """``x`` of ``self.x``."""
+    return node.attr if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" \
+        else None
+
+
+def _reopened_lazily(cls: ast.ClassDef) -> set[str]:
+    """Attributes a method of ``cls`` opens only while they are unset: ``if self.x is None:`` or
+    ``if not self.x:`` around ``self.x = ...``."""
+    found = set()
+    for node in ast.walk(cls):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        name = _self_attribute(test.operand) if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) else \
+            _self_attribute(test.left) if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Is) and \
+            isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None else None
+        if name and any(isinstance(sub, ast.Assign) and any(_self_attribute(t) == name for t in sub.targets)
+                        for stmt in node.body for sub in ast.walk(stmt)):
+            found.add(name)
+    return found
+
+
+def closed_handles_forgotten(code: str) -> str:
+    """``self.x = None`` after ``self.x.close()`` in a class that opens ``self.x`` again only while it
+    is unset: kept, the closed connection stops the next call ("Cannot operate on a closed
+    database"). The todo list's core closed its SQLite connection after every method and reopened it
+    under ``if not self.connection:``; written afresh, it did the same, and nine tests failed both times."""
+    tree = parse_or_none(code)
+    if tree is None:
+        return code
+    lines = code.splitlines(keepends=True)
+    inserts: list[tuple[int, str]] = []
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        lazy = _reopened_lazily(cls)
+        blocks = [body for n in ast.walk(cls) for field in ("body", "orelse", "finalbody")
+                  if isinstance(body := getattr(n, field, None), list) and body and isinstance(body[0], ast.stmt)]
+        for body in blocks:
+            for i, stmt in enumerate(body):
+                call = stmt.value if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) else None
+                func = call.func if call else None
+                name = _self_attribute(func.value) if isinstance(func, ast.Attribute) and func.attr == "close" else None
+                reset = any(isinstance(sub, ast.Assign) and any(_self_attribute(t) == name for t in sub.targets)
+                            for later in body[i + 1:] for sub in ast.walk(later))
+                line = lines[stmt.lineno - 1] if stmt.lineno <= len(lines) else ""
+                if name in lazy and not reset and len(line) - len(line.lstrip()) == stmt.col_offset and stmt.end_lineno:
+                    inserts.append((stmt.end_lineno, " " * stmt.col_offset + f"self.{name} = None\n"))
+    for at, text in sorted(set(inserts), reverse=True):
+        lines.insert(at, text)
+    fixed = "".join(lines)
+    return fixed if inserts and parse_or_none(fixed) is not None else code
 
 
 def postponed_annotations(code: str) -> str:
