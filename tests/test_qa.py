@@ -715,6 +715,34 @@ def test_a_test_file_whose_tests_read_files_nobody_writes_is_written_afresh_by_q
     assert r["verdict"] == "passed" and "written afresh by QA: its tests read tasks.txt" in r["fix_notes"][-1]
 
 
+
+def test_a_test_file_whose_tests_all_fail_on_their_own_lines_is_written_afresh_by_qa(fake_model):
+    """The markdown formatter's CLI tests built their command line with `'\\n'.join(rows)` over lists:
+    a TypeError in every test before the code ran, and three rounds wrote the sources afresh for it."""
+    broken = ("from todo import storage\n\n\ndef test_add(tmp_path):\n    rows = [['milk'], ['eggs']]\n"
+              "    title = ' '.join(rows)\n    assert storage.add_task(str(tmp_path / 't.db'), title) == 1\n")
+    written = ("from todo import storage\n\n\ndef test_add(tmp_path):\n"
+               "    assert storage.add_task(str(tmp_path / 't.db'), 'milk eggs') == 1\n")
+    asked: list[str] = []
+
+    def qa(req):
+        if "Now write tests/test_todo_storage.py" in req.text:
+            asked.append(req.text)
+            return fenced(written if "An earlier version of tests/test_todo_storage.py failed" in req.text else broken)
+        return Scenario.__call__(Scenario(), req)
+
+    scenario = Scenario(overrides={"qa": qa, "fix": lambda req: "### todo/storage.py\n" + fenced(CODE["todo/storage.py"])
+                                   + "\nExplanation: fine."})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert len(asked) == 2 and "failed on the tests' own lines, before the code under test ran:\n- test_add: TypeError: " \
+        "sequence item 0: expected str instance, list found (line 6)" in asked[1]
+    r = report(Path("workspace/t"))
+    assert r["verdict"] == "passed" and r["fix_notes"][-1].endswith(
+        "written afresh by QA: 1 of its tests failed on their own lines, before the code ran")
+
+
 ARGV_CLI = (
     "import sys\n\nfrom todo import storage\n\n\n"
     "def main(argv=None):\n"

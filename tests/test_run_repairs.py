@@ -437,3 +437,69 @@ def test_a_file_expected_to_exist_that_nothing_writes_or_names_is_dropped():
     assert "# swcompany dropped test_a: expects output.txt to exist" in repaired_by_run(in_tmp, "tests/test_core.py", tests, "")[0]
     elsewhere = OUTPUT_RUN.replace("PosixPath('output.txt')", "PosixPath('/etc/output.txt')")
     assert "dropped test_a" not in repaired_by_run(elsewhere, "tests/test_core.py", OUTPUT_TESTS, "")[0]
+
+
+MDT_TESTS = '''import sys
+from mdt.cli import main
+
+
+def test_ac1_table(monkeypatch, capsys):
+    data = [["Name", "Age"], ["Alice", "30"]]
+    m = monkeypatch
+    m.setattr(sys, "argv", ["prog", "--data", str("\\\\n".join(data))])
+    assert main() == 0
+
+
+def test_ac2_output(capsys):
+    out = main(["--data", "a,b"])
+    assert out.strip() == "| a | b |"
+
+
+def test_ac3_help(capsys):
+    assert main(["--help"]) == 0
+'''
+
+MDT_OUTPUT = """=================================== FAILURES ===================================
+________________________________ test_ac1_table ________________________________
+
+    def test_ac1_table(monkeypatch, capsys):
+        data = [["Name", "Age"], ["Alice", "30"]]
+        m = monkeypatch
+>       m.setattr(sys, "argv", ["prog", "--data", str("\\\\n".join(data))])
+E       TypeError: sequence item 0: expected str instance, list found
+
+/tmp/ws/tests/test_mdt_cli.py:8: TypeError
+_______________________________ test_ac2_output ________________________________
+
+    def test_ac2_output(capsys):
+        out = main(["--data", "a,b"])
+>       assert out.strip() == "| a | b |"
+E       AttributeError: 'NoneType' object has no attribute 'strip'
+
+/tmp/ws/tests/test_mdt_cli.py:14: AttributeError
+=========================== short test summary info ============================
+FAILED tests/test_mdt_cli.py::test_ac1_table - TypeError: sequence item 0: expected str instance, list found
+FAILED tests/test_mdt_cli.py::test_ac2_output - AttributeError: 'NoneType' object has no attribute 'strip'
+"""
+
+
+def test_a_test_failing_on_its_own_line_before_the_code_runs_is_dropped_with_a_note():
+    """The markdown formatter's CLI tests joined lists of rows as text while building the command
+    line: a TypeError in the test, whatever the code does. A crash on a value the code returned
+    (`main(...)` gave None) is the code's question, and stays."""
+    from swcompany.stages.run_repairs import crashing_before_the_code, own_crashes_dropped
+
+    assert crashing_before_the_code(MDT_OUTPUT, "tests/test_mdt_cli.py", MDT_TESTS) == {
+        "test_ac1_table": "TypeError: sequence item 0: expected str instance, list found (line 8)"}
+    fixed, notes = own_crashes_dropped(MDT_OUTPUT, "tests/test_mdt_cli.py", MDT_TESTS)
+    assert "def test_ac1_table" not in fixed and "def test_ac2_output" in fixed and "def test_ac3_help" in fixed
+    assert notes == ["test_ac1_table: fails on its own line before the code runs: TypeError: sequence item 0: expected "
+                     "str instance, list found (line 8), so it was dropped"]
+    # rows from a fixture of the file's own are the code's question too
+    with_fixture = MDT_TESTS.replace("def test_ac1_table(monkeypatch, capsys):\n    data = [[\"Name\", \"Age\"], [\"Alice\", \"30\"]]",
+                                     "def test_ac1_table(monkeypatch, table):\n    data = table")
+    assert with_fixture != MDT_TESTS
+    assert crashing_before_the_code(MDT_OUTPUT, "tests/test_mdt_cli.py", with_fixture) == {}
+    # every failing test crashing on its own: the file stays whole (QA writes it afresh)
+    alone = MDT_TESTS.split("\n\n\ndef test_ac2_output")[0] + "\n"
+    assert own_crashes_dropped(MDT_OUTPUT, "tests/test_mdt_cli.py", alone) == (alone, [])

@@ -148,6 +148,17 @@ def wrong_argument(frame: str) -> str | None:
     return None
 
 
+def crashed_in_test(block: str, test_file: str) -> tuple[int, str] | None:
+    """(the test file's line, ``"TypeError: message"``) when a failure's traceback ends in the test
+    file itself with an error (not a failed assert): the test's own line raised it."""
+    ends = _LOCATION_LINE.findall(block)
+    if not ends or not ends[-1][0].endswith(test_file) or not ends[-1][2] or ends[-1][2] in _NOT_A_CRASH:
+        return None
+    _, line, error = ends[-1]
+    message = next((m.group(1).strip() for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
+    return int(line), message[:200]
+
+
 def _source_of(path: str, sources: Sequence[str]) -> str | None:
     return next((s for s in sources if path == s or path.endswith("/" + s)), None)
 

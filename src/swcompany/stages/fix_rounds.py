@@ -29,7 +29,7 @@ from .hand_checks import FailedCheck, corrected, failed_checks, hand_value, move
 from .qa_tests import (
     CONFTEST, FIX_STEP, QAProgress, ask_test_file, example_files, mended_tests, qa_file_for, report_for, tested_module,
 )
-from .run_repairs import reads_unwritten, repaired_by_run
+from .run_repairs import crashing_before_the_code, reads_unwritten, repaired_by_run
 
 MAX_FIX_CONTEXT_CHARS = 60_000
 
@@ -153,24 +153,35 @@ def settled(code: str, path: str, decided: list[tuple[FailedCheck, str | None]],
 
 def tests_afresh(ctx: StageContext, prd: PRD, design: Design, test_file: str, output: str) -> FixReply | None:
     """``test_file`` written afresh by QA, as a fix, when its failing tests read data files they
-    never write: the CSV converter's 21 tests passed ``test_data.csv`` and friends to the code, every
-    one failed with "No such file", and the fix round sent the file back unchanged."""
+    never write (the CSV converter's 21 tests passed ``test_data.csv`` and friends to the code, every
+    one failed with "No such file", and the fix round sent the file back unchanged), or fail on a
+    line of their own before the code is involved (``crashing_before_the_code``: the run repairs
+    drop such tests, unless none would remain)."""
     spec = tested_module(design, test_file)
-    unread = reads_unwritten(output, test_file, ctx.read(test_file)) if spec and ctx.exists(test_file) else {}
-    if spec is None or not unread:
+    if spec is None or not ctx.exists(test_file):
         return None
-    files = ", ".join(sorted(set(unread.values())))
-    problem = (f"An earlier version of {test_file} failed: its tests read {files}, which no test writes, and each "
-               "test runs in its own empty folder. Write the file again, from scratch: a test that needs an input "
-               "file writes it first (under tmp_path) and passes that path.")
+    current = ctx.read(test_file)
+    if unread := reads_unwritten(output, test_file, current):
+        files = ", ".join(sorted(set(unread.values())))
+        problem = (f"An earlier version of {test_file} failed: its tests read {files}, which no test writes, and each "
+                   "test runs in its own empty folder. Write the file again, from scratch: a test that needs an input "
+                   "file writes it first (under tmp_path) and passes that path.")
+        why = f"its tests read {files}, which no test writes"
+    elif crashed := crashing_before_the_code(output, test_file, current):
+        problem = (f"An earlier version of {test_file} failed on the tests' own lines, before the code under test ran:\n"
+                   + "".join(f"- {test}: {error}\n" for test, error in crashed.items())
+                   + "Write the file again, from scratch, so that every line of a test runs: build each input the way "
+                     "the code's signatures take it.")
+        why = f"{len(crashed)} of its tests failed on their own lines, before the code ran"
+    else:
+        return None
     try:
         content = ask_test_file(ctx, prd, design, spec, problem)
     except ModelOutputError:
         return None
-    if same_code(content, ctx.read(test_file)):
+    if same_code(content, current):
         return None
-    return FixReply(files=[FixedFile(path=test_file, content=content)],
-                    explanation=f"{test_file} written afresh by QA: its tests read {files}, which no test writes")
+    return FixReply(files=[FixedFile(path=test_file, content=content)], explanation=f"{test_file} written afresh by QA: {why}")
 
 
 def rewrite_target(design: Design, code_wrong: dict[str, list[str]]) -> tuple[FileSpec | None, list[str]]:

@@ -13,11 +13,12 @@ import json
 import math
 import posixpath
 import re
+import sys
 from functools import partial
 from typing import TypeGuard
 
 from ..code_checks import insert_imports, parse_or_none, replace_nodes
-from ..pytest_output import failure_blocks
+from ..pytest_output import crashed_in_test, failure_blocks
 from ..test_checks import add_fixture_parameters, without_functions, writes_a_file
 from ..test_view import enclosing_test
 from ..text_as_path import is_tmp_path
@@ -261,6 +262,85 @@ def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, 
                                             "folder)" for test, name in dropped.items()})
 
 
+_PYTEST_FIXTURES = frozenset({"tmp_path", "tmpdir", "tmp_path_factory", "monkeypatch", "capsys", "capfd", "capsysbinary",
+                              "capfdbinary", "caplog", "recwarn", "request"})
+
+
+def _project_names(tree: ast.Module) -> set[str]:
+    """Names the test file has from the project: imported from any module that is neither the
+    standard library nor pytest, and its own helpers and fixtures that use those."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] not in _NOT_PROJECT):
+            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names if alias.name.split(".")[0] not in _NOT_PROJECT}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("test") and _mentions(node, names):
+            names.add(node.name)
+    return names
+
+
+_NOT_PROJECT = frozenset(sys.stdlib_module_names) | {"pytest", "_pytest"}
+
+
+def _mentions(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(sub, ast.Name) and sub.id in names for sub in ast.walk(node))
+
+
+def _reaches_the_code(func: ast.FunctionDef | ast.AsyncFunctionDef, line: int, project: set[str]) -> bool:
+    """The statement of ``func`` at ``line`` uses the code under test: a project name, a fixture of
+    the file's own, or a local set from either before that line."""
+    involved = project | {arg.arg for arg in [*func.args.args, *func.args.kwonlyargs] if arg.arg not in _PYTEST_FIXTURES}
+    statements = sorted((n for n in ast.walk(func) if isinstance(n, ast.stmt) and n is not func), key=lambda n: n.lineno)
+    for node in statements:
+        if node.lineno >= line:
+            break
+        bound: list[ast.expr] = []
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value is not None and _mentions(node.value, involved):
+            bound = node.targets if isinstance(node, ast.Assign) else [node.target]
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and _mentions(node.iter, involved):
+            bound = [node.target]
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            bound = [item.optional_vars for item in node.items if item.optional_vars is not None and _mentions(item.context_expr, involved)]
+        involved |= {sub.id for target in bound for sub in ast.walk(target) if isinstance(sub, ast.Name)}
+    at = [n for n in statements if n.lineno <= line <= (n.end_lineno or n.lineno) and not isinstance(n, _BLOCKS)]
+    return not at or _mentions(at[-1], involved)
+
+
+_BLOCKS = (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.If, ast.Try)
+
+
+def crashing_before_the_code(output: str, test_file: str, test_code: str) -> dict[str, str]:
+    """The tests of ``test_file`` that failed with an error raised by a line of their own that uses
+    nothing of the project (``'\\n'.join(rows)`` over lists, building the command line): test -> the
+    error and the line. Whatever the code does, they fail there."""
+    tree = parse_or_none(test_code)
+    if tree is None:
+        return {}
+    project = _project_names(tree)
+    tests = {f.name: f for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name.startswith("test")}
+    found: dict[str, str] = {}
+    for test, block in failure_blocks(output):
+        crash = crashed_in_test(block, test_file)
+        func = tests.get(test)
+        if crash is None or func is None or enclosing_test(tree, crash[0]) is not func or _reaches_the_code(func, crash[0], project):
+            continue
+        found[test] = f"{crash[1]} (line {crash[0]})"
+    return found
+
+
+def own_crashes_dropped(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+    """The test file without the tests that fail on a line of their own before the code under test
+    is involved (``crashing_before_the_code``), a note per test; left whole when no test would
+    remain (QA writes it afresh instead). The markdown formatter's CLI tests built their command
+    line with `'\\n'.join(data)` over a list of rows, a TypeError in the test itself, and three
+    rounds wrote the core and the CLI afresh for them."""
+    crashed = crashing_before_the_code(output, test_file, test_code)
+    return _without_tests(test_code, {test: f"fails on its own line before the code runs: {error}"
+                                      for test, error in crashed.items()})
+
+
 def _test_functions(test_code: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
     tree = parse_or_none(test_code)
     return [f for f in (tree.body if tree else []) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -472,7 +552,7 @@ def repaired_by_run(output: str, test_file: str, test_code: str, sources: str = 
     (``sources``: the project's source text), data files never
     written, files too large for the sandbox, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, sleeps_skipped, unwritten_inputs,
+    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, sleeps_skipped, unwritten_inputs, own_crashes_dropped,
                    oversized_writes, folders_made, folders_given_files, partial(unwritten_outputs, sources=sources)):
         test_code, made = repair(output, test_file, test_code)
         notes += made
