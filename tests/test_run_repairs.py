@@ -500,6 +500,9 @@ def test_a_test_failing_on_its_own_line_before_the_code_runs_is_dropped_with_a_n
                                      "def test_ac1_table(monkeypatch, table):\n    data = table")
     assert with_fixture != MDT_TESTS
     assert crashing_before_the_code(MDT_OUTPUT, "tests/test_mdt_cli.py", with_fixture) == {}
+    # what the code printed is the code's question: a slip on `capsys.readouterr()` is no test's own
+    printed = MDT_TESTS.replace("    m = monkeypatch\n", "    m = capsys.readouterr()\n")
+    assert printed != MDT_TESTS and crashing_before_the_code(MDT_OUTPUT, "tests/test_mdt_cli.py", printed) == {}
     # every failing test crashing on its own: the file stays whole (QA writes it afresh)
     alone = MDT_TESTS.split("\n\n\ndef test_ac2_output")[0] + "\n"
     assert own_crashes_dropped(MDT_OUTPUT, "tests/test_mdt_cli.py", alone) == (alone, [])

@@ -262,8 +262,8 @@ def unwritten_inputs(output: str, test_file: str, test_code: str) -> tuple[str, 
                                             "folder)" for test, name in dropped.items()})
 
 
-_PYTEST_FIXTURES = frozenset({"tmp_path", "tmpdir", "tmp_path_factory", "monkeypatch", "capsys", "capfd", "capsysbinary",
-                              "capfdbinary", "caplog", "recwarn", "request"})
+# pytest's fixtures that carry nothing of the code (capsys, caplog and tmp_path do: its output, its files)
+_UNINVOLVED_FIXTURES = frozenset({"monkeypatch", "request", "recwarn"})
 
 
 def _project_names(tree: ast.Module) -> set[str]:
@@ -291,7 +291,7 @@ def _mentions(node: ast.AST, names: set[str]) -> bool:
 def _reaches_the_code(func: ast.FunctionDef | ast.AsyncFunctionDef, line: int, project: set[str]) -> bool:
     """The statement of ``func`` at ``line`` uses the code under test: a project name, a fixture of
     the file's own, or a local set from either before that line."""
-    involved = project | {arg.arg for arg in [*func.args.args, *func.args.kwonlyargs] if arg.arg not in _PYTEST_FIXTURES}
+    involved = project | {arg.arg for arg in [*func.args.args, *func.args.kwonlyargs] if arg.arg not in _UNINVOLVED_FIXTURES}
     statements = sorted((n for n in ast.walk(func) if isinstance(n, ast.stmt) and n is not func), key=lambda n: n.lineno)
     for node in statements:
         if node.lineno >= line:
