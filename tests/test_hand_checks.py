@@ -868,3 +868,17 @@ def test_a_hand_check_finds_its_assert_after_a_repair_added_an_import_above_it(f
     text = Path("workspace/t/tests/test_todo_storage.py").read_text()
     assert text.startswith("import pytest\n") and "== pytest.approx(0.35)" in text
     assert "    assert storage.tip(100, 15) == 15.0\n" in text and len(asked) == 1
+
+
+def test_a_call_after_the_test_wrote_its_input_is_not_asked_without_it():
+    """The expression calculator's CLI tests each wrote another expression to input.txt, then asserted
+    `main(["input.txt"]) == 3`: asked without the file, one cached answer served all six."""
+    code = ("from calc.cli import main\n\n\ndef test_add(tmp_path):\n    with open(tmp_path / 'input.txt', 'w') as f:\n"
+            "        f.write('1 + 2')\n    result = main(['input.txt'])\n    assert result == 3\n")
+    output = ("____ test_add ____\n\n>       assert result == 3\nE       assert 0 == 3\n\n/tmp/x/tests/test_calc_cli.py:8: AssertionError\n")
+    assert failed_checks(output, "tests/test_calc_cli.py", code) == []
+    # nothing done before the call: asked as before
+    alone = code.replace("    with open(tmp_path / 'input.txt', 'w') as f:\n        f.write('1 + 2')\n", "")
+    alone_output = output.replace("test_calc_cli.py:8:", "test_calc_cli.py:6:")
+    [check] = failed_checks(alone_output, "tests/test_calc_cli.py", alone)
+    assert (check.call, check.setup) == ("main(['input.txt'])", "")

@@ -142,6 +142,20 @@ def _plain_call(node: ast.AST, local: set[str]) -> bool:
         not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords)
 
 
+_CHANGES_THE_WORLD = (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While, ast.Try, ast.If)
+
+
+def _world_changed(func: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.stmt) -> bool:
+    """The test does something before ``node`` that a call with literal arguments may depend on: a
+    block (``with open("input.txt", "w")``), or a call made for its effect (``monkeypatch.setattr``,
+    ``store.add("k", 1)``). The expression calculator's six CLI tests each wrote another expression
+    to input.txt and asserted ``main(["input.txt"])``: asked without the file, one answer was cached
+    for all six."""
+    before = func.body[:func.body.index(node)] if node in func.body else func.body
+    return any(isinstance(s, _CHANGES_THE_WORLD) or (isinstance(s, ast.Expr) and isinstance(s.value, (ast.Call, ast.Await)))
+               for s in before)
+
+
 def _local_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Names a test binds itself: its parameters and whatever it assigns."""
     names = {a.arg for a in [*func.args.args, *func.args.kwonlyargs]}
@@ -350,9 +364,10 @@ def _question(computed: ast.expr, func: ast.FunctionDef | ast.AsyncFunctionDef, 
     assigned = _assigned_once(func, computed.id, node.lineno) if isinstance(computed, ast.Name) else None
     if _PRINTED.search(ast.unparse(assigned.value if assigned else computed)):
         return None
-    if _plain_call(computed, _local_names(func)):
+    alone = not _world_changed(func, node)
+    if alone and _plain_call(computed, _local_names(func)):
         return ast.unparse(computed), True, ""
-    if isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, node.lineno)) is not None:
+    if alone and isinstance(computed, ast.Name) and (held := _assigned_call(func, computed.id, node.lineno)) is not None:
         return ast.unparse(held), True, ""
     if row and (made := _with_row(assigned.value if assigned else computed, func, row)) is not None:
         return ast.unparse(made), False, ""  # a row of a parametrize table: its cell is corrected
