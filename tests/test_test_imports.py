@@ -87,6 +87,20 @@ def test_approx_given_math_isclose_keywords_says_rel_and_abs():
     assert "approx(33.8, rel=1e-2)" in pruned
 
 
+def test_a_value_rounded_to_fewer_places_than_its_literal_rounds_to_the_literals_places():
+    """The unit converter's `round(converter.convert(1, "miles"), 2) == 0.000621`: 0.0 whatever the code did."""
+    from swcompany.test_checks import prune_tests, roundings_widened
+
+    tests = ("def test_miles(converter):\n    assert round(converter.convert(1, 'miles'), 2) == 0.000621\n"
+             "    assert 3.14 == round(pi(), 1)\n    assert round(km(1), 2) == 1.5\n    assert round(km(2), 1) == 3\n")
+    widened = roundings_widened(tests)
+    assert "round(converter.convert(1, 'miles'), 6) == 0.000621" in widened and "3.14 == round(pi(), 2)" in widened
+    assert "round(km(1), 2) == 1.5" in widened and "round(km(2), 1) == 3\n" in widened  # places enough, or an int
+    source = "def pi():\n    return 3.14159\n"
+    assert "round(pi(), 2)" in prune_tests("from conv import pi\n\n\ndef test_pi():\n    assert 3.14 == round(pi(), 1)\n",
+                                         "conv", source)
+
+
 def test_a_file_fixture_read_as_an_object_becomes_a_parameter():
     """The pomodoro timer's CLI tests: `session_storage.load_sessions()` in tests not asking for it."""
     from swcompany.test_checks import file_fixtures_as_parameters, prune_tests

@@ -505,6 +505,29 @@ def approx_keywords_renamed(test_code: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
+def roundings_widened(test_code: str) -> str:
+    """``round(x, 2) == 0.000621``: a value rounded to fewer places than the literal it is compared
+    with has, which no value can equal (the unit converter's miles, 0.000621371 rounded to 0.0);
+    rounded to the literal's own places, the test checks what its author worked out."""
+    tree = parse_or_none(test_code) if "round(" in test_code else None
+    if tree is None:
+        return test_code
+    edits: list[tuple[ast.AST, str]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+            continue
+        sides = [node.left, node.comparators[0]]
+        for rounded, other in (sides, sides[::-1]):
+            places = rounded.args[1] if isinstance(rounded, ast.Call) and isinstance(rounded.func, ast.Name) and \
+                rounded.func.id == "round" and len(rounded.args) == 2 else None
+            text = ast.get_source_segment(test_code, other) or ""
+            if isinstance(places, ast.Constant) and isinstance(places.value, int) and isinstance(other, ast.Constant) \
+                    and isinstance(other.value, float) and re.fullmatch(r"-?\d+\.\d+", text) and \
+                    len(text.split(".")[1]) > places.value:
+                edits.append((places, str(len(text.split(".")[1]))))
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def folders_entered_by_path(test_code: str) -> str:
     """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
     is a relative folder that does not exist (FileNotFoundError: the expression calculator's eight
@@ -856,11 +879,12 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     exit code becomes a check of the returned code, file content passed where a path belongs is
     written to a file first, an assert on printed output of a module that cannot print goes,
     inputs of a hundred thousand items or more shrink to a thousand, ``approx(x, rel_tol=...)``
-    says ``rel=``, and a fixture of the file read as an object becomes a parameter.
+    says ``rel=``, ``round(x, 2) == 0.000621`` rounds to the literal's places, and a fixture of the
+    file read as an object becomes a parameter.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
     for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, huge_inputs_shrunk, folders_entered_by_path,
-                       approx_keywords_renamed, file_fixtures_as_parameters,
+                       approx_keywords_renamed, roundings_widened, file_fixtures_as_parameters,
                        capture_blocks_unwrapped, repair_capture_calls, patch_calls_unwrapped, monkeypatch_contexts,
                        setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
