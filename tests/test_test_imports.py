@@ -101,6 +101,15 @@ def test_a_value_rounded_to_fewer_places_than_its_literal_rounds_to_the_literals
                                          "conv", source)
 
 
+def test_the_text_of_an_exception_pytest_raises_caught_is_read_from_its_value():
+    """The password generator's `assert str(e) == "Length must be greater than 0"`: pytest's wrapper's text."""
+    from swcompany.test_checks import exception_infos_read
+
+    tests = ("def test_length():\n    with pytest.raises(ValueError) as e:\n        generate(0)\n"
+             "    assert str(e) == 'Length must be greater than 0'\n    assert 'Length' in repr(e)\n    assert str(x) == 'x'\n")
+    assert exception_infos_read(tests) == tests.replace("str(e)", "str(e.value)").replace("repr(e)", "repr(e.value)")
+
+
 def test_a_file_fixture_read_as_an_object_becomes_a_parameter():
     """The pomodoro timer's CLI tests: `session_storage.load_sessions()` in tests not asking for it."""
     from swcompany.test_checks import file_fixtures_as_parameters, prune_tests

@@ -528,6 +528,24 @@ def roundings_widened(test_code: str) -> str:
     return (replace_nodes(test_code, edits) or test_code) if edits else test_code
 
 
+def exception_infos_read(test_code: str) -> str:
+    """``with pytest.raises(ValueError) as e:`` then ``str(e)``: the text of pytest's wrapper,
+    ``<ExceptionInfo ValueError(...) tblen=2>``, never the message; ``str(e.value)`` is (the
+    password generator's error-message test compared the wrapper's text)."""
+    tree = parse_or_none(test_code) if "raises" in test_code else None
+    if tree is None:
+        return test_code
+    edits: list[tuple[ast.AST, str]] = []
+    for func in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        infos = {item.optional_vars.id for node in ast.walk(func) if isinstance(node, (ast.With, ast.AsyncWith))
+                 for item in node.items if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call)
+                 and ast.unparse(item.context_expr.func).split(".")[-1] == "raises"}
+        edits += [(node.args[0], f"{node.args[0].id}.value") for node in ast.walk(func)
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("str", "repr")
+                  and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id in infos]
+    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+
+
 def folders_entered_by_path(test_code: str) -> str:
     """``monkeypatch.chdir(tmp_path.name)`` (or ``os.chdir``) enters ``tmp_path``: its ``name`` alone
     is a relative folder that does not exist (FileNotFoundError: the expression calculator's eight
@@ -879,12 +897,13 @@ def prune_tests(test_code: str, module: str, source: str, shared_fixtures: froze
     exit code becomes a check of the returned code, file content passed where a path belongs is
     written to a file first, an assert on printed output of a module that cannot print goes,
     inputs of a hundred thousand items or more shrink to a thousand, ``approx(x, rel_tol=...)``
-    says ``rel=``, ``round(x, 2) == 0.000621`` rounds to the literal's places, and a fixture of the
+    says ``rel=``, ``round(x, 2) == 0.000621`` rounds to the literal's places, ``str(e)`` of a
+    ``pytest.raises(...) as e`` reads ``str(e.value)``, and a fixture of the
     file read as an object becomes a parameter.
     ``shared_fixtures``: those ``conftest.py`` provides.
     """
     for mechanical in (fixture_names_unhidden, paths_of_temp_dirs, path_file_calls, huge_inputs_shrunk, folders_entered_by_path,
-                       approx_keywords_renamed, roundings_widened, file_fixtures_as_parameters,
+                       approx_keywords_renamed, roundings_widened, exception_infos_read, file_fixtures_as_parameters,
                        capture_blocks_unwrapped, repair_capture_calls, patch_calls_unwrapped, monkeypatch_contexts,
                        setup_contexts_widened):  # slips whose meaning is plain
         test_code = mechanical(test_code)
