@@ -506,3 +506,19 @@ def test_a_test_failing_on_its_own_line_before_the_code_runs_is_dropped_with_a_n
     # every failing test crashing on its own: the file stays whole (QA writes it afresh)
     alone = MDT_TESTS.split("\n\n\ndef test_ac2_output")[0] + "\n"
     assert own_crashes_dropped(MDT_OUTPUT, "tests/test_mdt_cli.py", alone) == (alone, [])
+
+
+def test_a_test_failing_on_its_own_line_is_found_by_the_lines_pytest_ran_after_other_repairs_moved_them():
+    """The float-rounding repair adds `import pytest` on top: the crash's line, as pytest printed it,
+    is the file's before that."""
+    from swcompany.stages.run_repairs import repaired_by_run
+
+    tests = ("from mdt.core import third\n\n\ndef test_third():\n    assert third(1) == 0.3\n\n\n"
+             "def test_rows():\n    first = third(2)\n    text = ' '.join([['a'], ['b']])\n    assert third(text) == first\n")
+    output = ("____ test_third ____\n\n>       assert third(1) == 0.3\nE       assert 0.30000000000000004 == 0.3\n\n"
+              "/tmp/ws/tests/test_mdt_core.py:5: AssertionError\n____ test_rows ____\n\n    def test_rows():\n"
+              "        first = third(2)\n>       text = ' '.join([['a'], ['b']])\nE       TypeError: sequence item 0: expected str "
+              "instance, list found\n\n/tmp/ws/tests/test_mdt_core.py:10: TypeError\n")
+    fixed, notes = repaired_by_run(output, "tests/test_mdt_core.py", tests)
+    assert fixed.startswith("# swcompany dropped test_rows") and "import pytest" in fixed and "pytest.approx(0.3)" in fixed
+    assert "def test_rows" not in fixed and any("test_rows: fails on its own line" in note for note in notes)

@@ -82,13 +82,13 @@ def crashes(output: str, test_file: str, sources: Sequence[str]) -> dict[str, li
                 source, line, at = _source_of(frames[-1].group(1), sources), frames[-1].group(2), frames[-1].start()
         if source is None or not error or error in _NOT_A_CRASH or _raised_on_purpose(block[:at]):
             continue
-        message = next((m.group(1) for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
+        message = _error_message(block, error)
         frame_start = block.rfind("\n_ _ _", 0, at)
         if error == "TypeError" and frame_start > 0 and (wrong := wrong_argument(block[frame_start:at])):
             # The function that crashed got an argument its own annotation rules out: the caller is
             # wrong, not it (the roman converter's core, handed argparse's 'X' for `integer: int`,
             # was written afresh three times while the CLI that passed it stayed).
-            callers = [m for m in _ANY_FRAME.finditer(block, 0, frame_start)]
+            callers = list(_ANY_FRAME.finditer(block, 0, frame_start))
             caller = _source_of(callers[-1].group(1), sources) if callers else None
             if caller is None or caller == source:
                 continue  # the test passed it: a question of the test's inputs
@@ -110,7 +110,7 @@ def rejected_on_purpose(block: str, test_file: str) -> tuple[int, str] | None:
     if not _raised_on_purpose(block[:block.rfind(f"{path}:{line}:")]):
         return None
     in_test = [line for path, line, _ in ends if path.endswith(test_file)]
-    message = next((m.group(1).strip() for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
+    message = _error_message(block, error)
     return (in_test[-1], message[:200]) if in_test else None
 
 
@@ -155,8 +155,13 @@ def crashed_in_test(block: str, test_file: str) -> tuple[int, str] | None:
     if not ends or not ends[-1][0].endswith(test_file) or not ends[-1][2] or ends[-1][2] in _NOT_A_CRASH:
         return None
     _, line, error = ends[-1]
-    message = next((m.group(1).strip() for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
+    message = _error_message(block, error)
     return int(line), message[:200]
+
+
+def _error_message(block: str, error: str) -> str:
+    """The ``E`` line naming ``error`` (``TypeError: message``), else the error's name alone."""
+    return next((m.group(1).strip() for m in re.finditer(rf"^E\s+((?:[\w.]+\.)?{re.escape(error)}\b.*)$", block, re.M)), error)
 
 
 def _source_of(path: str, sources: Sequence[str]) -> str | None:

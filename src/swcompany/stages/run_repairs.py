@@ -330,13 +330,14 @@ def crashing_before_the_code(output: str, test_file: str, test_code: str) -> dic
     return found
 
 
-def own_crashes_dropped(output: str, test_file: str, test_code: str) -> tuple[str, list[str]]:
+def own_crashes_dropped(output: str, test_file: str, test_code: str, as_run: str | None = None) -> tuple[str, list[str]]:
     """The test file without the tests that fail on a line of their own before the code under test
     is involved (``crashing_before_the_code``), a note per test; left whole when no test would
     remain (QA writes it afresh instead). The markdown formatter's CLI tests built their command
     line with `'\\n'.join(data)` over a list of rows, a TypeError in the test itself, and three
-    rounds wrote the core and the CLI afresh for them."""
-    crashed = crashing_before_the_code(output, test_file, test_code)
+    rounds wrote the core and the CLI afresh for them. ``as_run``: the file as the output ran it,
+    when earlier repairs have moved its lines (the tests are then dropped by name)."""
+    crashed = crashing_before_the_code(output, test_file, as_run or test_code)
     return _without_tests(test_code, {test: f"fails on its own line before the code runs: {error}"
                                       for test, error in crashed.items()})
 
@@ -552,8 +553,9 @@ def repaired_by_run(output: str, test_file: str, test_code: str, sources: str = 
     (``sources``: the project's source text), data files never
     written, files too large for the sandbox, folders never made, the test's folder opened as a file."""
     notes: list[str] = []
-    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, sleeps_skipped, unwritten_inputs, own_crashes_dropped,
-                   oversized_writes, folders_made, folders_given_files, partial(unwritten_outputs, sources=sources)):
+    for repair in (approximated, json_compared, clock_text_matched, line_ends_dropped, sleeps_skipped, unwritten_inputs,
+                   oversized_writes, folders_made, folders_given_files, partial(unwritten_outputs, sources=sources),
+                   partial(own_crashes_dropped, as_run=test_code)):
         test_code, made = repair(output, test_file, test_code)
         notes += made
     return test_code, notes
