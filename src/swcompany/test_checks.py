@@ -535,15 +535,15 @@ def exception_infos_read(test_code: str) -> str:
     tree = parse_or_none(test_code) if "raises" in test_code else None
     if tree is None:
         return test_code
-    edits: list[tuple[ast.AST, str]] = []
+    edits: dict[int, tuple[ast.AST, str]] = {}  # by node: a nested function is walked with its outer one too
     for func in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
         infos = {item.optional_vars.id for node in ast.walk(func) if isinstance(node, (ast.With, ast.AsyncWith))
                  for item in node.items if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call)
                  and ast.unparse(item.context_expr.func).split(".")[-1] == "raises"}
-        edits += [(node.args[0], f"{node.args[0].id}.value") for node in ast.walk(func)
+        edits |= {id(node.args[0]): (node.args[0], f"{node.args[0].id}.value") for node in ast.walk(func)
                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("str", "repr")
-                  and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id in infos]
-    return (replace_nodes(test_code, edits) or test_code) if edits else test_code
+                  and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and node.args[0].id in infos}
+    return (replace_nodes(test_code, list(edits.values())) or test_code) if edits else test_code
 
 
 def folders_entered_by_path(test_code: str) -> str:
