@@ -482,7 +482,7 @@ def test_a_module_whose_first_rewrite_still_fails_is_written_afresh_a_second_tim
         path = target_file(req)
         engineer_asks.append(req.text)
         if "An earlier version of todo/storage.py failed these tests" in req.text:
-            return fenced(CODE[path] if "Attempt 2: an earlier rewrite failed them too" in req.text else other_bug)
+            return fenced(CODE[path] if "Attempt 2: an earlier rewrite failed too" in req.text else other_bug)
         return fenced({**CODE, "todo/storage.py": BUGGY_STORAGE}[path])
 
     def unchanged(req):  # the storage as the prompt shows it, sent back
@@ -593,6 +593,28 @@ def test_a_source_that_crashed_and_came_back_unchanged_is_written_afresh_with_th
     ws = Path("workspace/t")
     assert (ws / "todo/storage.py").read_text() == CODE["todo/storage.py"]
     assert report(ws)["fix_notes"][0].endswith("back unchanged, and it crashed in 1 test")
+
+
+def test_a_source_written_afresh_again_for_the_same_crash_is_told_its_attempt_not_replayed_from_the_cache():
+    """A BMI calculator's core, written afresh for the same crash in three rounds and undone each
+    time: the same prompt came back from the cache, and three rounds changed nothing."""
+    engineer_asks = []
+
+    def engineer(req):
+        path = target_file(req)
+        engineer_asks.append(req.text)
+        if "crashed in its tests" in req.text:
+            return fenced(CODE[path] if "Attempt 3: an earlier rewrite failed too" in req.text else CRASHING_STORAGE + "\n# again\n")
+        return fenced({**CODE, "todo/storage.py": CRASHING_STORAGE}[path])
+
+    scenario = Scenario(overrides={"engineer": engineer, "fix": lambda req: "Explanation: fine.\n\n### todo/storage.py\n"
+                                   + fenced(CRASHING_STORAGE)})
+    with FakeModel(scenario) as server:
+        proc = run_cli("new", "todo", "--name", "t", *cli_args(server), "--fix-rounds", "3")
+        cached = [r for r in server.calls() if "crashed in its tests" in r.text]
+    assert proc.returncode == 0, proc.stderr
+    assert len(cached) == 3 and "Attempt 2: an earlier rewrite failed too" in cached[1].text
+    assert (Path("workspace/t") / "todo/storage.py").read_text() == CODE["todo/storage.py"]
 
 
 def test_a_cli_test_file_running_a_command_line_the_parser_rejects_is_asked_again_with_its_usage():

@@ -236,9 +236,10 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
     samples) came at the configured one, and the same prompt style tends to the same code.
     Failing all those, ``failing`` (the tests' own failures, which may be wrong themselves) is what
     the rewrite is told: a sample kept only when no fewer tests pass, for a model whose edits of a
-    file come back unchanged in about 42 of 44 rounds. ``tried``: earlier such rewrites of the file
-    (the prompt says so, so a second sample is no cached copy of the first). ``because``: why a
-    rewrite and not an edit, for the report."""
+    file come back unchanged in about 42 of 44 rounds. ``tried``: earlier rewrites of the file (the
+    prompt says so, so a second sample is no cached copy of the first: a BMI calculator's core,
+    written afresh for the same crash and undone, came back from the cache three rounds running).
+    ``because``: why a rewrite and not an edit, for the report."""
     if code_wrong:
         problem = (f"An earlier version of {spec.path} was wrong. Worked out by hand from the specification:\n"
                    + "".join(f"- {note}\n" for note in code_wrong) + f"Write {spec.path} again, from scratch, so that these hold.")
@@ -251,11 +252,11 @@ def rewritten(ctx: StageContext, prd: PRD, design: Design, spec: FileSpec, code_
         problem = (f"An earlier version of {spec.path} failed these tests:\n```\n{failing[:MAX_FAILURE_CHARS_FOR_REWRITE]}\n```\n"
                    f"Write {spec.path} again, from scratch, so that they pass; where a test contradicts the "
                    "specification, follow the specification.")
-        if tried:
-            problem += f"\nAttempt {tried + 1}: an earlier rewrite failed them too; write it another way."
         why = "its tests still failed"
     else:
         return None
+    if tried:
+        problem += f"\nAttempt {tried + 1}: an earlier rewrite failed too; write it another way."
     try:
         content = write_afresh(ctx, prd, design, spec, problem, temperature=max(ctx.settings.temperature, REPEAT_TEMPERATURE))
     except ModelOutputError:
@@ -449,14 +450,17 @@ class FixRounds:
             # No hand-checked facts, but the code crashed: the file it crashed in most is written afresh.
             source = max(by_source, key=lambda path: len(by_source[path]))
             module, crashed = design.file(source), by_source[source]
-        failing, tried = "", 0
+        failing = ""
         if module is None and (target := failing_tests_target(design, focus, output, progress)) is not None:
             # No facts, no crash: the tests' own failures, twice a module at most (each rewrite is one sample).
             module, test_file = target
             failing = failure if test_file == focus else focus_failures(output, only=test_file)[1]
-            tried = progress.rewritten_for_tests.count(module.path)
             progress.rewritten_for_tests.append(module.path)
-        return rewritten(ctx, self.prd, design, module, wrong, crashed, failing, tried, because) if module else None
+        if module is None:
+            return None
+        tried = progress.rewrites.count(module.path)
+        progress.rewrites.append(module.path)
+        return rewritten(ctx, self.prd, design, module, wrong, crashed, failing, tried, because)
 
     def instead_of_no_fix(self, n: int, focus: str | None, failure: str, checked: HandChecked,
                           exc: NoFixFound) -> FixReply | bool:

@@ -50,6 +50,7 @@ class QAProgress(BaseModel):
     undone: list[str] = Field(default_factory=list)  # fixes rolled back, told to the next rounds
     hand_checked: list[str] = Field(default_factory=list)  # "<test file>: <check key>" asked once, never again
     rewritten_for_tests: list[str] = Field(default_factory=list)  # sources written afresh for their failing tests
+    rewrites: list[str] = Field(default_factory=list)  # every source written afresh, whatever for (each says its attempt)
     unchanged_fixes: int = 0  # edits the model sent back unchanged: later rounds write a file afresh first
     unchanged_edit_seconds: float = 0.0  # the time those took: no part of a later round's pace
     report: QAReport | None = None
