@@ -708,6 +708,19 @@ def test_the_module_written_afresh_is_the_one_the_others_depend_on_with_its_own_
     assert rewrite_target(design, {}) == (None, [])
 
 
+def _storage_tests_written_afresh(first: str, afresh: str, asked: list[str]):
+    """A QA responder: the storage's test file as ``first``, and ``afresh`` once asked to write it
+    again after "An earlier version ... failed"; each such ask is kept in ``asked``."""
+
+    def qa(req):
+        if "Now write tests/test_todo_storage.py" in req.text:
+            asked.append(req.text)
+            return fenced(afresh if "An earlier version of tests/test_todo_storage.py failed" in req.text else first)
+        return Scenario.__call__(Scenario(), req)
+
+    return qa
+
+
 def test_a_test_file_whose_tests_read_files_nobody_writes_is_written_afresh_by_qa(fake_model):
     """The CSV converter's 21 tests passed `test_data.csv` and friends to the code: every one failed with
     "No such file", and the fix round sent the file back unchanged."""
@@ -717,12 +730,7 @@ def test_a_test_file_whose_tests_read_files_nobody_writes_is_written_afresh_by_q
     written = ("from todo import storage\n\n\ndef test_count(tmp_path):\n    path = tmp_path / 'tasks.txt'\n"
                "    path.write_text('a\\nb\\n')\n    assert storage.count_lines(str(path)) == 2\n")
     asked: list[str] = []
-
-    def qa(req):
-        if "Now write tests/test_todo_storage.py" in req.text:
-            asked.append(req.text)
-            return fenced(written if "An earlier version of tests/test_todo_storage.py failed" in req.text else unread)
-        return Scenario.__call__(Scenario(), req)
+    qa = _storage_tests_written_afresh(unread, written, asked)
 
     def unchanged(req):
         return "Explanation: the code is right.\n\n### todo/storage.py\n" + fenced(code["todo/storage.py"])
@@ -737,7 +745,6 @@ def test_a_test_file_whose_tests_read_files_nobody_writes_is_written_afresh_by_q
     assert r["verdict"] == "passed" and "written afresh by QA: its tests read tasks.txt" in r["fix_notes"][-1]
 
 
-
 def test_a_test_file_whose_tests_all_fail_on_their_own_lines_is_written_afresh_by_qa(fake_model):
     """The markdown formatter's CLI tests built their command line with `'\\n'.join(rows)` over lists:
     a TypeError in every test before the code ran, and three rounds wrote the sources afresh for it."""
@@ -746,13 +753,7 @@ def test_a_test_file_whose_tests_all_fail_on_their_own_lines_is_written_afresh_b
     written = ("from todo import storage\n\n\ndef test_add(tmp_path):\n"
                "    assert storage.add_task(str(tmp_path / 't.db'), 'milk eggs') == 1\n")
     asked: list[str] = []
-
-    def qa(req):
-        if "Now write tests/test_todo_storage.py" in req.text:
-            asked.append(req.text)
-            return fenced(written if "An earlier version of tests/test_todo_storage.py failed" in req.text else broken)
-        return Scenario.__call__(Scenario(), req)
-
+    qa = _storage_tests_written_afresh(broken, written, asked)
     scenario = Scenario(overrides={"qa": qa, "fix": lambda req: "### todo/storage.py\n" + fenced(CODE["todo/storage.py"])
                                    + "\nExplanation: fine."})
     with FakeModel(scenario) as server:
